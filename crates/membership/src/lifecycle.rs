@@ -1,0 +1,478 @@
+//! The member lifecycle as a state machine over dated events.
+//!
+//! A member is admitted as probationary (*dự bị*), recognised as official (*chính thức*) no
+//! earlier than 12 months after admission, may be transferred officially (*chuyển sinh hoạt
+//! chính thức*: leaves the source roster and joins the target) or temporarily (*tạm thời*: stays
+//! in the home roster and appears in the host cell as temporary), may be exempted from Party
+//! activities (*miễn sinh hoạt*) and have the exemption ended, and leaves the Party by removal
+//! (*xóa tên*), expulsion (*khai trừ*) or death. Events are applied in date order; an
+//! impossible transition is a [`LifecycleError`].
+
+use chrono::NaiveDate;
+
+use crate::UnitId;
+use crate::time::add_months;
+
+/// Length of probation before a member may be recognised as official.
+pub const PROBATION_MONTHS: u32 = 12;
+
+/// A member's standing in the Party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Standing {
+    /// *Đảng viên dự bị*.
+    Probationary,
+    /// *Đảng viên chính thức*.
+    Official,
+    /// Removed from the rolls (*xóa tên*).
+    Removed,
+    /// Expelled (*khai trừ*).
+    Expelled,
+    /// Deceased (*từ trần*).
+    Deceased,
+}
+
+impl Standing {
+    /// Every standing.
+    pub const ALL: [Standing; 5] = [
+        Standing::Probationary,
+        Standing::Official,
+        Standing::Removed,
+        Standing::Expelled,
+        Standing::Deceased,
+    ];
+
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Standing::Probationary => "probationary",
+            Standing::Official => "official",
+            Standing::Removed => "removed",
+            Standing::Expelled => "expelled",
+            Standing::Deceased => "deceased",
+        }
+    }
+
+    /// Parses a stable code.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Whether the member is still a member (probationary or official).
+    pub fn is_active(self) -> bool {
+        matches!(self, Standing::Probationary | Standing::Official)
+    }
+}
+
+/// The current state of a member, derived by applying events in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberState {
+    /// Probationary, official, or one of the terminal standings.
+    pub standing: Standing,
+    /// The cell whose roster the member belongs to.
+    pub home_unit: UnitId,
+    /// Set while the member is temporarily active in another cell.
+    pub temporary_host: Option<UnitId>,
+    /// Set (with its start date) while the member is exempt from Party activities.
+    pub exempt_since: Option<NaiveDate>,
+    /// Admission date (*ngày vào Đảng*).
+    pub admitted_on: NaiveDate,
+    /// Date recognised as official (*ngày chính thức*).
+    pub official_on: Option<NaiveDate>,
+    /// Effective date of the latest event (admission at first).
+    pub last_event_on: NaiveDate,
+}
+
+impl MemberState {
+    /// The state right after admission as a probationary member of `cell`.
+    pub fn admitted(cell: UnitId, admitted_on: NaiveDate) -> Self {
+        Self {
+            standing: Standing::Probationary,
+            home_unit: cell,
+            temporary_host: None,
+            exempt_since: None,
+            admitted_on,
+            official_on: None,
+            last_event_on: admitted_on,
+        }
+    }
+
+    /// The state of a member recorded as already official (imports of existing members).
+    pub fn already_official(
+        cell: UnitId,
+        admitted_on: NaiveDate,
+        official_on: NaiveDate,
+    ) -> Result<Self, LifecycleError> {
+        let earliest = add_months(admitted_on, PROBATION_MONTHS);
+        if official_on < earliest {
+            return Err(LifecycleError::ProbationNotComplete { earliest });
+        }
+        Ok(Self {
+            standing: Standing::Official,
+            official_on: Some(official_on),
+            last_event_on: official_on,
+            ..Self::admitted(cell, admitted_on)
+        })
+    }
+
+    /// Whether the member must attend their home cell's meetings (active, not exempt).
+    pub fn is_obliged_to_attend(&self) -> bool {
+        self.standing.is_active() && self.exempt_since.is_none()
+    }
+}
+
+/// What happened to a member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// Recognised as official member (*công nhận đảng viên chính thức*).
+    RecognizeOfficial,
+    /// Official transfer to another cell.
+    Transfer {
+        /// The receiving cell.
+        to_unit: UnitId,
+    },
+    /// Temporary transfer to a host cell.
+    TemporaryTransfer {
+        /// The host cell.
+        host_unit: UnitId,
+    },
+    /// End of a temporary transfer.
+    EndTemporaryTransfer,
+    /// Exemption from Party activities (*miễn sinh hoạt*).
+    Exempt,
+    /// End of an exemption.
+    EndExemption,
+    /// Removal from the rolls (*xóa tên*).
+    Remove,
+    /// Expulsion (*khai trừ*).
+    Expel,
+    /// Death.
+    Decease,
+}
+
+impl EventKind {
+    /// Stable code of the event type, as used by the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EventKind::RecognizeOfficial => "recognize_official",
+            EventKind::Transfer { .. } => "transfer",
+            EventKind::TemporaryTransfer { .. } => "temporary_transfer",
+            EventKind::EndTemporaryTransfer => "end_temporary_transfer",
+            EventKind::Exempt => "exempt",
+            EventKind::EndExemption => "end_exemption",
+            EventKind::Remove => "remove",
+            EventKind::Expel => "expel",
+            EventKind::Decease => "decease",
+        }
+    }
+
+    /// Whether the event must cite a deciding document.
+    pub fn requires_decision(&self) -> bool {
+        !matches!(self, EventKind::Decease)
+    }
+
+    /// The unit this event names besides the member's home cell, if any.
+    pub fn target_unit(&self) -> Option<UnitId> {
+        match self {
+            EventKind::Transfer { to_unit } => Some(*to_unit),
+            EventKind::TemporaryTransfer { host_unit } => Some(*host_unit),
+            _ => None,
+        }
+    }
+}
+
+/// Why an event cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleError {
+    /// The member has left the Party (removed, expelled, deceased).
+    #[error("the member is no longer active ({standing})")]
+    NotActive {
+        /// Current standing code.
+        standing: &'static str,
+    },
+    /// Recognition requested for someone who is not probationary.
+    #[error("only a probationary member can be recognised as official")]
+    NotProbationary,
+    /// Recognition before 12 months of probation.
+    #[error("probation ends on {earliest}")]
+    ProbationNotComplete {
+        /// The earliest date of recognition.
+        earliest: NaiveDate,
+    },
+    /// Transfer to the cell the member is already in.
+    #[error("the member already belongs to that cell")]
+    SameUnit,
+    /// An official transfer while a temporary transfer is running.
+    #[error("end the temporary transfer first")]
+    TemporarilyTransferred,
+    /// A temporary-transfer operation that does not match the state.
+    #[error("the member is not temporarily transferred")]
+    NotTemporarilyTransferred,
+    /// Exemption while already exempt.
+    #[error("the member is already exempt")]
+    AlreadyExempt,
+    /// End of an exemption that does not exist.
+    #[error("the member is not exempt")]
+    NotExempt,
+    /// The event is dated before the member's latest event.
+    #[error("the event is dated before the latest event ({last})")]
+    OutOfOrder {
+        /// Date of the latest event.
+        last: NaiveDate,
+    },
+    /// The event is dated after today.
+    #[error("the effective date is in the future")]
+    InFuture,
+    /// The event requires a deciding document.
+    #[error("a deciding document is required")]
+    DecisionRequired,
+}
+
+impl LifecycleError {
+    /// Stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LifecycleError::NotActive { .. } => "member_not_active",
+            LifecycleError::NotProbationary => "not_probationary",
+            LifecycleError::ProbationNotComplete { .. } => "probation_not_complete",
+            LifecycleError::SameUnit => "same_unit",
+            LifecycleError::TemporarilyTransferred => "temporarily_transferred",
+            LifecycleError::NotTemporarilyTransferred => "not_temporarily_transferred",
+            LifecycleError::AlreadyExempt => "already_exempt",
+            LifecycleError::NotExempt => "not_exempt",
+            LifecycleError::OutOfOrder { .. } => "event_out_of_order",
+            LifecycleError::InFuture => "effective_date_in_future",
+            LifecycleError::DecisionRequired => "decision_required",
+        }
+    }
+}
+
+/// Applies one event, effective on `on`, to `state`. `today` is the current date in Vietnam.
+pub fn apply(
+    state: &MemberState,
+    event: &EventKind,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Result<MemberState, LifecycleError> {
+    if !state.standing.is_active() {
+        return Err(LifecycleError::NotActive {
+            standing: state.standing.code(),
+        });
+    }
+    if on > today {
+        return Err(LifecycleError::InFuture);
+    }
+    if on < state.last_event_on {
+        return Err(LifecycleError::OutOfOrder {
+            last: state.last_event_on,
+        });
+    }
+    let mut next = state.clone();
+    next.last_event_on = on;
+    match event {
+        EventKind::RecognizeOfficial => {
+            if state.standing != Standing::Probationary {
+                return Err(LifecycleError::NotProbationary);
+            }
+            let earliest = add_months(state.admitted_on, PROBATION_MONTHS);
+            if on < earliest {
+                return Err(LifecycleError::ProbationNotComplete { earliest });
+            }
+            next.standing = Standing::Official;
+            next.official_on = Some(on);
+        }
+        EventKind::Transfer { to_unit } => {
+            if state.temporary_host.is_some() {
+                return Err(LifecycleError::TemporarilyTransferred);
+            }
+            if *to_unit == state.home_unit {
+                return Err(LifecycleError::SameUnit);
+            }
+            next.home_unit = *to_unit;
+        }
+        EventKind::TemporaryTransfer { host_unit } => {
+            if state.temporary_host.is_some() {
+                return Err(LifecycleError::TemporarilyTransferred);
+            }
+            if *host_unit == state.home_unit {
+                return Err(LifecycleError::SameUnit);
+            }
+            next.temporary_host = Some(*host_unit);
+        }
+        EventKind::EndTemporaryTransfer => {
+            if state.temporary_host.is_none() {
+                return Err(LifecycleError::NotTemporarilyTransferred);
+            }
+            next.temporary_host = None;
+        }
+        EventKind::Exempt => {
+            if state.exempt_since.is_some() {
+                return Err(LifecycleError::AlreadyExempt);
+            }
+            next.exempt_since = Some(on);
+        }
+        EventKind::EndExemption => {
+            if state.exempt_since.is_none() {
+                return Err(LifecycleError::NotExempt);
+            }
+            next.exempt_since = None;
+        }
+        EventKind::Remove | EventKind::Expel | EventKind::Decease => {
+            next.standing = match event {
+                EventKind::Remove => Standing::Removed,
+                EventKind::Expel => Standing::Expelled,
+                _ => Standing::Deceased,
+            };
+            next.temporary_host = None;
+            next.exempt_since = None;
+        }
+    }
+    Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+    fn unit(n: u128) -> UnitId {
+        UnitId::from_uuid(uuid::Uuid::from_u128(n))
+    }
+
+    /// Every event kind from every reachable kind of state: the full transition table.
+    #[test]
+    fn transition_table() {
+        let home = unit(1);
+        let other = unit(2);
+        let today = d(2026, 6, 1);
+        let admitted = d(2024, 1, 15);
+        let probationary = MemberState::admitted(home, admitted);
+        let official = MemberState::already_official(home, admitted, d(2025, 1, 15)).unwrap();
+        let temp = MemberState {
+            temporary_host: Some(other),
+            ..official.clone()
+        };
+        let exempt = MemberState {
+            exempt_since: Some(d(2025, 2, 1)),
+            last_event_on: d(2025, 2, 1),
+            ..official.clone()
+        };
+        let removed = MemberState {
+            standing: Standing::Removed,
+            ..official.clone()
+        };
+        let expelled = MemberState {
+            standing: Standing::Expelled,
+            ..official.clone()
+        };
+        let deceased = MemberState {
+            standing: Standing::Deceased,
+            ..official.clone()
+        };
+        let states = [
+            ("probationary", &probationary),
+            ("official", &official),
+            ("temporarily_transferred", &temp),
+            ("exempt", &exempt),
+            ("removed", &removed),
+            ("expelled", &expelled),
+            ("deceased", &deceased),
+        ];
+        let events = [
+            EventKind::RecognizeOfficial,
+            EventKind::Transfer { to_unit: other },
+            EventKind::Transfer { to_unit: home },
+            EventKind::TemporaryTransfer { host_unit: other },
+            EventKind::EndTemporaryTransfer,
+            EventKind::Exempt,
+            EventKind::EndExemption,
+            EventKind::Remove,
+            EventKind::Expel,
+            EventKind::Decease,
+        ];
+        let mut table = Vec::new();
+        for (name, state) in states {
+            for event in &events {
+                let label = match event {
+                    EventKind::Transfer { to_unit } if *to_unit == home => {
+                        "transfer(home)".to_string()
+                    }
+                    e => e.code().to_string(),
+                };
+                let outcome = match apply(state, event, d(2026, 3, 1), today) {
+                    Ok(next) => format!(
+                        "ok -> {}{}{}{}",
+                        next.standing.code(),
+                        if next.home_unit == other {
+                            " home=other"
+                        } else {
+                            ""
+                        },
+                        if next.temporary_host.is_some() {
+                            " temp"
+                        } else {
+                            ""
+                        },
+                        if next.exempt_since.is_some() {
+                            " exempt"
+                        } else {
+                            ""
+                        },
+                    ),
+                    Err(e) => format!("refused: {}", e.code()),
+                };
+                table.push(format!("{name:<24} {label:<24} {outcome}"));
+            }
+        }
+        insta::assert_snapshot!(table.join("\n"));
+    }
+
+    #[test]
+    fn dates_are_checked() {
+        let home = unit(1);
+        let admitted = d(2024, 2, 29);
+        let s = MemberState::admitted(home, admitted);
+        let today = d(2026, 1, 1);
+        // 12 months after 29 Feb 2024 is 28 Feb 2025.
+        assert_eq!(
+            apply(&s, &EventKind::RecognizeOfficial, d(2025, 2, 27), today),
+            Err(LifecycleError::ProbationNotComplete {
+                earliest: d(2025, 2, 28)
+            })
+        );
+        assert!(apply(&s, &EventKind::RecognizeOfficial, d(2025, 2, 28), today).is_ok());
+        assert_eq!(
+            apply(&s, &EventKind::Exempt, d(2026, 1, 2), today),
+            Err(LifecycleError::InFuture)
+        );
+        assert_eq!(
+            apply(&s, &EventKind::Exempt, d(2024, 2, 28), today),
+            Err(LifecycleError::OutOfOrder { last: admitted })
+        );
+        assert_eq!(
+            MemberState::already_official(home, admitted, d(2024, 12, 1)),
+            Err(LifecycleError::ProbationNotComplete {
+                earliest: d(2025, 2, 28)
+            })
+        );
+    }
+
+    #[test]
+    fn obligation_follows_state() {
+        let s = MemberState::admitted(unit(1), d(2024, 1, 1));
+        assert!(s.is_obliged_to_attend());
+        let exempt = apply(&s, &EventKind::Exempt, d(2024, 6, 1), d(2025, 1, 1)).unwrap();
+        assert!(!exempt.is_obliged_to_attend());
+        let back = apply(
+            &exempt,
+            &EventKind::EndExemption,
+            d(2024, 9, 1),
+            d(2025, 1, 1),
+        )
+        .unwrap();
+        assert!(back.is_obliged_to_attend());
+        let dead = apply(&back, &EventKind::Decease, d(2024, 10, 1), d(2025, 1, 1)).unwrap();
+        assert!(!dead.is_obliged_to_attend());
+    }
+}

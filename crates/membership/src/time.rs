@@ -1,0 +1,56 @@
+//! Calendar helpers. Dates that people reason about ("the meeting is on the 5th", "12 months of
+//! probation") are computed in Vietnam's time zone, `Asia/Ho_Chi_Minh`, which has been a fixed
+//! UTC+07:00 without daylight saving since 1975; a fixed offset is therefore exact for every date
+//! this system stores, and avoids shipping a time-zone database.
+
+use chrono::{DateTime, FixedOffset, Months, NaiveDate, Utc};
+
+/// UTC+07:00, the offset of `Asia/Ho_Chi_Minh`.
+pub const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+07:00 is a valid offset"),
+};
+
+/// The calendar date in Vietnam at the UTC instant `at`.
+pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&VIETNAM).date_naive()
+}
+
+/// `date` plus `months` calendar months (end of month clamps: 31 Jan + 1 month = 28/29 Feb).
+pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn local_date_rolls_over_at_17_utc() {
+        let before = Utc.with_ymd_and_hms(2026, 1, 31, 16, 59, 59).unwrap();
+        let after = Utc.with_ymd_and_hms(2026, 1, 31, 17, 0, 0).unwrap();
+        assert_eq!(
+            local_date(before),
+            NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()
+        );
+        assert_eq!(
+            local_date(after),
+            NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()
+        );
+    }
+
+    #[test]
+    fn add_months_clamps_to_month_end() {
+        let d = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
+        assert_eq!(
+            add_months(d, 1),
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()
+        );
+        assert_eq!(
+            add_months(d, 12),
+            NaiveDate::from_ymd_opt(2025, 1, 31).unwrap()
+        );
+    }
+}

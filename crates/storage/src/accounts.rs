@@ -1,0 +1,302 @@
+//! Accounts, administrator grants, login sessions, and loading an [`Actor`] for authorisation.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use membership::permission::{Actor, HeldPosition};
+use membership::{AccountId, MemberId, UnitId};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::entities::{accounts, admin_grants, sessions};
+use crate::{StoreError, StoreResult, insert_row, members, positions, units};
+
+/// An account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// Id.
+    pub id: AccountId,
+    /// The member behind the account (none for stand-alone administrators).
+    pub member_id: Option<MemberId>,
+    /// Login name (lower-case).
+    pub username: String,
+    /// PHC string of the argon2id hash.
+    pub password_hash: String,
+    /// Whether the password must be changed before anything else.
+    pub must_change_password: bool,
+    /// Disabled accounts cannot log in.
+    pub disabled: bool,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+fn to_record(m: accounts::Model) -> AccountRecord {
+    AccountRecord {
+        id: AccountId::from_uuid(m.id),
+        member_id: m.member_id.map(MemberId::from_uuid),
+        username: m.username,
+        password_hash: m.password_hash,
+        must_change_password: m.must_change_password,
+        disabled: m.disabled,
+        created_at: m.created_at,
+    }
+}
+
+fn to_active(a: &AccountRecord) -> accounts::ActiveModel {
+    accounts::ActiveModel {
+        id: Set(a.id.as_uuid()),
+        member_id: Set(a.member_id.map(|m| m.as_uuid())),
+        username: Set(a.username.clone()),
+        password_hash: Set(a.password_hash.clone()),
+        must_change_password: Set(a.must_change_password),
+        disabled: Set(a.disabled),
+        created_at: Set(a.created_at),
+        password_changed_at: Set(None),
+    }
+}
+
+/// Inserts an account; a taken username or a member who already has an account is a `Conflict`.
+pub async fn insert<C: ConnectionTrait>(c: &C, a: &AccountRecord) -> StoreResult<()> {
+    insert_row(c, to_active(a)).await
+}
+
+/// Inserts many accounts (demo data).
+pub async fn insert_many<C: ConnectionTrait>(c: &C, batch: &[AccountRecord]) -> StoreResult<()> {
+    for chunk in batch.chunks(1000) {
+        accounts::Entity::insert_many(chunk.iter().map(to_active))
+            .exec_without_returning(c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Finds an account by (lower-case) username.
+pub async fn find_by_username<C: ConnectionTrait>(
+    c: &C,
+    username: &str,
+) -> StoreResult<Option<AccountRecord>> {
+    Ok(accounts::Entity::find()
+        .filter(accounts::Column::Username.eq(username))
+        .one(c)
+        .await?
+        .map(to_record))
+}
+
+/// Loads one account.
+pub async fn get<C: ConnectionTrait>(c: &C, id: AccountId) -> StoreResult<AccountRecord> {
+    accounts::Entity::find_by_id(id.as_uuid())
+        .one(c)
+        .await?
+        .map(to_record)
+        .ok_or(StoreError::NotFound)
+}
+
+/// The account of a member, if any.
+pub async fn for_member<C: ConnectionTrait>(
+    c: &C,
+    member: MemberId,
+) -> StoreResult<Option<AccountRecord>> {
+    Ok(accounts::Entity::find()
+        .filter(accounts::Column::MemberId.eq(member.as_uuid()))
+        .one(c)
+        .await?
+        .map(to_record))
+}
+
+/// Replaces the password hash and clears the must-change flag.
+pub async fn set_password<C: ConnectionTrait>(
+    c: &C,
+    id: AccountId,
+    hash: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    accounts::Entity::update_many()
+        .set(accounts::ActiveModel {
+            password_hash: Set(hash.to_string()),
+            must_change_password: Set(false),
+            password_changed_at: Set(Some(at)),
+            ..Default::default()
+        })
+        .filter(accounts::Column::Id.eq(id.as_uuid()))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Grants administration of `unit`'s subtree to an account.
+pub async fn grant_admin<C: ConnectionTrait>(
+    c: &C,
+    account: AccountId,
+    unit: UnitId,
+    granted_by: Option<AccountId>,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    insert_row(
+        c,
+        admin_grants::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(account.as_uuid()),
+            unit_id: Set(unit.as_uuid()),
+            granted_by: Set(granted_by.map(|a| a.as_uuid())),
+            granted_at: Set(at),
+            revoked_at: Set(None),
+        },
+    )
+    .await
+}
+
+/// Units whose subtrees the account administers (unrevoked grants).
+pub async fn admin_scopes<C: ConnectionTrait>(
+    c: &C,
+    account: AccountId,
+) -> StoreResult<Vec<UnitId>> {
+    let rows = admin_grants::Entity::find()
+        .filter(admin_grants::Column::AccountId.eq(account.as_uuid()))
+        .filter(admin_grants::Column::RevokedAt.is_null())
+        .all(c)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|g| UnitId::from_uuid(g.unit_id))
+        .collect())
+}
+
+/// A login session (bearer token, stored as its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Id.
+    pub id: Uuid,
+    /// The account.
+    pub account_id: AccountId,
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+    /// Client address at login.
+    pub client_addr: Option<String>,
+}
+
+/// Stores a new session.
+pub async fn insert_session<C: ConnectionTrait>(c: &C, s: &SessionRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        sessions::ActiveModel {
+            id: Set(s.id),
+            account_id: Set(s.account_id.as_uuid()),
+            token_hash: Set(s.token_hash.clone()),
+            created_at: Set(s.created_at),
+            expires_at: Set(s.expires_at),
+            revoked_at: Set(None),
+            client_addr: Set(s.client_addr.clone()),
+        },
+    )
+    .await
+}
+
+/// The live session with this token hash (not revoked, not expired at `now`) and its account.
+pub async fn live_session<C: ConnectionTrait>(
+    c: &C,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(SessionRecord, AccountRecord)>> {
+    let Some(s) = sessions::Entity::find()
+        .filter(sessions::Column::TokenHash.eq(token_hash))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .filter(sessions::Column::ExpiresAt.gt(now))
+        .one(c)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(account) = accounts::Entity::find_by_id(s.account_id)
+        .one(c)
+        .await?
+        .map(to_record)
+    else {
+        return Ok(None);
+    };
+    if account.disabled {
+        return Ok(None);
+    }
+    let session = SessionRecord {
+        id: s.id,
+        account_id: AccountId::from_uuid(s.account_id),
+        token_hash: s.token_hash,
+        created_at: s.created_at,
+        expires_at: s.expires_at,
+        client_addr: s.client_addr,
+    };
+    Ok(Some((session, account)))
+}
+
+/// Revokes one session.
+pub async fn revoke_session<C: ConnectionTrait>(
+    c: &C,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sessions::Entity::update_many()
+        .set(sessions::ActiveModel {
+            revoked_at: Set(Some(at)),
+            ..Default::default()
+        })
+        .filter(sessions::Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every session of an account except `keep` (after a password change).
+pub async fn revoke_other_sessions<C: ConnectionTrait>(
+    c: &C,
+    account: AccountId,
+    keep: Uuid,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sessions::Entity::update_many()
+        .set(sessions::ActiveModel {
+            revoked_at: Set(Some(at)),
+            ..Default::default()
+        })
+        .filter(sessions::Column::AccountId.eq(account.as_uuid()))
+        .filter(sessions::Column::Id.ne(keep))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Everything the permission function needs about the account: its administrator scopes, its
+/// member, the ancestry of the member's home cell (if the member is active) and the member's
+/// positions.
+pub async fn load_actor<C: ConnectionTrait>(c: &C, account: &AccountRecord) -> StoreResult<Actor> {
+    let admin_scopes = admin_scopes(c, account.id).await?;
+    let mut actor = Actor {
+        account_id: Some(account.id),
+        member_id: account.member_id,
+        admin_scopes,
+        ..Actor::default()
+    };
+    if let Some(member_id) = account.member_id {
+        let member = members::get(c, member_id).await?;
+        if member.state.standing.is_active() {
+            actor.home_path = units::path(c, member.state.home_unit).await?;
+            actor.positions = positions::for_members(c, &[member_id])
+                .await?
+                .into_iter()
+                .map(|p| HeldPosition {
+                    unit_id: p.unit_id,
+                    role: p.role,
+                    from: p.from,
+                    to: p.to,
+                })
+                .collect();
+        }
+    }
+    Ok(actor)
+}
+
+/// Today in Vietnam for `now` (re-exported helper for callers that only have storage in scope).
+pub fn today(now: DateTime<Utc>) -> NaiveDate {
+    membership::time::local_date(now)
+}

@@ -1,0 +1,246 @@
+//! Opening the database chosen by `DATABASE_URL`, migrations, transactions.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
+    TransactionTrait,
+};
+
+use crate::StoreError;
+
+/// Why the database could not be opened. Never answered by a silent fallback to another database.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL's scheme is neither `sqlite:` nor `postgres:`/`postgresql:`.
+    #[error(
+        "unsupported DATABASE_URL scheme in {0:?}: use sqlite://PATH or postgres://USER@HOST/DB"
+    )]
+    UnknownScheme(String),
+    /// The directory for the SQLite file could not be created.
+    #[error("cannot create the directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The database refused or did not answer.
+    #[error("cannot connect to {url}: {source}")]
+    Unreachable {
+        /// The URL with any password removed.
+        url: String,
+        /// The cause.
+        source: sea_orm::DbErr,
+    },
+    /// Migrations failed.
+    #[error("migrations failed: {0}")]
+    Migration(sea_orm::DbErr),
+}
+
+/// Removes a password from a database URL for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A pool of connections to the handbook database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    conn: DatabaseConnection,
+}
+
+/// One transaction. Dropped without [`Tx::commit`], it rolls back.
+#[derive(Debug)]
+pub struct Tx(DatabaseTransaction);
+
+impl Tx {
+    /// The connection to pass to repository functions.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.0
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.0.commit().await.map_err(StoreError::from)
+    }
+}
+
+impl Database {
+    /// Opens the database named by `url` (`sqlite://path/to/file.db` or `postgres://…`).
+    /// SQLite files (and their directory) are created when missing and opened in WAL mode with
+    /// foreign keys on and a busy timeout. Fails on an unknown scheme or an unreachable server.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.max_connections(max_connections)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest
+                .trim_start_matches("//")
+                .split('?')
+                .next()
+                .unwrap_or_default();
+            if !path.is_empty() && path != ":memory:" {
+                if let Some(dir) = std::path::Path::new(path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir).map_err(|source| ConnectError::DataDir {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+            }
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+            });
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // options as given in the URL
+        } else {
+            return Err(ConnectError::UnknownScheme(redact(url)));
+        }
+        let conn =
+            sea_orm::Database::connect(opts)
+                .await
+                .map_err(|source| ConnectError::Unreachable {
+                    url: redact(url),
+                    source,
+                })?;
+        conn.ping()
+            .await
+            .map_err(|source| ConnectError::Unreachable {
+                url: redact(url),
+                source,
+            })?;
+        Ok(Self { conn })
+    }
+
+    /// Opens a PostgreSQL database with `search_path` set to `schema` (used by tests to give each
+    /// test its own schema).
+    pub async fn connect_postgres_schema(
+        url: &str,
+        schema: &str,
+        max_connections: u32,
+    ) -> Result<Self, ConnectError> {
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.max_connections(max_connections)
+            .set_schema_search_path(schema.to_string())
+            .sqlx_logging(false);
+        let conn =
+            sea_orm::Database::connect(opts)
+                .await
+                .map_err(|source| ConnectError::Unreachable {
+                    url: redact(url),
+                    source,
+                })?;
+        Ok(Self { conn })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        Migrator::up(&self.conn, None)
+            .await
+            .map_err(ConnectError::Migration)
+    }
+
+    /// Rolls back every migration (tests and `api migrate down`).
+    pub async fn migrate_down_all(&self) -> Result<(), ConnectError> {
+        Migrator::down(&self.conn, None)
+            .await
+            .map_err(ConnectError::Migration)
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.conn.ping().await.map_err(StoreError::from)
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.conn.get_database_backend() {
+            DbBackend::Sqlite => "sqlite",
+            DbBackend::Postgres => "postgres",
+            _ => "other",
+        }
+    }
+
+    /// The pool, to pass to repository functions for single reads.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(Tx(self.conn.begin().await?))
+    }
+
+    /// Runs a raw statement (tests, schema administration).
+    pub async fn execute_unprepared(&self, sql: &str) -> Result<(), StoreError> {
+        self.conn.execute_unprepared(sql).await?;
+        Ok(())
+    }
+
+    /// A textual description of the schema (tables, columns, indexes), for migration tests.
+    pub async fn describe_schema(&self) -> Result<Vec<String>, StoreError> {
+        let backend = self.conn.get_database_backend();
+        let sql = match backend {
+            DbBackend::Sqlite => {
+                "SELECT type || ' ' || name || ': ' || COALESCE(sql, '') AS line FROM sqlite_master \
+                 WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+            }
+            _ => {
+                "SELECT line FROM ( \
+                   SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable AS line \
+                   FROM information_schema.columns WHERE table_schema = current_schema() \
+                   UNION ALL SELECT 'index ' || tablename || ' ' || indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+                   UNION ALL SELECT 'constraint ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint \
+                   WHERE connamespace = current_schema()::regnamespace \
+                 ) s ORDER BY line"
+            }
+        };
+        let rows = self
+            .conn
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "line").map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Size in bytes of the SQLite write-ahead log, if this is a file-backed SQLite database.
+    pub async fn sqlite_wal_size(&self) -> Result<Option<u64>, StoreError> {
+        if self.conn.get_database_backend() != DbBackend::Sqlite {
+            return Ok(None);
+        }
+        let row = self
+            .conn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT file FROM pragma_database_list WHERE name = 'main'",
+            ))
+            .await?;
+        let Some(file) = row.map(|r| r.try_get::<String>("", "file")).transpose()? else {
+            return Ok(None);
+        };
+        Ok(std::fs::metadata(format!("{file}-wal"))
+            .ok()
+            .map(|m| m.len()))
+    }
+}

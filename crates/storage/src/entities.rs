@@ -1,0 +1,179 @@
+//! sea-orm entities. Private to this crate: callers get domain types or the record structs of
+//! each repository module.
+
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+pub mod org_units {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "org_units")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub parent_id: Option<Uuid>,
+        pub kind: String,
+        pub name: String,
+        pub depth: i32,
+        pub parent_since: Date,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod org_unit_links {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "org_unit_links")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub unit_id: Uuid,
+        pub parent_id: Uuid,
+        pub valid_from: Date,
+        pub valid_until: Option<Date>,
+    }
+    no_relations!();
+}
+
+pub mod members {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "members")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub unit_id: Uuid,
+        pub temporary_unit_id: Option<Uuid>,
+        pub full_name: String,
+        pub date_of_birth: Date,
+        pub sex: String,
+        pub admitted_on: Date,
+        pub official_on: Option<Date>,
+        pub standing: String,
+        pub exempt_since: Option<Date>,
+        pub last_event_on: Date,
+        pub party_card_number: Option<String>,
+        pub citizen_id: String,
+        pub phone: Option<String>,
+        pub email: Option<String>,
+        pub version: i32,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod member_events {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub member_id: Uuid,
+        pub kind: String,
+        pub effective_on: Date,
+        pub from_unit_id: Option<Uuid>,
+        pub to_unit_id: Option<Uuid>,
+        pub decision_number: Option<String>,
+        pub decision_date: Option<Date>,
+        pub decision_issuer: Option<String>,
+        pub note: Option<String>,
+        pub recorded_by: Option<Uuid>,
+        pub recorded_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod positions {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "positions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub unit_id: Uuid,
+        pub member_id: Uuid,
+        pub role: String,
+        pub from_date: Date,
+        pub to_date: Option<Date>,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod accounts {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "accounts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub member_id: Option<Uuid>,
+        pub username: String,
+        pub password_hash: String,
+        pub must_change_password: bool,
+        pub disabled: bool,
+        pub created_at: DateTimeUtc,
+        pub password_changed_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+pub mod admin_grants {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "admin_grants")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub account_id: Uuid,
+        pub unit_id: Uuid,
+        pub granted_by: Option<Uuid>,
+        pub granted_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+pub mod sessions {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub account_id: Uuid,
+        pub token_hash: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+        pub client_addr: Option<String>,
+    }
+    no_relations!();
+}
+
+pub mod audit_log {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub at: DateTimeUtc,
+        pub actor_account_id: Option<Uuid>,
+        pub action: String,
+        pub target_type: String,
+        pub target_id: Option<Uuid>,
+        pub unit_id: Option<Uuid>,
+        pub client_addr: Option<String>,
+        pub details: String,
+    }
+    no_relations!();
+}

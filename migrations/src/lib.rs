@@ -1,0 +1,19 @@
+//! Database schema migrations for the handbook, written with sea-orm-migration so that the same
+//! migration runs on SQLite and PostgreSQL. One structural change per statement (SQLite cannot
+//! combine ALTERs). The API applies pending migrations at start-up; `api migrate` applies them
+//! from the command line.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_foundation;
+
+/// All migrations, in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_foundation::Migration)]
+    }
+}
