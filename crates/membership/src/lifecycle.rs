@@ -120,6 +120,85 @@ impl MemberState {
     }
 }
 
+/// Minimum age at admission (Điều lệ Đảng: from 18 years old).
+pub const MIN_ADMISSION_AGE: u32 = 18;
+
+/// Why an admission record is refused; `field()` names the input field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdmissionError {
+    /// Younger than 18 on the admission date.
+    #[error("the member must be at least 18 years old on the admission date")]
+    TooYoung,
+    /// A date lies after today.
+    #[error("{field} is in the future")]
+    InFuture {
+        /// The field.
+        field: &'static str,
+    },
+    /// Recorded as official before 12 months of probation.
+    #[error("official_on must be at least 12 months after admitted_on (earliest {earliest})")]
+    ProbationNotComplete {
+        /// Earliest possible date.
+        earliest: NaiveDate,
+    },
+}
+
+impl AdmissionError {
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AdmissionError::TooYoung => "too_young",
+            AdmissionError::InFuture { .. } => "in_future",
+            AdmissionError::ProbationNotComplete { .. } => "probation_not_complete",
+        }
+    }
+
+    /// The input field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            AdmissionError::TooYoung => "date_of_birth",
+            AdmissionError::InFuture { field } => field,
+            AdmissionError::ProbationNotComplete { .. } => "official_on",
+        }
+    }
+}
+
+/// The initial state of a member recorded in `cell`: probationary since `admitted_on`, or
+/// official since `official_on` for members recorded after the fact. Checks the minimum age,
+/// that no date is in the future and the 12-month probation.
+pub fn admit(
+    cell: UnitId,
+    date_of_birth: NaiveDate,
+    admitted_on: NaiveDate,
+    official_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<MemberState, AdmissionError> {
+    if date_of_birth > today {
+        return Err(AdmissionError::InFuture {
+            field: "date_of_birth",
+        });
+    }
+    if admitted_on > today {
+        return Err(AdmissionError::InFuture {
+            field: "admitted_on",
+        });
+    }
+    if add_months(date_of_birth, MIN_ADMISSION_AGE * 12) > admitted_on {
+        return Err(AdmissionError::TooYoung);
+    }
+    match official_on {
+        None => Ok(MemberState::admitted(cell, admitted_on)),
+        Some(on) if on > today => Err(AdmissionError::InFuture {
+            field: "official_on",
+        }),
+        Some(on) => MemberState::already_official(cell, admitted_on, on).map_err(|_| {
+            AdmissionError::ProbationNotComplete {
+                earliest: add_months(admitted_on, PROBATION_MONTHS),
+            }
+        }),
+    }
+}
+
 /// What happened to a member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
@@ -456,6 +535,40 @@ mod tests {
                 earliest: d(2025, 2, 28)
             })
         );
+    }
+
+    #[test]
+    fn admission_rules() {
+        let cell = unit(1);
+        let today = d(2026, 1, 1);
+        let dob = d(2000, 5, 10);
+        assert_eq!(
+            admit(cell, dob, d(2018, 5, 9), None, today),
+            Err(AdmissionError::TooYoung)
+        );
+        assert!(admit(cell, dob, d(2018, 5, 10), None, today).is_ok());
+        assert_eq!(
+            admit(cell, dob, d(2026, 1, 2), None, today),
+            Err(AdmissionError::InFuture {
+                field: "admitted_on"
+            })
+        );
+        assert_eq!(
+            admit(cell, d(2027, 1, 1), d(2026, 1, 1), None, today),
+            Err(AdmissionError::InFuture {
+                field: "date_of_birth"
+            })
+        );
+        assert_eq!(
+            admit(cell, dob, d(2020, 1, 1), Some(d(2020, 12, 31)), today),
+            Err(AdmissionError::ProbationNotComplete {
+                earliest: d(2021, 1, 1)
+            })
+        );
+        let official = admit(cell, dob, d(2020, 1, 1), Some(d(2021, 1, 1)), today).unwrap();
+        assert_eq!(official.standing, Standing::Official);
+        assert_eq!(official.last_event_on, d(2021, 1, 1));
+        assert_eq!(AdmissionError::TooYoung.field(), "date_of_birth");
     }
 
     #[test]

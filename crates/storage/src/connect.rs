@@ -93,16 +93,16 @@ impl Database {
                 .split('?')
                 .next()
                 .unwrap_or_default();
-            if !path.is_empty() && path != ":memory:" {
-                if let Some(dir) = std::path::Path::new(path)
+            if !path.is_empty()
+                && path != ":memory:"
+                && let Some(dir) = std::path::Path::new(path)
                     .parent()
                     .filter(|d| !d.as_os_str().is_empty())
-                {
-                    std::fs::create_dir_all(dir).map_err(|source| ConnectError::DataDir {
-                        path: dir.to_path_buf(),
-                        source,
-                    })?;
-                }
+            {
+                std::fs::create_dir_all(dir).map_err(|source| ConnectError::DataDir {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
             }
             opts.map_sqlx_sqlite_opts(|o| {
                 o.create_if_missing(true)

@@ -1,7 +1,7 @@
 //! Members, their lifecycle state and event history.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use membership::lifecycle::{EventKind, MemberState, Standing};
+use membership::lifecycle::{MemberState, Standing};
 use membership::{
     CitizenId, Email, EventId, FullName, MemberId, PartyCardNumber, Phone, Sex, UnitId,
 };
@@ -295,26 +295,36 @@ pub struct EventRecord {
     pub recorded_at: DateTime<Utc>,
 }
 
+fn event_active(e: &EventRecord) -> member_events::ActiveModel {
+    member_events::ActiveModel {
+        id: Set(e.id.as_uuid()),
+        member_id: Set(e.member_id.as_uuid()),
+        kind: Set(e.kind.clone()),
+        effective_on: Set(e.effective_on),
+        from_unit_id: Set(e.from_unit_id.map(|u| u.as_uuid())),
+        to_unit_id: Set(e.to_unit_id.map(|u| u.as_uuid())),
+        decision_number: Set(e.decision.as_ref().map(|d| d.number.clone())),
+        decision_date: Set(e.decision.as_ref().map(|d| d.date)),
+        decision_issuer: Set(e.decision.as_ref().map(|d| d.issuer.clone())),
+        note: Set(e.note.clone()),
+        recorded_by: Set(e.recorded_by),
+        recorded_at: Set(e.recorded_at),
+    }
+}
+
 /// Appends an event to a member's history.
 pub async fn insert_event<C: ConnectionTrait>(c: &C, e: &EventRecord) -> StoreResult<()> {
-    insert_row(
-        c,
-        member_events::ActiveModel {
-            id: Set(e.id.as_uuid()),
-            member_id: Set(e.member_id.as_uuid()),
-            kind: Set(e.kind.clone()),
-            effective_on: Set(e.effective_on),
-            from_unit_id: Set(e.from_unit_id.map(|u| u.as_uuid())),
-            to_unit_id: Set(e.to_unit_id.map(|u| u.as_uuid())),
-            decision_number: Set(e.decision.as_ref().map(|d| d.number.clone())),
-            decision_date: Set(e.decision.as_ref().map(|d| d.date)),
-            decision_issuer: Set(e.decision.as_ref().map(|d| d.issuer.clone())),
-            note: Set(e.note.clone()),
-            recorded_by: Set(e.recorded_by),
-            recorded_at: Set(e.recorded_at),
-        },
-    )
-    .await
+    insert_row(c, event_active(e)).await
+}
+
+/// Appends many events (imports, demo data).
+pub async fn insert_events<C: ConnectionTrait>(c: &C, batch: &[EventRecord]) -> StoreResult<()> {
+    for chunk in batch.chunks(1000) {
+        member_events::Entity::insert_many(chunk.iter().map(event_active))
+            .exec_without_returning(c)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A member's history, in effective-date order.
@@ -347,9 +357,4 @@ pub async fn events<C: ConnectionTrait>(c: &C, member: MemberId) -> StoreResult<
             recorded_at: m.recorded_at,
         })
         .collect())
-}
-
-/// The event code recorded for `kind` (re-exported so callers need not import the domain enum).
-pub fn event_code(kind: &EventKind) -> &'static str {
-    kind.code()
 }

@@ -107,3 +107,22 @@ pub async fn end<C: ConnectionTrait>(c: &C, id: PositionId, to: NaiveDate) -> St
         Err(StoreError::NotFound)
     }
 }
+
+/// Ends every open position of a member with `to` as the last day (removal, expulsion, death).
+/// Returns how many were ended.
+pub async fn end_all_for_member<C: ConnectionTrait>(
+    c: &C,
+    member: MemberId,
+    to: NaiveDate,
+) -> StoreResult<u64> {
+    let result = positions::Entity::update_many()
+        .set(positions::ActiveModel {
+            to_date: Set(Some(to)),
+            ..Default::default()
+        })
+        .filter(positions::Column::MemberId.eq(member.as_uuid()))
+        .filter(positions::Column::ToDate.is_null())
+        .exec(c)
+        .await?;
+    Ok(result.rows_affected)
+}

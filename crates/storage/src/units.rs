@@ -290,3 +290,13 @@ pub async fn parent_on<C: ConnectionTrait>(
         .await?;
     Ok(model.map(|m| UnitId::from_uuid(m.parent_id)))
 }
+
+/// Units without a parent (the root), oldest first.
+pub async fn roots<C: ConnectionTrait>(c: &C) -> StoreResult<Vec<UnitRecord>> {
+    let models = org_units::Entity::find()
+        .filter(org_units::Column::ParentId.is_null())
+        .order_by_asc(org_units::Column::CreatedAt)
+        .all(c)
+        .await?;
+    models.into_iter().map(to_record).collect()
+}

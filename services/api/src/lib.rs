@@ -1,1 +1,187 @@
-//! placeholder
+//! # api — the HTTP API of the electronic Party-member handbook
+//!
+//! An axum server over the `storage` crate. Handlers authenticate the caller, load what the
+//! domain needs, let `membership` decide, and save in one transaction with an audit record.
+//! The OpenAPI 3.1 document is generated from the handlers (`/api/v1/openapi.json`) and browsable
+//! offline at `/docs`.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod routes;
+pub mod state;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::LoginLimiter;
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Top-level OpenAPI document; paths are added from the handlers.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Sổ tay đảng viên điện tử — API",
+        description = "Backend of the electronic Party-member handbook: organisation tree, members (đảng viên), positions, accounts. \
+Errors are RFC 9457 problem+json with a stable `code`; messages are Vietnamese by default, English with `Accept-Language: en`.",
+        version = "1.0.0"
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "system", description = "Liveness and readiness"),
+        (name = "auth", description = "Login, logout, password, current user"),
+        (name = "org-units", description = "Organisation tree (tổ chức đảng)"),
+        (name = "members", description = "Members (đảng viên) and their lifecycle"),
+        (name = "positions", description = "Bí thư, phó bí thư, cấp ủy viên"),
+        (name = "accounts", description = "Login accounts"),
+        (name = "audit", description = "Audit log")
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("Token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The router and the OpenAPI document it implements.
+pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use routes::*;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::health))
+        .routes(routes!(system::ready))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(auth::me))
+        .routes(routes!(units::list_top, units::create))
+        .routes(routes!(units::get))
+        .routes(routes!(units::children))
+        .routes(routes!(units::move_unit))
+        .routes(routes!(units::parents))
+        .routes(routes!(members::create, members::list))
+        .routes(routes!(members::import))
+        .routes(routes!(members::get, members::update))
+        .routes(routes!(members::create_event, members::list_events))
+        .routes(routes!(positions::create, positions::list))
+        .routes(routes!(positions::end))
+        .routes(routes!(accounts::create))
+        .routes(routes!(audit::list))
+        .split_for_parts()
+}
+
+/// The OpenAPI document (also served at `/api/v1/openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().1
+}
+
+/// The complete application: API routes, OpenAPI JSON, offline docs page, problem+json fallback,
+/// body limit and language middleware.
+pub fn app(state: AppState) -> Router {
+    let (router, api) = api_routes();
+    let max_body = state.config.max_body_bytes;
+    router
+        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", api))
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(error::localize))
+        .with_state(state)
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Configuration.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// Database.
+    #[error(transparent)]
+    Connect(#[from] storage::ConnectError),
+    /// Bootstrap or demo data.
+    #[error("{0}")]
+    Setup(String),
+    /// Listening socket.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Connects, migrates, bootstraps an empty database and builds the shared state.
+pub async fn prepare(config: Config) -> Result<AppState, StartError> {
+    let db = storage::Database::connect(&config.database_url, config.max_connections).await?;
+    db.migrate().await?;
+    bootstrap::ensure_bootstrap(&db, &config)
+        .await
+        .map_err(|e| StartError::Setup(format!("bootstrap: {e}")))?;
+    let dummy =
+        auth::hash_password(&auth::new_token()).map_err(|e| StartError::Setup(format!("{e:?}")))?;
+    let limiter = LoginLimiter::new(
+        config.login_window,
+        config.login_failures_per_account,
+        config.login_failures_per_address,
+    );
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        limiter: Arc::new(limiter),
+        dummy_hash: Arc::new(dummy),
+    })
+}
+
+/// Serves on `listener` until Ctrl-C / SIGTERM.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

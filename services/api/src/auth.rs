@@ -1,0 +1,319 @@
+//! Passwords (argon2id), bearer tokens (random, stored as SHA-256), login rate limiting and the
+//! extractors that authenticate a request and load the caller's [`Actor`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, Utc};
+use membership::permission::{Action, Actor, authorize};
+use membership::{UnitId, time::local_date};
+use sha2::{Digest, Sha256};
+use storage::accounts::AccountRecord;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes).
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+}
+
+/// Verifies a password against a stored hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// Password policy: 8–128 characters, not only digits, not the username.
+pub fn check_password_policy(password: &str, username: &str) -> Result<(), ApiError> {
+    let len = password.chars().count();
+    let reason = if len < 8 {
+        Some("at least 8 characters")
+    } else if len > 128 {
+        Some("at most 128 characters")
+    } else if password.chars().all(|c| c.is_ascii_digit()) {
+        Some("not only digits")
+    } else if password.eq_ignore_ascii_case(username) {
+        Some("different from the username")
+    } else {
+        None
+    };
+    match reason {
+        Some(r) => Err(ApiError::Rule {
+            code: "weak_password",
+            detail: format!("the password must be {r}"),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A new random bearer token (256 bits, base64url).
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Hex SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Fixed-window counters of failed logins per username and per client address, in memory.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    window: Duration,
+    per_account: u32,
+    per_address: u32,
+}
+
+impl LoginLimiter {
+    /// A limiter allowing `per_account` / `per_address` failures per `window`.
+    pub fn new(window: Duration, per_account: u32, per_address: u32) -> Self {
+        Self {
+            windows: Mutex::new(HashMap::new()),
+            window,
+            per_account,
+            per_address,
+        }
+    }
+
+    fn keys(username: &str, addr: Option<&str>) -> [(String, bool); 2] {
+        [
+            (format!("u:{username}"), true),
+            (format!("a:{}", addr.unwrap_or("-")), false),
+        ]
+    }
+
+    /// `Err(seconds)` if either key is over its limit.
+    pub fn check(&self, username: &str, addr: Option<&str>) -> Result<(), u64> {
+        let now = Instant::now();
+        let map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, is_account) in Self::keys(username, addr) {
+            if key == "a:-" {
+                continue;
+            }
+            let limit = if is_account {
+                self.per_account
+            } else {
+                self.per_address
+            };
+            if let Some((start, count)) = map.get(&key) {
+                let elapsed = now.duration_since(*start);
+                if elapsed < self.window && *count >= limit {
+                    return Err((self.window - elapsed).as_secs().max(1));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a failure for both keys.
+    pub fn fail(&self, username: &str, addr: Option<&str>) {
+        let now = Instant::now();
+        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            let window = self.window;
+            map.retain(|_, (start, _)| now.duration_since(*start) < window);
+        }
+        for (key, _) in Self::keys(username, addr) {
+            let entry = map.entry(key).or_insert((now, 0));
+            if now.duration_since(entry.0) >= self.window {
+                *entry = (now, 0);
+            }
+            entry.1 += 1;
+        }
+    }
+
+    /// Clears the username's counter after a successful login.
+    pub fn succeed(&self, username: &str) {
+        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(&format!("u:{username}"));
+    }
+}
+
+/// The client's address (from the connection), if known.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ci| ci.0.ip().to_string()),
+        ))
+    }
+}
+
+/// An authenticated caller whose account may still have to change its initial password. Only
+/// `/auth/logout`, `/auth/password` and `/me` accept it.
+#[derive(Debug, Clone)]
+pub struct PendingCaller {
+    /// The account.
+    pub account: AccountRecord,
+    /// The session.
+    pub session_id: uuid::Uuid,
+    /// Request time.
+    pub now: DateTime<Utc>,
+    /// Client address.
+    pub addr: Option<String>,
+}
+
+/// An authenticated caller ready for any endpoint: the account, its actor (positions, grants,
+/// home cell) and the request time.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account.
+    pub account: AccountRecord,
+    /// What the permission function needs.
+    pub actor: Actor,
+    /// Request time (UTC).
+    pub now: DateTime<Utc>,
+    /// Client address.
+    pub addr: Option<String>,
+}
+
+impl Caller {
+    /// Today in Vietnam.
+    pub fn today(&self) -> NaiveDate {
+        local_date(self.now)
+    }
+
+    /// Checks `action` on the unit with ancestry `path`; 403 if denied.
+    pub fn require(&self, action: Action, path: &[UnitId]) -> Result<(), ApiError> {
+        authorize(&self.actor, action, path, self.today()).map_err(|_| ApiError::Forbidden)
+    }
+
+    /// Whether `action` is allowed on `path`.
+    pub fn may(&self, action: Action, path: &[UnitId]) -> bool {
+        authorize(&self.actor, action, path, self.today()).is_ok()
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for PendingCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
+        let now = Utc::now();
+        let (session, account) =
+            storage::accounts::live_session(state.db.conn(), &token_hash(token), now)
+                .await?
+                .ok_or(ApiError::Unauthenticated)?;
+        let addr = ClientAddr::from_request_parts(parts, state)
+            .await
+            .map(|a| a.0)
+            .unwrap_or(None);
+        Ok(PendingCaller {
+            account,
+            session_id: session.id,
+            now,
+            addr,
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let pending = PendingCaller::from_request_parts(parts, state).await?;
+        if pending.account.must_change_password {
+            return Err(ApiError::PasswordChangeRequired);
+        }
+        let actor = storage::accounts::load_actor(state.db.conn(), &pending.account).await?;
+        Ok(Caller {
+            account: pending.account,
+            actor,
+            now: pending.now,
+            addr: pending.addr,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let hash = hash_password("mật khẩu dài").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("mật khẩu dài", &hash));
+        assert!(!verify_password("mat khau dai", &hash));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn password_policy() {
+        assert!(check_password_policy("short", "user").is_err());
+        assert!(check_password_policy("1234567890", "user").is_err());
+        assert!(check_password_policy("username1", "USERNAME1").is_err());
+        assert!(check_password_policy("a good one", "user").is_ok());
+    }
+
+    #[test]
+    fn limiter_blocks_after_limit_per_account_and_address() {
+        let l = LoginLimiter::new(Duration::from_secs(60), 2, 3);
+        assert!(l.check("an", Some("1.2.3.4")).is_ok());
+        l.fail("an", Some("1.2.3.4"));
+        l.fail("an", Some("1.2.3.4"));
+        assert!(l.check("an", Some("5.6.7.8")).is_err(), "per-account limit");
+        assert!(l.check("binh", Some("1.2.3.4")).is_ok());
+        l.fail("binh", Some("1.2.3.4"));
+        assert!(
+            l.check("chi", Some("1.2.3.4")).is_err(),
+            "per-address limit"
+        );
+        l.succeed("an");
+        assert!(l.check("an", Some("9.9.9.9")).is_ok());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_eq!(token_hash(&a), token_hash(&a));
+    }
+}

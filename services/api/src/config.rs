@@ -1,0 +1,157 @@
+//! Configuration, parsed once in `main` from the environment and an optional file, then passed
+//! by value.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` | `sqlite://$HANDBOOK_DATA_DIR/handbook.db` | `sqlite://PATH` or `postgres://USER@HOST/DB` |
+//! | `HANDBOOK_BIND` | `127.0.0.1:8080` | listen address |
+//! | `HANDBOOK_DATA_DIR` | `./data` | where the SQLite file lives |
+//! | `HANDBOOK_ADMIN_USERNAME` | `admin` | bootstrap administrator |
+//! | `HANDBOOK_ADMIN_PASSWORD` | generated, printed once | bootstrap administrator's password |
+//! | `HANDBOOK_ROOT_NAME` | `Đảng Cộng sản Việt Nam` | name of the root unit created on first start |
+//! | `HANDBOOK_TOKEN_TTL_HOURS` | `12` | lifetime of a login token |
+//! | `HANDBOOK_DB_MAX_CONNECTIONS` | `16` | pool size |
+//! | `HANDBOOK_CONFIG_FILE` | none | a file of `KEY=VALUE` lines read before the environment (the environment wins) |
+//! | `RUST_LOG` | `info` | log filter |
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Why the configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value does not parse.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The variable.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The configuration file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// The server's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Database URL.
+    pub database_url: String,
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Bootstrap administrator's username.
+    pub admin_username: String,
+    /// Bootstrap administrator's password (generated when absent).
+    pub admin_password: Option<String>,
+    /// Root unit name.
+    pub root_name: String,
+    /// Token lifetime.
+    pub token_ttl: chrono::Duration,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Failed logins allowed per username per window.
+    pub login_failures_per_account: u32,
+    /// Failed logins allowed per client address per window.
+    pub login_failures_per_address: u32,
+    /// Rate-limit window.
+    pub login_window: std::time::Duration,
+    /// Maximum request body (bytes).
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// Reads `HANDBOOK_CONFIG_FILE` (if set) and then the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut vars: HashMap<String, String> = HashMap::new();
+        if let Ok(path) = std::env::var("HANDBOOK_CONFIG_FILE") {
+            let path = PathBuf::from(path);
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::File {
+                path: path.clone(),
+                source,
+            })?;
+            for line in text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
+                if let Some((k, v)) = line.split_once('=') {
+                    vars.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
+                }
+            }
+        }
+        vars.extend(std::env::vars());
+        Self::from_map(&vars)
+    }
+
+    /// Builds a configuration from a key/value map (the environment, or a test's map).
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| vars.get(k).map(String::as_str).filter(|v| !v.is_empty());
+        let data_dir = PathBuf::from(get("HANDBOOK_DATA_DIR").unwrap_or("./data"));
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => url.to_string(),
+            None => format!("sqlite://{}/handbook.db", data_dir.display()),
+        };
+        let bind = get("HANDBOOK_BIND")
+            .unwrap_or("127.0.0.1:8080")
+            .parse()
+            .map_err(|e| ConfigError::Invalid {
+                key: "HANDBOOK_BIND",
+                message: format!("{e}"),
+            })?;
+        let number = |key: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match get(key) {
+                None => Ok(default),
+                Some(v) => v.parse().map_err(|e| ConfigError::Invalid {
+                    key,
+                    message: format!("{e}"),
+                }),
+            }
+        };
+        let ttl_hours = number("HANDBOOK_TOKEN_TTL_HOURS", 12)?;
+        Ok(Self {
+            database_url,
+            bind,
+            data_dir,
+            admin_username: get("HANDBOOK_ADMIN_USERNAME")
+                .unwrap_or("admin")
+                .to_string(),
+            admin_password: get("HANDBOOK_ADMIN_PASSWORD").map(str::to_string),
+            root_name: get("HANDBOOK_ROOT_NAME")
+                .unwrap_or("Đảng Cộng sản Việt Nam")
+                .to_string(),
+            token_ttl: chrono::Duration::hours(i64::from(ttl_hours.max(1))),
+            max_connections: number("HANDBOOK_DB_MAX_CONNECTIONS", 16)?.max(1),
+            login_failures_per_account: 5,
+            login_failures_per_address: 30,
+            login_window: std::time::Duration::from_secs(15 * 60),
+            max_body_bytes: 4 * 1024 * 1024,
+        })
+    }
+
+    /// A configuration for tests: the given database, an administrator `admin` / `admin-password`.
+    pub fn for_test(database_url: &str) -> Self {
+        let mut vars = HashMap::new();
+        vars.insert("DATABASE_URL".to_string(), database_url.to_string());
+        vars.insert(
+            "HANDBOOK_ADMIN_PASSWORD".to_string(),
+            "admin-password".to_string(),
+        );
+        vars.insert("HANDBOOK_BIND".to_string(), "127.0.0.1:0".to_string());
+        match Self::from_map(&vars) {
+            Ok(config) => Self {
+                max_connections: 4,
+                ..config
+            },
+            Err(e) => unreachable!("test configuration is valid: {e}"),
+        }
+    }
+}

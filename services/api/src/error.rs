@@ -1,0 +1,394 @@
+//! The one error type of the API and its RFC 9457 `application/problem+json` rendering.
+//!
+//! Every error has a stable snake_case `code`; `title` and `detail` are in Vietnamese by default
+//! and in English when the request says `Accept-Language: en…` (see [`localize`]). 5xx bodies
+//! never carry internals; their causes are logged.
+
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A problem with one field of the input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldIssue {
+    /// The field, as named in the request (`phone`, `decision.number`, `rows[3].citizen_id`).
+    #[schema(example = "citizen_id")]
+    pub field: String,
+    /// Stable code of the problem: `empty`, `too_long`, `too_short`, `invalid_format`,
+    /// `invalid_characters`, `not_allowed`, `missing`, `invalid_type`, `duplicate`, …
+    #[schema(example = "invalid_format")]
+    pub code: String,
+    /// Human-readable explanation (English).
+    #[schema(example = "has an invalid format: 12 digits")]
+    pub message: String,
+    /// For CSV imports: the 1-based line number in the file (the header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+impl FieldIssue {
+    /// An issue on `field`.
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+            line: None,
+        }
+    }
+}
+
+/// RFC 9457 problem details, as sent with `Content-Type: application/problem+json`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI identifying the problem type: `urn:handbook:problem:{code}`.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:handbook:problem:not_found")]
+    pub type_: String,
+    /// Short summary (Vietnamese by default, English with `Accept-Language: en`).
+    #[schema(example = "Không tìm thấy")]
+    pub title: String,
+    /// HTTP status.
+    #[schema(example = 404)]
+    pub status: u16,
+    /// Explanation of this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Stable machine-readable code.
+    #[schema(example = "not_found")]
+    pub code: String,
+    /// Field-level problems (validation and import errors).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldIssue>,
+}
+
+/// Language of user-facing messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Vietnamese (default).
+    Vi,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// From an `Accept-Language` header: English if the first listed language is English.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let first = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if first.starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Vi
+        }
+    }
+}
+
+/// Every way a request can fail.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// 400: the request could not be read (malformed JSON, bad query string, bad path).
+    BadRequest {
+        /// Stable code.
+        code: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// 422: the request was read but values are invalid.
+    Validation(Vec<FieldIssue>),
+    /// 422: a business rule refuses the request as stated.
+    Rule {
+        /// Stable code.
+        code: &'static str,
+        /// What rule.
+        detail: String,
+    },
+    /// 401: no valid bearer token.
+    Unauthenticated,
+    /// 401: wrong username or password (never says which).
+    InvalidCredentials,
+    /// 403: the initial password must be changed first.
+    PasswordChangeRequired,
+    /// 403: the caller may not do this.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 409: conflicts with the current state (duplicate, position taken, impossible transition).
+    Conflict {
+        /// Stable code.
+        code: &'static str,
+        /// What conflicts.
+        detail: String,
+    },
+    /// 412: `If-Match` does not match the current version.
+    PreconditionFailed,
+    /// 413.
+    PayloadTooLarge,
+    /// 415.
+    UnsupportedMediaType,
+    /// 429: too many failed logins.
+    TooManyAttempts {
+        /// Seconds until another attempt is accepted.
+        retry_after: u64,
+    },
+    /// 503: the database is unreachable.
+    Unavailable,
+    /// 500: a bug or an unexpected failure; the message is logged, never sent.
+    Internal(String),
+}
+
+impl ApiError {
+    /// HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) | ApiError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthenticated | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::PasswordChangeRequired | ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. }
+            | ApiError::Rule { code, .. }
+            | ApiError::Conflict { code, .. } => code,
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::InvalidCredentials => "invalid_credentials",
+            ApiError::PasswordChangeRequired => "password_change_required",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound => "not_found",
+            ApiError::PreconditionFailed => "precondition_failed",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::TooManyAttempts { .. } => "too_many_attempts",
+            ApiError::Unavailable => "service_unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// A single-field validation error.
+    pub fn field(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError::Validation(vec![FieldIssue::new(field, code, message)])
+    }
+
+    fn title(&self, lang: Lang) -> &'static str {
+        let (vi, en) = match self {
+            ApiError::BadRequest { .. } => {
+                ("Yêu cầu không đọc được", "The request could not be read")
+            }
+            ApiError::Validation(_) => ("Dữ liệu không hợp lệ", "Some values are invalid"),
+            ApiError::Rule { .. } => ("Yêu cầu trái quy định", "The request breaks a rule"),
+            ApiError::Unauthenticated => (
+                "Chưa đăng nhập hoặc phiên đã hết hạn",
+                "Not signed in, or the session has expired",
+            ),
+            ApiError::InvalidCredentials => (
+                "Tên đăng nhập hoặc mật khẩu không đúng",
+                "Wrong username or password",
+            ),
+            ApiError::PasswordChangeRequired => (
+                "Cần đổi mật khẩu ban đầu trước khi tiếp tục",
+                "Change the initial password before continuing",
+            ),
+            ApiError::Forbidden => ("Không có quyền thực hiện", "Not permitted"),
+            ApiError::NotFound => ("Không tìm thấy", "Not found"),
+            ApiError::Conflict { .. } => (
+                "Xung đột với dữ liệu hiện có",
+                "Conflicts with the current data",
+            ),
+            ApiError::PreconditionFailed => (
+                "Dữ liệu đã bị thay đổi bởi người khác",
+                "The data was changed by someone else",
+            ),
+            ApiError::PayloadTooLarge => {
+                ("Dữ liệu gửi lên quá lớn", "The request body is too large")
+            }
+            ApiError::UnsupportedMediaType => (
+                "Kiểu nội dung không được hỗ trợ",
+                "Unsupported content type",
+            ),
+            ApiError::TooManyAttempts { .. } => (
+                "Đăng nhập sai quá nhiều lần, vui lòng thử lại sau",
+                "Too many failed attempts, try again later",
+            ),
+            ApiError::Unavailable => (
+                "Hệ thống tạm thời không sẵn sàng",
+                "The service is temporarily unavailable",
+            ),
+            ApiError::Internal(_) => ("Lỗi hệ thống", "Internal error"),
+        };
+        match lang {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+
+    fn detail(&self, lang: Lang) -> Option<String> {
+        match self {
+            ApiError::BadRequest { detail, .. } => Some(detail.clone()),
+            ApiError::Rule { code, detail } | ApiError::Conflict { code, detail } => {
+                Some(match lang {
+                    Lang::En => detail.clone(),
+                    Lang::Vi => crate::i18n::rule_vi(code)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| detail.clone()),
+                })
+            }
+            ApiError::Validation(issues) => Some(match lang {
+                Lang::Vi => format!(
+                    "Trường không hợp lệ: {}",
+                    issues
+                        .iter()
+                        .map(|i| i.field.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Lang::En => format!(
+                    "Invalid fields: {}",
+                    issues
+                        .iter()
+                        .map(|i| i.field.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+            ApiError::TooManyAttempts { retry_after } => Some(match lang {
+                Lang::Vi => format!("Thử lại sau {retry_after} giây"),
+                Lang::En => format!("Retry after {retry_after} seconds"),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The problem document in `lang`.
+    pub fn problem(&self, lang: Lang) -> Problem {
+        Problem {
+            type_: format!("urn:handbook:problem:{}", self.code()),
+            title: self.title(lang).to_string(),
+            status: self.status().as_u16(),
+            detail: self.detail(lang),
+            code: self.code().to_string(),
+            errors: match self {
+                ApiError::Validation(issues) => issues
+                    .iter()
+                    .map(|i| match lang {
+                        Lang::En => i.clone(),
+                        Lang::Vi => FieldIssue {
+                            message: crate::i18n::field_vi(&i.code).to_string(),
+                            ..i.clone()
+                        },
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// Renders the problem in `lang`.
+    pub fn render(&self, lang: Lang) -> Response {
+        let body = serde_json::to_vec(&self.problem(lang)).unwrap_or_default();
+        let mut response = (
+            self.status(),
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/problem+json"),
+            )],
+            body,
+        )
+            .into_response();
+        if let ApiError::TooManyAttempts { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
+        if matches!(
+            self,
+            ApiError::Unauthenticated | ApiError::InvalidCredentials
+        ) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "internal error");
+        }
+        let mut response = self.render(Lang::Vi);
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+impl From<storage::StoreError> for ApiError {
+    fn from(err: storage::StoreError) -> Self {
+        match err {
+            storage::StoreError::NotFound => ApiError::NotFound,
+            storage::StoreError::Conflict { detail } => {
+                tracing::info!(%detail, "constraint conflict");
+                ApiError::Conflict {
+                    code: "conflict",
+                    detail: "the change conflicts with existing data".into(),
+                }
+            }
+            storage::StoreError::Corrupt(what) => {
+                ApiError::Internal(format!("corrupt row: {what}"))
+            }
+            storage::StoreError::Unavailable(source) => {
+                tracing::error!(error = %source, "database error");
+                ApiError::Unavailable
+            }
+        }
+    }
+}
+
+/// Middleware: re-renders problem bodies in English when the request asks for it.
+pub async fn localize(request: Request, next: Next) -> Response {
+    let lang = Lang::from_headers(request.headers());
+    let response = next.run(request).await;
+    if lang == Lang::Vi {
+        return response;
+    }
+    match response.extensions().get::<ApiError>().cloned() {
+        Some(err) => err.render(lang),
+        None => response,
+    }
+}
+
+/// Fallback for unknown paths.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// Result type of handlers.
+pub type ApiResult<T> = Result<T, ApiError>;

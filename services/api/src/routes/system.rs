@@ -1,0 +1,39 @@
+//! Liveness and readiness.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Health status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    #[schema(example = "ok")]
+    pub status: String,
+    /// `sqlite` or `postgres` (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/health", tag = "system", responses((status = 200, body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        database: None,
+    })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/ready", tag = "system", responses((status = 200, body = Health), (status = 503, body = crate::error::Problem)))]
+pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    state.db.ping().await.map_err(|_| ApiError::Unavailable)?;
+    Ok(Json(Health {
+        status: "ok".into(),
+        database: Some(state.db.backend_name().into()),
+    }))
+}

@@ -1,0 +1,22 @@
+//! Shared state of the HTTP handlers.
+
+use std::sync::Arc;
+
+use storage::Database;
+
+use crate::auth::LoginLimiter;
+use crate::config::Config;
+
+/// Cloned into every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub db: Database,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Failed-login limiter.
+    pub limiter: Arc<LoginLimiter>,
+    /// A valid argon2 hash of a random password, verified against when a username does not
+    /// exist so that both cases take the same time.
+    pub dummy_hash: Arc<String>,
+}
