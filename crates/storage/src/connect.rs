@@ -42,7 +42,7 @@ pub enum ConnectError {
 }
 
 /// Removes a password from a database URL for messages and logs.
-pub fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.find('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
@@ -222,6 +222,19 @@ impl Database {
         rows.iter()
             .map(|r| r.try_get::<String>("", "line").map_err(StoreError::from))
             .collect()
+    }
+
+    /// On SQLite, copies the write-ahead log into the database and truncates it
+    /// (`PRAGMA wal_checkpoint(TRUNCATE)`); a no-op on PostgreSQL. The server runs it
+    /// periodically: a statement left unfinished on a pooled connection (as sea-orm's
+    /// `INSERT … RETURNING` does) keeps SQLite's automatic checkpoint from resetting the log.
+    pub async fn checkpoint_wal(&self) -> Result<(), StoreError> {
+        if self.conn.get_database_backend() == DbBackend::Sqlite {
+            self.conn
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await?;
+        }
+        Ok(())
     }
 
     /// Size in bytes of the SQLite write-ahead log, if this is a file-backed SQLite database.

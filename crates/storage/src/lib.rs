@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod audit;
 pub mod members;
 pub mod positions;
+pub mod testing;
 pub mod units;
 
 pub use connect::{ConnectError, Database, Tx};

@@ -244,14 +244,18 @@ pub async fn move_unit<C: ConnectionTrait>(
         },
     )
     .await?;
-    let mut active = org_units::Entity::find_by_id(id)
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .into_active_model();
-    active.parent_id = Set(Some(parent));
-    active.parent_since = Set(effective_on);
-    active.update(c).await?;
+    let updated = org_units::Entity::update_many()
+        .set(org_units::ActiveModel {
+            parent_id: Set(Some(parent)),
+            parent_since: Set(effective_on),
+            ..Default::default()
+        })
+        .filter(org_units::Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
 }
 

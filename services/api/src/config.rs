@@ -11,6 +11,7 @@
 //! | `HANDBOOK_ROOT_NAME` | `Đảng Cộng sản Việt Nam` | name of the root unit created on first start |
 //! | `HANDBOOK_TOKEN_TTL_HOURS` | `12` | lifetime of a login token |
 //! | `HANDBOOK_DB_MAX_CONNECTIONS` | `16` | pool size |
+//! | `HANDBOOK_WAL_CHECKPOINT_SECS` | `30` | SQLite only: how often the write-ahead log is checkpointed and truncated |
 //! | `HANDBOOK_CONFIG_FILE` | none | a file of `KEY=VALUE` lines read before the environment (the environment wins) |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -66,6 +67,8 @@ pub struct Config {
     pub login_window: std::time::Duration,
     /// Maximum request body (bytes).
     pub max_body_bytes: usize,
+    /// Period of `PRAGMA wal_checkpoint(TRUNCATE)` on SQLite.
+    pub wal_checkpoint_every: std::time::Duration,
 }
 
 impl Config {
@@ -134,6 +137,9 @@ impl Config {
             login_failures_per_address: 30,
             login_window: std::time::Duration::from_secs(15 * 60),
             max_body_bytes: 4 * 1024 * 1024,
+            wal_checkpoint_every: std::time::Duration::from_secs(u64::from(
+                number("HANDBOOK_WAL_CHECKPOINT_SECS", 30)?.max(1),
+            )),
         })
     }
 

@@ -157,8 +157,23 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     })
 }
 
-/// Serves on `listener` until Ctrl-C / SIGTERM.
+/// Serves on `listener` until Ctrl-C / SIGTERM. On SQLite a background task checkpoints the
+/// write-ahead log every `wal_checkpoint_every` so that it stays bounded under write load.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    if state.db.backend_name() == "sqlite" {
+        let db = state.db.clone();
+        let period = state.config.wal_checkpoint_every;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = db.checkpoint_wal().await {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+            }
+        });
+    }
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

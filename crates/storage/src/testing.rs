@@ -1,0 +1,92 @@
+//! Fresh databases for tests: a temporary SQLite file by default, or — when
+//! `TEST_DATABASE_URL` is set to a PostgreSQL URL — a new schema in that database, so that tests
+//! run in parallel without seeing each other's rows.
+
+use std::path::PathBuf;
+
+use crate::{ConnectError, Database};
+
+/// Keeps a test database alive; removes a SQLite file (and its WAL) on drop. PostgreSQL schemas
+/// are left for the CI run to drop with its database.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// The database, migrated.
+    pub db: Database,
+    /// The URL to reach it with `Database::connect` (SQLite) — none for PostgreSQL schemas.
+    pub url: Option<String>,
+    file: Option<PathBuf>,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(file) = &self.file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+        }
+    }
+}
+
+/// `"postgres"` when `TEST_DATABASE_URL` selects PostgreSQL, `"sqlite"` otherwise.
+pub fn backend() -> &'static str {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => "postgres",
+        _ => "sqlite",
+    }
+}
+
+/// A new empty database, not migrated.
+pub async fn empty_database() -> Result<TestDatabase, ConnectError> {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => {
+            let admin = Database::connect(&url, 1).await?;
+            let schema = format!("t_{id}");
+            admin
+                .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                .await
+                .map_err(|e| ConnectError::Unreachable {
+                    url: crate::connect::redact(&url),
+                    source: sea_orm::DbErr::Custom(e.to_string()),
+                })?;
+            let db = Database::connect_postgres_schema(&url, &schema, 4).await?;
+            Ok(TestDatabase {
+                db,
+                url: None,
+                file: None,
+            })
+        }
+        _ => {
+            let file = std::env::temp_dir().join(format!("handbook-test-{id}.db"));
+            let url = format!("sqlite://{}", file.display());
+            let db = Database::connect(&url, 4).await?;
+            Ok(TestDatabase {
+                db,
+                url: Some(url),
+                file: Some(file),
+            })
+        }
+    }
+}
+
+/// A new database with every migration applied.
+pub async fn fresh_database() -> Result<TestDatabase, ConnectError> {
+    let t = empty_database().await?;
+    t.db.migrate().await?;
+    Ok(t)
+}
+
+/// Inserts an audit row with `INSERT … RETURNING`, fetching only the first row, the way sea-orm
+/// does when its `sqlite-use-returning-for-3_35` feature is on. Used by the test that shows why
+/// the server checkpoints the WAL periodically.
+pub async fn insert_with_returning(db: &Database, n: u32) -> Result<(), crate::StoreError> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let sql = format!(
+        "INSERT INTO audit_log (id, at, action, target_type, details) VALUES (X'{:032x}', '2026-01-01T00:00:00Z', 'probe', 'probe', '{{}}') RETURNING id",
+        u128::from(n) + (1u128 << 100)
+    );
+    db.conn()
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
+        .await?;
+    Ok(())
+}
