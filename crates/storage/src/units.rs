@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use membership::{UnitId, UnitKind};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, Statement, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    Statement, Value,
 };
 use uuid::Uuid;
 
