@@ -5,8 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use membership::{UnitId, UnitKind};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    Statement, Value,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, Statement, Value,
 };
 use uuid::Uuid;
 
