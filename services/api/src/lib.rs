@@ -138,6 +138,11 @@ pub enum StartError {
 /// Connects, migrates, bootstraps an empty database and builds the shared state.
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let db = storage::Database::connect(&config.database_url, config.max_connections).await?;
+    prepare_with(db, config).await
+}
+
+/// Like [`prepare`] on an already opened database (tests open theirs per test).
+pub async fn prepare_with(db: storage::Database, config: Config) -> Result<AppState, StartError> {
     db.migrate().await?;
     bootstrap::ensure_bootstrap(&db, &config)
         .await
