@@ -7,11 +7,7 @@ use sea_orm_migration::schema::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn fk(
-    from_table: &'static str,
-    from_col: &'static str,
-    to_table: &'static str,
-) -> ForeignKeyCreateStatement {
+fn fk(from_table: &'static str, from_col: &'static str, to_table: &'static str) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{from_table}_{from_col}"))
         .from(from_table, from_col)
@@ -29,17 +25,8 @@ fn index(table: &'static str, name: &str, cols: &[&'static str]) -> IndexCreateS
     stmt.to_owned()
 }
 
-const TABLES: [&str; 9] = [
-    "audit_log",
-    "sessions",
-    "admin_grants",
-    "accounts",
-    "positions",
-    "member_events",
-    "members",
-    "org_unit_links",
-    "org_unit_closure",
-];
+const TABLES: [&str; 9] =
+    ["audit_log", "sessions", "admin_grants", "accounts", "positions", "member_events", "members", "org_unit_links", "org_unit_closure"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -59,13 +46,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "org_units",
-                "ix_org_units_parent",
-                &["parent_id", "name"],
-            ))
-            .await?;
+        manager.create_index(index("org_units", "ix_org_units_parent", &["parent_id", "name"])).await?;
 
         // Closure table: one row per (ancestor, descendant) pair, depth 0 for the unit itself.
         manager
@@ -81,13 +62,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "org_unit_closure",
-                "ix_org_unit_closure_descendant",
-                &["descendant_id", "depth"],
-            ))
-            .await?;
+        manager.create_index(index("org_unit_closure", "ix_org_unit_closure_descendant", &["descendant_id", "depth"])).await?;
 
         // Parent links over time: [valid_from, valid_until) — valid_until NULL for the current link.
         manager
@@ -104,13 +79,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "org_unit_links",
-                "ix_org_unit_links_unit",
-                &["unit_id", "valid_from"],
-            ))
-            .await?;
+        manager.create_index(index("org_unit_links", "ix_org_unit_links_unit", &["unit_id", "valid_from"])).await?;
 
         manager
             .create_table(
@@ -139,16 +108,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("members", "ix_members_unit", &["unit_id", "id"]))
-            .await?;
-        manager
-            .create_index(index(
-                "members",
-                "ix_members_temporary_unit",
-                &["temporary_unit_id"],
-            ))
-            .await?;
+        manager.create_index(index("members", "ix_members_unit", &["unit_id", "id"])).await?;
+        manager.create_index(index("members", "ix_members_temporary_unit", &["temporary_unit_id"])).await?;
 
         manager
             .create_table(
@@ -172,13 +133,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "member_events",
-                "ix_member_events_member",
-                &["member_id", "effective_on"],
-            ))
-            .await?;
+        manager.create_index(index("member_events", "ix_member_events_member", &["member_id", "effective_on"])).await?;
 
         manager
             .create_table(
@@ -196,16 +151,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "positions",
-                "ix_positions_unit",
-                &["unit_id", "role"],
-            ))
-            .await?;
-        manager
-            .create_index(index("positions", "ix_positions_member", &["member_id"]))
-            .await?;
+        manager.create_index(index("positions", "ix_positions_unit", &["unit_id", "role"])).await?;
+        manager.create_index(index("positions", "ix_positions_member", &["member_id"])).await?;
         // Backstop for the domain rule "one open secretary / deputy per unit" against races.
         // Partial indexes are written the same way on SQLite and PostgreSQL.
         manager
@@ -248,13 +195,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "admin_grants",
-                "ix_admin_grants_account",
-                &["account_id"],
-            ))
-            .await?;
+        manager.create_index(index("admin_grants", "ix_admin_grants_account", &["account_id"])).await?;
 
         manager
             .create_table(
@@ -271,9 +212,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("sessions", "ix_sessions_account", &["account_id"]))
-            .await?;
+        manager.create_index(index("sessions", "ix_sessions_account", &["account_id"])).await?;
 
         manager
             .create_table(
@@ -291,21 +230,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("audit_log", "ix_audit_log_unit", &["unit_id", "id"]))
-            .await?;
+        manager.create_index(index("audit_log", "ix_audit_log_unit", &["unit_id", "id"])).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in TABLES {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
-        manager
-            .drop_table(Table::drop().table("org_units").to_owned())
-            .await?;
+        manager.drop_table(Table::drop().table("org_units").to_owned()).await?;
         Ok(())
     }
 }

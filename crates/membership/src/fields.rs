@@ -106,10 +106,7 @@ impl FullName {
     /// Parses and normalises a full name.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let text = bounded(raw, Self::MAX)?;
-        if !text
-            .chars()
-            .all(|c| c.is_alphabetic() || c == ' ' || c == '\'' || c == '-' || c == '.')
-        {
+        if !text.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '\'' || c == '-' || c == '.') {
             return Err(FieldError::InvalidCharacters);
         }
         Ok(Self(text))
@@ -125,17 +122,12 @@ text_newtype!(
 impl PartyCardNumber {
     /// Parses a party-card number.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let digits: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '.')
-            .collect();
+        let digits: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '.').collect();
         if digits.is_empty() {
             return Err(FieldError::Empty);
         }
         if !digits.chars().all(|c| c.is_ascii_digit()) || !(6..=12).contains(&digits.len()) {
-            return Err(FieldError::InvalidFormat {
-                expected: "6 to 12 digits",
-            });
+            return Err(FieldError::InvalidFormat { expected: "6 to 12 digits" });
         }
         Ok(Self(digits))
     }
@@ -155,17 +147,11 @@ impl CitizenId {
             return Err(FieldError::Empty);
         }
         if digits.len() != 12 || !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(FieldError::InvalidFormat {
-                expected: "12 digits",
-            });
+            return Err(FieldError::InvalidFormat { expected: "12 digits" });
         }
-        let province: u32 = digits[..3].parse().map_err(|_| FieldError::InvalidFormat {
-            expected: "12 digits",
-        })?;
+        let province: u32 = digits[..3].parse().map_err(|_| FieldError::InvalidFormat { expected: "12 digits" })?;
         if !(1..=96).contains(&province) {
-            return Err(FieldError::InvalidFormat {
-                expected: "12 digits starting with a province code 001-096",
-            });
+            return Err(FieldError::InvalidFormat { expected: "12 digits starting with a province code 001-096" });
         }
         Ok(Self(digits))
     }
@@ -180,10 +166,7 @@ text_newtype!(
 impl Phone {
     /// Parses a phone number.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let compact: String = raw
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
-            .collect();
+        let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
         if compact.is_empty() {
             return Err(FieldError::Empty);
         }
@@ -200,9 +183,7 @@ impl Phone {
             && bytes[0] == b'0'
             && matches!(bytes[1], b'3' | b'5' | b'7' | b'8' | b'9');
         if !valid {
-            return Err(FieldError::InvalidFormat {
-                expected: "a Vietnamese mobile number such as 0912345678 or +84912345678",
-            });
+            return Err(FieldError::InvalidFormat { expected: "a Vietnamese mobile number such as 0912345678 or +84912345678" });
         }
         Ok(Self(national))
     }
@@ -223,23 +204,14 @@ impl Email {
         if text.chars().count() > 254 {
             return Err(FieldError::TooLong { max: 254 });
         }
-        let invalid = FieldError::InvalidFormat {
-            expected: "name@example.vn",
-        };
+        let invalid = FieldError::InvalidFormat { expected: "name@example.vn" };
         let (local, domain) = text.split_once('@').ok_or(invalid.clone())?;
         let domain_ok = domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-        if local.is_empty()
-            || local
-                .chars()
-                .any(|c| c.is_whitespace() || c == '@' || c.is_control())
-            || !domain_ok
-        {
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        if local.is_empty() || local.chars().any(|c| c.is_whitespace() || c == '@' || c.is_control()) || !domain_ok {
             return Err(invalid);
         }
         Ok(Self(format!("{local}@{}", domain.to_lowercase())))
@@ -265,10 +237,7 @@ impl Username {
         if text.len() > 64 {
             return Err(FieldError::TooLong { max: 64 });
         }
-        if !text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        {
+        if !text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
             return Err(FieldError::InvalidCharacters);
         }
         Ok(Self(text))
@@ -299,9 +268,7 @@ impl Sex {
             "male" | "nam" => Ok(Sex::Male),
             "female" | "nữ" | "nu" => Ok(Sex::Female),
             "" => Err(FieldError::Empty),
-            _ => Err(FieldError::NotAllowed {
-                allowed: "male, female",
-            }),
+            _ => Err(FieldError::NotAllowed { allowed: "male, female" }),
         }
     }
 }
@@ -333,10 +300,7 @@ mod tests {
             let got = FullName::parse(raw).map(|v| v.0).map_err(|e| e.code());
             assert_eq!(got.as_deref().map_err(|e| *e), *want, "name {raw:?}");
         }
-        assert_eq!(
-            FullName::parse(&"a".repeat(101)).unwrap_err(),
-            FieldError::TooLong { max: 100 }
-        );
+        assert_eq!(FullName::parse(&"a".repeat(101)).unwrap_err(), FieldError::TooLong { max: 100 });
 
         let cccd: &[Case] = &[
             ("001099012345", Ok("001099012345")),
@@ -377,9 +341,7 @@ mod tests {
             ("1234567X", Err("invalid_format")),
         ];
         for (raw, want) in cards {
-            let got = PartyCardNumber::parse(raw)
-                .map(|v| v.0)
-                .map_err(|e| e.code());
+            let got = PartyCardNumber::parse(raw).map(|v| v.0).map_err(|e| e.code());
             assert_eq!(got.as_deref().map_err(|e| *e), *want, "card {raw:?}");
         }
 
@@ -395,12 +357,8 @@ mod tests {
             assert_eq!(got.as_deref().map_err(|e| *e), *want, "email {raw:?}");
         }
 
-        let users: &[Case] = &[
-            ("Admin", Ok("admin")),
-            ("12345678", Ok("12345678")),
-            ("ab", Err("too_short")),
-            ("bí.thư", Err("invalid_characters")),
-        ];
+        let users: &[Case] =
+            &[("Admin", Ok("admin")), ("12345678", Ok("12345678")), ("ab", Err("too_short")), ("bí.thư", Err("invalid_characters"))];
         for (raw, want) in users {
             let got = Username::parse(raw).map(|v| v.0).map_err(|e| e.code());
             assert_eq!(got.as_deref().map_err(|e| *e), *want, "username {raw:?}");

@@ -33,13 +33,7 @@ pub enum Standing {
 
 impl Standing {
     /// Every standing.
-    pub const ALL: [Standing; 5] = [
-        Standing::Probationary,
-        Standing::Official,
-        Standing::Removed,
-        Standing::Expelled,
-        Standing::Deceased,
-    ];
+    pub const ALL: [Standing; 5] = [Standing::Probationary, Standing::Official, Standing::Removed, Standing::Expelled, Standing::Deceased];
 
     /// Stable code.
     pub fn code(self) -> &'static str {
@@ -97,11 +91,7 @@ impl MemberState {
     }
 
     /// The state of a member recorded as already official (imports of existing members).
-    pub fn already_official(
-        cell: UnitId,
-        admitted_on: NaiveDate,
-        official_on: NaiveDate,
-    ) -> Result<Self, LifecycleError> {
+    pub fn already_official(cell: UnitId, admitted_on: NaiveDate, official_on: NaiveDate) -> Result<Self, LifecycleError> {
         let earliest = add_months(admitted_on, PROBATION_MONTHS);
         if official_on < earliest {
             return Err(LifecycleError::ProbationNotComplete { earliest });
@@ -174,28 +164,19 @@ pub fn admit(
     today: NaiveDate,
 ) -> Result<MemberState, AdmissionError> {
     if date_of_birth > today {
-        return Err(AdmissionError::InFuture {
-            field: "date_of_birth",
-        });
+        return Err(AdmissionError::InFuture { field: "date_of_birth" });
     }
     if admitted_on > today {
-        return Err(AdmissionError::InFuture {
-            field: "admitted_on",
-        });
+        return Err(AdmissionError::InFuture { field: "admitted_on" });
     }
     if add_months(date_of_birth, MIN_ADMISSION_AGE * 12) > admitted_on {
         return Err(AdmissionError::TooYoung);
     }
     match official_on {
         None => Ok(MemberState::admitted(cell, admitted_on)),
-        Some(on) if on > today => Err(AdmissionError::InFuture {
-            field: "official_on",
-        }),
-        Some(on) => MemberState::already_official(cell, admitted_on, on).map_err(|_| {
-            AdmissionError::ProbationNotComplete {
-                earliest: add_months(admitted_on, PROBATION_MONTHS),
-            }
-        }),
+        Some(on) if on > today => Err(AdmissionError::InFuture { field: "official_on" }),
+        Some(on) => MemberState::already_official(cell, admitted_on, on)
+            .map_err(|_| AdmissionError::ProbationNotComplete { earliest: add_months(admitted_on, PROBATION_MONTHS) }),
     }
 }
 
@@ -326,24 +307,15 @@ impl LifecycleError {
 }
 
 /// Applies one event, effective on `on`, to `state`. `today` is the current date in Vietnam.
-pub fn apply(
-    state: &MemberState,
-    event: &EventKind,
-    on: NaiveDate,
-    today: NaiveDate,
-) -> Result<MemberState, LifecycleError> {
+pub fn apply(state: &MemberState, event: &EventKind, on: NaiveDate, today: NaiveDate) -> Result<MemberState, LifecycleError> {
     if !state.standing.is_active() {
-        return Err(LifecycleError::NotActive {
-            standing: state.standing.code(),
-        });
+        return Err(LifecycleError::NotActive { standing: state.standing.code() });
     }
     if on > today {
         return Err(LifecycleError::InFuture);
     }
     if on < state.last_event_on {
-        return Err(LifecycleError::OutOfOrder {
-            last: state.last_event_on,
-        });
+        return Err(LifecycleError::OutOfOrder { last: state.last_event_on });
     }
     let mut next = state.clone();
     next.last_event_on = on;
@@ -428,27 +400,11 @@ mod tests {
         let admitted = d(2024, 1, 15);
         let probationary = MemberState::admitted(home, admitted);
         let official = MemberState::already_official(home, admitted, d(2025, 1, 15)).unwrap();
-        let temp = MemberState {
-            temporary_host: Some(other),
-            ..official.clone()
-        };
-        let exempt = MemberState {
-            exempt_since: Some(d(2025, 2, 1)),
-            last_event_on: d(2025, 2, 1),
-            ..official.clone()
-        };
-        let removed = MemberState {
-            standing: Standing::Removed,
-            ..official.clone()
-        };
-        let expelled = MemberState {
-            standing: Standing::Expelled,
-            ..official.clone()
-        };
-        let deceased = MemberState {
-            standing: Standing::Deceased,
-            ..official.clone()
-        };
+        let temp = MemberState { temporary_host: Some(other), ..official.clone() };
+        let exempt = MemberState { exempt_since: Some(d(2025, 2, 1)), last_event_on: d(2025, 2, 1), ..official.clone() };
+        let removed = MemberState { standing: Standing::Removed, ..official.clone() };
+        let expelled = MemberState { standing: Standing::Expelled, ..official.clone() };
+        let deceased = MemberState { standing: Standing::Deceased, ..official.clone() };
         let states = [
             ("probationary", &probationary),
             ("official", &official),
@@ -474,30 +430,16 @@ mod tests {
         for (name, state) in states {
             for event in &events {
                 let label = match event {
-                    EventKind::Transfer { to_unit } if *to_unit == home => {
-                        "transfer(home)".to_string()
-                    }
+                    EventKind::Transfer { to_unit } if *to_unit == home => "transfer(home)".to_string(),
                     e => e.code().to_string(),
                 };
                 let outcome = match apply(state, event, d(2026, 3, 1), today) {
                     Ok(next) => format!(
                         "ok -> {}{}{}{}",
                         next.standing.code(),
-                        if next.home_unit == other {
-                            " home=other"
-                        } else {
-                            ""
-                        },
-                        if next.temporary_host.is_some() {
-                            " temp"
-                        } else {
-                            ""
-                        },
-                        if next.exempt_since.is_some() {
-                            " exempt"
-                        } else {
-                            ""
-                        },
+                        if next.home_unit == other { " home=other" } else { "" },
+                        if next.temporary_host.is_some() { " temp" } else { "" },
+                        if next.exempt_since.is_some() { " exempt" } else { "" },
                     ),
                     Err(e) => format!("refused: {}", e.code()),
                 };
@@ -516,24 +458,14 @@ mod tests {
         // 12 months after 29 Feb 2024 is 28 Feb 2025.
         assert_eq!(
             apply(&s, &EventKind::RecognizeOfficial, d(2025, 2, 27), today),
-            Err(LifecycleError::ProbationNotComplete {
-                earliest: d(2025, 2, 28)
-            })
+            Err(LifecycleError::ProbationNotComplete { earliest: d(2025, 2, 28) })
         );
         assert!(apply(&s, &EventKind::RecognizeOfficial, d(2025, 2, 28), today).is_ok());
-        assert_eq!(
-            apply(&s, &EventKind::Exempt, d(2026, 1, 2), today),
-            Err(LifecycleError::InFuture)
-        );
-        assert_eq!(
-            apply(&s, &EventKind::Exempt, d(2024, 2, 28), today),
-            Err(LifecycleError::OutOfOrder { last: admitted })
-        );
+        assert_eq!(apply(&s, &EventKind::Exempt, d(2026, 1, 2), today), Err(LifecycleError::InFuture));
+        assert_eq!(apply(&s, &EventKind::Exempt, d(2024, 2, 28), today), Err(LifecycleError::OutOfOrder { last: admitted }));
         assert_eq!(
             MemberState::already_official(home, admitted, d(2024, 12, 1)),
-            Err(LifecycleError::ProbationNotComplete {
-                earliest: d(2025, 2, 28)
-            })
+            Err(LifecycleError::ProbationNotComplete { earliest: d(2025, 2, 28) })
         );
     }
 
@@ -542,28 +474,13 @@ mod tests {
         let cell = unit(1);
         let today = d(2026, 1, 1);
         let dob = d(2000, 5, 10);
-        assert_eq!(
-            admit(cell, dob, d(2018, 5, 9), None, today),
-            Err(AdmissionError::TooYoung)
-        );
+        assert_eq!(admit(cell, dob, d(2018, 5, 9), None, today), Err(AdmissionError::TooYoung));
         assert!(admit(cell, dob, d(2018, 5, 10), None, today).is_ok());
-        assert_eq!(
-            admit(cell, dob, d(2026, 1, 2), None, today),
-            Err(AdmissionError::InFuture {
-                field: "admitted_on"
-            })
-        );
-        assert_eq!(
-            admit(cell, d(2027, 1, 1), d(2026, 1, 1), None, today),
-            Err(AdmissionError::InFuture {
-                field: "date_of_birth"
-            })
-        );
+        assert_eq!(admit(cell, dob, d(2026, 1, 2), None, today), Err(AdmissionError::InFuture { field: "admitted_on" }));
+        assert_eq!(admit(cell, d(2027, 1, 1), d(2026, 1, 1), None, today), Err(AdmissionError::InFuture { field: "date_of_birth" }));
         assert_eq!(
             admit(cell, dob, d(2020, 1, 1), Some(d(2020, 12, 31)), today),
-            Err(AdmissionError::ProbationNotComplete {
-                earliest: d(2021, 1, 1)
-            })
+            Err(AdmissionError::ProbationNotComplete { earliest: d(2021, 1, 1) })
         );
         let official = admit(cell, dob, d(2020, 1, 1), Some(d(2021, 1, 1)), today).unwrap();
         assert_eq!(official.standing, Standing::Official);
@@ -577,13 +494,7 @@ mod tests {
         assert!(s.is_obliged_to_attend());
         let exempt = apply(&s, &EventKind::Exempt, d(2024, 6, 1), d(2025, 1, 1)).unwrap();
         assert!(!exempt.is_obliged_to_attend());
-        let back = apply(
-            &exempt,
-            &EventKind::EndExemption,
-            d(2024, 9, 1),
-            d(2025, 1, 1),
-        )
-        .unwrap();
+        let back = apply(&exempt, &EventKind::EndExemption, d(2024, 9, 1), d(2025, 1, 1)).unwrap();
         assert!(back.is_obliged_to_attend());
         let dead = apply(&back, &EventKind::Decease, d(2024, 10, 1), d(2025, 1, 1)).unwrap();
         assert!(!dead.is_obliged_to_attend());

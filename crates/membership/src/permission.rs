@@ -4,7 +4,7 @@
 //!
 //! | actor | may, over the subtree of the unit they hold it in |
 //! |---|---|
-//! | administrator grant on U | everything, including the audit log |
+//! | administrator grant on U | everything, including the audit log and granting administration below U |
 //! | secretary / deputy of U | view units and rosters with private fields, manage members, accounts and sub-units; appoint positions in units strictly below U |
 //! | committee member of U | view units and rosters with private fields |
 //! | member of cell C | view C and its ancestors; see C's roster (names and positions only); their own full record |
@@ -33,11 +33,13 @@ pub enum Action {
     ManageAccounts,
     /// Read the audit log of a subtree.
     ViewAudit,
+    /// Grant and revoke administration of a subtree.
+    ManageAdmins,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::ViewUnit,
         Action::ManageStructure,
         Action::ViewRoster,
@@ -46,6 +48,7 @@ impl Action {
         Action::ManagePositions,
         Action::ManageAccounts,
         Action::ViewAudit,
+        Action::ManageAdmins,
     ];
 
     /// Stable code.
@@ -59,6 +62,7 @@ impl Action {
             Action::ManagePositions => "manage_positions",
             Action::ManageAccounts => "manage_accounts",
             Action::ViewAudit => "view_audit",
+            Action::ManageAdmins => "manage_admins",
         }
     }
 }
@@ -108,21 +112,12 @@ pub struct Denied {
 
 /// Decides whether `actor` may perform `action` on the unit whose ancestry is `target_path`
 /// (root first, ending with the target unit) on date `on`.
-pub fn authorize(
-    actor: &Actor,
-    action: Action,
-    target_path: &[UnitId],
-    on: NaiveDate,
-) -> Result<(), Denied> {
+pub fn authorize(actor: &Actor, action: Action, target_path: &[UnitId], on: NaiveDate) -> Result<(), Denied> {
     let denied = Err(Denied { action });
     let Some(target) = target_path.last() else {
         return denied;
     };
-    if actor
-        .admin_scopes
-        .iter()
-        .any(|scope| target_path.contains(scope))
-    {
+    if actor.admin_scopes.iter().any(|scope| target_path.contains(scope)) {
         return Ok(());
     }
     for held in actor.positions.iter().filter(|p| p.active_on(on)) {
@@ -132,9 +127,7 @@ pub fn authorize(
         let strictly_below = held.unit_id != *target;
         let allowed = match (held.role.is_leader(), action) {
             (_, Action::ViewUnit | Action::ViewRoster | Action::ViewMemberPrivate) => true,
-            (true, Action::ManageMembers | Action::ManageAccounts | Action::ManageStructure) => {
-                true
-            }
+            (true, Action::ManageMembers | Action::ManageAccounts | Action::ManageStructure) => true,
             (true, Action::ManagePositions) => strictly_below,
             _ => false,
         };
@@ -162,15 +155,8 @@ pub enum MemberView {
 
 /// The view of member `member` (whose home cell has ancestry `member_path`) that `actor` gets on
 /// `on`, or `None` if the member is not visible at all.
-pub fn member_view(
-    actor: &Actor,
-    member: MemberId,
-    member_path: &[UnitId],
-    on: NaiveDate,
-) -> Option<MemberView> {
-    if actor.member_id == Some(member)
-        || authorize(actor, Action::ViewMemberPrivate, member_path, on).is_ok()
-    {
+pub fn member_view(actor: &Actor, member: MemberId, member_path: &[UnitId], on: NaiveDate) -> Option<MemberView> {
+    if actor.member_id == Some(member) || authorize(actor, Action::ViewMemberPrivate, member_path, on).is_ok() {
         Some(MemberView::Full)
     } else if authorize(actor, Action::ViewRoster, member_path, on).is_ok() {
         Some(MemberView::Basic)
@@ -211,12 +197,7 @@ mod tests {
             account_id: None,
             member_id: Some(MemberId::from_uuid(uuid::Uuid::from_u128(99))),
             home_path: path(3),
-            positions: vec![HeldPosition {
-                unit_id: u(unit),
-                role,
-                from: d(2024, 1, 1),
-                to: None,
-            }],
+            positions: vec![HeldPosition { unit_id: u(unit), role, from: d(2024, 1, 1), to: None }],
             admin_scopes: vec![],
         }
     }
@@ -226,50 +207,24 @@ mod tests {
     fn permission_matrix() {
         let on = d(2026, 1, 1);
         let actors: Vec<(&str, Actor)> = vec![
-            (
-                "admin of commune 2",
-                Actor {
-                    admin_scopes: vec![u(2)],
-                    ..Actor::default()
-                },
-            ),
+            ("admin of commune 2", Actor { admin_scopes: vec![u(2)], ..Actor::default() }),
             ("secretary of cell 3", holder(Role::Secretary, 3)),
             ("deputy of cell 3", holder(Role::DeputySecretary, 3)),
             ("committee of cell 3", holder(Role::CommitteeMember, 3)),
             ("secretary of commune 2", holder(Role::Secretary, 2)),
             (
                 "member of cell 3",
-                Actor {
-                    member_id: Some(MemberId::from_uuid(uuid::Uuid::from_u128(98))),
-                    home_path: path(3),
-                    ..Actor::default()
-                },
+                Actor { member_id: Some(MemberId::from_uuid(uuid::Uuid::from_u128(98))), home_path: path(3), ..Actor::default() },
             ),
             ("nobody", Actor::default()),
         ];
-        let targets = [
-            ("own cell 3", 3),
-            ("child group 4", 4),
-            ("parent commune 2", 2),
-            ("sibling cell 5", 5),
-            ("unrelated cell 7", 7),
-        ];
+        let targets = [("own cell 3", 3), ("child group 4", 4), ("parent commune 2", 2), ("sibling cell 5", 5), ("unrelated cell 7", 7)];
         let mut lines = Vec::new();
         for (name, actor) in &actors {
             for (tname, t) in targets {
-                let allowed: Vec<_> = Action::ALL
-                    .into_iter()
-                    .filter(|a| authorize(actor, *a, &path(t), on).is_ok())
-                    .map(Action::code)
-                    .collect();
-                lines.push(format!(
-                    "{name:<24} on {tname:<18}: {}",
-                    if allowed.is_empty() {
-                        "-".to_string()
-                    } else {
-                        allowed.join(" ")
-                    }
-                ));
+                let allowed: Vec<_> =
+                    Action::ALL.into_iter().filter(|a| authorize(actor, *a, &path(t), on).is_ok()).map(Action::code).collect();
+                lines.push(format!("{name:<24} on {tname:<18}: {}", if allowed.is_empty() { "-".to_string() } else { allowed.join(" ") }));
             }
         }
         insta::assert_snapshot!(lines.join("\n"));
@@ -280,21 +235,13 @@ mod tests {
         let mut actor = holder(Role::Secretary, 3);
         actor.positions[0].to = Some(d(2025, 12, 31));
         assert!(authorize(&actor, Action::ManageMembers, &path(3), d(2025, 12, 31)).is_ok());
-        assert_eq!(
-            authorize(&actor, Action::ManageMembers, &path(3), d(2026, 1, 1)),
-            Err(Denied {
-                action: Action::ManageMembers
-            })
-        );
+        assert_eq!(authorize(&actor, Action::ManageMembers, &path(3), d(2026, 1, 1)), Err(Denied { action: Action::ManageMembers }));
         assert!(authorize(&actor, Action::ManageMembers, &path(3), d(2023, 12, 31)).is_err());
     }
 
     #[test]
     fn empty_target_path_is_denied() {
-        let admin = Actor {
-            admin_scopes: vec![u(1)],
-            ..Actor::default()
-        };
+        let admin = Actor { admin_scopes: vec![u(1)], ..Actor::default() };
         assert!(authorize(&admin, Action::ViewUnit, &[], d(2026, 1, 1)).is_err());
     }
 
@@ -303,31 +250,15 @@ mod tests {
         let on = d(2026, 1, 1);
         let me = MemberId::from_uuid(uuid::Uuid::from_u128(98));
         let colleague = MemberId::from_uuid(uuid::Uuid::from_u128(97));
-        let member = Actor {
-            member_id: Some(me),
-            home_path: path(3),
-            ..Actor::default()
-        };
-        assert_eq!(
-            member_view(&member, me, &path(3), on),
-            Some(MemberView::Full)
-        );
-        assert_eq!(
-            member_view(&member, colleague, &path(3), on),
-            Some(MemberView::Basic)
-        );
+        let member = Actor { member_id: Some(me), home_path: path(3), ..Actor::default() };
+        assert_eq!(member_view(&member, me, &path(3), on), Some(MemberView::Full));
+        assert_eq!(member_view(&member, colleague, &path(3), on), Some(MemberView::Basic));
         assert_eq!(member_view(&member, colleague, &path(5), on), None);
         let committee = holder(Role::CommitteeMember, 3);
-        assert_eq!(
-            member_view(&committee, colleague, &path(3), on),
-            Some(MemberView::Full)
-        );
+        assert_eq!(member_view(&committee, colleague, &path(3), on), Some(MemberView::Full));
         assert_eq!(member_view(&committee, colleague, &path(5), on), None);
         let commune = holder(Role::Secretary, 2);
-        assert_eq!(
-            member_view(&commune, colleague, &path(5), on),
-            Some(MemberView::Full)
-        );
+        assert_eq!(member_view(&commune, colleague, &path(5), on), Some(MemberView::Full));
         assert_eq!(member_view(&commune, colleague, &path(7), on), None);
     }
 }

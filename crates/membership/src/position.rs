@@ -19,11 +19,7 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 3] = [
-        Role::Secretary,
-        Role::DeputySecretary,
-        Role::CommitteeMember,
-    ];
+    pub const ALL: [Role; 3] = [Role::Secretary, Role::DeputySecretary, Role::CommitteeMember];
 
     /// Stable code.
     pub fn code(self) -> &'static str {
@@ -151,10 +147,7 @@ pub fn check_new_position(existing: &[Position], new: &NewPosition) -> Result<()
             return Err(PositionError::AlreadyHeld);
         }
         if new.role.is_unique() && p.role == new.role {
-            return Err(PositionError::RoleTaken {
-                role: new.role.code(),
-                holder: p.member_id,
-            });
+            return Err(PositionError::RoleTaken { role: new.role.code(), holder: p.member_id });
         }
     }
     Ok(())
@@ -193,75 +186,26 @@ mod tests {
         };
         let existing = vec![
             pos(1, m(1), Role::Secretary, d(2020, 1, 1), None),
-            pos(
-                2,
-                m(2),
-                Role::DeputySecretary,
-                d(2020, 1, 1),
-                Some(d(2024, 12, 31)),
-            ),
+            pos(2, m(2), Role::DeputySecretary, d(2020, 1, 1), Some(d(2024, 12, 31))),
             pos(3, m(3), Role::CommitteeMember, d(2020, 1, 1), None),
         ];
-        let new = |member, role, from| NewPosition {
-            member_id: member,
-            role,
-            from,
-            holder_is_official: true,
-            holder_in_subtree: true,
-        };
+        let new = |member, role, from| NewPosition { member_id: member, role, from, holder_is_official: true, holder_in_subtree: true };
         let cases = [
-            (
-                new(m(4), Role::Secretary, d(2025, 1, 1)),
-                Err(PositionError::RoleTaken {
-                    role: "secretary",
-                    holder: m(1),
-                }),
-            ),
+            (new(m(4), Role::Secretary, d(2025, 1, 1)), Err(PositionError::RoleTaken { role: "secretary", holder: m(1) })),
             (new(m(4), Role::DeputySecretary, d(2025, 1, 1)), Ok(())),
-            (
-                new(m(4), Role::DeputySecretary, d(2024, 12, 31)),
-                Err(PositionError::RoleTaken {
-                    role: "deputy_secretary",
-                    holder: m(2),
-                }),
-            ),
+            (new(m(4), Role::DeputySecretary, d(2024, 12, 31)), Err(PositionError::RoleTaken { role: "deputy_secretary", holder: m(2) })),
             (new(m(4), Role::CommitteeMember, d(2025, 1, 1)), Ok(())),
-            (
-                new(m(3), Role::CommitteeMember, d(2025, 1, 1)),
-                Err(PositionError::AlreadyHeld),
-            ),
-            (
-                NewPosition {
-                    holder_is_official: false,
-                    ..new(m(5), Role::CommitteeMember, d(2025, 1, 1))
-                },
-                Err(PositionError::NotOfficial),
-            ),
-            (
-                NewPosition {
-                    holder_in_subtree: false,
-                    ..new(m(5), Role::CommitteeMember, d(2025, 1, 1))
-                },
-                Err(PositionError::OutsideUnit),
-            ),
+            (new(m(3), Role::CommitteeMember, d(2025, 1, 1)), Err(PositionError::AlreadyHeld)),
+            (NewPosition { holder_is_official: false, ..new(m(5), Role::CommitteeMember, d(2025, 1, 1)) }, Err(PositionError::NotOfficial)),
+            (NewPosition { holder_in_subtree: false, ..new(m(5), Role::CommitteeMember, d(2025, 1, 1)) }, Err(PositionError::OutsideUnit)),
         ];
         for (candidate, want) in cases {
-            assert_eq!(
-                check_new_position(&existing, &candidate),
-                want,
-                "{candidate:?}"
-            );
+            assert_eq!(check_new_position(&existing, &candidate), want, "{candidate:?}");
         }
         assert!(existing[0].is_active_on(d(2026, 1, 1)));
         assert!(!existing[1].is_active_on(d(2025, 1, 1)));
-        assert_eq!(
-            check_end(&existing[1], d(2025, 6, 1)),
-            Err(PositionError::AlreadyEnded)
-        );
-        assert_eq!(
-            check_end(&existing[0], d(2019, 6, 1)),
-            Err(PositionError::EndBeforeStart)
-        );
+        assert_eq!(check_end(&existing[1], d(2025, 6, 1)), Err(PositionError::AlreadyEnded));
+        assert_eq!(check_end(&existing[0], d(2019, 6, 1)), Err(PositionError::EndBeforeStart));
         assert_eq!(check_end(&existing[0], d(2026, 6, 1)), Ok(()));
     }
 }

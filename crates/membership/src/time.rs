@@ -18,8 +18,7 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
 
 /// `date` plus `months` calendar months (end of month clamps: 31 Jan + 1 month = 28/29 Feb).
 pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
-    date.checked_add_months(Months::new(months))
-        .unwrap_or(NaiveDate::MAX)
+    date.checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX)
 }
 
 #[cfg(test)]
@@ -31,26 +30,14 @@ mod tests {
     fn local_date_rolls_over_at_17_utc() {
         let before = Utc.with_ymd_and_hms(2026, 1, 31, 16, 59, 59).unwrap();
         let after = Utc.with_ymd_and_hms(2026, 1, 31, 17, 0, 0).unwrap();
-        assert_eq!(
-            local_date(before),
-            NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()
-        );
-        assert_eq!(
-            local_date(after),
-            NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()
-        );
+        assert_eq!(local_date(before), NaiveDate::from_ymd_opt(2026, 1, 31).unwrap());
+        assert_eq!(local_date(after), NaiveDate::from_ymd_opt(2026, 2, 1).unwrap());
     }
 
     #[test]
     fn add_months_clamps_to_month_end() {
         let d = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
-        assert_eq!(
-            add_months(d, 1),
-            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()
-        );
-        assert_eq!(
-            add_months(d, 12),
-            NaiveDate::from_ymd_opt(2025, 1, 31).unwrap()
-        );
+        assert_eq!(add_months(d, 1), NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+        assert_eq!(add_months(d, 12), NaiveDate::from_ymd_opt(2025, 1, 31).unwrap());
     }
 }

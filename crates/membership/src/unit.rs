@@ -151,14 +151,7 @@ pub enum PlacementError {
 
 /// Checks that a unit of kind `child` may be created under a unit of kind `parent`.
 pub fn check_placement(parent: UnitKind, child: UnitKind) -> Result<(), PlacementError> {
-    if parent.may_contain(child) {
-        Ok(())
-    } else {
-        Err(PlacementError::KindNotAllowed {
-            parent: parent.code(),
-            child: child.code(),
-        })
-    }
+    if parent.may_contain(child) { Ok(()) } else { Err(PlacementError::KindNotAllowed { parent: parent.code(), child: child.code() }) }
 }
 
 /// What the move rule needs to know about a unit, its current link and the proposed new parent.
@@ -221,11 +214,7 @@ mod tests {
     fn containment_table_snapshot() {
         let mut lines = Vec::new();
         for parent in UnitKind::ALL {
-            let children: Vec<_> = UnitKind::ALL
-                .into_iter()
-                .filter(|c| parent.may_contain(*c))
-                .map(UnitKind::code)
-                .collect();
+            let children: Vec<_> = UnitKind::ALL.into_iter().filter(|c| parent.may_contain(*c)).map(UnitKind::code).collect();
             lines.push(format!("{:<22} -> {}", parent.code(), children.join(", ")));
         }
         insta::assert_snapshot!(lines.join("\n"));
@@ -251,44 +240,15 @@ mod tests {
         let cyc_path = [province, district, commune, cell];
         let cases: Vec<(MoveRequest<'_>, PlacementError)> = vec![
             (
-                MoveRequest {
-                    new_parent: cell,
-                    new_parent_kind: UnitKind::Cell,
-                    new_parent_path: &cyc_path,
-                    ..base.clone()
-                },
+                MoveRequest { new_parent: cell, new_parent_kind: UnitKind::Cell, new_parent_path: &cyc_path, ..base.clone() },
                 PlacementError::Cycle,
             ),
+            (MoveRequest { new_parent: district, ..base.clone() }, PlacementError::SameParent),
+            (MoveRequest { effective_on: d(2026, 1, 2), ..base.clone() }, PlacementError::EffectiveInFuture),
+            (MoveRequest { effective_on: d(2020, 1, 1), ..base.clone() }, PlacementError::BeforeCurrentLink),
             (
-                MoveRequest {
-                    new_parent: district,
-                    ..base.clone()
-                },
-                PlacementError::SameParent,
-            ),
-            (
-                MoveRequest {
-                    effective_on: d(2026, 1, 2),
-                    ..base.clone()
-                },
-                PlacementError::EffectiveInFuture,
-            ),
-            (
-                MoveRequest {
-                    effective_on: d(2020, 1, 1),
-                    ..base.clone()
-                },
-                PlacementError::BeforeCurrentLink,
-            ),
-            (
-                MoveRequest {
-                    kind: UnitKind::Province,
-                    ..base.clone()
-                },
-                PlacementError::KindNotAllowed {
-                    parent: "province",
-                    child: "province",
-                },
+                MoveRequest { kind: UnitKind::Province, ..base.clone() },
+                PlacementError::KindNotAllowed { parent: "province", child: "province" },
             ),
         ];
         for (req, want) in cases {

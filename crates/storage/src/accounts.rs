@@ -61,53 +61,28 @@ pub async fn insert<C: ConnectionTrait>(c: &C, a: &AccountRecord) -> StoreResult
 /// Inserts many accounts (demo data).
 pub async fn insert_many<C: ConnectionTrait>(c: &C, batch: &[AccountRecord]) -> StoreResult<()> {
     for chunk in batch.chunks(1000) {
-        accounts::Entity::insert_many(chunk.iter().map(to_active))
-            .exec_without_returning(c)
-            .await?;
+        accounts::Entity::insert_many(chunk.iter().map(to_active)).exec_without_returning(c).await?;
     }
     Ok(())
 }
 
 /// Finds an account by (lower-case) username.
-pub async fn find_by_username<C: ConnectionTrait>(
-    c: &C,
-    username: &str,
-) -> StoreResult<Option<AccountRecord>> {
-    Ok(accounts::Entity::find()
-        .filter(accounts::Column::Username.eq(username))
-        .one(c)
-        .await?
-        .map(to_record))
+pub async fn find_by_username<C: ConnectionTrait>(c: &C, username: &str) -> StoreResult<Option<AccountRecord>> {
+    Ok(accounts::Entity::find().filter(accounts::Column::Username.eq(username)).one(c).await?.map(to_record))
 }
 
 /// Loads one account.
 pub async fn get<C: ConnectionTrait>(c: &C, id: AccountId) -> StoreResult<AccountRecord> {
-    accounts::Entity::find_by_id(id.as_uuid())
-        .one(c)
-        .await?
-        .map(to_record)
-        .ok_or(StoreError::NotFound)
+    accounts::Entity::find_by_id(id.as_uuid()).one(c).await?.map(to_record).ok_or(StoreError::NotFound)
 }
 
 /// The account of a member, if any.
-pub async fn for_member<C: ConnectionTrait>(
-    c: &C,
-    member: MemberId,
-) -> StoreResult<Option<AccountRecord>> {
-    Ok(accounts::Entity::find()
-        .filter(accounts::Column::MemberId.eq(member.as_uuid()))
-        .one(c)
-        .await?
-        .map(to_record))
+pub async fn for_member<C: ConnectionTrait>(c: &C, member: MemberId) -> StoreResult<Option<AccountRecord>> {
+    Ok(accounts::Entity::find().filter(accounts::Column::MemberId.eq(member.as_uuid())).one(c).await?.map(to_record))
 }
 
 /// Replaces the password hash and clears the must-change flag.
-pub async fn set_password<C: ConnectionTrait>(
-    c: &C,
-    id: AccountId,
-    hash: &str,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
+pub async fn set_password<C: ConnectionTrait>(c: &C, id: AccountId, hash: &str, at: DateTime<Utc>) -> StoreResult<()> {
     accounts::Entity::update_many()
         .set(accounts::ActiveModel {
             password_hash: Set(hash.to_string()),
@@ -121,18 +96,69 @@ pub async fn set_password<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Grants administration of `unit`'s subtree to an account.
+/// An administrator grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    /// Id.
+    pub id: Uuid,
+    /// The account.
+    pub account_id: AccountId,
+    /// The unit whose subtree it administers.
+    pub unit_id: UnitId,
+    /// Who granted it.
+    pub granted_by: Option<AccountId>,
+    /// When.
+    pub granted_at: DateTime<Utc>,
+    /// When revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+fn grant_record(g: admin_grants::Model) -> GrantRecord {
+    GrantRecord {
+        id: g.id,
+        account_id: AccountId::from_uuid(g.account_id),
+        unit_id: UnitId::from_uuid(g.unit_id),
+        granted_by: g.granted_by.map(AccountId::from_uuid),
+        granted_at: g.granted_at,
+        revoked_at: g.revoked_at,
+    }
+}
+
+/// Grants of one unit (revoked ones included).
+pub async fn grants_for_unit<C: ConnectionTrait>(c: &C, unit: UnitId) -> StoreResult<Vec<GrantRecord>> {
+    let rows = admin_grants::Entity::find().filter(admin_grants::Column::UnitId.eq(unit.as_uuid())).all(c).await?;
+    Ok(rows.into_iter().map(grant_record).collect())
+}
+
+/// One grant.
+pub async fn get_grant<C: ConnectionTrait>(c: &C, id: Uuid) -> StoreResult<GrantRecord> {
+    admin_grants::Entity::find_by_id(id).one(c).await?.map(grant_record).ok_or(StoreError::NotFound)
+}
+
+/// Revokes a grant; `NotFound` if it does not exist or is already revoked.
+pub async fn revoke_grant<C: ConnectionTrait>(c: &C, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+    let result = admin_grants::Entity::update_many()
+        .set(admin_grants::ActiveModel { revoked_at: Set(Some(at)), ..Default::default() })
+        .filter(admin_grants::Column::Id.eq(id))
+        .filter(admin_grants::Column::RevokedAt.is_null())
+        .exec(c)
+        .await?;
+    if result.rows_affected == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+}
+
+/// Grants administration of `unit`'s subtree to an account; returns the grant id.
 pub async fn grant_admin<C: ConnectionTrait>(
     c: &C,
     account: AccountId,
     unit: UnitId,
     granted_by: Option<AccountId>,
     at: DateTime<Utc>,
-) -> StoreResult<()> {
+) -> StoreResult<Uuid> {
+    let id = Uuid::now_v7();
     insert_row(
         c,
         admin_grants::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(id),
             account_id: Set(account.as_uuid()),
             unit_id: Set(unit.as_uuid()),
             granted_by: Set(granted_by.map(|a| a.as_uuid())),
@@ -140,23 +166,18 @@ pub async fn grant_admin<C: ConnectionTrait>(
             revoked_at: Set(None),
         },
     )
-    .await
+    .await?;
+    Ok(id)
 }
 
 /// Units whose subtrees the account administers (unrevoked grants).
-pub async fn admin_scopes<C: ConnectionTrait>(
-    c: &C,
-    account: AccountId,
-) -> StoreResult<Vec<UnitId>> {
+pub async fn admin_scopes<C: ConnectionTrait>(c: &C, account: AccountId) -> StoreResult<Vec<UnitId>> {
     let rows = admin_grants::Entity::find()
         .filter(admin_grants::Column::AccountId.eq(account.as_uuid()))
         .filter(admin_grants::Column::RevokedAt.is_null())
         .all(c)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|g| UnitId::from_uuid(g.unit_id))
-        .collect())
+    Ok(rows.into_iter().map(|g| UnitId::from_uuid(g.unit_id)).collect())
 }
 
 /// A login session (bearer token, stored as its SHA-256).
@@ -208,11 +229,7 @@ pub async fn live_session<C: ConnectionTrait>(
     else {
         return Ok(None);
     };
-    let Some(account) = accounts::Entity::find_by_id(s.account_id)
-        .one(c)
-        .await?
-        .map(to_record)
-    else {
+    let Some(account) = accounts::Entity::find_by_id(s.account_id).one(c).await?.map(to_record) else {
         return Ok(None);
     };
     if account.disabled {
@@ -230,16 +247,9 @@ pub async fn live_session<C: ConnectionTrait>(
 }
 
 /// Revokes one session.
-pub async fn revoke_session<C: ConnectionTrait>(
-    c: &C,
-    id: Uuid,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
+pub async fn revoke_session<C: ConnectionTrait>(c: &C, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
     sessions::Entity::update_many()
-        .set(sessions::ActiveModel {
-            revoked_at: Set(Some(at)),
-            ..Default::default()
-        })
+        .set(sessions::ActiveModel { revoked_at: Set(Some(at)), ..Default::default() })
         .filter(sessions::Column::Id.eq(id))
         .exec(c)
         .await?;
@@ -247,17 +257,9 @@ pub async fn revoke_session<C: ConnectionTrait>(
 }
 
 /// Revokes every session of an account except `keep` (after a password change).
-pub async fn revoke_other_sessions<C: ConnectionTrait>(
-    c: &C,
-    account: AccountId,
-    keep: Uuid,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
+pub async fn revoke_other_sessions<C: ConnectionTrait>(c: &C, account: AccountId, keep: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
     sessions::Entity::update_many()
-        .set(sessions::ActiveModel {
-            revoked_at: Set(Some(at)),
-            ..Default::default()
-        })
+        .set(sessions::ActiveModel { revoked_at: Set(Some(at)), ..Default::default() })
         .filter(sessions::Column::AccountId.eq(account.as_uuid()))
         .filter(sessions::Column::Id.ne(keep))
         .filter(sessions::Column::RevokedAt.is_null())
@@ -271,12 +273,7 @@ pub async fn revoke_other_sessions<C: ConnectionTrait>(
 /// positions.
 pub async fn load_actor<C: ConnectionTrait>(c: &C, account: &AccountRecord) -> StoreResult<Actor> {
     let admin_scopes = admin_scopes(c, account.id).await?;
-    let mut actor = Actor {
-        account_id: Some(account.id),
-        member_id: account.member_id,
-        admin_scopes,
-        ..Actor::default()
-    };
+    let mut actor = Actor { account_id: Some(account.id), member_id: account.member_id, admin_scopes, ..Actor::default() };
     if let Some(member_id) = account.member_id {
         let member = members::get(c, member_id).await?;
         if member.state.standing.is_active() {
@@ -284,12 +281,7 @@ pub async fn load_actor<C: ConnectionTrait>(c: &C, account: &AccountRecord) -> S
             actor.positions = positions::for_members(c, &[member_id])
                 .await?
                 .into_iter()
-                .map(|p| HeldPosition {
-                    unit_id: p.unit_id,
-                    role: p.role,
-                    from: p.from,
-                    to: p.to,
-                })
+                .map(|p| HeldPosition { unit_id: p.unit_id, role: p.role, from: p.from, to: p.to })
                 .collect();
         }
     }

@@ -4,9 +4,7 @@
 use chrono::{DateTime, Utc};
 use membership::{AccountId, UnitId};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use crate::entities::audit_log;
@@ -55,26 +53,14 @@ pub async fn record<C: ConnectionTrait>(c: &C, r: &AuditRecord) -> StoreResult<(
 }
 
 /// Records of `unit`'s subtree, newest first, older than `before` (the cursor).
-pub async fn list_subtree<C: ConnectionTrait>(
-    c: &C,
-    unit: UnitId,
-    before: Option<Uuid>,
-    limit: u64,
-) -> StoreResult<Vec<AuditRecord>> {
-    let sub = Query::select()
-        .column("descendant_id")
-        .from("org_unit_closure")
-        .and_where(Expr::col("ancestor_id").eq(unit.as_uuid()))
-        .to_owned();
+pub async fn list_subtree<C: ConnectionTrait>(c: &C, unit: UnitId, before: Option<Uuid>, limit: u64) -> StoreResult<Vec<AuditRecord>> {
+    let sub =
+        Query::select().column("descendant_id").from("org_unit_closure").and_where(Expr::col("ancestor_id").eq(unit.as_uuid())).to_owned();
     let mut select = audit_log::Entity::find().filter(audit_log::Column::UnitId.in_subquery(sub));
     if let Some(before) = before {
         select = select.filter(audit_log::Column::Id.lt(before));
     }
-    let rows = select
-        .order_by_desc(audit_log::Column::Id)
-        .limit(limit)
-        .all(c)
-        .await?;
+    let rows = select.order_by_desc(audit_log::Column::Id).limit(limit).all(c).await?;
     Ok(rows
         .into_iter()
         .map(|m| AuditRecord {

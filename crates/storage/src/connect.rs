@@ -5,10 +5,7 @@ use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
 
 use crate::StoreError;
 
@@ -16,9 +13,7 @@ use crate::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The URL's scheme is neither `sqlite:` nor `postgres:`/`postgresql:`.
-    #[error(
-        "unsupported DATABASE_URL scheme in {0:?}: use sqlite://PATH or postgres://USER@HOST/DB"
-    )]
+    #[error("unsupported DATABASE_URL scheme in {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
     UnknownScheme(String),
     /// The directory for the SQLite file could not be created.
     #[error("cannot create the directory {path}: {source}")]
@@ -88,21 +83,12 @@ impl Database {
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
         if let Some(rest) = url.strip_prefix("sqlite:") {
-            let path = rest
-                .trim_start_matches("//")
-                .split('?')
-                .next()
-                .unwrap_or_default();
+            let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
             if !path.is_empty()
                 && path != ":memory:"
-                && let Some(dir) = std::path::Path::new(path)
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
+                && let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty())
             {
-                std::fs::create_dir_all(dir).map_err(|source| ConnectError::DataDir {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
+                std::fs::create_dir_all(dir).map_err(|source| ConnectError::DataDir { path: dir.to_path_buf(), source })?;
             }
             opts.map_sqlx_sqlite_opts(|o| {
                 o.create_if_missing(true)
@@ -116,55 +102,28 @@ impl Database {
         } else {
             return Err(ConnectError::UnknownScheme(redact(url)));
         }
-        let conn =
-            sea_orm::Database::connect(opts)
-                .await
-                .map_err(|source| ConnectError::Unreachable {
-                    url: redact(url),
-                    source,
-                })?;
-        conn.ping()
-            .await
-            .map_err(|source| ConnectError::Unreachable {
-                url: redact(url),
-                source,
-            })?;
+        let conn = sea_orm::Database::connect(opts).await.map_err(|source| ConnectError::Unreachable { url: redact(url), source })?;
+        conn.ping().await.map_err(|source| ConnectError::Unreachable { url: redact(url), source })?;
         Ok(Self { conn })
     }
 
     /// Opens a PostgreSQL database with `search_path` set to `schema` (used by tests to give each
     /// test its own schema).
-    pub async fn connect_postgres_schema(
-        url: &str,
-        schema: &str,
-        max_connections: u32,
-    ) -> Result<Self, ConnectError> {
+    pub async fn connect_postgres_schema(url: &str, schema: &str, max_connections: u32) -> Result<Self, ConnectError> {
         let mut opts = ConnectOptions::new(url.to_string());
-        opts.max_connections(max_connections)
-            .set_schema_search_path(schema.to_string())
-            .sqlx_logging(false);
-        let conn =
-            sea_orm::Database::connect(opts)
-                .await
-                .map_err(|source| ConnectError::Unreachable {
-                    url: redact(url),
-                    source,
-                })?;
+        opts.max_connections(max_connections).set_schema_search_path(schema.to_string()).sqlx_logging(false);
+        let conn = sea_orm::Database::connect(opts).await.map_err(|source| ConnectError::Unreachable { url: redact(url), source })?;
         Ok(Self { conn })
     }
 
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), ConnectError> {
-        Migrator::up(&self.conn, None)
-            .await
-            .map_err(ConnectError::Migration)
+        Migrator::up(&self.conn, None).await.map_err(ConnectError::Migration)
     }
 
     /// Rolls back every migration (tests and `api migrate down`).
     pub async fn migrate_down_all(&self) -> Result<(), ConnectError> {
-        Migrator::down(&self.conn, None)
-            .await
-            .map_err(ConnectError::Migration)
+        Migrator::down(&self.conn, None).await.map_err(ConnectError::Migration)
     }
 
     /// Whether the database answers.
@@ -215,13 +174,8 @@ impl Database {
                  ) s ORDER BY line"
             }
         };
-        let rows = self
-            .conn
-            .query_all_raw(Statement::from_string(backend, sql))
-            .await?;
-        rows.iter()
-            .map(|r| r.try_get::<String>("", "line").map_err(StoreError::from))
-            .collect()
+        let rows = self.conn.query_all_raw(Statement::from_string(backend, sql)).await?;
+        rows.iter().map(|r| r.try_get::<String>("", "line").map_err(StoreError::from)).collect()
     }
 
     /// On SQLite, copies the write-ahead log into the database and truncates it
@@ -230,9 +184,7 @@ impl Database {
     /// `INSERT … RETURNING` does) keeps SQLite's automatic checkpoint from resetting the log.
     pub async fn checkpoint_wal(&self) -> Result<(), StoreError> {
         if self.conn.get_database_backend() == DbBackend::Sqlite {
-            self.conn
-                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-                .await?;
+            self.conn.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await?;
         }
         Ok(())
     }
@@ -244,16 +196,11 @@ impl Database {
         }
         let row = self
             .conn
-            .query_one_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "SELECT file FROM pragma_database_list WHERE name = 'main'",
-            ))
+            .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT file FROM pragma_database_list WHERE name = 'main'"))
             .await?;
         let Some(file) = row.map(|r| r.try_get::<String>("", "file")).transpose()? else {
             return Ok(None);
         };
-        Ok(std::fs::metadata(format!("{file}-wal"))
-            .ok()
-            .map(|m| m.len()))
+        Ok(std::fs::metadata(format!("{file}-wal")).ok().map(|m| m.len()))
     }
 }

@@ -54,8 +54,7 @@ impl StoreError {
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(detail))
-            | Some(SqlErr::ForeignKeyConstraintViolation(detail)) => {
+            Some(SqlErr::UniqueConstraintViolation(detail)) | Some(SqlErr::ForeignKeyConstraintViolation(detail)) => {
                 StoreError::Conflict { detail }
             }
             _ => match err {

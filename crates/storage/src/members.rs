@@ -2,13 +2,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use membership::lifecycle::{MemberState, Standing};
-use membership::{
-    CitizenId, Email, EventId, FullName, MemberId, PartyCardNumber, Phone, Sex, UnitId,
-};
+use membership::{CitizenId, Email, EventId, FullName, MemberId, PartyCardNumber, Phone, Sex, UnitId};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use crate::entities::{member_events, members};
@@ -44,8 +40,7 @@ pub struct MemberRecord {
 }
 
 fn to_record(m: members::Model) -> StoreResult<MemberRecord> {
-    let standing =
-        Standing::parse(&m.standing).ok_or_else(|| corrupt("members.standing", &m.standing))?;
+    let standing = Standing::parse(&m.standing).ok_or_else(|| corrupt("members.standing", &m.standing))?;
     Ok(MemberRecord {
         id: MemberId::from_uuid(m.id),
         full_name: FullName::parse(&m.full_name).map_err(|e| corrupt("members.full_name", e))?,
@@ -57,20 +52,9 @@ fn to_record(m: members::Model) -> StoreResult<MemberRecord> {
             .map(PartyCardNumber::parse)
             .transpose()
             .map_err(|e| corrupt("members.party_card_number", e))?,
-        citizen_id: CitizenId::parse(&m.citizen_id)
-            .map_err(|e| corrupt("members.citizen_id", e))?,
-        phone: m
-            .phone
-            .as_deref()
-            .map(Phone::parse)
-            .transpose()
-            .map_err(|e| corrupt("members.phone", e))?,
-        email: m
-            .email
-            .as_deref()
-            .map(Email::parse)
-            .transpose()
-            .map_err(|e| corrupt("members.email", e))?,
+        citizen_id: CitizenId::parse(&m.citizen_id).map_err(|e| corrupt("members.citizen_id", e))?,
+        phone: m.phone.as_deref().map(Phone::parse).transpose().map_err(|e| corrupt("members.phone", e))?,
+        email: m.email.as_deref().map(Email::parse).transpose().map_err(|e| corrupt("members.email", e))?,
         state: MemberState {
             standing,
             home_unit: UnitId::from_uuid(m.unit_id),
@@ -118,34 +102,23 @@ pub async fn insert<C: ConnectionTrait>(c: &C, member: &MemberRecord) -> StoreRe
 pub async fn insert_many<C: ConnectionTrait>(c: &C, batch: &[MemberRecord]) -> StoreResult<()> {
     // 18 columns per row; stay well under SQLite's 32,766 bound parameters.
     for chunk in batch.chunks(500) {
-        members::Entity::insert_many(chunk.iter().map(to_active))
-            .exec_without_returning(c)
-            .await?;
+        members::Entity::insert_many(chunk.iter().map(to_active)).exec_without_returning(c).await?;
     }
     Ok(())
 }
 
 /// Loads one member.
 pub async fn get<C: ConnectionTrait>(c: &C, id: MemberId) -> StoreResult<MemberRecord> {
-    let model = members::Entity::find_by_id(id.as_uuid())
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let model = members::Entity::find_by_id(id.as_uuid()).one(c).await?.ok_or(StoreError::NotFound)?;
     to_record(model)
 }
 
 /// Loads several members by id (missing ids are skipped).
-pub async fn get_many<C: ConnectionTrait>(
-    c: &C,
-    ids: &[MemberId],
-) -> StoreResult<Vec<MemberRecord>> {
+pub async fn get_many<C: ConnectionTrait>(c: &C, ids: &[MemberId]) -> StoreResult<Vec<MemberRecord>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let models = members::Entity::find()
-        .filter(members::Column::Id.is_in(ids.iter().map(|i| i.as_uuid())))
-        .all(c)
-        .await?;
+    let models = members::Entity::find().filter(members::Column::Id.is_in(ids.iter().map(|i| i.as_uuid()))).all(c).await?;
     models.into_iter().map(to_record).collect()
 }
 
@@ -180,57 +153,36 @@ pub struct ListQuery {
 pub async fn list<C: ConnectionTrait>(c: &C, q: &ListQuery) -> StoreResult<Vec<MemberRecord>> {
     let unit = q.unit.as_uuid();
     let scope = if q.include_subtree {
-        let sub = Query::select()
-            .column("descendant_id")
-            .from("org_unit_closure")
-            .and_where(Expr::col("ancestor_id").eq(unit))
-            .to_owned();
+        let sub = Query::select().column("descendant_id").from("org_unit_closure").and_where(Expr::col("ancestor_id").eq(unit)).to_owned();
         Condition::any().add(members::Column::UnitId.in_subquery(sub))
     } else {
-        Condition::any()
-            .add(members::Column::UnitId.eq(unit))
-            .add(members::Column::TemporaryUnitId.eq(unit))
+        Condition::any().add(members::Column::UnitId.eq(unit)).add(members::Column::TemporaryUnitId.eq(unit))
     };
     let mut select = members::Entity::find().filter(scope);
     select = match q.standing {
         StandingFilter::All => select,
-        StandingFilter::Active => select.filter(
-            members::Column::Standing
-                .is_in([Standing::Probationary.code(), Standing::Official.code()]),
-        ),
+        StandingFilter::Active => {
+            select.filter(members::Column::Standing.is_in([Standing::Probationary.code(), Standing::Official.code()]))
+        }
         StandingFilter::Only(s) => select.filter(members::Column::Standing.eq(s.code())),
     };
     if let Some(after) = q.after {
         select = select.filter(members::Column::Id.gt(after.as_uuid()));
     }
-    let models = select
-        .order_by_asc(members::Column::Id)
-        .limit(q.limit)
-        .all(c)
-        .await?;
+    let models = select.order_by_asc(members::Column::Id).limit(q.limit).all(c).await?;
     models.into_iter().map(to_record).collect()
 }
 
 /// Of the given card numbers and CCCDs, those already stored.
-pub async fn existing_keys<C: ConnectionTrait>(
-    c: &C,
-    cards: &[String],
-    citizen_ids: &[String],
-) -> StoreResult<(Vec<String>, Vec<String>)> {
+pub async fn existing_keys<C: ConnectionTrait>(c: &C, cards: &[String], citizen_ids: &[String]) -> StoreResult<(Vec<String>, Vec<String>)> {
     let mut found_cards = Vec::new();
     let mut found_ids = Vec::new();
     for chunk in cards.chunks(500) {
-        let rows = members::Entity::find()
-            .filter(members::Column::PartyCardNumber.is_in(chunk.iter().cloned()))
-            .all(c)
-            .await?;
+        let rows = members::Entity::find().filter(members::Column::PartyCardNumber.is_in(chunk.iter().cloned())).all(c).await?;
         found_cards.extend(rows.into_iter().filter_map(|m| m.party_card_number));
     }
     for chunk in citizen_ids.chunks(500) {
-        let rows = members::Entity::find()
-            .filter(members::Column::CitizenId.is_in(chunk.iter().cloned()))
-            .all(c)
-            .await?;
+        let rows = members::Entity::find().filter(members::Column::CitizenId.is_in(chunk.iter().cloned())).all(c).await?;
         found_ids.extend(rows.into_iter().map(|m| m.citizen_id));
     }
     Ok((found_cards, found_ids))
@@ -238,11 +190,7 @@ pub async fn existing_keys<C: ConnectionTrait>(
 
 /// Writes the whole record back if its stored version is still `expected_version`; the version
 /// is incremented. `NotFound` if the row changed meanwhile (or does not exist).
-pub async fn update<C: ConnectionTrait>(
-    c: &C,
-    member: &MemberRecord,
-    expected_version: i32,
-) -> StoreResult<()> {
+pub async fn update<C: ConnectionTrait>(c: &C, member: &MemberRecord, expected_version: i32) -> StoreResult<()> {
     let mut active = to_active(member);
     active.version = Set(expected_version + 1);
     active.created_at = sea_orm::ActiveValue::NotSet;
@@ -252,11 +200,7 @@ pub async fn update<C: ConnectionTrait>(
         .filter(members::Column::Version.eq(expected_version))
         .exec(c)
         .await?;
-    if result.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound)
-    }
+    if result.rows_affected == 1 { Ok(()) } else { Err(StoreError::NotFound) }
 }
 
 /// A deciding document (*quyết định*) cited by an event.
@@ -320,9 +264,7 @@ pub async fn insert_event<C: ConnectionTrait>(c: &C, e: &EventRecord) -> StoreRe
 /// Appends many events (imports, demo data).
 pub async fn insert_events<C: ConnectionTrait>(c: &C, batch: &[EventRecord]) -> StoreResult<()> {
     for chunk in batch.chunks(1000) {
-        member_events::Entity::insert_many(chunk.iter().map(event_active))
-            .exec_without_returning(c)
-            .await?;
+        member_events::Entity::insert_many(chunk.iter().map(event_active)).exec_without_returning(c).await?;
     }
     Ok(())
 }
@@ -345,11 +287,7 @@ pub async fn events<C: ConnectionTrait>(c: &C, member: MemberId) -> StoreResult<
             from_unit_id: m.from_unit_id.map(UnitId::from_uuid),
             to_unit_id: m.to_unit_id.map(UnitId::from_uuid),
             decision: match (m.decision_number, m.decision_date, m.decision_issuer) {
-                (Some(number), Some(date), Some(issuer)) => Some(Decision {
-                    number,
-                    date,
-                    issuer,
-                }),
+                (Some(number), Some(date), Some(issuer)) => Some(Decision { number, date, issuer }),
                 _ => None,
             },
             note: m.note,

@@ -32,36 +32,21 @@ fn to_active(p: &Position, created_at: DateTime<Utc>) -> positions::ActiveModel 
 }
 
 /// Inserts a position. A second open secretary or deputy in a unit is a `Conflict`.
-pub async fn insert<C: ConnectionTrait>(
-    c: &C,
-    p: &Position,
-    created_at: DateTime<Utc>,
-) -> StoreResult<()> {
+pub async fn insert<C: ConnectionTrait>(c: &C, p: &Position, created_at: DateTime<Utc>) -> StoreResult<()> {
     insert_row(c, to_active(p, created_at)).await
 }
 
 /// Inserts many positions (demo data).
-pub async fn insert_many<C: ConnectionTrait>(
-    c: &C,
-    batch: &[Position],
-    created_at: DateTime<Utc>,
-) -> StoreResult<()> {
+pub async fn insert_many<C: ConnectionTrait>(c: &C, batch: &[Position], created_at: DateTime<Utc>) -> StoreResult<()> {
     for chunk in batch.chunks(1000) {
-        positions::Entity::insert_many(chunk.iter().map(|p| to_active(p, created_at)))
-            .exec_without_returning(c)
-            .await?;
+        positions::Entity::insert_many(chunk.iter().map(|p| to_active(p, created_at))).exec_without_returning(c).await?;
     }
     Ok(())
 }
 
 /// Loads one position.
 pub async fn get<C: ConnectionTrait>(c: &C, id: PositionId) -> StoreResult<Position> {
-    to_domain(
-        positions::Entity::find_by_id(id.as_uuid())
-            .one(c)
-            .await?
-            .ok_or(StoreError::NotFound)?,
-    )
+    to_domain(positions::Entity::find_by_id(id.as_uuid()).one(c).await?.ok_or(StoreError::NotFound)?)
 }
 
 /// Every position of a unit, any period.
@@ -75,10 +60,7 @@ pub async fn for_unit<C: ConnectionTrait>(c: &C, unit: UnitId) -> StoreResult<Ve
 }
 
 /// Every position held by any of `members`, any period (one query).
-pub async fn for_members<C: ConnectionTrait>(
-    c: &C,
-    members: &[MemberId],
-) -> StoreResult<Vec<Position>> {
+pub async fn for_members<C: ConnectionTrait>(c: &C, members: &[MemberId]) -> StoreResult<Vec<Position>> {
     if members.is_empty() {
         return Ok(Vec::new());
     }
@@ -93,33 +75,19 @@ pub async fn for_members<C: ConnectionTrait>(
 /// Sets the last day of a position.
 pub async fn end<C: ConnectionTrait>(c: &C, id: PositionId, to: NaiveDate) -> StoreResult<()> {
     let result = positions::Entity::update_many()
-        .set(positions::ActiveModel {
-            to_date: Set(Some(to)),
-            ..Default::default()
-        })
+        .set(positions::ActiveModel { to_date: Set(Some(to)), ..Default::default() })
         .filter(positions::Column::Id.eq(id.as_uuid()))
         .filter(positions::Column::ToDate.is_null())
         .exec(c)
         .await?;
-    if result.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound)
-    }
+    if result.rows_affected == 1 { Ok(()) } else { Err(StoreError::NotFound) }
 }
 
 /// Ends every open position of a member with `to` as the last day (removal, expulsion, death).
 /// Returns how many were ended.
-pub async fn end_all_for_member<C: ConnectionTrait>(
-    c: &C,
-    member: MemberId,
-    to: NaiveDate,
-) -> StoreResult<u64> {
+pub async fn end_all_for_member<C: ConnectionTrait>(c: &C, member: MemberId, to: NaiveDate) -> StoreResult<u64> {
     let result = positions::Entity::update_many()
-        .set(positions::ActiveModel {
-            to_date: Set(Some(to)),
-            ..Default::default()
-        })
+        .set(positions::ActiveModel { to_date: Set(Some(to)), ..Default::default() })
         .filter(positions::Column::MemberId.eq(member.as_uuid()))
         .filter(positions::Column::ToDate.is_null())
         .exec(c)

@@ -42,29 +42,18 @@ pub async fn empty_database() -> Result<TestDatabase, ConnectError> {
         Ok(url) if url.starts_with("postgres") => {
             let admin = Database::connect(&url, 1).await?;
             let schema = format!("t_{id}");
-            admin
-                .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-                .await
-                .map_err(|e| ConnectError::Unreachable {
-                    url: crate::connect::redact(&url),
-                    source: sea_orm::DbErr::Custom(e.to_string()),
-                })?;
+            admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.map_err(|e| ConnectError::Unreachable {
+                url: crate::connect::redact(&url),
+                source: sea_orm::DbErr::Custom(e.to_string()),
+            })?;
             let db = Database::connect_postgres_schema(&url, &schema, 4).await?;
-            Ok(TestDatabase {
-                db,
-                url: None,
-                file: None,
-            })
+            Ok(TestDatabase { db, url: None, file: None })
         }
         _ => {
             let file = std::env::temp_dir().join(format!("handbook-test-{id}.db"));
             let url = format!("sqlite://{}", file.display());
             let db = Database::connect(&url, 4).await?;
-            Ok(TestDatabase {
-                db,
-                url: Some(url),
-                file: Some(file),
-            })
+            Ok(TestDatabase { db, url: Some(url), file: Some(file) })
         }
     }
 }
@@ -85,8 +74,6 @@ pub async fn insert_with_returning(db: &Database, n: u32) -> Result<(), crate::S
         "INSERT INTO audit_log (id, at, action, target_type, details) VALUES (X'{:032x}', '2026-01-01T00:00:00Z', 'probe', 'probe', '{{}}') RETURNING id",
         u128::from(n) + (1u128 << 100)
     );
-    db.conn()
-        .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
-        .await?;
+    db.conn().query_one_raw(Statement::from_string(DbBackend::Sqlite, sql)).await?;
     Ok(())
 }

@@ -4,9 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use membership::{UnitId, UnitKind};
 use sea_orm::sea_query::ExprTrait;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, Statement, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, Statement, Value};
 use uuid::Uuid;
 
 use crate::entities::{org_unit_links, org_units};
@@ -75,12 +73,7 @@ pub async fn insert<C: ConnectionTrait>(c: &C, unit: &UnitRecord) -> StoreResult
         },
     )
     .await?;
-    c.execute_raw(stmt(
-        c,
-        "INSERT INTO org_unit_closure (ancestor_id, descendant_id, depth) VALUES ($1, $1, 0)",
-        vec![id.into()],
-    ))
-    .await?;
+    c.execute_raw(stmt(c, "INSERT INTO org_unit_closure (ancestor_id, descendant_id, depth) VALUES ($1, $1, 0)", vec![id.into()])).await?;
     if let Some(parent) = unit.parent_id {
         c.execute_raw(stmt(
             c,
@@ -106,10 +99,7 @@ pub async fn insert<C: ConnectionTrait>(c: &C, unit: &UnitRecord) -> StoreResult
 
 /// Loads one unit.
 pub async fn get<C: ConnectionTrait>(c: &C, id: UnitId) -> StoreResult<UnitRecord> {
-    let model = org_units::Entity::find_by_id(id.as_uuid())
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let model = org_units::Entity::find_by_id(id.as_uuid()).one(c).await?.ok_or(StoreError::NotFound)?;
     to_record(model)
 }
 
@@ -148,21 +138,11 @@ pub async fn path<C: ConnectionTrait>(c: &C, id: UnitId) -> StoreResult<Vec<Unit
             vec![id.as_uuid().into()],
         ))
         .await?;
-    rows.iter()
-        .map(|r| {
-            r.try_get::<Uuid>("", "ancestor_id")
-                .map(UnitId::from_uuid)
-                .map_err(StoreError::from)
-        })
-        .collect()
+    rows.iter().map(|r| r.try_get::<Uuid>("", "ancestor_id").map(UnitId::from_uuid).map_err(StoreError::from)).collect()
 }
 
 /// Whether `unit` lies in the subtree of `ancestor` (a unit is in its own subtree).
-pub async fn in_subtree<C: ConnectionTrait>(
-    c: &C,
-    ancestor: UnitId,
-    unit: UnitId,
-) -> StoreResult<bool> {
+pub async fn in_subtree<C: ConnectionTrait>(c: &C, ancestor: UnitId, unit: UnitId) -> StoreResult<bool> {
     let row = c
         .query_one_raw(stmt(
             c,
@@ -175,13 +155,8 @@ pub async fn in_subtree<C: ConnectionTrait>(
 
 /// Number of units in a subtree, the unit included.
 pub async fn subtree_size<C: ConnectionTrait>(c: &C, id: UnitId) -> StoreResult<u64> {
-    let row = c
-        .query_one_raw(stmt(
-            c,
-            "SELECT COUNT(*) AS n FROM org_unit_closure WHERE ancestor_id = $1",
-            vec![id.as_uuid().into()],
-        ))
-        .await?;
+    let row =
+        c.query_one_raw(stmt(c, "SELECT COUNT(*) AS n FROM org_unit_closure WHERE ancestor_id = $1", vec![id.as_uuid().into()])).await?;
     let n: i64 = row.map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
     Ok(u64::try_from(n).unwrap_or(0))
 }
@@ -194,12 +169,7 @@ pub async fn any<C: ConnectionTrait>(c: &C) -> StoreResult<bool> {
 /// Re-parents `unit` under `new_parent` from `effective_on`: closes the current link (kept in
 /// history), opens the new one, and rewrites the closure rows and depths of the whole moved
 /// subtree in set-based statements.
-pub async fn move_unit<C: ConnectionTrait>(
-    c: &C,
-    unit: &UnitRecord,
-    new_parent: &UnitRecord,
-    effective_on: NaiveDate,
-) -> StoreResult<()> {
+pub async fn move_unit<C: ConnectionTrait>(c: &C, unit: &UnitRecord, new_parent: &UnitRecord, effective_on: NaiveDate) -> StoreResult<()> {
     let id = unit.id.as_uuid();
     let parent = new_parent.id.as_uuid();
     c.execute_raw(stmt(
@@ -244,11 +214,7 @@ pub async fn move_unit<C: ConnectionTrait>(
     )
     .await?;
     let updated = org_units::Entity::update_many()
-        .set(org_units::ActiveModel {
-            parent_id: Set(Some(parent)),
-            parent_since: Set(effective_on),
-            ..Default::default()
-        })
+        .set(org_units::ActiveModel { parent_id: Set(Some(parent)), parent_since: Set(effective_on), ..Default::default() })
         .filter(org_units::Column::Id.eq(id))
         .exec(c)
         .await?;
@@ -267,28 +233,16 @@ pub async fn links<C: ConnectionTrait>(c: &C, id: UnitId) -> StoreResult<Vec<Lin
         .await?;
     Ok(models
         .into_iter()
-        .map(|m| LinkRecord {
-            parent_id: UnitId::from_uuid(m.parent_id),
-            valid_from: m.valid_from,
-            valid_until: m.valid_until,
-        })
+        .map(|m| LinkRecord { parent_id: UnitId::from_uuid(m.parent_id), valid_from: m.valid_from, valid_until: m.valid_until })
         .collect())
 }
 
 /// The parent a unit had on `on`, if any.
-pub async fn parent_on<C: ConnectionTrait>(
-    c: &C,
-    id: UnitId,
-    on: NaiveDate,
-) -> StoreResult<Option<UnitId>> {
+pub async fn parent_on<C: ConnectionTrait>(c: &C, id: UnitId, on: NaiveDate) -> StoreResult<Option<UnitId>> {
     let model = org_unit_links::Entity::find()
         .filter(org_unit_links::Column::UnitId.eq(id.as_uuid()))
         .filter(org_unit_links::Column::ValidFrom.lte(on))
-        .filter(
-            org_unit_links::Column::ValidUntil
-                .is_null()
-                .or(org_unit_links::Column::ValidUntil.gt(on)),
-        )
+        .filter(org_unit_links::Column::ValidUntil.is_null().or(org_unit_links::Column::ValidUntil.gt(on)))
         .one(c)
         .await?;
     Ok(model.map(|m| UnitId::from_uuid(m.parent_id)))
@@ -296,10 +250,7 @@ pub async fn parent_on<C: ConnectionTrait>(
 
 /// Units without a parent (the root), oldest first.
 pub async fn roots<C: ConnectionTrait>(c: &C) -> StoreResult<Vec<UnitRecord>> {
-    let models = org_units::Entity::find()
-        .filter(org_units::Column::ParentId.is_null())
-        .order_by_asc(org_units::Column::CreatedAt)
-        .all(c)
-        .await?;
+    let models =
+        org_units::Entity::find().filter(org_units::Column::ParentId.is_null()).order_by_asc(org_units::Column::CreatedAt).all(c).await?;
     models.into_iter().map(to_record).collect()
 }

@@ -4,9 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use membership::lifecycle::MemberState;
 use membership::position::{Position, Role};
-use membership::{
-    CitizenId, FullName, MemberId, PartyCardNumber, PositionId, Sex, UnitId, UnitKind,
-};
+use membership::{CitizenId, FullName, MemberId, PartyCardNumber, PositionId, Sex, UnitId, UnitKind};
 use storage::members::{ListQuery, MemberRecord, StandingFilter};
 use storage::testing::{backend, empty_database, fresh_database};
 use storage::units::UnitRecord;
@@ -50,16 +48,8 @@ fn member(cell: UnitId, n: u32) -> MemberRecord {
 async fn tree(db: &Database) -> [UnitRecord; 5] {
     let root = unit(None, UnitKind::Central, "Trung ương");
     let province = unit(Some(&root), UnitKind::Province, "Đảng bộ tỉnh Thái Bình");
-    let district = unit(
-        Some(&province),
-        UnitKind::District,
-        "Đảng bộ huyện Kiến Xương",
-    );
-    let commune = unit(
-        Some(&district),
-        UnitKind::CommuneCommittee,
-        "Đảng bộ xã Vũ Quý",
-    );
+    let district = unit(Some(&province), UnitKind::District, "Đảng bộ huyện Kiến Xương");
+    let commune = unit(Some(&district), UnitKind::CommuneCommittee, "Đảng bộ xã Vũ Quý");
     let cell = unit(Some(&commune), UnitKind::Cell, "Chi bộ thôn Đông");
     for u in [&root, &province, &district, &commune, &cell] {
         storage::units::insert(db.conn(), u).await.unwrap();
@@ -72,22 +62,11 @@ async fn migrations_run_up_down_up_to_the_same_schema() {
     let t = empty_database().await.unwrap();
     t.db.migrate().await.unwrap();
     let first = t.db.describe_schema().await.unwrap();
-    assert!(
-        first.iter().any(|l| l.contains("org_unit_closure")),
-        "schema lists the closure table: {first:?}"
-    );
-    assert!(
-        first
-            .iter()
-            .any(|l| l.contains("ux_positions_open_unique_role")),
-        "partial unique index present"
-    );
+    assert!(first.iter().any(|l| l.contains("org_unit_closure")), "schema lists the closure table: {first:?}");
+    assert!(first.iter().any(|l| l.contains("ux_positions_open_unique_role")), "partial unique index present");
     t.db.migrate_down_all().await.unwrap();
     let empty = t.db.describe_schema().await.unwrap();
-    assert!(
-        empty.iter().all(|l| !l.contains("members")),
-        "down removes the tables: {empty:?}"
-    );
+    assert!(empty.iter().all(|l| !l.contains("members")), "down removes the tables: {empty:?}");
     t.db.migrate().await.unwrap();
     assert_eq!(t.db.describe_schema().await.unwrap(), first);
 }
@@ -103,15 +82,9 @@ async fn wal_stays_bounded_under_many_inserts() {
     // 3,000 single-row commits, each also writing an index entry: without automatic checkpoints
     // the WAL would pass 20 MB; with them it stays near SQLite's 1,000-page threshold (~4 MB).
     for n in 0..3_000 {
-        storage::members::insert(t.db.conn(), &member(cell.id, n))
-            .await
-            .unwrap();
+        storage::members::insert(t.db.conn(), &member(cell.id, n)).await.unwrap();
     }
-    let wal =
-        t.db.sqlite_wal_size()
-            .await
-            .unwrap()
-            .expect("a WAL file exists in WAL mode");
+    let wal = t.db.sqlite_wal_size().await.unwrap().expect("a WAL file exists in WAL mode");
     assert!(wal < 12 * 1024 * 1024, "WAL grew to {wal} bytes");
 }
 
@@ -125,15 +98,10 @@ async fn returning_inserts_grow_the_wal_until_a_checkpoint_truncates_it() {
         return;
     }
     for n in 0..3_000 {
-        storage::testing::insert_with_returning(&t.db, n)
-            .await
-            .unwrap();
+        storage::testing::insert_with_returning(&t.db, n).await.unwrap();
     }
     let grown = t.db.sqlite_wal_size().await.unwrap().unwrap();
-    assert!(
-        grown > 12 * 1024 * 1024,
-        "the trap reproduces: WAL at {grown} bytes"
-    );
+    assert!(grown > 12 * 1024 * 1024, "the trap reproduces: WAL at {grown} bytes");
     t.db.checkpoint_wal().await.unwrap();
     assert_eq!(t.db.sqlite_wal_size().await.unwrap(), Some(0));
 }
@@ -143,81 +111,27 @@ async fn closure_table_answers_subtrees_and_moves_keep_history() {
     let t = fresh_database().await.unwrap();
     let db = &t.db;
     let [root, province, district, commune, cell] = tree(db).await;
-    assert_eq!(
-        storage::units::path(db.conn(), cell.id).await.unwrap(),
-        vec![root.id, province.id, district.id, commune.id, cell.id]
-    );
-    assert!(
-        storage::units::in_subtree(db.conn(), district.id, cell.id)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !storage::units::in_subtree(db.conn(), cell.id, district.id)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        storage::units::subtree_size(db.conn(), province.id)
-            .await
-            .unwrap(),
-        4
-    );
+    assert_eq!(storage::units::path(db.conn(), cell.id).await.unwrap(), vec![root.id, province.id, district.id, commune.id, cell.id]);
+    assert!(storage::units::in_subtree(db.conn(), district.id, cell.id).await.unwrap());
+    assert!(!storage::units::in_subtree(db.conn(), cell.id, district.id).await.unwrap());
+    assert_eq!(storage::units::subtree_size(db.conn(), province.id).await.unwrap(), 4);
 
     // July 2025: the district level disappears; the commune moves under the province.
     let commune_now = storage::units::get(db.conn(), commune.id).await.unwrap();
     let province_now = storage::units::get(db.conn(), province.id).await.unwrap();
-    storage::units::move_unit(db.conn(), &commune_now, &province_now, d(2025, 7, 1))
-        .await
-        .unwrap();
+    storage::units::move_unit(db.conn(), &commune_now, &province_now, d(2025, 7, 1)).await.unwrap();
 
-    assert_eq!(
-        storage::units::path(db.conn(), cell.id).await.unwrap(),
-        vec![root.id, province.id, commune.id, cell.id]
-    );
-    assert!(
-        !storage::units::in_subtree(db.conn(), district.id, cell.id)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        storage::units::get(db.conn(), cell.id).await.unwrap().depth,
-        3
-    );
-    assert_eq!(
-        storage::units::get(db.conn(), commune.id)
-            .await
-            .unwrap()
-            .parent_id,
-        Some(province.id)
-    );
-    assert_eq!(
-        storage::units::parent_on(db.conn(), commune.id, d(2025, 6, 30))
-            .await
-            .unwrap(),
-        Some(district.id)
-    );
-    assert_eq!(
-        storage::units::parent_on(db.conn(), commune.id, d(2025, 7, 1))
-            .await
-            .unwrap(),
-        Some(province.id)
-    );
-    assert_eq!(
-        storage::units::parent_on(db.conn(), commune.id, d(2019, 1, 1))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(storage::units::path(db.conn(), cell.id).await.unwrap(), vec![root.id, province.id, commune.id, cell.id]);
+    assert!(!storage::units::in_subtree(db.conn(), district.id, cell.id).await.unwrap());
+    assert_eq!(storage::units::get(db.conn(), cell.id).await.unwrap().depth, 3);
+    assert_eq!(storage::units::get(db.conn(), commune.id).await.unwrap().parent_id, Some(province.id));
+    assert_eq!(storage::units::parent_on(db.conn(), commune.id, d(2025, 6, 30)).await.unwrap(), Some(district.id));
+    assert_eq!(storage::units::parent_on(db.conn(), commune.id, d(2025, 7, 1)).await.unwrap(), Some(province.id));
+    assert_eq!(storage::units::parent_on(db.conn(), commune.id, d(2019, 1, 1)).await.unwrap(), None);
     let links = storage::units::links(db.conn(), commune.id).await.unwrap();
     assert_eq!(links.len(), 2);
     assert_eq!(links[0].valid_until, Some(d(2025, 7, 1)));
-    assert_eq!(
-        storage::units::subtree_size(db.conn(), district.id)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(storage::units::subtree_size(db.conn(), district.id).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -226,28 +140,14 @@ async fn unique_violations_become_conflicts_naming_the_column() {
     let [.., cell] = tree(&t.db).await;
     let first = member(cell.id, 1);
     storage::members::insert(t.db.conn(), &first).await.unwrap();
-    let same_cccd = MemberRecord {
-        id: MemberId::from_uuid(Uuid::now_v7()),
-        party_card_number: None,
-        ..first.clone()
-    };
-    let err = storage::members::insert(t.db.conn(), &same_cccd)
-        .await
-        .unwrap_err();
+    let same_cccd = MemberRecord { id: MemberId::from_uuid(Uuid::now_v7()), party_card_number: None, ..first.clone() };
+    let err = storage::members::insert(t.db.conn(), &same_cccd).await.unwrap_err();
     assert!(err.is_conflict_on("citizen_id"), "{err:?}");
-    let same_card = MemberRecord {
-        id: MemberId::from_uuid(Uuid::now_v7()),
-        citizen_id: CitizenId::parse("034080999999").unwrap(),
-        ..first
-    };
-    let err = storage::members::insert(t.db.conn(), &same_card)
-        .await
-        .unwrap_err();
+    let same_card =
+        MemberRecord { id: MemberId::from_uuid(Uuid::now_v7()), citizen_id: CitizenId::parse("034080999999").unwrap(), ..first };
+    let err = storage::members::insert(t.db.conn(), &same_card).await.unwrap_err();
     assert!(err.is_conflict_on("party_card_number"), "{err:?}");
-    assert!(matches!(
-        storage::members::get(t.db.conn(), MemberId::from_uuid(Uuid::now_v7())).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(storage::members::get(t.db.conn(), MemberId::from_uuid(Uuid::now_v7())).await, Err(StoreError::NotFound)));
 }
 
 #[tokio::test]
@@ -255,9 +155,7 @@ async fn second_open_secretary_is_refused_by_the_database() {
     let t = fresh_database().await.unwrap();
     let [.., cell] = tree(&t.db).await;
     let (a, b) = (member(cell.id, 1), member(cell.id, 2));
-    storage::members::insert_many(t.db.conn(), &[a.clone(), b.clone()])
-        .await
-        .unwrap();
+    storage::members::insert_many(t.db.conn(), &[a.clone(), b.clone()]).await.unwrap();
     let pos = |m: &MemberRecord| Position {
         id: PositionId::from_uuid(Uuid::now_v7()),
         unit_id: cell.id,
@@ -266,24 +164,13 @@ async fn second_open_secretary_is_refused_by_the_database() {
         from: d(2025, 1, 1),
         to: None,
     };
-    storage::positions::insert(t.db.conn(), &pos(&a), Utc::now())
-        .await
-        .unwrap();
-    let err = storage::positions::insert(t.db.conn(), &pos(&b), Utc::now())
-        .await
-        .unwrap_err();
+    storage::positions::insert(t.db.conn(), &pos(&a), Utc::now()).await.unwrap();
+    let err = storage::positions::insert(t.db.conn(), &pos(&b), Utc::now()).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
     // Committee members are not unique.
-    let committee = |m: &MemberRecord| Position {
-        role: Role::CommitteeMember,
-        ..pos(m)
-    };
-    storage::positions::insert(t.db.conn(), &committee(&a), Utc::now())
-        .await
-        .unwrap();
-    storage::positions::insert(t.db.conn(), &committee(&b), Utc::now())
-        .await
-        .unwrap();
+    let committee = |m: &MemberRecord| Position { role: Role::CommitteeMember, ..pos(m) };
+    storage::positions::insert(t.db.conn(), &committee(&a), Utc::now()).await.unwrap();
+    storage::positions::insert(t.db.conn(), &committee(&b), Utc::now()).await.unwrap();
 }
 
 #[tokio::test]
@@ -291,37 +178,19 @@ async fn member_pages_follow_the_cursor_and_the_subtree() {
     let t = fresh_database().await.unwrap();
     let [_, province, _, commune, cell] = tree(&t.db).await;
     let other_cell = unit(Some(&commune), UnitKind::Cell, "Chi bộ thôn Tây");
-    storage::units::insert(t.db.conn(), &other_cell)
-        .await
-        .unwrap();
-    let batch: Vec<_> = (0..7)
-        .map(|n| member(if n < 5 { cell.id } else { other_cell.id }, n))
-        .collect();
-    storage::members::insert_many(t.db.conn(), &batch)
-        .await
-        .unwrap();
-    let q = |unit, include_subtree, after| ListQuery {
-        unit,
-        include_subtree,
-        standing: StandingFilter::Active,
-        after,
-        limit: 3,
-    };
-    let first = storage::members::list(t.db.conn(), &q(cell.id, false, None))
-        .await
-        .unwrap();
+    storage::units::insert(t.db.conn(), &other_cell).await.unwrap();
+    let batch: Vec<_> = (0..7).map(|n| member(if n < 5 { cell.id } else { other_cell.id }, n)).collect();
+    storage::members::insert_many(t.db.conn(), &batch).await.unwrap();
+    let q = |unit, include_subtree, after| ListQuery { unit, include_subtree, standing: StandingFilter::Active, after, limit: 3 };
+    let first = storage::members::list(t.db.conn(), &q(cell.id, false, None)).await.unwrap();
     assert_eq!(first.len(), 3);
-    let second = storage::members::list(t.db.conn(), &q(cell.id, false, Some(first[2].id)))
-        .await
-        .unwrap();
+    let second = storage::members::list(t.db.conn(), &q(cell.id, false, Some(first[2].id))).await.unwrap();
     assert_eq!(second.len(), 2);
     assert!(second.iter().all(|m| !first.contains(m)));
     let mut all = Vec::new();
     let mut after = None;
     loop {
-        let page = storage::members::list(t.db.conn(), &q(province.id, true, after))
-            .await
-            .unwrap();
+        let page = storage::members::list(t.db.conn(), &q(province.id, true, after)).await.unwrap();
         if page.is_empty() {
             break;
         }
@@ -329,30 +198,14 @@ async fn member_pages_follow_the_cursor_and_the_subtree() {
         all.extend(page);
     }
     assert_eq!(all.len(), 7);
-    assert!(
-        storage::members::list(t.db.conn(), &q(province.id, false, None))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(storage::members::list(t.db.conn(), &q(province.id, false, None)).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn connect_refuses_unknown_schemes_and_unreachable_servers() {
-    assert!(matches!(
-        Database::connect("mysql://root@localhost/x", 1).await,
-        Err(ConnectError::UnknownScheme(_))
-    ));
-    assert!(matches!(
-        Database::connect("./handbook.db", 1).await,
-        Err(ConnectError::UnknownScheme(_))
-    ));
-    let err = Database::connect("postgres://nobody:secret@127.0.0.1:1/none", 1)
-        .await
-        .unwrap_err();
+    assert!(matches!(Database::connect("mysql://root@localhost/x", 1).await, Err(ConnectError::UnknownScheme(_))));
+    assert!(matches!(Database::connect("./handbook.db", 1).await, Err(ConnectError::UnknownScheme(_))));
+    let err = Database::connect("postgres://nobody:secret@127.0.0.1:1/none", 1).await.unwrap_err();
     assert!(matches!(err, ConnectError::Unreachable { .. }), "{err:?}");
-    assert!(
-        !err.to_string().contains("secret"),
-        "the password is redacted: {err}"
-    );
+    assert!(!err.to_string().contains("secret"), "the password is redacted: {err}");
 }

@@ -33,11 +33,7 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 
 /// Verifies a password against a stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// Password policy: 8–128 characters, not only digits, not the username.
@@ -55,10 +51,7 @@ pub fn check_password_policy(password: &str, username: &str) -> Result<(), ApiEr
         None
     };
     match reason {
-        Some(r) => Err(ApiError::Rule {
-            code: "weak_password",
-            detail: format!("the password must be {r}"),
-        }),
+        Some(r) => Err(ApiError::Rule { code: "weak_password", detail: format!("the password must be {r}") }),
         None => Ok(()),
     }
 }
@@ -72,10 +65,7 @@ pub fn new_token() -> String {
 
 /// Hex SHA-256 of a token, as stored.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Fixed-window counters of failed logins per username and per client address, in memory.
@@ -90,19 +80,11 @@ pub struct LoginLimiter {
 impl LoginLimiter {
     /// A limiter allowing `per_account` / `per_address` failures per `window`.
     pub fn new(window: Duration, per_account: u32, per_address: u32) -> Self {
-        Self {
-            windows: Mutex::new(HashMap::new()),
-            window,
-            per_account,
-            per_address,
-        }
+        Self { windows: Mutex::new(HashMap::new()), window, per_account, per_address }
     }
 
     fn keys(username: &str, addr: Option<&str>) -> [(String, bool); 2] {
-        [
-            (format!("u:{username}"), true),
-            (format!("a:{}", addr.unwrap_or("-")), false),
-        ]
+        [(format!("u:{username}"), true), (format!("a:{}", addr.unwrap_or("-")), false)]
     }
 
     /// `Err(seconds)` if either key is over its limit.
@@ -113,11 +95,7 @@ impl LoginLimiter {
             if key == "a:-" {
                 continue;
             }
-            let limit = if is_account {
-                self.per_account
-            } else {
-                self.per_address
-            };
+            let limit = if is_account { self.per_account } else { self.per_address };
             if let Some((start, count)) = map.get(&key) {
                 let elapsed = now.duration_since(*start);
                 if elapsed < self.window && *count >= limit {
@@ -160,12 +138,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ci| ci.0.ip().to_string()),
-        ))
+        Ok(ClientAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())))
     }
 }
 
@@ -217,56 +190,32 @@ impl Caller {
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
 }
 
 impl FromRequestParts<AppState> for PendingCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
         let now = Utc::now();
         let (session, account) =
-            storage::accounts::live_session(state.db.conn(), &token_hash(token), now)
-                .await?
-                .ok_or(ApiError::Unauthenticated)?;
-        let addr = ClientAddr::from_request_parts(parts, state)
-            .await
-            .map(|a| a.0)
-            .unwrap_or(None);
-        Ok(PendingCaller {
-            account,
-            session_id: session.id,
-            now,
-            addr,
-        })
+            storage::accounts::live_session(state.db.conn(), &token_hash(token), now).await?.ok_or(ApiError::Unauthenticated)?;
+        let addr = ClientAddr::from_request_parts(parts, state).await.map(|a| a.0).unwrap_or(None);
+        Ok(PendingCaller { account, session_id: session.id, now, addr })
     }
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let pending = PendingCaller::from_request_parts(parts, state).await?;
         if pending.account.must_change_password {
             return Err(ApiError::PasswordChangeRequired);
         }
         let actor = storage::accounts::load_actor(state.db.conn(), &pending.account).await?;
-        Ok(Caller {
-            account: pending.account,
-            actor,
-            now: pending.now,
-            addr: pending.addr,
-        })
+        Ok(Caller { account: pending.account, actor, now: pending.now, addr: pending.addr })
     }
 }
 
@@ -300,10 +249,7 @@ mod tests {
         assert!(l.check("an", Some("5.6.7.8")).is_err(), "per-account limit");
         assert!(l.check("binh", Some("1.2.3.4")).is_ok());
         l.fail("binh", Some("1.2.3.4"));
-        assert!(
-            l.check("chi", Some("1.2.3.4")).is_err(),
-            "per-address limit"
-        );
+        assert!(l.check("chi", Some("1.2.3.4")).is_err(), "per-address limit");
         l.succeed("an");
         assert!(l.check("an", Some("9.9.9.9")).is_ok());
     }

@@ -13,14 +13,10 @@ use crate::config::Config;
 /// grant on the root) if the database has no unit yet. With no configured password, one is
 /// generated and printed once on standard output.
 pub async fn ensure_bootstrap(db: &storage::Database, config: &Config) -> Result<bool, String> {
-    if storage::units::any(db.conn())
-        .await
-        .map_err(|e| e.to_string())?
-    {
+    if storage::units::any(db.conn()).await.map_err(|e| e.to_string())? {
         return Ok(false);
     }
-    let username = Username::parse(&config.admin_username)
-        .map_err(|e| format!("HANDBOOK_ADMIN_USERNAME {e}"))?;
+    let username = Username::parse(&config.admin_username).map_err(|e| format!("HANDBOOK_ADMIN_USERNAME {e}"))?;
     let name = UnitName::parse(&config.root_name).map_err(|e| format!("HANDBOOK_ROOT_NAME {e}"))?;
     let (password, generated) = match &config.admin_password {
         Some(p) => (p.clone(), false),
@@ -47,15 +43,9 @@ pub async fn ensure_bootstrap(db: &storage::Database, config: &Config) -> Result
         created_at: now,
     };
     let tx = db.begin().await.map_err(|e| e.to_string())?;
-    storage::units::insert(tx.conn(), &root)
-        .await
-        .map_err(|e| e.to_string())?;
-    storage::accounts::insert(tx.conn(), &account)
-        .await
-        .map_err(|e| e.to_string())?;
-    storage::accounts::grant_admin(tx.conn(), account.id, root.id, None, now)
-        .await
-        .map_err(|e| e.to_string())?;
+    storage::units::insert(tx.conn(), &root).await.map_err(|e| e.to_string())?;
+    storage::accounts::insert(tx.conn(), &account).await.map_err(|e| e.to_string())?;
+    storage::accounts::grant_admin(tx.conn(), account.id, root.id, None, now).await.map_err(|e| e.to_string())?;
     storage::audit::record(
         tx.conn(),
         &storage::audit::AuditRecord {

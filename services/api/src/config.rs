@@ -77,15 +77,8 @@ impl Config {
         let mut vars: HashMap<String, String> = HashMap::new();
         if let Ok(path) = std::env::var("HANDBOOK_CONFIG_FILE") {
             let path = PathBuf::from(path);
-            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::File {
-                path: path.clone(),
-                source,
-            })?;
-            for line in text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            {
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::File { path: path.clone(), source })?;
+            for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
                 if let Some((k, v)) = line.split_once('=') {
                     vars.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
                 }
@@ -106,17 +99,11 @@ impl Config {
         let bind = get("HANDBOOK_BIND")
             .unwrap_or("127.0.0.1:8080")
             .parse()
-            .map_err(|e| ConfigError::Invalid {
-                key: "HANDBOOK_BIND",
-                message: format!("{e}"),
-            })?;
+            .map_err(|e| ConfigError::Invalid { key: "HANDBOOK_BIND", message: format!("{e}") })?;
         let number = |key: &'static str, default: u32| -> Result<u32, ConfigError> {
             match get(key) {
                 None => Ok(default),
-                Some(v) => v.parse().map_err(|e| ConfigError::Invalid {
-                    key,
-                    message: format!("{e}"),
-                }),
+                Some(v) => v.parse().map_err(|e| ConfigError::Invalid { key, message: format!("{e}") }),
             }
         };
         let ttl_hours = number("HANDBOOK_TOKEN_TTL_HOURS", 12)?;
@@ -124,22 +111,16 @@ impl Config {
             database_url,
             bind,
             data_dir,
-            admin_username: get("HANDBOOK_ADMIN_USERNAME")
-                .unwrap_or("admin")
-                .to_string(),
+            admin_username: get("HANDBOOK_ADMIN_USERNAME").unwrap_or("admin").to_string(),
             admin_password: get("HANDBOOK_ADMIN_PASSWORD").map(str::to_string),
-            root_name: get("HANDBOOK_ROOT_NAME")
-                .unwrap_or("Đảng Cộng sản Việt Nam")
-                .to_string(),
+            root_name: get("HANDBOOK_ROOT_NAME").unwrap_or("Đảng Cộng sản Việt Nam").to_string(),
             token_ttl: chrono::Duration::hours(i64::from(ttl_hours.max(1))),
             max_connections: number("HANDBOOK_DB_MAX_CONNECTIONS", 16)?.max(1),
             login_failures_per_account: 5,
             login_failures_per_address: 30,
             login_window: std::time::Duration::from_secs(15 * 60),
             max_body_bytes: 4 * 1024 * 1024,
-            wal_checkpoint_every: std::time::Duration::from_secs(u64::from(
-                number("HANDBOOK_WAL_CHECKPOINT_SECS", 30)?.max(1),
-            )),
+            wal_checkpoint_every: std::time::Duration::from_secs(u64::from(number("HANDBOOK_WAL_CHECKPOINT_SECS", 30)?.max(1))),
         })
     }
 
@@ -147,16 +128,10 @@ impl Config {
     pub fn for_test(database_url: &str) -> Self {
         let mut vars = HashMap::new();
         vars.insert("DATABASE_URL".to_string(), database_url.to_string());
-        vars.insert(
-            "HANDBOOK_ADMIN_PASSWORD".to_string(),
-            "admin-password".to_string(),
-        );
+        vars.insert("HANDBOOK_ADMIN_PASSWORD".to_string(), "admin-password".to_string());
         vars.insert("HANDBOOK_BIND".to_string(), "127.0.0.1:0".to_string());
         match Self::from_map(&vars) {
-            Ok(config) => Self {
-                max_connections: 4,
-                ..config
-            },
+            Ok(config) => Self { max_connections: 4, ..config },
             Err(e) => unreachable!("test configuration is valid: {e}"),
         }
     }

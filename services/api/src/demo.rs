@@ -13,10 +13,7 @@ use chrono::{NaiveDate, Utc};
 use membership::lifecycle::{MemberState, Standing};
 use membership::position::{Position, Role};
 use membership::time::add_months;
-use membership::{
-    AccountId, CitizenId, FullName, MemberId, PartyCardNumber, Phone, PositionId, Sex, UnitId,
-    UnitKind,
-};
+use membership::{AccountId, CitizenId, FullName, MemberId, PartyCardNumber, Phone, PositionId, Sex, UnitId, UnitKind};
 use storage::accounts::AccountRecord;
 use storage::members::MemberRecord;
 use storage::units::UnitRecord;
@@ -41,31 +38,14 @@ const COMMUNES: [&str; 12] = [
     "Bình Thanh",
     "Đình Phùng",
 ];
-const INSTITUTIONS: [&str; 5] = [
-    "Trường Mầm non",
-    "Trường Tiểu học",
-    "Trạm Y tế",
-    "Công an xã",
-    "Quân sự xã",
-];
-const SURNAMES: [&str; 14] = [
-    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý",
-    "Phan",
-];
-const MIDDLE_MALE: [&str; 8] = [
-    "Văn", "Đức", "Minh", "Quang", "Xuân", "Hữu", "Công", "Thanh",
-];
-const MIDDLE_FEMALE: [&str; 8] = [
-    "Thị", "Thu", "Hồng", "Ngọc", "Thanh", "Minh", "Kim", "Phương",
-];
-const GIVEN_MALE: [&str; 16] = [
-    "An", "Bình", "Cường", "Dũng", "Hải", "Hùng", "Long", "Nam", "Quân", "Sơn", "Tuấn", "Việt",
-    "Khánh", "Thắng", "Đạt", "Huy",
-];
-const GIVEN_FEMALE: [&str; 16] = [
-    "Giang", "Hà", "Hạnh", "Hoa", "Hương", "Lan", "Linh", "Mai", "Nga", "Phương", "Thảo", "Trang",
-    "Yến", "Nhung", "Thủy", "Oanh",
-];
+const INSTITUTIONS: [&str; 5] = ["Trường Mầm non", "Trường Tiểu học", "Trạm Y tế", "Công an xã", "Quân sự xã"];
+const SURNAMES: [&str; 14] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Phan"];
+const MIDDLE_MALE: [&str; 8] = ["Văn", "Đức", "Minh", "Quang", "Xuân", "Hữu", "Công", "Thanh"];
+const MIDDLE_FEMALE: [&str; 8] = ["Thị", "Thu", "Hồng", "Ngọc", "Thanh", "Minh", "Kim", "Phương"];
+const GIVEN_MALE: [&str; 16] =
+    ["An", "Bình", "Cường", "Dũng", "Hải", "Hùng", "Long", "Nam", "Quân", "Sơn", "Tuấn", "Việt", "Khánh", "Thắng", "Đạt", "Huy"];
+const GIVEN_FEMALE: [&str; 16] =
+    ["Giang", "Hà", "Hạnh", "Hoa", "Hương", "Lan", "Linh", "Mai", "Nga", "Phương", "Thảo", "Trang", "Yến", "Nhung", "Thủy", "Oanh"];
 
 /// SplitMix64: small, fast, deterministic.
 #[derive(Debug)]
@@ -123,10 +103,7 @@ impl std::fmt::Display for DemoReport {
                 self.units, self.members, self.positions, self.accounts
             )
         } else {
-            write!(
-                f,
-                "demo data: the database already has members; nothing added"
-            )
+            write!(f, "demo data: the database already has members; nothing added")
         }
     }
 }
@@ -159,13 +136,7 @@ pub async fn seed_sized(
     .await
     .map_err(err)?;
     if !probe.is_empty() {
-        return Ok(DemoReport {
-            units: 0,
-            members: 0,
-            positions: 0,
-            accounts: 0,
-            created: false,
-        });
+        return Ok(DemoReport { units: 0, members: 0, positions: 0, accounts: 0, created: false });
     }
     let members_per_cell = members_per_cell.max(5);
     let root = root_id(db).await?;
@@ -174,59 +145,33 @@ pub async fn seed_sized(
     let now = Utc::now();
     let founded = date(2020, 1, 1);
     let reference = date(2026, 9, 1);
-    let unit =
-        |rng: &mut Rng, millis: &mut u64, parent: Option<&UnitRecord>, kind, name: String| {
-            UnitRecord {
-                id: UnitId::from_uuid(rng.uuid(millis)),
-                parent_id: parent.map(|p| p.id),
-                kind,
-                name,
-                depth: parent.map_or(0, |p| p.depth + 1),
-                parent_since: founded,
-                created_at: now,
-            }
-        };
+    let unit = |rng: &mut Rng, millis: &mut u64, parent: Option<&UnitRecord>, kind, name: String| UnitRecord {
+        id: UnitId::from_uuid(rng.uuid(millis)),
+        parent_id: parent.map(|p| p.id),
+        kind,
+        name,
+        depth: parent.map_or(0, |p| p.depth + 1),
+        parent_since: founded,
+        created_at: now,
+    };
     let root_record = storage::units::get(db.conn(), root).await.map_err(err)?;
-    let province = unit(
-        &mut rng,
-        &mut millis,
-        Some(&root_record),
-        UnitKind::Province,
-        "Đảng bộ tỉnh Thái Bình".to_string(),
-    );
+    let province = unit(&mut rng, &mut millis, Some(&root_record), UnitKind::Province, "Đảng bộ tỉnh Thái Bình".to_string());
     let mut units = vec![province.clone()];
     let mut cells = Vec::new();
     let mut commune_units = Vec::new();
     for c in 0..communes {
-        let name = COMMUNES.get(c).map_or_else(
-            || format!("Đảng bộ xã Số {}", c + 1),
-            |n| format!("Đảng bộ xã {n}"),
-        );
-        let commune = unit(
-            &mut rng,
-            &mut millis,
-            Some(&province),
-            UnitKind::CommuneCommittee,
-            name.clone(),
-        );
+        let name = COMMUNES.get(c).map_or_else(|| format!("Đảng bộ xã Số {}", c + 1), |n| format!("Đảng bộ xã {n}"));
+        let commune = unit(&mut rng, &mut millis, Some(&province), UnitKind::CommuneCommittee, name.clone());
         units.push(commune.clone());
         for k in 0..cells_per_commune {
             let short = name.trim_start_matches("Đảng bộ xã ");
-            let cell_name = match INSTITUTIONS
-                .get(k.wrapping_sub(cells_per_commune.saturating_sub(INSTITUTIONS.len())))
-            {
+            let cell_name = match INSTITUTIONS.get(k.wrapping_sub(cells_per_commune.saturating_sub(INSTITUTIONS.len()))) {
                 Some(inst) if k + INSTITUTIONS.len() >= cells_per_commune => {
                     format!("Chi bộ {inst} {short}")
                 }
                 _ => format!("Chi bộ thôn {} xã {short}", k + 1),
             };
-            let cell = unit(
-                &mut rng,
-                &mut millis,
-                Some(&commune),
-                UnitKind::Cell,
-                cell_name,
-            );
+            let cell = unit(&mut rng, &mut millis, Some(&commune), UnitKind::Cell, cell_name);
             units.push(cell.clone());
             cells.push((commune.id, cell));
         }
@@ -242,23 +187,10 @@ pub async fn seed_sized(
         for m in 0..members_per_cell {
             serial += 1;
             let female = rng.below(100) < 42;
-            let (middle, given): (&[&str], &[&str]) = if female {
-                (&MIDDLE_FEMALE, &GIVEN_FEMALE)
-            } else {
-                (&MIDDLE_MALE, &GIVEN_MALE)
-            };
-            let raw_name = format!(
-                "{} {} {}",
-                rng.pick(&SURNAMES),
-                rng.pick(middle),
-                rng.pick(given)
-            );
+            let (middle, given): (&[&str], &[&str]) = if female { (&MIDDLE_FEMALE, &GIVEN_FEMALE) } else { (&MIDDLE_MALE, &GIVEN_MALE) };
+            let raw_name = format!("{} {} {}", rng.pick(&SURNAMES), rng.pick(middle), rng.pick(given));
             let birth_year = 1950 + i32::try_from(rng.below(52)).unwrap_or(0);
-            let dob = date(
-                birth_year,
-                1 + u32::try_from(rng.below(12)).unwrap_or(0),
-                1 + u32::try_from(rng.below(28)).unwrap_or(0),
-            );
+            let dob = date(birth_year, 1 + u32::try_from(rng.below(12)).unwrap_or(0), 1 + u32::try_from(rng.below(28)).unwrap_or(0));
             let earliest_admission = add_months(dob, 12 * 18 + 6);
             let span_days = (reference - earliest_admission).num_days().max(1);
             // About 8% probationary (admitted in the last year), the rest official.
@@ -266,16 +198,13 @@ pub async fn seed_sized(
             let admitted_on = if probationary {
                 reference - chrono::Duration::days(i64::try_from(rng.below(300)).unwrap_or(0) + 10)
             } else {
-                let back =
-                    i64::try_from(rng.below(u64::try_from(span_days).unwrap_or(1))).unwrap_or(0);
-                (earliest_admission + chrono::Duration::days(back))
-                    .min(reference - chrono::Duration::days(400))
+                let back = i64::try_from(rng.below(u64::try_from(span_days).unwrap_or(1))).unwrap_or(0);
+                (earliest_admission + chrono::Duration::days(back)).min(reference - chrono::Duration::days(400))
             };
             let mut state = if probationary {
                 MemberState::admitted(cell.id, admitted_on)
             } else {
-                MemberState::already_official(cell.id, admitted_on, add_months(admitted_on, 12))
-                    .map_err(|e| e.to_string())?
+                MemberState::already_official(cell.id, admitted_on, add_months(admitted_on, 12)).map_err(|e| e.to_string())?
             };
             if m >= 5 && birth_year < 1952 && rng.below(3) == 0 {
                 state.exempt_since = Some(date(2025, 1, 15));
@@ -288,19 +217,14 @@ pub async fn seed_sized(
                 (true, true) => 3,
             };
             let cccd = format!("034{sex_digit}{:02}{:06}", birth_year % 100, serial);
-            let card = (state.standing == Standing::Official)
-                .then(|| format!("{:08}", 10_000_000 + serial));
+            let card = (state.standing == Standing::Official).then(|| format!("{:08}", 10_000_000 + serial));
             let phone = format!("09{:08}", (serial * 7_919) % 100_000_000);
             let record = MemberRecord {
                 id: MemberId::from_uuid(rng.uuid(&mut millis)),
                 full_name: FullName::parse(&raw_name).map_err(|e| e.to_string())?,
                 date_of_birth: dob,
                 sex: if female { Sex::Female } else { Sex::Male },
-                party_card_number: card
-                    .as_deref()
-                    .map(PartyCardNumber::parse)
-                    .transpose()
-                    .map_err(|e| e.to_string())?,
+                party_card_number: card.as_deref().map(PartyCardNumber::parse).transpose().map_err(|e| e.to_string())?,
                 citizen_id: CitizenId::parse(&cccd).map_err(|e| e.to_string())?,
                 phone: Some(Phone::parse(&phone).map_err(|e| e.to_string())?),
                 email: None,
@@ -325,28 +249,15 @@ pub async fn seed_sized(
                 0 => position(cell.id, Role::Secretary, &mut rng, &mut millis),
                 1 => position(cell.id, Role::DeputySecretary, &mut rng, &mut millis),
                 2 => position(cell.id, Role::CommitteeMember, &mut rng, &mut millis),
-                3 if first_in_commune => position(
-                    commune_units[commune_index].id,
-                    Role::Secretary,
-                    &mut rng,
-                    &mut millis,
-                ),
-                4 if first_in_commune => position(
-                    commune_units[commune_index].id,
-                    Role::DeputySecretary,
-                    &mut rng,
-                    &mut millis,
-                ),
+                3 if first_in_commune => position(commune_units[commune_index].id, Role::Secretary, &mut rng, &mut millis),
+                4 if first_in_commune => position(commune_units[commune_index].id, Role::DeputySecretary, &mut rng, &mut millis),
                 _ => {}
             }
             let username = match (cell_index, m) {
                 (0, 0) => Some("bithu".to_string()),
                 (0, 3) => Some("bithu.xa".to_string()),
                 (0, 5) => Some("dangvien".to_string()),
-                _ => record
-                    .party_card_number
-                    .as_ref()
-                    .map(|c| c.as_str().to_string()),
+                _ => record.party_card_number.as_ref().map(|c| c.as_str().to_string()),
             };
             // Probationary members have no party card yet: they log in as `dv` + serial.
             let username = username.or_else(|| Some(format!("dv{serial:06}")));
@@ -379,36 +290,18 @@ pub async fn seed_sized(
     for u in &units {
         storage::units::insert(tx.conn(), u).await.map_err(err)?;
     }
-    storage::members::insert_many(tx.conn(), &members)
-        .await
-        .map_err(err)?;
-    storage::positions::insert_many(tx.conn(), &positions, now)
-        .await
-        .map_err(err)?;
-    storage::accounts::insert_many(tx.conn(), &accounts)
-        .await
-        .map_err(err)?;
-    storage::accounts::grant_admin(tx.conn(), province_admin.id, province.id, None, now)
-        .await
-        .map_err(err)?;
+    storage::members::insert_many(tx.conn(), &members).await.map_err(err)?;
+    storage::positions::insert_many(tx.conn(), &positions, now).await.map_err(err)?;
+    storage::accounts::insert_many(tx.conn(), &accounts).await.map_err(err)?;
+    storage::accounts::grant_admin(tx.conn(), province_admin.id, province.id, None, now).await.map_err(err)?;
     tx.commit().await.map_err(err)?;
-    Ok(DemoReport {
-        units: units.len(),
-        members: members.len(),
-        positions: positions.len(),
-        accounts: accounts.len(),
-        created: true,
-    })
+    Ok(DemoReport { units: units.len(), members: members.len(), positions: positions.len(), accounts: accounts.len(), created: true })
 }
 
 async fn root_id(db: &storage::Database) -> Result<UnitId, String> {
     // The bootstrap root is the only unit without a parent; it is the first unit ever created.
-    let top = storage::units::roots(db.conn())
-        .await
-        .map_err(|e| e.to_string())?;
-    top.first()
-        .map(|u| u.id)
-        .ok_or_else(|| "the database has no root unit; start the server once first".to_string())
+    let top = storage::units::roots(db.conn()).await.map_err(|e| e.to_string())?;
+    top.first().map(|u| u.id).ok_or_else(|| "the database has no root unit; start the server once first".to_string())
 }
 
 #[cfg(test)]

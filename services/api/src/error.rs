@@ -31,17 +31,8 @@ pub struct FieldIssue {
 
 impl FieldIssue {
     /// An issue on `field`.
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-            line: None,
-        }
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), code: code.into(), message: message.into(), line: None }
     }
 }
 
@@ -87,11 +78,7 @@ impl Lang {
             .and_then(|v| v.split(',').next())
             .map(|v| v.trim().to_ascii_lowercase())
             .unwrap_or_default();
-        if first.starts_with("en") {
-            Lang::En
-        } else {
-            Lang::Vi
-        }
+        if first.starts_with("en") { Lang::En } else { Lang::Vi }
     }
 }
 
@@ -170,9 +157,7 @@ impl ApiError {
     /// Stable code.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. }
-            | ApiError::Rule { code, .. }
-            | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. } | ApiError::Rule { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Validation(_) => "validation_failed",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::InvalidCredentials => "invalid_credentials",
@@ -189,58 +174,30 @@ impl ApiError {
     }
 
     /// A single-field validation error.
-    pub fn field(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn field(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldIssue::new(field, code, message)])
     }
 
     fn title(&self, lang: Lang) -> &'static str {
         let (vi, en) = match self {
-            ApiError::BadRequest { .. } => {
-                ("Yêu cầu không đọc được", "The request could not be read")
-            }
+            ApiError::BadRequest { .. } => ("Yêu cầu không đọc được", "The request could not be read"),
             ApiError::Validation(_) => ("Dữ liệu không hợp lệ", "Some values are invalid"),
             ApiError::Rule { .. } => ("Yêu cầu trái quy định", "The request breaks a rule"),
-            ApiError::Unauthenticated => (
-                "Chưa đăng nhập hoặc phiên đã hết hạn",
-                "Not signed in, or the session has expired",
-            ),
-            ApiError::InvalidCredentials => (
-                "Tên đăng nhập hoặc mật khẩu không đúng",
-                "Wrong username or password",
-            ),
-            ApiError::PasswordChangeRequired => (
-                "Cần đổi mật khẩu ban đầu trước khi tiếp tục",
-                "Change the initial password before continuing",
-            ),
+            ApiError::Unauthenticated => ("Chưa đăng nhập hoặc phiên đã hết hạn", "Not signed in, or the session has expired"),
+            ApiError::InvalidCredentials => ("Tên đăng nhập hoặc mật khẩu không đúng", "Wrong username or password"),
+            ApiError::PasswordChangeRequired => {
+                ("Cần đổi mật khẩu ban đầu trước khi tiếp tục", "Change the initial password before continuing")
+            }
             ApiError::Forbidden => ("Không có quyền thực hiện", "Not permitted"),
             ApiError::NotFound => ("Không tìm thấy", "Not found"),
-            ApiError::Conflict { .. } => (
-                "Xung đột với dữ liệu hiện có",
-                "Conflicts with the current data",
-            ),
-            ApiError::PreconditionFailed => (
-                "Dữ liệu đã bị thay đổi bởi người khác",
-                "The data was changed by someone else",
-            ),
-            ApiError::PayloadTooLarge => {
-                ("Dữ liệu gửi lên quá lớn", "The request body is too large")
+            ApiError::Conflict { .. } => ("Xung đột với dữ liệu hiện có", "Conflicts with the current data"),
+            ApiError::PreconditionFailed => ("Dữ liệu đã bị thay đổi bởi người khác", "The data was changed by someone else"),
+            ApiError::PayloadTooLarge => ("Dữ liệu gửi lên quá lớn", "The request body is too large"),
+            ApiError::UnsupportedMediaType => ("Kiểu nội dung không được hỗ trợ", "Unsupported content type"),
+            ApiError::TooManyAttempts { .. } => {
+                ("Đăng nhập sai quá nhiều lần, vui lòng thử lại sau", "Too many failed attempts, try again later")
             }
-            ApiError::UnsupportedMediaType => (
-                "Kiểu nội dung không được hỗ trợ",
-                "Unsupported content type",
-            ),
-            ApiError::TooManyAttempts { .. } => (
-                "Đăng nhập sai quá nhiều lần, vui lòng thử lại sau",
-                "Too many failed attempts, try again later",
-            ),
-            ApiError::Unavailable => (
-                "Hệ thống tạm thời không sẵn sàng",
-                "The service is temporarily unavailable",
-            ),
+            ApiError::Unavailable => ("Hệ thống tạm thời không sẵn sàng", "The service is temporarily unavailable"),
             ApiError::Internal(_) => ("Lỗi hệ thống", "Internal error"),
         };
         match lang {
@@ -252,31 +209,13 @@ impl ApiError {
     fn detail(&self, lang: Lang) -> Option<String> {
         match self {
             ApiError::BadRequest { detail, .. } => Some(detail.clone()),
-            ApiError::Rule { code, detail } | ApiError::Conflict { code, detail } => {
-                Some(match lang {
-                    Lang::En => detail.clone(),
-                    Lang::Vi => crate::i18n::rule_vi(code)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| detail.clone()),
-                })
-            }
+            ApiError::Rule { code, detail } | ApiError::Conflict { code, detail } => Some(match lang {
+                Lang::En => detail.clone(),
+                Lang::Vi => crate::i18n::rule_vi(code).map(str::to_string).unwrap_or_else(|| detail.clone()),
+            }),
             ApiError::Validation(issues) => Some(match lang {
-                Lang::Vi => format!(
-                    "Trường không hợp lệ: {}",
-                    issues
-                        .iter()
-                        .map(|i| i.field.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                Lang::En => format!(
-                    "Invalid fields: {}",
-                    issues
-                        .iter()
-                        .map(|i| i.field.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                Lang::Vi => format!("Trường không hợp lệ: {}", issues.iter().map(|i| i.field.as_str()).collect::<Vec<_>>().join(", ")),
+                Lang::En => format!("Invalid fields: {}", issues.iter().map(|i| i.field.as_str()).collect::<Vec<_>>().join(", ")),
             }),
             ApiError::TooManyAttempts { retry_after } => Some(match lang {
                 Lang::Vi => format!("Thử lại sau {retry_after} giây"),
@@ -299,10 +238,7 @@ impl ApiError {
                     .iter()
                     .map(|i| match lang {
                         Lang::En => i.clone(),
-                        Lang::Vi => FieldIssue {
-                            message: crate::i18n::field_vi(&i.code).to_string(),
-                            ..i.clone()
-                        },
+                        Lang::Vi => FieldIssue { message: crate::i18n::field_vi(&i.code).to_string(), ..i.clone() },
                     })
                     .collect(),
                 _ => Vec::new(),
@@ -313,27 +249,13 @@ impl ApiError {
     /// Renders the problem in `lang`.
     pub fn render(&self, lang: Lang) -> Response {
         let body = serde_json::to_vec(&self.problem(lang)).unwrap_or_default();
-        let mut response = (
-            self.status(),
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/problem+json"),
-            )],
-            body,
-        )
-            .into_response();
+        let mut response =
+            (self.status(), [(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"))], body).into_response();
         if let ApiError::TooManyAttempts { retry_after } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
-        if matches!(
-            self,
-            ApiError::Unauthenticated | ApiError::InvalidCredentials
-        ) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        if matches!(self, ApiError::Unauthenticated | ApiError::InvalidCredentials) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -356,14 +278,9 @@ impl From<storage::StoreError> for ApiError {
             storage::StoreError::NotFound => ApiError::NotFound,
             storage::StoreError::Conflict { detail } => {
                 tracing::info!(%detail, "constraint conflict");
-                ApiError::Conflict {
-                    code: "conflict",
-                    detail: "the change conflicts with existing data".into(),
-                }
+                ApiError::Conflict { code: "conflict", detail: "the change conflicts with existing data".into() }
             }
-            storage::StoreError::Corrupt(what) => {
-                ApiError::Internal(format!("corrupt row: {what}"))
-            }
+            storage::StoreError::Corrupt(what) => ApiError::Internal(format!("corrupt row: {what}")),
             storage::StoreError::Unavailable(source) => {
                 tracing::error!(error = %source, "database error");
                 ApiError::Unavailable

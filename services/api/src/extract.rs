@@ -32,16 +32,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 } else {
                     (path, "invalid_format")
                 };
-                ApiError::Validation(vec![FieldIssue::new(
-                    if field == "." { "body".into() } else { field },
-                    code,
-                    msg,
-                )])
+                ApiError::Validation(vec![FieldIssue::new(if field == "." { "body".into() } else { field }, code, msg)])
             }
-            _ => ApiError::BadRequest {
-                code: "malformed_json",
-                detail: format!("the body is not valid JSON: {inner}"),
-            },
+            _ => ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {inner}") },
         }
     })
 }
@@ -52,11 +45,7 @@ fn backticked(msg: &str, prefix: &str) -> Option<String> {
 }
 
 fn join_path(path: &str, name: &str) -> String {
-    if path.is_empty() || path == "." {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
+    if path.is_empty() || path == "." { name.to_string() } else { format!("{path}.{name}") }
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
@@ -68,22 +57,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let mime = v
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge)?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::PayloadTooLarge)?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -105,17 +86,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 fn serde_urlencoded_de<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     // axum's Query uses serde_urlencoded; going through it keeps behaviour identical while
     // mapping the error.
-    axum::extract::Query::<T>::try_from_uri(&format!("/?{query}").parse().map_err(|_| {
-        ApiError::BadRequest {
-            code: "invalid_query",
-            detail: "the query string cannot be read".into(),
-        }
-    })?)
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{query}")
+            .parse()
+            .map_err(|_| ApiError::BadRequest { code: "invalid_query", detail: "the query string cannot be read".into() })?,
+    )
     .map(|q| q.0)
-    .map_err(|e| ApiError::BadRequest {
-        code: "invalid_query",
-        detail: e.body_text(),
-    })
+    .map_err(|e| ApiError::BadRequest { code: "invalid_query", detail: e.body_text() })
 }
 
 /// Path parameters. A malformed id → 400 `invalid_path`.
@@ -129,10 +106,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
-            .map_err(|e| ApiError::BadRequest {
-                code: "invalid_path",
-                detail: e.body_text(),
-            })
+            .map_err(|e| ApiError::BadRequest { code: "invalid_path", detail: e.body_text() })
     }
 }
 

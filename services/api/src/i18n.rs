@@ -7,9 +7,7 @@ pub fn rule_vi(code: &str) -> Option<&'static str> {
         "not_probationary" => "Chỉ đảng viên dự bị mới được công nhận chính thức",
         "probation_not_complete" => "Chưa đủ 12 tháng dự bị",
         "same_unit" => "Đảng viên đã thuộc chi bộ này",
-        "temporarily_transferred" => {
-            "Đảng viên đang sinh hoạt tạm thời ở nơi khác; cần kết thúc trước"
-        }
+        "temporarily_transferred" => "Đảng viên đang sinh hoạt tạm thời ở nơi khác; cần kết thúc trước",
         "not_temporarily_transferred" => "Đảng viên không sinh hoạt tạm thời",
         "already_exempt" => "Đảng viên đã được miễn sinh hoạt",
         "not_exempt" => "Đảng viên không được miễn sinh hoạt",

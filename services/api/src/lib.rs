@@ -60,10 +60,7 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("Token from POST /api/v1/auth/login"))
-                    .build(),
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("Token from POST /api/v1/auth/login")).build(),
             ),
         );
     }
@@ -91,6 +88,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(positions::create, positions::list))
         .routes(routes!(positions::end))
         .routes(routes!(accounts::create))
+        .routes(routes!(admins::create, admins::list))
+        .routes(routes!(admins::revoke))
         .routes(routes!(audit::list))
         .split_for_parts()
 }
@@ -144,22 +143,10 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
 /// Like [`prepare`] on an already opened database (tests open theirs per test).
 pub async fn prepare_with(db: storage::Database, config: Config) -> Result<AppState, StartError> {
     db.migrate().await?;
-    bootstrap::ensure_bootstrap(&db, &config)
-        .await
-        .map_err(|e| StartError::Setup(format!("bootstrap: {e}")))?;
-    let dummy =
-        auth::hash_password(&auth::new_token()).map_err(|e| StartError::Setup(format!("{e:?}")))?;
-    let limiter = LoginLimiter::new(
-        config.login_window,
-        config.login_failures_per_account,
-        config.login_failures_per_address,
-    );
-    Ok(AppState {
-        db,
-        config: Arc::new(config),
-        limiter: Arc::new(limiter),
-        dummy_hash: Arc::new(dummy),
-    })
+    bootstrap::ensure_bootstrap(&db, &config).await.map_err(|e| StartError::Setup(format!("bootstrap: {e}")))?;
+    let dummy = auth::hash_password(&auth::new_token()).map_err(|e| StartError::Setup(format!("{e:?}")))?;
+    let limiter = LoginLimiter::new(config.login_window, config.login_failures_per_account, config.login_failures_per_address);
+    Ok(AppState { db, config: Arc::new(config), limiter: Arc::new(limiter), dummy_hash: Arc::new(dummy) })
 }
 
 /// Serves on `listener` until Ctrl-C / SIGTERM. On SQLite a background task checkpoints the
@@ -180,9 +167,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
         });
     }
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

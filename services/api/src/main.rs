@@ -21,8 +21,7 @@ fn usage() -> &'static str {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
     match run().await {
@@ -42,34 +41,25 @@ async fn run() -> Result<(), String> {
         [] | ["serve"] => serve(config, false).await,
         ["--demo"] | ["serve", "--demo"] => serve(config, true).await,
         ["migrate"] | ["migrate", "up"] => {
-            let db = storage::Database::connect(&config.database_url, 2)
-                .await
-                .map_err(|e| e.to_string())?;
+            let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
             db.migrate().await.map_err(|e| e.to_string())?;
             println!("migrations applied ({})", db.backend_name());
             Ok(())
         }
         ["migrate", "down"] => {
-            let db = storage::Database::connect(&config.database_url, 2)
-                .await
-                .map_err(|e| e.to_string())?;
+            let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
             db.migrate_down_all().await.map_err(|e| e.to_string())?;
             println!("migrations rolled back ({})", db.backend_name());
             Ok(())
         }
         ["demo"] => {
             let state = api::prepare(config).await.map_err(|e| e.to_string())?;
-            let report = api::demo::seed(&state.db, api::demo::DEFAULT_SEED)
-                .await
-                .map_err(|e| e.to_string())?;
+            let report = api::demo::seed(&state.db, api::demo::DEFAULT_SEED).await.map_err(|e| e.to_string())?;
             println!("{report}");
             Ok(())
         }
         ["openapi"] => {
-            println!(
-                "{}",
-                api::openapi().to_pretty_json().map_err(|e| e.to_string())?
-            );
+            println!("{}", api::openapi().to_pretty_json().map_err(|e| e.to_string())?);
             Ok(())
         }
         _ => Err(usage().to_string()),
@@ -81,14 +71,10 @@ async fn serve(config: Config, demo: bool) -> Result<(), String> {
     let started = std::time::Instant::now();
     let state = api::prepare(config).await.map_err(|e| e.to_string())?;
     if demo {
-        let report = api::demo::seed(&state.db, api::demo::DEFAULT_SEED)
-            .await
-            .map_err(|e| e.to_string())?;
+        let report = api::demo::seed(&state.db, api::demo::DEFAULT_SEED).await.map_err(|e| e.to_string())?;
         println!("{report}");
     }
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, database = state.db.backend_name(), ready_in_ms = started.elapsed().as_millis() as u64, "listening; docs at http://{addr}/docs");
     api::serve(state, listener).await.map_err(|e| e.to_string())

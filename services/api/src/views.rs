@@ -76,11 +76,7 @@ pub struct UnitRef {
 
 impl From<&UnitRecord> for UnitRef {
     fn from(u: &UnitRecord) -> Self {
-        Self {
-            id: u.id.as_uuid(),
-            kind: u.kind.code().to_string(),
-            name: u.name.clone(),
-        }
+        Self { id: u.id.as_uuid(), kind: u.kind.code().to_string(), name: u.name.clone() }
     }
 }
 
@@ -184,32 +180,16 @@ impl MemberView {
             unit_id: m.state.home_unit.as_uuid(),
             positions,
             standing: private(full, m.state.standing.code().to_string()),
-            temporary_unit_id: if full {
-                m.state.temporary_host.map(|u| u.as_uuid())
-            } else {
-                None
-            },
+            temporary_unit_id: if full { m.state.temporary_host.map(|u| u.as_uuid()) } else { None },
             exempt_since: if full { m.state.exempt_since } else { None },
             sex: private(full, m.sex.code().to_string()),
             date_of_birth: private(full, m.date_of_birth),
             admitted_on: private(full, m.state.admitted_on),
             official_on: if full { m.state.official_on } else { None },
-            party_card_number: if full {
-                m.party_card_number.as_ref().map(|v| v.as_str().to_string())
-            } else {
-                None
-            },
+            party_card_number: if full { m.party_card_number.as_ref().map(|v| v.as_str().to_string()) } else { None },
             citizen_id: private(full, m.citizen_id.as_str().to_string()),
-            phone: if full {
-                m.phone.as_ref().map(|v| v.as_str().to_string())
-            } else {
-                None
-            },
-            email: if full {
-                m.email.as_ref().map(|v| v.as_str().to_string())
-            } else {
-                None
-            },
+            phone: if full { m.phone.as_ref().map(|v| v.as_str().to_string()) } else { None },
+            email: if full { m.email.as_ref().map(|v| v.as_str().to_string()) } else { None },
             version: private(full, m.version),
         }
     }
@@ -263,11 +243,7 @@ impl From<&EventRecord> for EventView {
             effective_on: e.effective_on,
             from_unit_id: e.from_unit_id.map(|u| u.as_uuid()),
             to_unit_id: e.to_unit_id.map(|u| u.as_uuid()),
-            decision: e.decision.as_ref().map(|d| DecisionBody {
-                number: d.number.clone(),
-                date: d.date,
-                issuer: d.issuer.clone(),
-            }),
+            decision: e.decision.as_ref().map(|d| DecisionBody { number: d.number.clone(), date: d.date, issuer: d.issuer.clone() }),
             note: e.note.clone(),
             recorded_by: e.recorded_by,
             recorded_at: e.recorded_at,
@@ -295,10 +271,7 @@ pub fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
         .decode(cursor)
         .ok()
         .and_then(|b| Uuid::from_slice(&b).ok())
-        .ok_or(ApiError::BadRequest {
-            code: "invalid_cursor",
-            detail: "the cursor is not one this API returned".into(),
-        })
+        .ok_or(ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not one this API returned".into() })
 }
 
 /// Checks a page size: default 50, 1..=200.
@@ -306,9 +279,6 @@ pub fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
     match limit {
         None => Ok(50),
         Some(n @ 1..=200) => Ok(n),
-        Some(_) => Err(ApiError::BadRequest {
-            code: "invalid_query",
-            detail: "limit must be between 1 and 200".into(),
-        }),
+        Some(_) => Err(ApiError::BadRequest { code: "invalid_query", detail: "limit must be between 1 and 200".into() }),
     }
 }

@@ -55,39 +55,20 @@ pub async fn create(
     let path = storage::units::path(state.db.conn(), member.state.home_unit).await?;
     caller.require(Action::ManageAccounts, &path)?;
     if !member.state.standing.is_active() {
-        return Err(ApiError::Conflict {
-            code: "member_not_active",
-            detail: "the member is no longer active".into(),
-        });
+        return Err(ApiError::Conflict { code: "member_not_active", detail: "the member is no longer active".into() });
     }
     let raw = match (&body.username, &member.party_card_number) {
         (Some(u), _) => u.clone(),
         (None, Some(card)) => card.as_str().to_string(),
         (None, None) => {
-            return Err(ApiError::field(
-                "username",
-                "missing",
-                "required when the member has no party-card number",
-            ));
+            return Err(ApiError::field("username", "missing", "required when the member has no party-card number"));
         }
     };
-    let username =
-        Username::parse(&raw).map_err(|e| ApiError::field("username", e.code(), e.to_string()))?;
-    check_password_policy(&body.initial_password, username.as_str()).map_err(|_| {
-        ApiError::field(
-            "initial_password",
-            "weak_password",
-            "8–128 characters, not only digits, not the username",
-        )
-    })?;
-    if storage::accounts::for_member(state.db.conn(), member.id)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::Conflict {
-            code: "account_exists",
-            detail: "the member already has an account".into(),
-        });
+    let username = Username::parse(&raw).map_err(|e| ApiError::field("username", e.code(), e.to_string()))?;
+    check_password_policy(&body.initial_password, username.as_str())
+        .map_err(|_| ApiError::field("initial_password", "weak_password", "8–128 characters, not only digits, not the username"))?;
+    if storage::accounts::for_member(state.db.conn(), member.id).await?.is_some() {
+        return Err(ApiError::Conflict { code: "account_exists", detail: "the member already has an account".into() });
     }
     let password = body.initial_password.clone();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
@@ -103,23 +84,15 @@ pub async fn create(
         created_at: caller.now,
     };
     let tx = state.db.begin().await?;
-    storage::accounts::insert(tx.conn(), &account)
-        .await
-        .map_err(|e| {
-            if e.is_conflict_on("username") {
-                ApiError::Conflict {
-                    code: "username_taken",
-                    detail: "the username is taken".into(),
-                }
-            } else if e.is_conflict_on("member_id") {
-                ApiError::Conflict {
-                    code: "account_exists",
-                    detail: "the member already has an account".into(),
-                }
-            } else {
-                ApiError::from(e)
-            }
-        })?;
+    storage::accounts::insert(tx.conn(), &account).await.map_err(|e| {
+        if e.is_conflict_on("username") {
+            ApiError::Conflict { code: "username_taken", detail: "the username is taken".into() }
+        } else if e.is_conflict_on("member_id") {
+            ApiError::Conflict { code: "account_exists", detail: "the member already has an account".into() }
+        } else {
+            ApiError::from(e)
+        }
+    })?;
     audit(
         &tx,
         &caller,

@@ -54,18 +54,10 @@ pub struct AuditView {
 /// The audit records of a subtree, newest first (administrators of that subtree only).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = Page<AuditView>), (status = 403, body = crate::error::Problem)))]
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<AuditQuery>,
-) -> ApiResult<axum::Json<Page<AuditView>>> {
+pub async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query<AuditQuery>) -> ApiResult<axum::Json<Page<AuditView>>> {
     let unit = match q.unit_id {
         Some(u) => UnitId::from_uuid(u),
-        None => *caller
-            .actor
-            .admin_scopes
-            .first()
-            .ok_or(ApiError::Forbidden)?,
+        None => *caller.actor.admin_scopes.first().ok_or(ApiError::Forbidden)?,
     };
     let path = unit_path(&state.db, unit).await?;
     caller.require(Action::ViewAudit, &path)?;
@@ -74,11 +66,7 @@ pub async fn list(
     let mut rows = storage::audit::list_subtree(state.db.conn(), unit, before, limit + 1).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(r.id))
-    } else {
-        None
-    };
+    let next_cursor = if more { rows.last().map(|r| encode_cursor(r.id)) } else { None };
     let items = rows
         .into_iter()
         .map(|r| AuditView {

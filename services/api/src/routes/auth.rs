@@ -9,10 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{
-    ClientAddr, PendingCaller, check_password_policy, hash_password, new_token, token_hash,
-    verify_password,
-};
+use crate::auth::{ClientAddr, PendingCaller, check_password_policy, hash_password, new_token, token_hash, verify_password};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
@@ -64,10 +61,7 @@ pub async fn login(
     };
     let password = body.password;
     let (account, ok) = {
-        let hash = account.as_ref().map_or_else(
-            || state.dummy_hash.as_str().to_string(),
-            |a| a.password_hash.clone(),
-        );
+        let hash = account.as_ref().map_or_else(|| state.dummy_hash.as_str().to_string(), |a| a.password_hash.clone());
         let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
             .await
             .map_err(|e| ApiError::Internal(format!("verify task: {e}")))?;
@@ -132,35 +126,21 @@ pub async fn change_password(
 ) -> ApiResult<StatusCode> {
     check_password_policy(&body.new_password, &caller.account.username)?;
     if body.new_password == body.current_password {
-        return Err(ApiError::Rule {
-            code: "weak_password",
-            detail: "the new password must differ from the current one".into(),
-        });
+        return Err(ApiError::Rule { code: "weak_password", detail: "the new password must differ from the current one".into() });
     }
     let stored = caller.account.password_hash.clone();
     let current = body.current_password;
     let new = body.new_password;
-    let (ok, hash) = tokio::task::spawn_blocking(move || {
-        (verify_password(&current, &stored), hash_password(&new))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("hash task: {e}")))?;
+    let (ok, hash) = tokio::task::spawn_blocking(move || (verify_password(&current, &stored), hash_password(&new)))
+        .await
+        .map_err(|e| ApiError::Internal(format!("hash task: {e}")))?;
     if !ok {
-        return Err(ApiError::Rule {
-            code: "wrong_password",
-            detail: "the current password is wrong".into(),
-        });
+        return Err(ApiError::Rule { code: "wrong_password", detail: "the current password is wrong".into() });
     }
     let hash = hash?;
     let tx = state.db.begin().await?;
     storage::accounts::set_password(tx.conn(), caller.account.id, &hash, caller.now).await?;
-    storage::accounts::revoke_other_sessions(
-        tx.conn(),
-        caller.account.id,
-        caller.session_id,
-        caller.now,
-    )
-    .await?;
+    storage::accounts::revoke_other_sessions(tx.conn(), caller.account.id, caller.session_id, caller.now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -193,18 +173,11 @@ pub struct MeResponse {
 /// password is changed.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = MeResponse), (status = 401, body = crate::error::Problem)))]
-pub async fn me(
-    State(state): State<AppState>,
-    caller: PendingCaller,
-) -> ApiResult<axum::Json<MeResponse>> {
+pub async fn me(State(state): State<AppState>, caller: PendingCaller) -> ApiResult<axum::Json<MeResponse>> {
     let conn = state.db.conn();
     let today = membership::time::local_date(caller.now);
     let scopes = storage::accounts::admin_scopes(conn, caller.account.id).await?;
-    let admin_units = storage::units::get_many(conn, &scopes)
-        .await?
-        .iter()
-        .map(UnitView::from)
-        .collect();
+    let admin_units = storage::units::get_many(conn, &scopes).await?.iter().map(UnitView::from).collect();
     let (member, positions) = match caller.account.member_id {
         Some(id) => {
             let record = storage::members::get(conn, id).await?;
@@ -214,14 +187,7 @@ pub async fn me(
                 .filter(|p| p.is_active_on(today))
                 .map(PositionView::from)
                 .collect();
-            (
-                Some(MemberView::new(
-                    &record,
-                    Visibility::Full,
-                    positions.clone(),
-                )),
-                positions,
-            )
+            (Some(MemberView::new(&record, Visibility::Full, positions.clone())), positions)
         }
         None => (None, Vec::new()),
     };

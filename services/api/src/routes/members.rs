@@ -9,9 +9,7 @@ use axum::response::IntoResponse;
 use chrono::NaiveDate;
 use membership::lifecycle::{self, EventKind, LifecycleError, MemberState, Standing};
 use membership::permission::{Action, MemberView as Visibility, member_view};
-use membership::{
-    CitizenId, Email, EventId, FullName, MemberId, PartyCardNumber, Phone, Sex, UnitId,
-};
+use membership::{CitizenId, Email, EventId, FullName, MemberId, PartyCardNumber, Phone, Sex, UnitId};
 use serde::{Deserialize, Deserializer, Serialize};
 use storage::members::{Decision, EventRecord, ListQuery, MemberRecord, StandingFilter};
 use utoipa::{IntoParams, ToSchema};
@@ -22,10 +20,7 @@ use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{Json, Path, Query};
 use crate::routes::{audit, unit_path};
 use crate::state::AppState;
-use crate::views::{
-    DecisionBody, EventView, MemberView, Page, PositionView, decode_cursor, encode_cursor,
-    page_limit,
-};
+use crate::views::{DecisionBody, EventView, MemberView, Page, PositionView, decode_cursor, encode_cursor, page_limit};
 
 /// A new member (fields of Quy định 339-QĐ/TW).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -76,9 +71,7 @@ fn optional<T>(
     issues: &mut Vec<FieldIssue>,
 ) -> Option<T> {
     let raw = raw.map(str::trim).filter(|v| !v.is_empty())?;
-    parse(raw)
-        .map_err(|e| issues.push(FieldIssue::new(field, e.code(), e.to_string())))
-        .ok()
+    parse(raw).map_err(|e| issues.push(FieldIssue::new(field, e.code(), e.to_string()))).ok()
 }
 
 fn required<T>(
@@ -87,54 +80,23 @@ fn required<T>(
     field: &str,
     issues: &mut Vec<FieldIssue>,
 ) -> Option<T> {
-    parse(raw)
-        .map_err(|e| issues.push(FieldIssue::new(field, e.code(), e.to_string())))
-        .ok()
+    parse(raw).map_err(|e| issues.push(FieldIssue::new(field, e.code(), e.to_string()))).ok()
 }
 
-fn parse_new_member(
-    input: &CreateMember,
-    cell: UnitId,
-    today: NaiveDate,
-) -> Result<NewMember, Vec<FieldIssue>> {
+fn parse_new_member(input: &CreateMember, cell: UnitId, today: NaiveDate) -> Result<NewMember, Vec<FieldIssue>> {
     let mut issues = Vec::new();
     let full_name = required(&input.full_name, FullName::parse, "full_name", &mut issues);
     let sex = required(&input.sex, Sex::parse, "sex", &mut issues);
-    let citizen_id = required(
-        &input.citizen_id,
-        CitizenId::parse,
-        "citizen_id",
-        &mut issues,
-    );
-    let party_card_number = optional(
-        input.party_card_number.as_deref(),
-        PartyCardNumber::parse,
-        "party_card_number",
-        &mut issues,
-    );
+    let citizen_id = required(&input.citizen_id, CitizenId::parse, "citizen_id", &mut issues);
+    let party_card_number = optional(input.party_card_number.as_deref(), PartyCardNumber::parse, "party_card_number", &mut issues);
     let phone = optional(input.phone.as_deref(), Phone::parse, "phone", &mut issues);
     let email = optional(input.email.as_deref(), Email::parse, "email", &mut issues);
-    let state = lifecycle::admit(
-        cell,
-        input.date_of_birth,
-        input.admitted_on,
-        input.official_on,
-        today,
-    )
-    .map_err(|e| issues.push(FieldIssue::new(e.field(), e.code(), e.to_string())))
-    .ok();
+    let state = lifecycle::admit(cell, input.date_of_birth, input.admitted_on, input.official_on, today)
+        .map_err(|e| issues.push(FieldIssue::new(e.field(), e.code(), e.to_string())))
+        .ok();
     match (full_name, sex, citizen_id, state) {
         (Some(full_name), Some(sex), Some(citizen_id), Some(state)) if issues.is_empty() => {
-            Ok(NewMember {
-                full_name,
-                date_of_birth: input.date_of_birth,
-                sex,
-                party_card_number,
-                citizen_id,
-                phone,
-                email,
-                state,
-            })
+            Ok(NewMember { full_name, date_of_birth: input.date_of_birth, sex, party_card_number, citizen_id, phone, email, state })
         }
         _ => Err(issues),
     }
@@ -166,10 +128,7 @@ fn admission_event(m: &MemberRecord, caller: &Caller) -> EventRecord {
         from_unit_id: None,
         to_unit_id: Some(m.state.home_unit),
         decision: None,
-        note: m
-            .state
-            .official_on
-            .map(|d| format!("recorded as official since {d}")),
+        note: m.state.official_on.map(|d| format!("recorded as official since {d}")),
         recorded_by: Some(caller.account.id.as_uuid()),
         recorded_at: caller.now,
     }
@@ -180,25 +139,16 @@ async fn require_cell(state: &AppState, caller: &Caller, unit: UnitId) -> ApiRes
     caller.require(Action::ManageMembers, &path)?;
     let record = storage::units::get(state.db.conn(), unit).await?;
     if !record.kind.holds_members() {
-        return Err(ApiError::Rule {
-            code: "unit_cannot_hold_members",
-            detail: "only a cell (chi bộ) has a roster of members".into(),
-        });
+        return Err(ApiError::Rule { code: "unit_cannot_hold_members", detail: "only a cell (chi bộ) has a roster of members".into() });
     }
     Ok(path)
 }
 
 fn duplicate_error(err: storage::StoreError) -> ApiError {
     if err.is_conflict_on("citizen_id") {
-        ApiError::Conflict {
-            code: "duplicate_citizen_id",
-            detail: "a member with this CCCD already exists".into(),
-        }
+        ApiError::Conflict { code: "duplicate_citizen_id", detail: "a member with this CCCD already exists".into() }
     } else if err.is_conflict_on("party_card_number") {
-        ApiError::Conflict {
-            code: "duplicate_party_card_number",
-            detail: "a member with this party-card number already exists".into(),
-        }
+        ApiError::Conflict { code: "duplicate_party_card_number", detail: "a member with this party-card number already exists".into() }
     } else {
         ApiError::from(err)
     }
@@ -223,9 +173,7 @@ pub async fn create(
     let parsed = parse_new_member(&body, unit, caller.today()).map_err(ApiError::Validation)?;
     let record = new_record(parsed, caller.now);
     let tx = state.db.begin().await?;
-    storage::members::insert(tx.conn(), &record)
-        .await
-        .map_err(duplicate_error)?;
+    storage::members::insert(tx.conn(), &record).await.map_err(duplicate_error)?;
     storage::members::insert_event(tx.conn(), &admission_event(&record, &caller)).await?;
     audit(
         &tx,
@@ -240,11 +188,7 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         [
-            (
-                header::LOCATION,
-                HeaderValue::from_str(&format!("/api/v1/members/{}", record.id))
-                    .unwrap_or(HeaderValue::from_static("/")),
-            ),
+            (header::LOCATION, HeaderValue::from_str(&format!("/api/v1/members/{}", record.id)).unwrap_or(HeaderValue::from_static("/"))),
             (header::ETAG, etag(record.version)),
         ],
         axum::Json(MemberView::new(&record, Visibility::Full, Vec::new())),
@@ -280,11 +224,7 @@ pub async fn list(
     let unit = UnitId::from_uuid(unit);
     let path = unit_path(&state.db, unit).await?;
     caller.require(Action::ViewRoster, &path)?;
-    let visibility = if caller.may(Action::ViewMemberPrivate, &path) {
-        Visibility::Full
-    } else {
-        Visibility::Basic
-    };
+    let visibility = if caller.may(Action::ViewMemberPrivate, &path) { Visibility::Full } else { Visibility::Basic };
     let standing = match q.status.as_deref() {
         None | Some("active") => StandingFilter::Active,
         Some("all") => StandingFilter::All,
@@ -294,71 +234,36 @@ pub async fn list(
         })?),
     };
     let limit = page_limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(decode_cursor)
-        .transpose()?
-        .map(MemberId::from_uuid);
-    let query = ListQuery {
-        unit,
-        include_subtree: q.include_subtree.unwrap_or(false),
-        standing,
-        after,
-        limit: limit + 1,
-    };
+    let after = q.cursor.as_deref().map(decode_cursor).transpose()?.map(MemberId::from_uuid);
+    let query = ListQuery { unit, include_subtree: q.include_subtree.unwrap_or(false), standing, after, limit: limit + 1 };
     let mut rows = storage::members::list(state.db.conn(), &query).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let ids: Vec<MemberId> = rows.iter().map(|m| m.id).collect();
     let today = caller.today();
     let mut positions: HashMap<MemberId, Vec<PositionView>> = HashMap::new();
-    for p in storage::positions::for_members(state.db.conn(), &ids)
-        .await?
-        .iter()
-        .filter(|p| p.is_active_on(today))
-    {
-        positions
-            .entry(p.member_id)
-            .or_default()
-            .push(PositionView::from(p));
+    for p in storage::positions::for_members(state.db.conn(), &ids).await?.iter().filter(|p| p.is_active_on(today)) {
+        positions.entry(p.member_id).or_default().push(PositionView::from(p));
     }
     let items = rows
         .iter()
         .map(|m| {
-            let v = if caller.actor.member_id == Some(m.id) {
-                Visibility::Full
-            } else {
-                visibility
-            };
+            let v = if caller.actor.member_id == Some(m.id) { Visibility::Full } else { visibility };
             MemberView::new(m, v, positions.remove(&m.id).unwrap_or_default())
         })
         .collect();
-    let next_cursor = if more {
-        rows.last().map(|m| encode_cursor(m.id.as_uuid()))
-    } else {
-        None
-    };
+    let next_cursor = if more { rows.last().map(|m| encode_cursor(m.id.as_uuid())) } else { None };
     Ok(axum::Json(Page { items, next_cursor }))
 }
 
-async fn load_visible(
-    state: &AppState,
-    caller: &Caller,
-    id: MemberId,
-) -> ApiResult<(MemberRecord, Vec<UnitId>, Visibility)> {
+async fn load_visible(state: &AppState, caller: &Caller, id: MemberId) -> ApiResult<(MemberRecord, Vec<UnitId>, Visibility)> {
     let member = storage::members::get(state.db.conn(), id).await?;
     let path = storage::units::path(state.db.conn(), member.state.home_unit).await?;
-    let visibility =
-        member_view(&caller.actor, id, &path, caller.today()).ok_or(ApiError::Forbidden)?;
+    let visibility = member_view(&caller.actor, id, &path, caller.today()).ok_or(ApiError::Forbidden)?;
     Ok((member, path, visibility))
 }
 
-async fn active_positions(
-    state: &AppState,
-    id: MemberId,
-    today: NaiveDate,
-) -> ApiResult<Vec<PositionView>> {
+async fn active_positions(state: &AppState, id: MemberId, today: NaiveDate) -> ApiResult<Vec<PositionView>> {
     Ok(storage::positions::for_members(state.db.conn(), &[id])
         .await?
         .iter()
@@ -371,21 +276,14 @@ async fn active_positions(
 /// `If-Match` on `PATCH`.
 #[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id")),
     responses((status = 200, body = MemberView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<Uuid>,
-) -> ApiResult<impl IntoResponse> {
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
     let (member, _, visibility) = load_visible(&state, &caller, MemberId::from_uuid(id)).await?;
     let positions = active_positions(&state, member.id, caller.today()).await?;
     let mut headers = HeaderMap::new();
     if visibility == Visibility::Full {
         headers.insert(header::ETAG, etag(member.version));
     }
-    Ok((
-        headers,
-        axum::Json(MemberView::new(&member, visibility, positions)),
-    ))
+    Ok((headers, axum::Json(MemberView::new(&member, visibility, positions))))
 }
 
 fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
@@ -441,12 +339,10 @@ pub async fn update(
     let version = member.version;
     member.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::members::update(tx.conn(), &member, version)
-        .await
-        .map_err(|e| match e {
-            storage::StoreError::NotFound => ApiError::PreconditionFailed,
-            other => ApiError::from(other),
-        })?;
+    storage::members::update(tx.conn(), &member, version).await.map_err(|e| match e {
+        storage::StoreError::NotFound => ApiError::PreconditionFailed,
+        other => ApiError::from(other),
+    })?;
     audit(
         &tx,
         &caller,
@@ -459,10 +355,7 @@ pub async fn update(
     tx.commit().await?;
     member.version = version + 1;
     let positions = active_positions(&state, member.id, caller.today()).await?;
-    Ok((
-        [(header::ETAG, etag(member.version))],
-        axum::Json(MemberView::new(&member, Visibility::Full, positions)),
-    ))
+    Ok(([(header::ETAG, etag(member.version))], axum::Json(MemberView::new(&member, Visibility::Full, positions))))
 }
 
 /// A lifecycle event to record.
@@ -489,58 +382,24 @@ fn lifecycle_error(e: LifecycleError) -> ApiError {
         LifecycleError::InFuture
         | LifecycleError::OutOfOrder { .. }
         | LifecycleError::ProbationNotComplete { .. }
-        | LifecycleError::DecisionRequired => ApiError::Rule {
-            code: e.code(),
-            detail: e.to_string(),
-        },
-        _ => ApiError::Conflict {
-            code: e.code(),
-            detail: e.to_string(),
-        },
+        | LifecycleError::DecisionRequired => ApiError::Rule { code: e.code(), detail: e.to_string() },
+        _ => ApiError::Conflict { code: e.code(), detail: e.to_string() },
     }
 }
 
-fn parse_decision(
-    d: &DecisionBody,
-    today: NaiveDate,
-    issues: &mut Vec<FieldIssue>,
-) -> Option<Decision> {
+fn parse_decision(d: &DecisionBody, today: NaiveDate, issues: &mut Vec<FieldIssue>) -> Option<Decision> {
     let number = membership::fields::normalize_text(&d.number);
     let issuer = membership::fields::normalize_text(&d.issuer);
     if number.is_empty() || number.chars().count() > 64 {
-        issues.push(FieldIssue::new(
-            "decision.number",
-            if number.is_empty() {
-                "empty"
-            } else {
-                "too_long"
-            },
-            "1 to 64 characters",
-        ));
+        issues.push(FieldIssue::new("decision.number", if number.is_empty() { "empty" } else { "too_long" }, "1 to 64 characters"));
     }
     if issuer.is_empty() || issuer.chars().count() > 200 {
-        issues.push(FieldIssue::new(
-            "decision.issuer",
-            if issuer.is_empty() {
-                "empty"
-            } else {
-                "too_long"
-            },
-            "1 to 200 characters",
-        ));
+        issues.push(FieldIssue::new("decision.issuer", if issuer.is_empty() { "empty" } else { "too_long" }, "1 to 200 characters"));
     }
     if d.date > today {
-        issues.push(FieldIssue::new(
-            "decision.date",
-            "in_future",
-            "the decision date is in the future",
-        ));
+        issues.push(FieldIssue::new("decision.date", "in_future", "the decision date is in the future"));
     }
-    issues.is_empty().then_some(Decision {
-        number,
-        date: d.date,
-        issuer,
-    })
+    issues.is_empty().then_some(Decision { number, date: d.date, issuer })
 }
 
 /// Records a lifecycle event (secretaries/deputies over the member's cell, and administrators;
@@ -563,11 +422,7 @@ pub async fn create_event(
         ("transfer", Some(to_unit)) => EventKind::Transfer { to_unit },
         ("temporary_transfer", Some(host_unit)) => EventKind::TemporaryTransfer { host_unit },
         ("transfer" | "temporary_transfer", None) => {
-            return Err(ApiError::field(
-                "to_unit_id",
-                "missing",
-                "required for transfers",
-            ));
+            return Err(ApiError::field("to_unit_id", "missing", "required for transfers"));
         }
         ("end_temporary_transfer", _) => EventKind::EndTemporaryTransfer,
         ("exempt", _) => EventKind::Exempt,
@@ -578,28 +433,13 @@ pub async fn create_event(
         _ => return Err(ApiError::field("type", "not_allowed", "unknown event type")),
     };
     let mut issues = Vec::new();
-    let decision = body
-        .decision
-        .as_ref()
-        .and_then(|d| parse_decision(d, today, &mut issues));
+    let decision = body.decision.as_ref().and_then(|d| parse_decision(d, today, &mut issues));
     if body.decision.is_none() && kind.requires_decision() {
-        issues.push(FieldIssue::new(
-            "decision",
-            "missing",
-            "a deciding document is required",
-        ));
+        issues.push(FieldIssue::new("decision", "missing", "a deciding document is required"));
     }
-    let note = body
-        .note
-        .as_deref()
-        .map(membership::fields::normalize_text)
-        .filter(|n| !n.is_empty());
+    let note = body.note.as_deref().map(membership::fields::normalize_text).filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
-        issues.push(FieldIssue::new(
-            "note",
-            "too_long",
-            "at most 1000 characters",
-        ));
+        issues.push(FieldIssue::new("note", "too_long", "at most 1000 characters"));
     }
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
@@ -607,19 +447,11 @@ pub async fn create_event(
     if let Some(target) = kind.target_unit() {
         let target_path = unit_path(&state.db, target).await?;
         caller.require(Action::ManageMembers, &target_path)?;
-        if !storage::units::get(state.db.conn(), target)
-            .await?
-            .kind
-            .holds_members()
-        {
-            return Err(ApiError::Rule {
-                code: "unit_cannot_hold_members",
-                detail: "the target must be a cell (chi bộ)".into(),
-            });
+        if !storage::units::get(state.db.conn(), target).await?.kind.holds_members() {
+            return Err(ApiError::Rule { code: "unit_cannot_hold_members", detail: "the target must be a cell (chi bộ)".into() });
         }
     }
-    let next = lifecycle::apply(&member.state, &kind, body.effective_on, today)
-        .map_err(lifecycle_error)?;
+    let next = lifecycle::apply(&member.state, &kind, body.effective_on, today).map_err(lifecycle_error)?;
     let event = EventRecord {
         id: EventId::from_uuid(Uuid::now_v7()),
         member_id: member.id,
@@ -637,21 +469,25 @@ pub async fn create_event(
     member.state = next;
     member.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::members::update(tx.conn(), &member, version)
-        .await
-        .map_err(|e| match e {
-            storage::StoreError::NotFound => ApiError::Conflict {
-                code: "concurrent_change",
-                detail: "the member changed meanwhile; reload and retry".into(),
-            },
-            other => ApiError::from(other),
-        })?;
+    storage::members::update(tx.conn(), &member, version).await.map_err(|e| match e {
+        storage::StoreError::NotFound => {
+            ApiError::Conflict { code: "concurrent_change", detail: "the member changed meanwhile; reload and retry".into() }
+        }
+        other => ApiError::from(other),
+    })?;
     storage::members::insert_event(tx.conn(), &event).await?;
     if !member.state.standing.is_active() {
         storage::positions::end_all_for_member(tx.conn(), member.id, body.effective_on).await?;
     }
-    audit(&tx, &caller, "member.event", ("member", Some(member.id.as_uuid())), Some(from_unit), serde_json::json!({"type": event.kind, "effective_on": event.effective_on, "to_unit_id": target.map(|t| t.as_uuid())}))
-        .await?;
+    audit(
+        &tx,
+        &caller,
+        "member.event",
+        ("member", Some(member.id.as_uuid())),
+        Some(from_unit),
+        serde_json::json!({"type": event.kind, "effective_on": event.effective_on, "to_unit_id": target.map(|t| t.as_uuid())}),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(EventView::from(&event))))
 }
@@ -660,11 +496,7 @@ pub async fn create_event(
 /// over the cell).
 #[utoipa::path(get, path = "/api/v1/members/{id}/events", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id")),
     responses((status = 200, body = Vec<EventView>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
-pub async fn list_events(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<Uuid>,
-) -> ApiResult<axum::Json<Vec<EventView>>> {
+pub async fn list_events(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<Vec<EventView>>> {
     let (member, _, visibility) = load_visible(&state, &caller, MemberId::from_uuid(id)).await?;
     if visibility != Visibility::Full {
         return Err(ApiError::Forbidden);
@@ -683,24 +515,9 @@ pub struct ImportResult {
 }
 
 /// Columns of the import file.
-pub const IMPORT_COLUMNS: [&str; 9] = [
-    "full_name",
-    "date_of_birth",
-    "sex",
-    "admitted_on",
-    "official_on",
-    "party_card_number",
-    "citizen_id",
-    "phone",
-    "email",
-];
-const REQUIRED_COLUMNS: [&str; 5] = [
-    "full_name",
-    "date_of_birth",
-    "sex",
-    "admitted_on",
-    "citizen_id",
-];
+pub const IMPORT_COLUMNS: [&str; 9] =
+    ["full_name", "date_of_birth", "sex", "admitted_on", "official_on", "party_card_number", "citizen_id", "phone", "email"];
+const REQUIRED_COLUMNS: [&str; 5] = ["full_name", "date_of_birth", "sex", "admitted_on", "citizen_id"];
 const MAX_IMPORT_ROWS: usize = 10_000;
 
 /// Imports a cell's members from CSV (UTF-8, with or without BOM, comma-separated, header row).
@@ -718,66 +535,37 @@ pub async fn import(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     if !content_type.starts_with("text/csv") && !content_type.starts_with("text/plain") {
         return Err(ApiError::UnsupportedMediaType);
     }
     let unit = UnitId::from_uuid(unit);
     require_cell(&state, &caller, unit).await?;
     let today = caller.today();
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest {
-        code: "invalid_encoding",
-        detail: "the file must be UTF-8".into(),
-    })?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::BadRequest { code: "invalid_encoding", detail: "the file must be UTF-8".into() })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let header_row = reader
-        .headers()
-        .map_err(|e| ApiError::BadRequest {
-            code: "invalid_csv",
-            detail: e.to_string(),
-        })?
-        .clone();
-    let columns: Vec<String> = header_row
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
+    let header_row = reader.headers().map_err(|e| ApiError::BadRequest { code: "invalid_csv", detail: e.to_string() })?.clone();
+    let columns: Vec<String> = header_row.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
     let mut issues = Vec::new();
     for (i, c) in columns.iter().enumerate() {
         if !IMPORT_COLUMNS.contains(&c.as_str()) {
             issues.push(FieldIssue {
                 line: Some(1),
-                ..FieldIssue::new(
-                    c.clone(),
-                    "unknown_column",
-                    format!("unknown column {} ({c})", i + 1),
-                )
+                ..FieldIssue::new(c.clone(), "unknown_column", format!("unknown column {} ({c})", i + 1))
             });
         }
     }
     for required_col in REQUIRED_COLUMNS {
         if !columns.iter().any(|c| c == required_col) {
-            issues.push(FieldIssue {
-                line: Some(1),
-                ..FieldIssue::new(required_col, "missing_column", "required column is missing")
-            });
+            issues.push(FieldIssue { line: Some(1), ..FieldIssue::new(required_col, "missing_column", "required column is missing") });
         }
     }
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let index: HashMap<&str, usize> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i))
-        .collect();
+    let index: HashMap<&str, usize> = columns.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
     let mut parsed: Vec<(usize, NewMember)> = Vec::new();
     let mut seen_cards: HashMap<String, usize> = HashMap::new();
     let mut seen_ids: HashMap<String, usize> = HashMap::new();
@@ -785,32 +573,16 @@ pub async fn import(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e
-                    .position()
-                    .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
-                issues.push(FieldIssue {
-                    line: Some(line),
-                    ..FieldIssue::new("row", "invalid_row", e.to_string())
-                });
+                let line = e.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+                issues.push(FieldIssue { line: Some(line), ..FieldIssue::new("row", "invalid_row", e.to_string()) });
                 continue;
             }
         };
-        let line = record
-            .position()
-            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+        let line = record.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
         if parsed.len() + issues.len() >= MAX_IMPORT_ROWS {
-            return Err(ApiError::Rule {
-                code: "too_many_rows",
-                detail: format!("at most {MAX_IMPORT_ROWS} rows per import"),
-            });
+            return Err(ApiError::Rule { code: "too_many_rows", detail: format!("at most {MAX_IMPORT_ROWS} rows per import") });
         }
-        let cell = |name: &str| {
-            index
-                .get(name)
-                .and_then(|i| record.get(*i))
-                .unwrap_or("")
-                .to_string()
-        };
+        let cell = |name: &str| index.get(name).and_then(|i| record.get(*i)).unwrap_or("").to_string();
         let mut row_issues = Vec::new();
         let mut date = |name: &'static str, required_value: bool| -> Option<NaiveDate> {
             let raw = cell(name);
@@ -821,13 +593,7 @@ pub async fn import(
                 return None;
             }
             NaiveDate::parse_from_str(&raw, "%Y-%m-%d")
-                .map_err(|_| {
-                    row_issues.push(FieldIssue::new(
-                        name,
-                        "invalid_format",
-                        "expected YYYY-MM-DD",
-                    ))
-                })
+                .map_err(|_| row_issues.push(FieldIssue::new(name, "invalid_format", "expected YYYY-MM-DD")))
                 .ok()
         };
         let dob = date("date_of_birth", true);
@@ -855,20 +621,12 @@ pub async fn import(
         }
         if let Some(m) = &result {
             if let Some(first) = seen_ids.insert(m.citizen_id.as_str().to_string(), line) {
-                row_issues.push(FieldIssue::new(
-                    "citizen_id",
-                    "duplicate",
-                    format!("same CCCD as line {first}"),
-                ));
+                row_issues.push(FieldIssue::new("citizen_id", "duplicate", format!("same CCCD as line {first}")));
             }
             if let Some(card) = &m.party_card_number
                 && let Some(first) = seen_cards.insert(card.as_str().to_string(), line)
             {
-                row_issues.push(FieldIssue::new(
-                    "party_card_number",
-                    "duplicate",
-                    format!("same party-card number as line {first}"),
-                ));
+                row_issues.push(FieldIssue::new("party_card_number", "duplicate", format!("same party-card number as line {first}")));
             }
         }
         if row_issues.is_empty() {
@@ -876,44 +634,23 @@ pub async fn import(
                 parsed.push((line, m));
             }
         } else {
-            issues.extend(row_issues.into_iter().map(|i| FieldIssue {
-                line: Some(line),
-                ..i
-            }));
+            issues.extend(row_issues.into_iter().map(|i| FieldIssue { line: Some(line), ..i }));
         }
     }
-    let cards: Vec<String> = parsed
-        .iter()
-        .filter_map(|(_, m)| m.party_card_number.as_ref().map(|c| c.as_str().to_string()))
-        .collect();
-    let ids: Vec<String> = parsed
-        .iter()
-        .map(|(_, m)| m.citizen_id.as_str().to_string())
-        .collect();
-    let (stored_cards, stored_ids) =
-        storage::members::existing_keys(state.db.conn(), &cards, &ids).await?;
+    let cards: Vec<String> = parsed.iter().filter_map(|(_, m)| m.party_card_number.as_ref().map(|c| c.as_str().to_string())).collect();
+    let ids: Vec<String> = parsed.iter().map(|(_, m)| m.citizen_id.as_str().to_string()).collect();
+    let (stored_cards, stored_ids) = storage::members::existing_keys(state.db.conn(), &cards, &ids).await?;
     for (line, m) in &parsed {
         if stored_ids.iter().any(|s| s == m.citizen_id.as_str()) {
             issues.push(FieldIssue {
                 line: Some(*line),
-                ..FieldIssue::new(
-                    "citizen_id",
-                    "duplicate",
-                    "a member with this CCCD already exists",
-                )
+                ..FieldIssue::new("citizen_id", "duplicate", "a member with this CCCD already exists")
             });
         }
-        if m.party_card_number
-            .as_ref()
-            .is_some_and(|c| stored_cards.iter().any(|s| s == c.as_str()))
-        {
+        if m.party_card_number.as_ref().is_some_and(|c| stored_cards.iter().any(|s| s == c.as_str())) {
             issues.push(FieldIssue {
                 line: Some(*line),
-                ..FieldIssue::new(
-                    "party_card_number",
-                    "duplicate",
-                    "a member with this party-card number already exists",
-                )
+                ..FieldIssue::new("party_card_number", "duplicate", "a member with this party-card number already exists")
             });
         }
     }
@@ -922,39 +659,18 @@ pub async fn import(
         return Err(ApiError::Validation(issues));
     }
     if parsed.is_empty() {
-        return Err(ApiError::Rule {
-            code: "empty_import",
-            detail: "the file has no data rows".into(),
-        });
+        return Err(ApiError::Rule { code: "empty_import", detail: "the file has no data rows".into() });
     }
-    let records: Vec<MemberRecord> = parsed
-        .into_iter()
-        .map(|(_, m)| new_record(m, caller.now))
-        .collect();
-    let events: Vec<EventRecord> = records
-        .iter()
-        .map(|m| admission_event(m, &caller))
-        .collect();
+    let records: Vec<MemberRecord> = parsed.into_iter().map(|(_, m)| new_record(m, caller.now)).collect();
+    let events: Vec<EventRecord> = records.iter().map(|m| admission_event(m, &caller)).collect();
     let tx = state.db.begin().await?;
-    storage::members::insert_many(tx.conn(), &records)
-        .await
-        .map_err(duplicate_error)?;
+    storage::members::insert_many(tx.conn(), &records).await.map_err(duplicate_error)?;
     storage::members::insert_events(tx.conn(), &events).await?;
-    audit(
-        &tx,
-        &caller,
-        "member.import",
-        ("org_unit", Some(unit.as_uuid())),
-        Some(unit),
-        serde_json::json!({"imported": records.len()}),
-    )
-    .await?;
+    audit(&tx, &caller, "member.import", ("org_unit", Some(unit.as_uuid())), Some(unit), serde_json::json!({"imported": records.len()}))
+        .await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(ImportResult {
-            imported: records.len(),
-            member_ids: records.iter().map(|m| m.id.as_uuid()).collect(),
-        }),
+        axum::Json(ImportResult { imported: records.len(), member_ids: records.iter().map(|m| m.id.as_uuid()).collect() }),
     ))
 }

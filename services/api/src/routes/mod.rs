@@ -2,6 +2,7 @@
 //! saves inside one transaction together with its audit record.
 
 pub mod accounts;
+pub mod admins;
 pub mod audit;
 pub mod auth;
 pub mod members;
@@ -36,17 +37,11 @@ pub async fn audit(
         client_addr: caller.addr.clone(),
         details,
     };
-    storage::audit::record(tx.conn(), &record)
-        .await
-        .map_err(ApiError::from)
+    storage::audit::record(tx.conn(), &record).await.map_err(ApiError::from)
 }
 
 /// Loads the ancestry of a unit; 404 if the unit does not exist.
 pub async fn unit_path(db: &storage::Database, unit: UnitId) -> Result<Vec<UnitId>, ApiError> {
     let path = storage::units::path(db.conn(), unit).await?;
-    if path.is_empty() {
-        Err(ApiError::NotFound)
-    } else {
-        Ok(path)
-    }
+    if path.is_empty() { Err(ApiError::NotFound) } else { Ok(path) }
 }

@@ -6,9 +6,7 @@ use axum::response::IntoResponse;
 use chrono::NaiveDate;
 use membership::lifecycle::Standing;
 use membership::permission::Action;
-use membership::position::{
-    NewPosition, Position, PositionError, Role, check_end, check_new_position,
-};
+use membership::position::{NewPosition, Position, PositionError, Role, check_end, check_new_position};
 use membership::{MemberId, PositionId, UnitId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -23,16 +21,10 @@ use crate::views::PositionView;
 
 fn position_error(e: PositionError) -> ApiError {
     match e {
-        PositionError::RoleTaken { .. }
-        | PositionError::AlreadyHeld
-        | PositionError::AlreadyEnded => ApiError::Conflict {
-            code: e.code(),
-            detail: e.to_string(),
-        },
-        _ => ApiError::Rule {
-            code: e.code(),
-            detail: e.to_string(),
-        },
+        PositionError::RoleTaken { .. } | PositionError::AlreadyHeld | PositionError::AlreadyEnded => {
+            ApiError::Conflict { code: e.code(), detail: e.to_string() }
+        }
+        _ => ApiError::Rule { code: e.code(), detail: e.to_string() },
     }
 }
 
@@ -62,13 +54,8 @@ pub async fn create(
     let unit = UnitId::from_uuid(unit);
     let path = unit_path(&state.db, unit).await?;
     caller.require(Action::ManagePositions, &path)?;
-    let role = Role::parse(&body.role).ok_or_else(|| {
-        ApiError::field(
-            "role",
-            "not_allowed",
-            "secretary, deputy_secretary or committee_member",
-        )
-    })?;
+    let role =
+        Role::parse(&body.role).ok_or_else(|| ApiError::field("role", "not_allowed", "secretary, deputy_secretary or committee_member"))?;
     let member_id = MemberId::from_uuid(body.member_id);
     let member = match storage::members::get(state.db.conn(), member_id).await {
         Err(storage::StoreError::NotFound) => {
@@ -82,42 +69,29 @@ pub async fn create(
         role,
         from: body.from,
         holder_is_official: member.state.standing == Standing::Official,
-        holder_in_subtree: storage::units::in_subtree(
-            state.db.conn(),
-            unit,
-            member.state.home_unit,
-        )
-        .await?,
+        holder_in_subtree: storage::units::in_subtree(state.db.conn(), unit, member.state.home_unit).await?,
     };
     check_new_position(&existing, &candidate).map_err(position_error)?;
-    let position = Position {
-        id: PositionId::from_uuid(Uuid::now_v7()),
-        unit_id: unit,
-        member_id,
-        role,
-        from: body.from,
-        to: None,
-    };
+    let position = Position { id: PositionId::from_uuid(Uuid::now_v7()), unit_id: unit, member_id, role, from: body.from, to: None };
     let tx = state.db.begin().await?;
-    storage::positions::insert(tx.conn(), &position, caller.now)
-        .await
-        .map_err(|e| {
-            if e.is_conflict_on("positions") || e.is_conflict_on("ux_positions") {
-                ApiError::Conflict {
-                    code: "position_taken",
-                    detail: "the unit already has an active holder of this role".into(),
-                }
-            } else {
-                ApiError::from(e)
-            }
-        })?;
-    audit(&tx, &caller, "position.create", ("position", Some(position.id.as_uuid())), Some(unit), serde_json::json!({"member_id": member_id.as_uuid(), "role": role.code(), "from": body.from}))
-        .await?;
+    storage::positions::insert(tx.conn(), &position, caller.now).await.map_err(|e| {
+        if e.is_conflict_on("positions") || e.is_conflict_on("ux_positions") {
+            ApiError::Conflict { code: "position_taken", detail: "the unit already has an active holder of this role".into() }
+        } else {
+            ApiError::from(e)
+        }
+    })?;
+    audit(
+        &tx,
+        &caller,
+        "position.create",
+        ("position", Some(position.id.as_uuid())),
+        Some(unit),
+        serde_json::json!({"member_id": member_id.as_uuid(), "role": role.code(), "from": body.from}),
+    )
+    .await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(PositionView::from(&position)),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(PositionView::from(&position))))
 }
 
 /// End of a position.
@@ -143,21 +117,12 @@ pub async fn end(
     let to = body.to.unwrap_or_else(|| caller.today());
     check_end(&position, to).map_err(position_error)?;
     let tx = state.db.begin().await?;
-    storage::positions::end(tx.conn(), position.id, to)
-        .await
-        .map_err(|e| match e {
-            storage::StoreError::NotFound => position_error(PositionError::AlreadyEnded),
-            other => ApiError::from(other),
-        })?;
-    audit(
-        &tx,
-        &caller,
-        "position.end",
-        ("position", Some(position.id.as_uuid())),
-        Some(position.unit_id),
-        serde_json::json!({"to": to}),
-    )
-    .await?;
+    storage::positions::end(tx.conn(), position.id, to).await.map_err(|e| match e {
+        storage::StoreError::NotFound => position_error(PositionError::AlreadyEnded),
+        other => ApiError::from(other),
+    })?;
+    audit(&tx, &caller, "position.end", ("position", Some(position.id.as_uuid())), Some(position.unit_id), serde_json::json!({"to": to}))
+        .await?;
     tx.commit().await?;
     position.to = Some(to);
     Ok(axum::Json(PositionView::from(&position)))
@@ -188,11 +153,5 @@ pub async fn list(
     let today = caller.today();
     let all = q.include_ended.unwrap_or(false);
     let positions = storage::positions::for_unit(state.db.conn(), unit).await?;
-    Ok(axum::Json(
-        positions
-            .iter()
-            .filter(|p| all || p.is_active_on(today))
-            .map(PositionView::from)
-            .collect(),
-    ))
+    Ok(axum::Json(positions.iter().filter(|p| all || p.is_active_on(today)).map(PositionView::from).collect()))
 }

@@ -22,18 +22,12 @@ pub struct Health {
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/health", tag = "system", responses((status = 200, body = Health)))]
 pub async fn health() -> Json<Health> {
-    Json(Health {
-        status: "ok".into(),
-        database: None,
-    })
+    Json(Health { status: "ok".into(), database: None })
 }
 
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/ready", tag = "system", responses((status = 200, body = Health), (status = 503, body = crate::error::Problem)))]
 pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     state.db.ping().await.map_err(|_| ApiError::Unavailable)?;
-    Ok(Json(Health {
-        status: "ok".into(),
-        database: Some(state.db.backend_name().into()),
-    }))
+    Ok(Json(Health { status: "ok".into(), database: Some(state.db.backend_name().into()) }))
 }

@@ -27,36 +27,20 @@ fn placement_error(e: PlacementError) -> ApiError {
         PlacementError::EffectiveInFuture => "effective_date_in_future",
         PlacementError::BeforeCurrentLink => "before_current_link",
         PlacementError::SameParent => {
-            return ApiError::Conflict {
-                code: "same_parent",
-                detail: e.to_string(),
-            };
+            return ApiError::Conflict { code: "same_parent", detail: e.to_string() };
         }
     };
-    ApiError::Rule {
-        code,
-        detail: e.to_string(),
-    }
+    ApiError::Rule { code, detail: e.to_string() }
 }
 
 /// The top units of the caller's scope: units they administer, units where they hold a position,
 /// and their own cell — without those already inside another listed unit.
 #[utoipa::path(get, path = "/api/v1/org-units", tag = "org-units", security(("bearer" = [])),
     responses((status = 200, body = Vec<UnitView>), (status = 401, body = crate::error::Problem)))]
-pub async fn list_top(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<axum::Json<Vec<UnitView>>> {
+pub async fn list_top(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<Vec<UnitView>>> {
     let today = caller.today();
     let mut roots: Vec<UnitId> = caller.actor.admin_scopes.clone();
-    roots.extend(
-        caller
-            .actor
-            .positions
-            .iter()
-            .filter(|p| p.from <= today && p.to.is_none_or(|t| today <= t))
-            .map(|p| p.unit_id),
-    );
+    roots.extend(caller.actor.positions.iter().filter(|p| p.from <= today && p.to.is_none_or(|t| today <= t)).map(|p| p.unit_id));
     roots.extend(caller.actor.home_path.last().copied());
     roots.sort();
     roots.dedup();
@@ -66,11 +50,7 @@ pub async fn list_top(
     }
     let top: Vec<UnitId> = paths
         .iter()
-        .filter(|(unit, path)| {
-            !paths
-                .iter()
-                .any(|(other, _)| other != unit && path.contains(other))
-        })
+        .filter(|(unit, path)| !paths.iter().any(|(other, _)| other != unit && path.contains(other)))
         .map(|(u, _)| *u)
         .collect();
     let units = storage::units::get_many(state.db.conn(), &top).await?;
@@ -95,30 +75,10 @@ pub struct CreateUnit {
 /// above).
 #[utoipa::path(post, path = "/api/v1/org-units", tag = "org-units", security(("bearer" = [])), request_body = CreateUnit,
     responses((status = 201, body = UnitView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Json(body): Json<CreateUnit>,
-) -> ApiResult<impl IntoResponse> {
+pub async fn create(State(state): State<AppState>, caller: Caller, Json(body): Json<CreateUnit>) -> ApiResult<impl IntoResponse> {
     let mut issues = Vec::new();
-    let kind = UnitKind::parse(&body.kind)
-        .map_err(|e| {
-            issues.push(crate::error::FieldIssue::new(
-                "kind",
-                e.code(),
-                e.to_string(),
-            ))
-        })
-        .ok();
-    let name = UnitName::parse(&body.name)
-        .map_err(|e| {
-            issues.push(crate::error::FieldIssue::new(
-                "name",
-                e.code(),
-                e.to_string(),
-            ))
-        })
-        .ok();
+    let kind = UnitKind::parse(&body.kind).map_err(|e| issues.push(crate::error::FieldIssue::new("kind", e.code(), e.to_string()))).ok();
+    let name = UnitName::parse(&body.name).map_err(|e| issues.push(crate::error::FieldIssue::new("name", e.code(), e.to_string()))).ok();
     let (Some(kind), Some(name)) = (kind, name) else {
         return Err(ApiError::Validation(issues));
     };
@@ -138,51 +98,36 @@ pub async fn create(
     };
     let tx = state.db.begin().await?;
     storage::units::insert(tx.conn(), &unit).await?;
-    audit(&tx, &caller, "org_unit.create", ("org_unit", Some(unit.id.as_uuid())), Some(unit.id), serde_json::json!({"name": unit.name, "kind": kind.code(), "parent_id": parent_id.as_uuid()})).await?;
+    audit(
+        &tx,
+        &caller,
+        "org_unit.create",
+        ("org_unit", Some(unit.id.as_uuid())),
+        Some(unit.id),
+        serde_json::json!({"name": unit.name, "kind": kind.code(), "parent_id": parent_id.as_uuid()}),
+    )
+    .await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/org-units/{}", unit.id))],
-        axum::Json(UnitView::from(&unit)),
-    ))
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/org-units/{}", unit.id))], axum::Json(UnitView::from(&unit))))
 }
 
 /// One unit with its ancestors.
 #[utoipa::path(get, path = "/api/v1/org-units/{id}", tag = "org-units", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Unit id")),
     responses((status = 200, body = UnitDetail), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<Uuid>,
-) -> ApiResult<axum::Json<UnitDetail>> {
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<UnitDetail>> {
     let id = UnitId::from_uuid(id);
     let path = unit_path(&state.db, id).await?;
     caller.require(Action::ViewUnit, &path)?;
     let units = storage::units::get_many(state.db.conn(), &path).await?;
-    let unit = units
-        .iter()
-        .find(|u| u.id == id)
-        .ok_or(ApiError::NotFound)?;
-    let ancestors = path
-        .iter()
-        .filter(|p| **p != id)
-        .filter_map(|p| units.iter().find(|u| u.id == *p))
-        .map(UnitRef::from)
-        .collect();
-    Ok(axum::Json(UnitDetail {
-        unit: UnitView::from(unit),
-        ancestors,
-    }))
+    let unit = units.iter().find(|u| u.id == id).ok_or(ApiError::NotFound)?;
+    let ancestors = path.iter().filter(|p| **p != id).filter_map(|p| units.iter().find(|u| u.id == *p)).map(UnitRef::from).collect();
+    Ok(axum::Json(UnitDetail { unit: UnitView::from(unit), ancestors }))
 }
 
 /// Direct children the caller may see.
 #[utoipa::path(get, path = "/api/v1/org-units/{id}/children", tag = "org-units", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Unit id")),
     responses((status = 200, body = Vec<UnitView>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
-pub async fn children(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<Uuid>,
-) -> ApiResult<axum::Json<Vec<UnitView>>> {
+pub async fn children(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<Vec<UnitView>>> {
     let id = UnitId::from_uuid(id);
     let path = unit_path(&state.db, id).await?;
     caller.require(Action::ViewUnit, &path)?;
@@ -228,10 +173,7 @@ pub async fn move_unit(
     caller.require(Action::ViewUnit, &path)?;
     let unit = storage::units::get(state.db.conn(), id).await?;
     let Some(current_parent) = unit.parent_id else {
-        return Err(ApiError::Rule {
-            code: "cannot_move_root",
-            detail: "the root unit cannot be moved".into(),
-        });
+        return Err(ApiError::Rule { code: "cannot_move_root", detail: "the root unit cannot be moved".into() });
     };
     caller.require(Action::ManageStructure, &path[..path.len() - 1])?;
     let new_parent_id = UnitId::from_uuid(body.new_parent_id);
@@ -298,12 +240,8 @@ pub async fn parents(
     let path = unit_path(&state.db, id).await?;
     caller.require(Action::ViewUnit, &path)?;
     let links = storage::units::links(state.db.conn(), id).await?;
-    let links: Vec<_> = links
-        .into_iter()
-        .filter(|l| {
-            q.on.is_none_or(|on| l.valid_from <= on && l.valid_until.is_none_or(|u| on < u))
-        })
-        .collect();
+    let links: Vec<_> =
+        links.into_iter().filter(|l| q.on.is_none_or(|on| l.valid_from <= on && l.valid_until.is_none_or(|u| on < u))).collect();
     let parent_ids: Vec<UnitId> = links.iter().map(|l| l.parent_id).collect();
     let parents = storage::units::get_many(state.db.conn(), &parent_ids).await?;
     Ok(axum::Json(
@@ -311,11 +249,7 @@ pub async fn parents(
             .iter()
             .filter_map(|l| {
                 let p = parents.iter().find(|p| p.id == l.parent_id)?;
-                Some(ParentLink {
-                    parent: UnitRef::from(p),
-                    valid_from: l.valid_from,
-                    valid_until: l.valid_until,
-                })
+                Some(ParentLink { parent: UnitRef::from(p), valid_from: l.valid_from, valid_until: l.valid_until })
             })
             .collect(),
     ))

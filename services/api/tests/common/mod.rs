@@ -33,10 +33,7 @@ impl Reply {
         self.body["code"].as_str().unwrap_or("")
     }
     pub fn id(&self) -> String {
-        self.body["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no id in {:?}", self.body))
-            .to_string()
+        self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {:?}", self.body)).to_string()
     }
     #[track_caller]
     pub fn expect(self, status: StatusCode) -> Self {
@@ -47,10 +44,7 @@ impl Reply {
     pub fn expect_problem(self, status: StatusCode, code: &str) -> Self {
         assert_eq!(self.status, status, "body: {}", self.body);
         assert_eq!(self.code(), code, "body: {}", self.body);
-        assert_eq!(
-            self.headers.get(header::CONTENT_TYPE).unwrap(),
-            "application/problem+json"
-        );
+        assert_eq!(self.headers.get(header::CONTENT_TYPE).unwrap(), "application/problem+json");
         self
     }
 }
@@ -59,9 +53,7 @@ impl TestApp {
     pub async fn new() -> Self {
         let t = fresh_database().await.expect("test database");
         let config = Config::for_test("sqlite://unused");
-        let state = api::prepare_with(t.db.clone(), config)
-            .await
-            .expect("prepare");
+        let state = api::prepare_with(t.db.clone(), config).await.expect("prepare");
         let app = api::app(state.clone());
         Self { app, state, _db: t }
     }
@@ -70,40 +62,22 @@ impl TestApp {
         let response = self.app.clone().oneshot(req).await.expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
         let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string())),
+            Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())),
             None => req.body(Body::empty()),
         };
         self.send(req.expect("request")).await
@@ -118,13 +92,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Reply {
-        self.call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"username": username, "password": password})),
-        )
-        .await
+        self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password}))).await
     }
 
     pub async fn token(&self, username: &str, password: &str) -> String {
@@ -137,63 +105,37 @@ impl TestApp {
     }
 
     pub async fn root_id(&self, admin: &str) -> String {
-        let r = self
-            .get("/api/v1/org-units", admin)
-            .await
-            .expect(StatusCode::OK);
+        let r = self.get("/api/v1/org-units", admin).await.expect(StatusCode::OK);
         r.body[0]["id"].as_str().expect("root").to_string()
     }
 
     pub async fn unit(&self, token: &str, parent: &str, kind: &str, name: &str) -> String {
-        self.post(
-            "/api/v1/org-units",
-            token,
-            json!({"parent_id": parent, "kind": kind, "name": name}),
-        )
-        .await
-        .expect(StatusCode::CREATED)
-        .id()
+        self.post("/api/v1/org-units", token, json!({"parent_id": parent, "kind": kind, "name": name}))
+            .await
+            .expect(StatusCode::CREATED)
+            .id()
     }
 
     /// Creates member number `n` (unique CCCD and card) in `cell`; official since 2012.
     pub async fn member(&self, token: &str, cell: &str, n: u32, name: &str) -> String {
-        self.post(
-            &format!("/api/v1/org-units/{cell}/members"),
-            token,
-            member_body(n, name),
-        )
-        .await
-        .expect(StatusCode::CREATED)
-        .id()
+        self.post(&format!("/api/v1/org-units/{cell}/members"), token, member_body(n, name)).await.expect(StatusCode::CREATED).id()
     }
 
     /// Issues an account and changes its password, returning a ready token.
     pub async fn account(&self, token: &str, member: &str, username: &str) -> String {
-        self.post(
-            &format!("/api/v1/members/{member}/account"),
-            token,
-            json!({"username": username, "initial_password": "Khoi-tao-2026"}),
-        )
-        .await
-        .expect(StatusCode::CREATED);
+        self.post(&format!("/api/v1/members/{member}/account"), token, json!({"username": username, "initial_password": "Khoi-tao-2026"}))
+            .await
+            .expect(StatusCode::CREATED);
         let first = self.token(username, "Khoi-tao-2026").await;
-        self.post(
-            "/api/v1/auth/password",
-            &first,
-            json!({"current_password": "Khoi-tao-2026", "new_password": PASSWORD}),
-        )
-        .await
-        .expect(StatusCode::NO_CONTENT);
+        self.post("/api/v1/auth/password", &first, json!({"current_password": "Khoi-tao-2026", "new_password": PASSWORD}))
+            .await
+            .expect(StatusCode::NO_CONTENT);
         first
     }
 
     pub async fn position(&self, token: &str, unit: &str, member: &str, role: &str) -> Reply {
-        self.post(
-            &format!("/api/v1/org-units/{unit}/positions"),
-            token,
-            json!({"member_id": member, "role": role, "from": "2025-01-01"}),
-        )
-        .await
+        self.post(&format!("/api/v1/org-units/{unit}/positions"), token, json!({"member_id": member, "role": role, "from": "2025-01-01"}))
+            .await
     }
 }
 
@@ -214,7 +156,7 @@ pub fn member_body(n: u32, name: &str) -> Value {
 /// root → province P → commune C1 → cells A, B; province P → commune C2 → cell X.
 /// Members: in A `sec` (secretary of A), `dep` (deputy of A), `com` (committee member of A),
 /// `m1`, `csec` (secretary of C1); in B `b1`; in X `x1`. Tokens for each (password changed),
-/// and `padmin`, an administrator of C2 only.
+/// and `padm` (a member of X with an administrator grant on C2 only).
 pub struct World {
     pub admin: String,
     pub root: String,
@@ -231,26 +173,16 @@ pub struct World {
     pub csec: (String, String),
     pub b1: (String, String),
     pub x1: (String, String),
+    pub padm: (String, String),
 }
 
 impl TestApp {
     pub async fn world(&self) -> World {
         let admin = self.admin().await;
         let root = self.root_id(&admin).await;
-        let province = self
-            .unit(&admin, &root, "province", "Đảng bộ tỉnh Thái Bình")
-            .await;
-        let c1 = self
-            .unit(&admin, &province, "commune_committee", "Đảng bộ xã Vũ Quý")
-            .await;
-        let c2 = self
-            .unit(
-                &admin,
-                &province,
-                "commune_committee",
-                "Đảng bộ xã Thanh Tân",
-            )
-            .await;
+        let province = self.unit(&admin, &root, "province", "Đảng bộ tỉnh Thái Bình").await;
+        let c1 = self.unit(&admin, &province, "commune_committee", "Đảng bộ xã Vũ Quý").await;
+        let c2 = self.unit(&admin, &province, "commune_committee", "Đảng bộ xã Thanh Tân").await;
         let a = self.unit(&admin, &c1, "cell", "Chi bộ thôn Đông").await;
         let b = self.unit(&admin, &c1, "cell", "Chi bộ thôn Tây").await;
         let x = self.unit(&admin, &c2, "cell", "Chi bộ thôn Bắc").await;
@@ -259,38 +191,31 @@ impl TestApp {
             (&a, "Trần Văn Bí", "sec"),
             (&a, "Lê Thị Phó", "dep"),
             (&a, "Phạm Văn Ủy", "com"),
-            (&a, "Nguyễn Thị Một", "m1"),
+            (&a, "Nguyễn Thị Một", "mem1"),
             (&a, "Hoàng Văn Xã", "csec"),
-            (&b, "Vũ Thị Tây", "b1"),
-            (&x, "Đỗ Văn Bắc", "x1"),
+            (&b, "Vũ Thị Tây", "bmem1"),
+            (&x, "Đỗ Văn Bắc", "xmem1"),
+            (&x, "Ngô Thị Quản", "padm"),
         ]
         .into_iter()
         .enumerate()
         {
-            let id = self
-                .member(&admin, cell, u32::try_from(n).unwrap() + 1, name)
-                .await;
+            let id = self.member(&admin, cell, u32::try_from(n).unwrap() + 1, name).await;
             let token = self.account(&admin, &id, username).await;
             people.push((id, token));
         }
-        self.position(&admin, &a, &people[0].0, "secretary")
-            .await
-            .expect(StatusCode::CREATED);
-        self.position(&admin, &a, &people[1].0, "deputy_secretary")
-            .await
-            .expect(StatusCode::CREATED);
-        self.position(&admin, &a, &people[2].0, "committee_member")
-            .await
-            .expect(StatusCode::CREATED);
-        self.position(&admin, &c1, &people[4].0, "secretary")
+        self.position(&admin, &a, &people[0].0, "secretary").await.expect(StatusCode::CREATED);
+        self.position(&admin, &a, &people[1].0, "deputy_secretary").await.expect(StatusCode::CREATED);
+        self.position(&admin, &a, &people[2].0, "committee_member").await.expect(StatusCode::CREATED);
+        self.position(&admin, &c1, &people[4].0, "secretary").await.expect(StatusCode::CREATED);
+        let padm_account =
+            self.get("/api/v1/me", &self.token("padm", PASSWORD).await).await.body["account"]["id"].as_str().unwrap().to_string();
+        self.post(&format!("/api/v1/org-units/{c2}/admin-grants"), &admin, json!({"account_id": padm_account}))
             .await
             .expect(StatusCode::CREATED);
         // Tokens were issued before the password change; log in again for fresh ones.
         let mut fresh = Vec::new();
-        for ((id, _), username) in people
-            .into_iter()
-            .zip(["sec", "dep", "com", "m1", "csec", "b1", "x1"])
-        {
+        for ((id, _), username) in people.into_iter().zip(["sec", "dep", "com", "mem1", "csec", "bmem1", "xmem1", "padm"]) {
             fresh.push((id, self.token(username, PASSWORD).await));
         }
         let mut it = fresh.into_iter();
@@ -311,6 +236,7 @@ impl TestApp {
             csec: next(),
             b1: next(),
             x1: next(),
+            padm: next(),
         }
     }
 }
