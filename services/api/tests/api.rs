@@ -343,3 +343,406 @@ async fn moving_needs_structure_rights_on_both_sides() {
         .await
         .expect(StatusCode::OK);
 }
+
+// ---------------------------------------------------------------- members
+
+#[tokio::test]
+async fn creating_members_normalises_and_validates() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let path = format!("/api/v1/org-units/{}/members", w.a);
+    let mut body = member_body(100, "  Nguye\u{0302}\u{0303}n   Thị  Hoa ");
+    body["email"] = json!("Hoa.Nguyen@Example.VN");
+    let r = t.post(&path, &w.sec.1, body).await.expect(StatusCode::CREATED);
+    assert_eq!(r.body["full_name"], "Nguyễn Thị Hoa", "NFC, trimmed, collapsed");
+    assert_eq!(r.body["phone"], "0912345678");
+    assert_eq!(r.body["email"], "Hoa.Nguyen@example.vn");
+    assert_eq!(r.body["standing"], "official");
+    assert!(r.headers.get(header::LOCATION).unwrap().to_str().unwrap().ends_with(&r.id()));
+
+    // Every bad field is listed at once.
+    let bad = json!({"full_name": "", "date_of_birth": "1985-04-12", "sex": "x", "admitted_on": "2010-05-19", "citizen_id": "12345", "phone": "123", "email": "nope", "party_card_number": "12"});
+    let r = t.post(&path, &w.sec.1, bad).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let mut fields: Vec<_> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
+    fields.sort();
+    assert_eq!(fields, ["citizen_id", "email", "full_name", "party_card_number", "phone", "sex"]);
+    let r = t.post(&path, &w.sec.1, json!({"full_name": "A"})).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(r.body["errors"][0]["code"], "missing");
+    t.post(&path, &w.sec.1, json!({"full_name": "Nguyễn Văn Bé", "date_of_birth": "2000-01-01", "sex": "male", "admitted_on": "2017-12-31", "citizen_id": "034200000777"}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let r = t
+        .post(&path, &w.sec.1, json!({"full_name": "Nguyễn Văn Bé", "date_of_birth": "2000-01-01", "sex": "male", "admitted_on": "2020-01-01", "official_on": "2020-06-01", "citizen_id": "034200000778"}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "official_on");
+    assert_eq!(r.body["errors"][0]["code"], "probation_not_complete");
+
+    // Duplicates.
+    t.post(&path, &w.sec.1, member_body(100, "Người Khác")).await.expect_problem(StatusCode::CONFLICT, "duplicate_citizen_id");
+    let mut same_card = member_body(101, "Người Khác");
+    same_card["party_card_number"] = json!("20000100");
+    t.post(&path, &w.sec.1, same_card).await.expect_problem(StatusCode::CONFLICT, "duplicate_party_card_number");
+
+    // Only cells hold members; only leaders over the cell create them.
+    t.post(&format!("/api/v1/org-units/{}/members", w.c1), &w.admin, member_body(102, "Ở Xã"))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "unit_cannot_hold_members");
+    t.post(&path, &w.m1.1, member_body(103, "Không Quyền")).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.post(&path, &w.com.1, member_body(103, "Không Quyền")).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.post(&format!("/api/v1/org-units/{}/members", w.b), &w.sec.1, member_body(103, "Không Quyền"))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.post(&path, &w.padm.1, member_body(103, "Không Quyền")).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.post(&path, &w.dep.1, member_body(103, "Phó Tạo")).await.expect(StatusCode::CREATED);
+    t.post(&path, &w.csec.1, member_body(104, "Xã Tạo")).await.expect(StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn rosters_page_by_cursor_and_hide_private_fields_from_colleagues() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    for n in 200..207 {
+        t.member(&w.admin, &w.a, n, "Thành Viên").await;
+    }
+    // 5 world members + 7 = 12 in A.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("/api/v1/org-units/{}/members?limit=5&cursor={c}", w.a),
+            None => format!("/api/v1/org-units/{}/members?limit=5", w.a),
+        };
+        let page = t.get(&url, &w.sec.1).await.expect(StatusCode::OK);
+        for item in page.body["items"].as_array().unwrap() {
+            assert_eq!(item["view"], "full");
+            assert!(item["citizen_id"].is_string());
+            seen.push(item["id"].as_str().unwrap().to_string());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 12);
+    let mut dedup = seen.clone();
+    dedup.dedup();
+    assert_eq!(dedup.len(), 12, "no member twice across pages");
+
+    // A plain member sees names and positions only, but their own record in full.
+    let page = t.get(&format!("/api/v1/org-units/{}/members?limit=200", w.a), &w.m1.1).await.expect(StatusCode::OK);
+    for item in page.body["items"].as_array().unwrap() {
+        if item["id"] == w.m1.0.as_str() {
+            assert_eq!(item["view"], "full");
+        } else {
+            assert_eq!(item["view"], "basic");
+            assert!(item.get("citizen_id").is_none() && item.get("date_of_birth").is_none() && item.get("phone").is_none());
+        }
+    }
+    let secretary = page.body["items"].as_array().unwrap().iter().find(|i| i["id"] == w.sec.0.as_str()).unwrap();
+    assert_eq!(secretary["positions"][0]["role"], "secretary");
+    insta::assert_json_snapshot!("basic_member_view", secretary, {".id" => "[id]", ".unit_id" => "[id]", ".positions[].id" => "[id]", ".positions[].unit_id" => "[id]", ".positions[].member_id" => "[id]"});
+
+    // Subtree listing for the commune secretary; denied to a cell secretary on the commune.
+    let subtree =
+        t.get(&format!("/api/v1/org-units/{}/members?include_subtree=true&limit=200", w.c1), &w.csec.1).await.expect(StatusCode::OK);
+    assert_eq!(subtree.body["items"].as_array().unwrap().len(), 13, "12 in A + 1 in B");
+    t.get(&format!("/api/v1/org-units/{}/members?include_subtree=true", w.c1), &w.sec.1)
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.get(&format!("/api/v1/org-units/{}/members", w.b), &w.m1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.get(&format!("/api/v1/org-units/{}/members", w.x), &w.csec.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.get(&format!("/api/v1/org-units/{}/members?include_subtree=true", w.c2), &w.padm.1).await.expect(StatusCode::OK);
+
+    // Bad query parameters.
+    for q in ["limit=0", "limit=201", "limit=x", "status=ghost", "cursor=%%%", "cursor=abc", "unknown=1"] {
+        t.get(&format!("/api/v1/org-units/{}/members?{q}", w.a), &w.sec.1).await.expect(StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test]
+async fn member_records_and_contact_edits() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let url = format!("/api/v1/members/{}", w.m1.0);
+    let full = t.get(&url, &w.com.1).await.expect(StatusCode::OK);
+    assert_eq!(full.body["view"], "full");
+    assert_eq!(full.headers.get(header::ETAG).unwrap(), "\"1\"");
+    let basic = t.get(&url, &w.dep.1).await.expect(StatusCode::OK);
+    assert_eq!(basic.body["view"], "full", "deputies are leaders");
+    let colleague = t.get(&format!("/api/v1/members/{}", w.sec.0), &w.m1.1).await.expect(StatusCode::OK);
+    assert_eq!(colleague.body["view"], "basic");
+    assert!(colleague.headers.get(header::ETAG).is_none());
+    t.get(&url, &w.b1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.get(&url, &w.x1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.get(&url, &w.padm.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.get(&format!("/api/v1/members/{}", uuid_zero()), &w.admin).await.expect_problem(StatusCode::NOT_FOUND, "not_found");
+
+    // The member edits their own phone; If-Match guards lost updates.
+    let patch = |token: &str, body: serde_json::Value, if_match: Option<&str>| {
+        let mut req = Request::patch(url.as_str())
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(v) = if_match {
+            req = req.header(header::IF_MATCH, v);
+        }
+        t.send(req.body(Body::from(body.to_string())).unwrap())
+    };
+    let r = patch(&w.m1.1, json!({"phone": "+84 987 654 321"}), Some("\"1\"")).await.expect(StatusCode::OK);
+    assert_eq!(r.body["phone"], "0987654321");
+    assert_eq!(r.headers.get(header::ETAG).unwrap(), "\"2\"");
+    patch(&w.m1.1, json!({"phone": "0911111111"}), Some("\"1\""))
+        .await
+        .expect_problem(StatusCode::PRECONDITION_FAILED, "precondition_failed");
+    patch(&w.m1.1, json!({"phone": "12"}), None).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    patch(&w.m1.1, json!({"citizen_id": "034185999999"}), None).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let r = patch(&w.sec.1, json!({"email": "mot@example.vn", "phone": null}), None).await.expect(StatusCode::OK);
+    assert_eq!(r.body["email"], "mot@example.vn");
+    assert!(r.body.get("phone").is_none(), "null clears the phone");
+    patch(&w.dep.1, json!({"email": null}), None).await.expect(StatusCode::OK);
+    patch(&w.com.1, json!({"email": "x@example.vn"}), None).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    patch(&w.b1.1, json!({"email": "x@example.vn"}), None).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    let r = t.get(&url, &w.m1.1).await.expect(StatusCode::OK);
+    assert_eq!(r.body["version"], 4);
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+fn decision() -> serde_json::Value {
+    json!({"number": "125-QĐ/ĐU", "date": "2025-06-01", "issuer": "Ban Thường vụ Đảng ủy xã Vũ Quý"})
+}
+
+#[tokio::test]
+async fn lifecycle_events_follow_the_state_machine() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let today = chrono::Utc::now().date_naive();
+    let year_ago = today - chrono::Duration::days(370);
+    // A probationary member admitted a little over a year ago.
+    let body = json!({"full_name": "Bùi Văn Mới", "date_of_birth": "1998-03-03", "sex": "nam", "admitted_on": year_ago, "citizen_id": "034098000555"});
+    let newbie = t.post(&format!("/api/v1/org-units/{}/members", w.a), &w.sec.1, body).await.expect(StatusCode::CREATED);
+    assert_eq!(newbie.body["standing"], "probationary");
+    assert!(newbie.body.get("party_card_number").is_none());
+    let events = format!("/api/v1/members/{}/events", newbie.id());
+
+    let early = year_ago + chrono::Duration::days(100);
+    t.post(&events, &w.sec.1, json!({"type": "recognize_official", "effective_on": early, "decision": decision()}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "probation_not_complete");
+    let r = t
+        .post(&events, &w.sec.1, json!({"type": "recognize_official", "effective_on": today}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "decision");
+    t.post(&events, &w.sec.1, json!({"type": "promote", "effective_on": today, "decision": decision()}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    t.post(&events, &w.sec.1, json!({"type": "exempt", "effective_on": today + chrono::Duration::days(3), "decision": decision()}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "effective_date_in_future");
+    let bad_decision = json!({"number": " ", "date": today + chrono::Duration::days(1), "issuer": ""});
+    let r = t
+        .post(&events, &w.sec.1, json!({"type": "exempt", "effective_on": today, "decision": bad_decision}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(r.body["errors"].as_array().unwrap().len(), 3);
+
+    // Denials: a plain member, a committee member, a leader of another cell.
+    for token in [&w.m1.1, &w.com.1, &w.x1.1, &w.padm.1] {
+        t.post(&events, token, json!({"type": "recognize_official", "effective_on": today, "decision": decision()}))
+            .await
+            .expect(StatusCode::FORBIDDEN);
+    }
+    let r = t
+        .post(&events, &w.sec.1, json!({"type": "recognize_official", "effective_on": today, "decision": decision()}))
+        .await
+        .expect(StatusCode::CREATED);
+    assert_eq!(r.body["type"], "recognize_official");
+    t.post(&events, &w.sec.1, json!({"type": "recognize_official", "effective_on": today, "decision": decision()}))
+        .await
+        .expect_problem(StatusCode::CONFLICT, "not_probationary");
+    let m = t.get(&format!("/api/v1/members/{}", newbie.id()), &w.sec.1).await.expect(StatusCode::OK);
+    assert_eq!(m.body["standing"], "official");
+    assert_eq!(m.body["official_on"], today.to_string());
+
+    // Transfers: the cell secretary cannot move a member into a cell they do not manage; the
+    // commune secretary can move between the commune's cells.
+    let member_events = format!("/api/v1/members/{}/events", w.m1.0);
+    t.post(&member_events, &w.sec.1, json!({"type": "transfer", "effective_on": today, "to_unit_id": w.b, "decision": decision()}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.post(&member_events, &w.csec.1, json!({"type": "transfer", "effective_on": today, "decision": decision()}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    t.post(&member_events, &w.csec.1, json!({"type": "transfer", "effective_on": today, "to_unit_id": w.c1, "decision": decision()}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "unit_cannot_hold_members");
+    t.post(&member_events, &w.csec.1, json!({"type": "transfer", "effective_on": today, "to_unit_id": w.a, "decision": decision()}))
+        .await
+        .expect_problem(StatusCode::CONFLICT, "same_unit");
+    t.post(
+        &member_events,
+        &w.csec.1,
+        json!({"type": "temporary_transfer", "effective_on": today, "to_unit_id": w.b, "decision": decision()}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    t.post(&member_events, &w.csec.1, json!({"type": "transfer", "effective_on": today, "to_unit_id": w.b, "decision": decision()}))
+        .await
+        .expect_problem(StatusCode::CONFLICT, "temporarily_transferred");
+    // Listed in the host cell as temporary, still in the home roster.
+    let host = t.get(&format!("/api/v1/org-units/{}/members", w.b), &w.csec.1).await.expect(StatusCode::OK);
+    let guest = host.body["items"].as_array().unwrap().iter().find(|i| i["id"] == w.m1.0.as_str()).expect("listed in host cell");
+    assert_eq!(guest["temporary_unit_id"], w.b.as_str());
+    assert_eq!(guest["unit_id"], w.a.as_str());
+    t.post(&member_events, &w.csec.1, json!({"type": "end_temporary_transfer", "effective_on": today, "decision": decision()}))
+        .await
+        .expect(StatusCode::CREATED);
+    t.post(&member_events, &w.csec.1, json!({"type": "transfer", "effective_on": today, "to_unit_id": w.b, "decision": decision()}))
+        .await
+        .expect(StatusCode::CREATED);
+    let moved = t.get(&format!("/api/v1/members/{}", w.m1.0), &w.csec.1).await.expect(StatusCode::OK);
+    assert_eq!(moved.body["unit_id"], w.b.as_str());
+    // The old cell's secretary no longer manages or sees the member's private record.
+    t.get(&format!("/api/v1/members/{}", w.m1.0), &w.sec.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+
+    // History, oldest first.
+    let history = t.get(&member_events, &w.csec.1).await.expect(StatusCode::OK);
+    let types: Vec<_> = history.body.as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
+    assert_eq!(types, ["admit", "temporary_transfer", "end_temporary_transfer", "transfer"]);
+    assert_eq!(history.body[1]["decision"]["number"], "125-QĐ/ĐU");
+    t.get(&member_events, &w.b1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.get(&member_events, &w.m1.1).await.expect(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn leaving_the_party_ends_positions_and_freezes_the_record() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let today = chrono::Utc::now().date_naive();
+    let events = format!("/api/v1/members/{}/events", w.com.0);
+    t.post(&events, &w.sec.1, json!({"type": "exempt", "effective_on": today, "decision": decision()})).await.expect(StatusCode::CREATED);
+    t.post(&events, &w.sec.1, json!({"type": "exempt", "effective_on": today, "decision": decision()}))
+        .await
+        .expect_problem(StatusCode::CONFLICT, "already_exempt");
+    t.post(&events, &w.sec.1, json!({"type": "decease", "effective_on": today, "note": "Từ trần"})).await.expect(StatusCode::CREATED);
+    for kind in ["end_exemption", "remove", "expel", "recognize_official"] {
+        t.post(&events, &w.sec.1, json!({"type": kind, "effective_on": today, "decision": decision()}))
+            .await
+            .expect_problem(StatusCode::CONFLICT, "member_not_active");
+    }
+    let positions = t.get(&format!("/api/v1/org-units/{}/positions?include_ended=true", w.a), &w.sec.1).await.expect(StatusCode::OK);
+    let committee = positions.body.as_array().unwrap().iter().find(|p| p["member_id"] == w.com.0.as_str()).unwrap();
+    assert_eq!(committee["to"], today.to_string());
+    let active = t.get(&format!("/api/v1/org-units/{}/members", w.a), &w.sec.1).await.expect(StatusCode::OK);
+    assert!(active.body["items"].as_array().unwrap().iter().all(|i| i["id"] != w.com.0.as_str()), "no longer in the active roster");
+    let deceased = t.get(&format!("/api/v1/org-units/{}/members?status=deceased", w.a), &w.sec.1).await.expect(StatusCode::OK);
+    assert_eq!(deceased.body["items"].as_array().unwrap().len(), 1);
+    // The deceased member's account no longer carries any rights over the cell.
+    t.get(&format!("/api/v1/org-units/{}/members", w.a), &w.com.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
+// ---------------------------------------------------------------- positions
+
+#[tokio::test]
+async fn positions_are_appointed_from_above_and_unique() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let b_positions = format!("/api/v1/org-units/{}/positions", w.b);
+    // The commune secretary appoints in cell B; a cell secretary cannot appoint in their own cell.
+    let r = t
+        .post(&b_positions, &w.csec.1, json!({"member_id": w.b1.0, "role": "secretary", "from": "2025-03-01"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let position_id = r.id();
+    t.position(&w.sec.1, &w.a, &w.m1.0, "committee_member").await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.position(&w.m1.1, &w.a, &w.m1.0, "committee_member").await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.position(&w.padm.1, &w.a, &w.m1.0, "committee_member").await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    // One active secretary per unit; the same person twice; a member from elsewhere.
+    t.position(&w.csec.1, &w.a, &w.m1.0, "secretary").await.expect_problem(StatusCode::CONFLICT, "position_taken");
+    t.position(&w.csec.1, &w.a, &w.com.0, "committee_member").await.expect_problem(StatusCode::CONFLICT, "position_already_held");
+    t.position(&w.admin, &w.a, &w.x1.0, "committee_member").await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "member_outside_unit");
+    t.position(&w.csec.1, &w.a, &w.m1.0, "chairman").await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    t.position(&w.csec.1, &w.a, &uuid_zero(), "committee_member")
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let today = chrono::Utc::now().date_naive();
+    let body = json!({"full_name": "Bùi Văn Mới", "date_of_birth": "1998-03-03", "sex": "nam", "admitted_on": today - chrono::Duration::days(30), "citizen_id": "034098000556"});
+    let newbie = t.post(&format!("/api/v1/org-units/{}/members", w.a), &w.sec.1, body).await.expect(StatusCode::CREATED).id();
+    t.position(&w.csec.1, &w.a, &newbie, "committee_member").await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "member_not_official");
+
+    // Ending: only from above; then the role is free again.
+    let end = format!("/api/v1/positions/{position_id}/end");
+    t.post(&end, &w.b1.1, json!({})).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.post(&end, &w.csec.1, json!({"to": "2020-01-01"})).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "end_before_start");
+    let ended = t.post(&end, &w.csec.1, json!({})).await.expect(StatusCode::OK);
+    assert_eq!(ended.body["to"], today.to_string());
+    t.post(&end, &w.csec.1, json!({})).await.expect_problem(StatusCode::CONFLICT, "position_already_ended");
+    let tomorrow = today + chrono::Duration::days(1);
+    t.post(&b_positions, &w.csec.1, json!({"member_id": w.b1.0, "role": "secretary", "from": tomorrow})).await.expect(StatusCode::CREATED);
+
+    let listed = t.get(&format!("/api/v1/org-units/{}/positions", w.a), &w.m1.1).await.expect(StatusCode::OK);
+    assert_eq!(listed.body.as_array().unwrap().len(), 3);
+    t.get(&format!("/api/v1/org-units/{}/positions", w.x), &w.m1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
+// ---------------------------------------------------------------- accounts and admin grants
+
+#[tokio::test]
+async fn accounts_are_issued_by_leaders_once_per_member() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let member = t.member(&w.admin, &w.a, 300, "Đặng Thị Mới").await;
+    let url = format!("/api/v1/members/{member}/account");
+    for token in [&w.m1.1, &w.com.1, &w.x1.1, &w.padm.1] {
+        t.post(&url, token, json!({"initial_password": "Khoi-tao-2026"})).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    }
+    t.post(&url, &w.sec.1, json!({"username": "sec", "initial_password": "Khoi-tao-2026"}))
+        .await
+        .expect_problem(StatusCode::CONFLICT, "username_taken");
+    t.post(&url, &w.sec.1, json!({"username": "Đặng", "initial_password": "Khoi-tao-2026"}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    t.post(&url, &w.sec.1, json!({"initial_password": "123"})).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let r = t.post(&url, &w.sec.1, json!({"initial_password": "Khoi-tao-2026"})).await.expect(StatusCode::CREATED);
+    assert_eq!(r.body["must_change_password"], true);
+    t.post(&url, &w.dep.1, json!({"username": "khac", "initial_password": "Khoi-tao-2026"}))
+        .await
+        .expect_problem(StatusCode::CONFLICT, "account_exists");
+}
+
+#[tokio::test]
+async fn administrator_grants_are_scoped() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let me = t.get("/api/v1/me", &w.x1.1).await.expect(StatusCode::OK);
+    let x1_account = me.body["account"]["id"].as_str().unwrap().to_string();
+    // padm administers C2 only: may grant within C2, not in C1; a secretary may not grant at all.
+    t.post(&format!("/api/v1/org-units/{}/admin-grants", w.c1), &w.padm.1, json!({"account_id": x1_account}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.post(&format!("/api/v1/org-units/{}/admin-grants", w.a), &w.csec.1, json!({"account_id": x1_account}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.post(&format!("/api/v1/org-units/{}/admin-grants", w.x), &w.padm.1, json!({"account_id": uuid_zero()}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let grant = t
+        .post(&format!("/api/v1/org-units/{}/admin-grants", w.x), &w.padm.1, json!({"account_id": x1_account}))
+        .await
+        .expect(StatusCode::CREATED);
+    // The new grant takes effect: x1 now reads X's full roster.
+    let view_of_padm =
+        |r: common::Reply| r.body["items"].as_array().unwrap().iter().find(|i| i["id"] == w.padm.0.as_str()).unwrap()["view"].clone();
+    let roster = t.get(&format!("/api/v1/org-units/{}/members", w.x), &w.x1.1).await.expect(StatusCode::OK);
+    assert_eq!(view_of_padm(roster), "full");
+    let listed = t.get(&format!("/api/v1/org-units/{}/admin-grants", w.x), &w.padm.1).await.expect(StatusCode::OK);
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    t.get(&format!("/api/v1/org-units/{}/admin-grants", w.x), &w.m1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    let revoke = format!("/api/v1/admin-grants/{}/revoke", grant.id());
+    t.call(Method::POST, &revoke, Some(&w.csec.1), None).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.call(Method::POST, &revoke, Some(&w.padm.1), None).await.expect(StatusCode::OK);
+    t.call(Method::POST, &revoke, Some(&w.padm.1), None).await.expect_problem(StatusCode::CONFLICT, "already_revoked");
+    let roster = t.get(&format!("/api/v1/org-units/{}/members", w.x), &w.x1.1).await.expect(StatusCode::OK);
+    assert_eq!(view_of_padm(roster), "basic", "revoked: back to a plain member's view");
+}
