@@ -379,7 +379,9 @@ async fn creating_members_normalises_and_validates() {
     assert_eq!(r.body["errors"][0]["code"], "probation_not_complete");
 
     // Duplicates.
-    t.post(&path, &w.sec.1, member_body(100, "Người Khác")).await.expect_problem(StatusCode::CONFLICT, "duplicate_citizen_id");
+    let mut same_cccd = member_body(100, "Người Khác");
+    same_cccd["party_card_number"] = json!("29999999");
+    t.post(&path, &w.sec.1, same_cccd).await.expect_problem(StatusCode::CONFLICT, "duplicate_citizen_id");
     let mut same_card = member_body(101, "Người Khác");
     same_card["party_card_number"] = json!("20000100");
     t.post(&path, &w.sec.1, same_card).await.expect_problem(StatusCode::CONFLICT, "duplicate_party_card_number");
@@ -745,4 +747,128 @@ async fn administrator_grants_are_scoped() {
     t.call(Method::POST, &revoke, Some(&w.padm.1), None).await.expect_problem(StatusCode::CONFLICT, "already_revoked");
     let roster = t.get(&format!("/api/v1/org-units/{}/members", w.x), &w.x1.1).await.expect(StatusCode::OK);
     assert_eq!(view_of_padm(roster), "basic", "revoked: back to a plain member's view");
+}
+
+// ---------------------------------------------------------------- import and audit
+
+async fn import(t: &TestApp, token: &str, cell: &str, csv: &str) -> common::Reply {
+    let req = Request::post(format!("/api/v1/org-units/{cell}/members/import"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .body(Body::from(csv.to_string()))
+        .unwrap();
+    t.send(req).await
+}
+
+async fn roster_size(t: &TestApp, token: &str, cell: &str) -> usize {
+    t.get(&format!("/api/v1/org-units/{cell}/members?status=all&limit=200"), token).await.expect(StatusCode::OK).body["items"].as_array().unwrap().len()
+}
+
+const HEADER: &str = "full_name,date_of_birth,sex,admitted_on,official_on,party_card_number,citizen_id,phone,email";
+
+#[tokio::test]
+async fn csv_import_is_all_or_nothing() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let before = roster_size(&t, &w.csec.1, &w.b).await;
+    let bad = format!(
+        "{HEADER}\n\
+         Nguyễn Văn Một,1980-01-01,male,2005-01-01,2006-01-01,30000001,034080100001,0912000001,\n\
+         ,1980-01-01,male,2005-01-01,,,034080100002,,\n\
+         Trần Thị Ba,1980-13-01,female,2005-01-01,,,034080100003,,\n\
+         Lê Văn Bốn,1980-01-01,male,2005-01-01,,30000001,034080100004,,\n\
+         Phạm Văn Năm,1980-01-01,male,2005-01-01,,,034080100001,,\n\
+         Hoàng Văn Sáu,1980-01-01,male,2005-01-01,,,{},,\n",
+        "034185000001" // already stored (sec's CCCD)
+    );
+    let r = import(&t, &w.csec.1, &w.b, &bad).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let errors: Vec<(u64, String, String)> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (3, "full_name".into(), "empty".into()),
+            (4, "date_of_birth".into(), "invalid_format".into()),
+            (5, "party_card_number".into(), "duplicate".into()),
+            (6, "citizen_id".into(), "duplicate".into()),
+            (7, "citizen_id".into(), "duplicate".into()),
+        ]
+    );
+    assert_eq!(roster_size(&t, &w.csec.1, &w.b).await, before, "nothing written");
+
+    let good = format!("\u{feff}{HEADER}\nNguyễn Văn Một,1980-01-01,male,2005-01-01,2006-01-01,30000001,034080100001,0912000001,\nTrần Thị Hai,1990-02-02,nữ,2024-01-01,,,034190100002,,hai@example.vn\n");
+    let r = import(&t, &w.csec.1, &w.b, &good).await.expect(StatusCode::CREATED);
+    assert_eq!(r.body["imported"], 2);
+    assert_eq!(roster_size(&t, &w.csec.1, &w.b).await, before + 2);
+    // Importing the same file again: every row is now a duplicate of a stored member.
+    let r = import(&t, &w.csec.1, &w.b, &good).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(r.body["errors"].as_array().unwrap().len(), 3);
+
+    // Header problems, content type, permissions, non-cells.
+    import(&t, &w.csec.1, &w.b, "full_name,nickname\nA,B\n").await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    import(&t, &w.csec.1, &w.b, &format!("{HEADER}\n")).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "empty_import");
+    import(&t, &w.csec.1, &w.b, &format!("{HEADER}\na,b\n")).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    import(&t, &w.sec.1, &w.b, &good).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    import(&t, &w.b1.1, &w.b, &good).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    import(&t, &w.admin, &w.c1, &good).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "unit_cannot_hold_members");
+    let req = Request::post(format!("/api/v1/org-units/{}/members/import", w.b))
+        .header(header::AUTHORIZATION, format!("Bearer {}", w.csec.1))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    t.send(req).await.expect_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    let latin1 = b"full_name\n\xff\xfe\n".to_vec();
+    let req = Request::post(format!("/api/v1/org-units/{}/members/import", w.b))
+        .header(header::AUTHORIZATION, format!("Bearer {}", w.csec.1))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(latin1))
+        .unwrap();
+    t.send(req).await.expect_problem(StatusCode::BAD_REQUEST, "invalid_encoding");
+}
+
+#[tokio::test]
+async fn audit_log_records_privileged_actions_for_administrators_only() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let member = t.member(&w.sec.1, &w.a, 400, "Kiểm Toán").await;
+    let log = t.get(&format!("/api/v1/audit?unit_id={}&limit=200", w.root), &w.admin).await.expect(StatusCode::OK);
+    let items = log.body["items"].as_array().unwrap();
+    let created = items.iter().find(|i| i["action"] == "member.create" && i["target_id"] == member.as_str()).expect("audited");
+    assert_eq!(created["unit_id"], w.a.as_str());
+    let sec_account = t.get("/api/v1/me", &w.sec.1).await.body["account"]["id"].clone();
+    assert_eq!(created["actor_account_id"], sec_account);
+    for action in ["system.bootstrap", "org_unit.create", "account.create", "position.create", "admin_grant.create"] {
+        assert!(items.iter().any(|i| i["action"] == action), "{action} audited");
+    }
+    // Newest first, with a working cursor.
+    let first = t.get(&format!("/api/v1/audit?unit_id={}&limit=2", w.root), &w.admin).await.expect(StatusCode::OK);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_string();
+    let second = t.get(&format!("/api/v1/audit?unit_id={}&limit=2&cursor={cursor}", w.root), &w.admin).await.expect(StatusCode::OK);
+    assert!(first.body["items"][1]["id"].as_str().unwrap() > second.body["items"][0]["id"].as_str().unwrap());
+
+    // Scoped: padm (C2) sees C2's records only, and not C1's; leaders never.
+    let c2_log = t.get("/api/v1/audit?limit=200", &w.padm.1).await.expect(StatusCode::OK);
+    assert!(c2_log.body["items"].as_array().unwrap().iter().all(|i| i["unit_id"] == w.c2.as_str() || i["unit_id"] == w.x.as_str()));
+    assert!(!c2_log.body["items"].as_array().unwrap().is_empty());
+    t.get(&format!("/api/v1/audit?unit_id={}", w.c1), &w.padm.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.get(&format!("/api/v1/audit?unit_id={}", w.a), &w.sec.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.get("/api/v1/audit", &w.csec.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn validation_problem_snapshot() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let req = Request::post(format!("/api/v1/org-units/{}/members", w.a))
+        .header(header::AUTHORIZATION, format!("Bearer {}", w.sec.1))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .body(Body::from(json!({"full_name": "Lê 3", "date_of_birth": "1985-04-12", "sex": "female", "admitted_on": "2010-05-19", "citizen_id": "999"}).to_string()))
+        .unwrap();
+    let r = t.send(req).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+    insta::assert_json_snapshot!("validation_problem_en", r.body);
 }
