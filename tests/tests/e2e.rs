@@ -1,1 +1,206 @@
+//! End-to-end tests: the real server on port 0 spoken to over TCP, the demo data, and the
+//! architecture invariants of the workspace (checked by scanning the manifests).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+// ---------------------------------------------------------------- a minimal HTTP/1.1 client
+
+async fn http(addr: std::net::SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, String, Value) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut raw)).await.expect("response in time").expect("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").expect("headers end");
+    let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    let payload = if chunked { dechunk(rest) } else { rest.to_string() };
+    let json = serde_json::from_str(&payload).unwrap_or(Value::Null);
+    (status, head.to_string(), json)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+struct Server {
+    addr: std::net::SocketAddr,
+    state: api::state::AppState,
+    _db: storage::testing::TestDatabase,
+}
+
+async fn start() -> Server {
+    let t = storage::testing::fresh_database().await.expect("database");
+    let state = api::prepare_with(t.db.clone(), api::config::Config::for_test("sqlite://unused")).await.expect("prepare");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let serving = state.clone();
+    tokio::spawn(async move { api::serve(serving, listener).await });
+    Server { addr, state, _db: t }
+}
+
+async fn login(addr: std::net::SocketAddr, username: &str, password: &str) -> (u16, Value) {
+    let (status, _, body) = http(addr, "POST", "/api/v1/auth/login", None, Some(json!({"username": username, "password": password}))).await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn real_server_serves_health_login_and_records_client_addresses() {
+    let s = start().await;
+    let (status, _, body) = http(s.addr, "GET", "/health", None, None).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    let (status, head, body) = http(s.addr, "GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, 200, "{head}");
+    assert_eq!(body["openapi"], "3.1.0");
+
+    let (status, token) = login(s.addr, "admin", "admin-password").await;
+    assert_eq!(status, 200);
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let (_, _, top) = http(s.addr, "GET", "/api/v1/org-units", Some(&token), None).await;
+    let root = top[0]["id"].as_str().unwrap().to_string();
+    let (status, _, _) = http(
+        s.addr,
+        "POST",
+        "/api/v1/org-units",
+        Some(&token),
+        Some(json!({"parent_id": root, "kind": "province", "name": "Đảng bộ tỉnh Thái Bình"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, _, log) = http(s.addr, "GET", "/api/v1/audit?limit=1", Some(&token), None).await;
+    assert_eq!(log["items"][0]["action"], "org_unit.create");
+    assert_eq!(log["items"][0]["client_addr"], "127.0.0.1", "the client address comes from the connection");
+}
+
+#[tokio::test]
+async fn real_server_limits_failed_logins_per_client_address() {
+    let s = start().await;
+    let limit = s.state.config.login_failures_per_address;
+    for n in 0..limit {
+        let (status, _) = login(s.addr, &format!("guess{n}"), "wrong-password").await;
+        assert_eq!(status, 401);
+    }
+    // Different usernames each time, so only the per-address limit can trigger.
+    let (status, body) = login(s.addr, "admin", "admin-password").await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["code"], "too_many_attempts");
+}
+
+#[tokio::test]
+async fn demo_data_builds_the_seed_district() {
+    let s = start().await;
+    let report = api::demo::seed(&s.state.db, api::demo::DEFAULT_SEED).await.expect("demo");
+    assert!(report.created);
+    assert_eq!((report.units, report.members), (313, 7_500));
+    assert_eq!(report.accounts, 7_501);
+    let again = api::demo::seed(&s.state.db, api::demo::DEFAULT_SEED).await.expect("demo again");
+    assert!(!again.created, "the demo fills an empty database only");
+
+    let (status, secretary) = login(s.addr, "bithu", api::demo::DEMO_PASSWORD).await;
+    assert_eq!(status, 200);
+    let secretary = secretary["access_token"].as_str().unwrap().to_string();
+    let (_, _, me) = http(s.addr, "GET", "/api/v1/me", Some(&secretary), None).await;
+    assert_eq!(me["positions"][0]["role"], "secretary");
+    let cell = me["member"]["unit_id"].as_str().unwrap().to_string();
+    let (_, _, roster) = http(s.addr, "GET", &format!("/api/v1/org-units/{cell}/members?limit=200"), Some(&secretary), None).await;
+    assert_eq!(roster["items"].as_array().unwrap().len(), 25);
+    assert_eq!(roster["items"][3]["view"], "full");
+
+    let (_, member) = login(s.addr, "dangvien", api::demo::DEMO_PASSWORD).await;
+    let member = member["access_token"].as_str().unwrap().to_string();
+    let (_, _, roster) = http(s.addr, "GET", &format!("/api/v1/org-units/{cell}/members?limit=200"), Some(&member), None).await;
+    assert_eq!(roster["items"][0]["view"], "basic");
+
+    let (_, admin) = login(s.addr, "quantri.tinh", api::demo::DEMO_PASSWORD).await;
+    let admin = admin["access_token"].as_str().unwrap().to_string();
+    let (_, _, top) = http(s.addr, "GET", "/api/v1/org-units", Some(&admin), None).await;
+    assert_eq!(top[0]["kind"], "province");
+    let province = top[0]["id"].as_str().unwrap();
+    let (status, _, page) =
+        http(s.addr, "GET", &format!("/api/v1/org-units/{province}/members?include_subtree=true&limit=200"), Some(&admin), None).await;
+    assert_eq!(status, 200);
+    assert!(page["next_cursor"].is_string());
+}
+
+// ---------------------------------------------------------------- architecture invariants
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+/// Dependency names of a manifest's `[dependencies]` section (not dev-dependencies).
+fn dependencies(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).expect("manifest");
+    let mut in_deps = false;
+    let mut names = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if in_deps
+            && !line.is_empty()
+            && !line.starts_with('#')
+            && let Some(name) = line.split(['=', '.']).next()
+        {
+            names.push(name.trim().to_string());
+        }
+    }
+    names
+}
+
+const DOMAIN_CRATES: [&str; 1] = ["crates/membership"];
+
+#[test]
+fn domain_crates_do_no_io() {
+    for krate in DOMAIN_CRATES {
+        let deps = dependencies(&workspace_root().join(krate).join("Cargo.toml"));
+        assert!(deps.contains(&"chrono".to_string()), "the scan reads {krate}'s dependencies: {deps:?}");
+        for forbidden in ["tokio", "axum", "sea-orm", "sea-orm-migration", "sqlx", "storage", "api", "reqwest", "hyper"] {
+            assert!(!deps.iter().any(|d| d == forbidden), "{krate} must not depend on {forbidden}");
+        }
+        let clippy = std::fs::read_to_string(workspace_root().join(krate).join("clippy.toml")).expect("domain clippy.toml");
+        for method in ["chrono::Utc::now", "uuid::Uuid::now_v7", "std::env::var"] {
+            assert!(clippy.contains(method), "{krate}/clippy.toml disallows {method}");
+        }
+    }
+}
+
+#[test]
+fn only_storage_names_sea_orm_and_only_api_knows_http() {
+    let root = workspace_root();
+    let manifests = ["crates/membership", "crates/storage", "migrations", "services/api", "tests"];
+    for m in manifests {
+        let deps = dependencies(&root.join(m).join("Cargo.toml"));
+        if m != "crates/storage" {
+            assert!(!deps.iter().any(|d| d == "sea-orm"), "{m} must not name sea-orm");
+        }
+        if m != "services/api" {
+            assert!(!deps.iter().any(|d| d == "axum" || d == "utoipa"), "{m} must not know HTTP");
+        }
+    }
+    let storage_deps = dependencies(&root.join("crates/storage/Cargo.toml"));
+    assert!(storage_deps.contains(&"sea-orm".to_string()));
+    assert!(!storage_deps.iter().any(|d| d == "tokio" || d == "axum"), "storage does not run a runtime or speak HTTP");
+}

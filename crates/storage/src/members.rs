@@ -221,7 +221,7 @@ pub struct EventRecord {
     pub id: EventId,
     /// The member.
     pub member_id: MemberId,
-    /// Event type code (see [`EventKind::code`]); `admit` for the admission itself.
+    /// Event type code (see `membership::lifecycle::EventKind::code`); `admit` for the admission itself.
     pub kind: String,
     /// Effective date.
     pub effective_on: NaiveDate,

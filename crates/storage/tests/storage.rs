@@ -1,6 +1,8 @@
 //! Storage tests. They run on a temporary SQLite file, or on PostgreSQL (a fresh schema per
 //! test) when `TEST_DATABASE_URL` is set.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use chrono::{NaiveDate, Utc};
 use membership::lifecycle::MemberState;
 use membership::position::{Position, Role};

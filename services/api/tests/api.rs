@@ -1,6 +1,8 @@
 //! API tests: every endpoint, every permission rule with its denial, bad input, all-or-nothing
 //! imports. Run on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 mod common;
 
 use axum::body::Body;
@@ -250,18 +252,18 @@ async fn units_create_read_children_and_denials() {
 
     // Children are filtered: a member of A sees only A among C1's cells; the commune secretary both.
     let names = |r: common::Reply| r.body.as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
-    assert_eq!(names(t.get(&format!("/api/v1/org-units/{}/children", w.c1), &w.m1.1).await.expect(StatusCode::OK)), [w.a.clone()]);
+    assert_eq!(names(t.get(&format!("/api/v1/org-units/{}/children", w.c1), &w.m1.1).await.expect(StatusCode::OK)), vec![w.a.clone()]);
     assert_eq!(names(t.get(&format!("/api/v1/org-units/{}/children", w.c1), &w.csec.1).await.expect(StatusCode::OK)).len(), 2);
     t.get(&format!("/api/v1/org-units/{}/children", w.c2), &w.m1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
 
     // Top units of each caller's scope.
-    assert_eq!(names(t.get("/api/v1/org-units", &w.m1.1).await.expect(StatusCode::OK)), [w.a.clone()]);
+    assert_eq!(names(t.get("/api/v1/org-units", &w.m1.1).await.expect(StatusCode::OK)), vec![w.a.clone()]);
     assert_eq!(
         names(t.get("/api/v1/org-units", &w.csec.1).await.expect(StatusCode::OK)),
-        [w.c1.clone()],
+        vec![w.c1.clone()],
         "C1 covers the member's own cell A"
     );
-    assert_eq!(names(t.get("/api/v1/org-units", &w.padm.1).await.expect(StatusCode::OK)), [w.c2.clone()]);
+    assert_eq!(names(t.get("/api/v1/org-units", &w.padm.1).await.expect(StatusCode::OK)), vec![w.c2.clone()]);
 }
 
 fn uuid_zero() -> String {
@@ -761,7 +763,10 @@ async fn import(t: &TestApp, token: &str, cell: &str, csv: &str) -> common::Repl
 }
 
 async fn roster_size(t: &TestApp, token: &str, cell: &str) -> usize {
-    t.get(&format!("/api/v1/org-units/{cell}/members?status=all&limit=200"), token).await.expect(StatusCode::OK).body["items"].as_array().unwrap().len()
+    t.get(&format!("/api/v1/org-units/{cell}/members?status=all&limit=200"), token).await.expect(StatusCode::OK).body["items"]
+        .as_array()
+        .unwrap()
+        .len()
 }
 
 const HEADER: &str = "full_name,date_of_birth,sex,admitted_on,official_on,party_card_number,citizen_id,phone,email";
@@ -800,7 +805,9 @@ async fn csv_import_is_all_or_nothing() {
     );
     assert_eq!(roster_size(&t, &w.csec.1, &w.b).await, before, "nothing written");
 
-    let good = format!("\u{feff}{HEADER}\nNguyễn Văn Một,1980-01-01,male,2005-01-01,2006-01-01,30000001,034080100001,0912000001,\nTrần Thị Hai,1990-02-02,nữ,2024-01-01,,,034190100002,,hai@example.vn\n");
+    let good = format!(
+        "\u{feff}{HEADER}\nNguyễn Văn Một,1980-01-01,male,2005-01-01,2006-01-01,30000001,034080100001,0912000001,\nTrần Thị Hai,1990-02-02,nữ,2024-01-01,,,034190100002,,hai@example.vn\n"
+    );
     let r = import(&t, &w.csec.1, &w.b, &good).await.expect(StatusCode::CREATED);
     assert_eq!(r.body["imported"], 2);
     assert_eq!(roster_size(&t, &w.csec.1, &w.b).await, before + 2);
@@ -867,7 +874,10 @@ async fn validation_problem_snapshot() {
         .header(header::AUTHORIZATION, format!("Bearer {}", w.sec.1))
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCEPT_LANGUAGE, "en")
-        .body(Body::from(json!({"full_name": "Lê 3", "date_of_birth": "1985-04-12", "sex": "female", "admitted_on": "2010-05-19", "citizen_id": "999"}).to_string()))
+        .body(Body::from(
+            json!({"full_name": "Lê 3", "date_of_birth": "1985-04-12", "sex": "female", "admitted_on": "2010-05-19", "citizen_id": "999"})
+                .to_string(),
+        ))
         .unwrap();
     let r = t.send(req).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
     insta::assert_json_snapshot!("validation_problem_en", r.body);

@@ -1,6 +1,6 @@
 //! Test harness: a fresh database (SQLite file, or a PostgreSQL schema when
 //! `TEST_DATABASE_URL` is set), the router driven with `oneshot`, and fixtures.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use api::config::Config;
 use api::state::AppState;
