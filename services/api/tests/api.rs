@@ -642,8 +642,9 @@ async fn leaving_the_party_ends_positions_and_freezes_the_record() {
     assert!(active.body["items"].as_array().unwrap().iter().all(|i| i["id"] != w.com.0.as_str()), "no longer in the active roster");
     let deceased = t.get(&format!("/api/v1/org-units/{}/members?status=deceased", w.a), &w.sec.1).await.expect(StatusCode::OK);
     assert_eq!(deceased.body["items"].as_array().unwrap().len(), 1);
-    // The deceased member's account no longer carries any rights over the cell.
+    // The deceased member's account no longer carries any rights over the cell, nor signs in.
     t.get(&format!("/api/v1/org-units/{}/members", w.a), &w.com.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.login("com", PASSWORD).await.expect_problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
 }
 
 // ---------------------------------------------------------------- positions

@@ -42,7 +42,8 @@ pub struct LoginResponse {
     pub must_change_password: bool,
 }
 
-/// Signs in. Wrong username or wrong password give the same 401; too many failures per username
+/// Signs in. Wrong username, wrong password, a disabled account or a member who has left the
+/// Party all give the same 401; too many failures per username
 /// or per client address give 429 with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
@@ -67,8 +68,13 @@ pub async fn login(
             .map_err(|e| ApiError::Internal(format!("verify task: {e}")))?;
         (account, ok)
     };
+    // Members who have left the Party (removed, expelled, deceased) can no longer sign in.
+    let member_active = match account.as_ref().and_then(|a| a.member_id) {
+        Some(member) => storage::members::get(state.db.conn(), member).await?.state.standing.is_active(),
+        None => true,
+    };
     let account = match account {
-        Some(a) if ok && !a.disabled => a,
+        Some(a) if ok && !a.disabled && member_active => a,
         _ => {
             state.limiter.fail(&username, addr.as_deref());
             return Err(ApiError::InvalidCredentials);
