@@ -58,6 +58,21 @@ pub fn normalize_text(raw: &str) -> String {
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Normalises multi-line text to NFC, trims every line and the whole, keeps line breaks
+/// (collapsing runs of more than one blank line).
+pub fn normalize_text_keep_lines(raw: &str) -> String {
+    let nfc: String = raw.nfc().collect();
+    let mut out: Vec<String> = Vec::new();
+    for line in nfc.lines() {
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.is_empty() && out.last().is_some_and(String::is_empty) {
+            continue;
+        }
+        out.push(line);
+    }
+    out.join("\n").trim().to_string()
+}
+
 fn bounded(raw: &str, max: usize) -> Result<String, FieldError> {
     let text = normalize_text(raw);
     if text.is_empty() {
