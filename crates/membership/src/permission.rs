@@ -5,9 +5,12 @@
 //! | actor | may, over the subtree of the unit they hold it in |
 //! |---|---|
 //! | administrator grant on U | everything, including the audit log and granting administration below U |
-//! | secretary / deputy of U | view units and rosters with private fields, manage members, accounts and sub-units; appoint positions in units strictly below U |
-//! | committee member of U | view units and rosters with private fields |
-//! | member of cell C | view C and its ancestors; see C's roster (names and positions only); their own full record |
+//! | secretary / deputy of U | view units and rosters with private fields, manage members, accounts and sub-units; appoint positions in units strictly below U; run U's own meetings; review meeting reports addressed to U or below |
+//! | committee member of U | view units, rosters with private fields, and meetings |
+//! | member of cell C | view C and its ancestors; see C's roster (names and positions only) and meetings; their own full record |
+//!
+//! Administrators do everything over their subtree except running a unit's meetings, which stays
+//! with that unit's own secretary and deputy.
 
 use chrono::NaiveDate;
 
@@ -35,11 +38,20 @@ pub enum Action {
     ViewAudit,
     /// Grant and revoke administration of a subtree.
     ManageAdmins,
+    /// See a unit's meetings (members of the cell; leaders, committee members and
+    /// administrators over it).
+    ViewMeetings,
+    /// Prepare and run the meetings of this very unit: its own secretary and deputy only — a
+    /// superior's leader reads a cell's meetings and reports but does not edit its minutes.
+    ManageMeetings,
+    /// Acknowledge or return the meeting reports addressed to this unit (secretaries and deputies
+    /// of the unit or above, administrators over it).
+    ReviewReports,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 12] = [
         Action::ViewUnit,
         Action::ManageStructure,
         Action::ViewRoster,
@@ -49,6 +61,9 @@ impl Action {
         Action::ManageAccounts,
         Action::ViewAudit,
         Action::ManageAdmins,
+        Action::ViewMeetings,
+        Action::ManageMeetings,
+        Action::ReviewReports,
     ];
 
     /// Stable code.
@@ -63,6 +78,9 @@ impl Action {
             Action::ManageAccounts => "manage_accounts",
             Action::ViewAudit => "view_audit",
             Action::ManageAdmins => "manage_admins",
+            Action::ViewMeetings => "view_meetings",
+            Action::ManageMeetings => "manage_meetings",
+            Action::ReviewReports => "review_reports",
         }
     }
 }
@@ -117,7 +135,7 @@ pub fn authorize(actor: &Actor, action: Action, target_path: &[UnitId], on: Naiv
     let Some(target) = target_path.last() else {
         return denied;
     };
-    if actor.admin_scopes.iter().any(|scope| target_path.contains(scope)) {
+    if action != Action::ManageMeetings && actor.admin_scopes.iter().any(|scope| target_path.contains(scope)) {
         return Ok(());
     }
     for held in actor.positions.iter().filter(|p| p.active_on(on)) {
@@ -126,9 +144,10 @@ pub fn authorize(actor: &Actor, action: Action, target_path: &[UnitId], on: Naiv
         }
         let strictly_below = held.unit_id != *target;
         let allowed = match (held.role.is_leader(), action) {
-            (_, Action::ViewUnit | Action::ViewRoster | Action::ViewMemberPrivate) => true,
-            (true, Action::ManageMembers | Action::ManageAccounts | Action::ManageStructure) => true,
+            (_, Action::ViewUnit | Action::ViewRoster | Action::ViewMemberPrivate | Action::ViewMeetings) => true,
+            (true, Action::ManageMembers | Action::ManageAccounts | Action::ManageStructure | Action::ReviewReports) => true,
             (true, Action::ManagePositions) => strictly_below,
+            (true, Action::ManageMeetings) => !strictly_below,
             _ => false,
         };
         if allowed {
@@ -139,7 +158,7 @@ pub fn authorize(actor: &Actor, action: Action, target_path: &[UnitId], on: Naiv
     let own_cell = actor.home_path.last() == Some(target);
     match action {
         Action::ViewUnit if own_chain => Ok(()),
-        Action::ViewRoster if own_cell => Ok(()),
+        Action::ViewRoster | Action::ViewMeetings if own_cell => Ok(()),
         _ => denied,
     }
 }

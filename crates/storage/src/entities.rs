@@ -177,3 +177,219 @@ pub mod audit_log {
     }
     no_relations!();
 }
+
+pub mod outbox_events {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub kind: String,
+        pub aggregate_type: String,
+        pub aggregate_id: Uuid,
+        pub unit_id: Option<Uuid>,
+        pub payload: String,
+        pub created_at: DateTimeUtc,
+        pub processed_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+pub mod meetings {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "meetings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub unit_id: Uuid,
+        pub kind: String,
+        pub combined_thematic: bool,
+        pub title: String,
+        pub status: String,
+        pub starts_at: DateTimeUtc,
+        pub planned_minutes: i32,
+        pub location: Option<String>,
+        pub online_link: Option<String>,
+        pub notes: String,
+        pub version: i32,
+        pub late_publication: bool,
+        pub short_duration_confirmed: bool,
+        pub published_at: Option<DateTimeUtc>,
+        pub opened_at: Option<DateTimeUtc>,
+        pub ended_at: Option<DateTimeUtc>,
+        pub cancelled_at: Option<DateTimeUtc>,
+        pub cancel_reason: Option<String>,
+        pub minutes_text: Option<String>,
+        pub resolution_text: Option<String>,
+        pub chair_id: Option<Uuid>,
+        pub minutes_taker_id: Option<Uuid>,
+        pub actual_started_at: Option<DateTimeUtc>,
+        pub actual_ended_at: Option<DateTimeUtc>,
+        pub minutes_approved_at: Option<DateTimeUtc>,
+        pub created_by: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod agenda_items {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "agenda_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub meeting_id: Uuid,
+        pub position: i32,
+        pub title: String,
+        pub description: String,
+        pub presenter: Option<String>,
+        pub planned_minutes: Option<i32>,
+    }
+    no_relations!();
+}
+
+pub mod attendance {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "attendance")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub meeting_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: Uuid,
+        pub role: String,
+        pub official: bool,
+        pub status: String,
+        pub checked_in_at: Option<DateTimeUtc>,
+        pub reason: Option<String>,
+        pub recorded_by: Option<Uuid>,
+        pub recorded_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+pub mod comments {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "comments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub meeting_id: Uuid,
+        pub agenda_item_id: Option<Uuid>,
+        pub parent_id: Option<Uuid>,
+        pub author_id: Uuid,
+        pub author_presence: String,
+        pub body: String,
+        pub created_at: DateTimeUtc,
+        pub edited_at: Option<DateTimeUtc>,
+        pub hidden_at: Option<DateTimeUtc>,
+        pub hidden_by: Option<Uuid>,
+        pub hidden_reason: Option<String>,
+    }
+    no_relations!();
+}
+
+pub mod comment_edits {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "comment_edits")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub comment_id: Uuid,
+        pub previous_body: String,
+        pub edited_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod motions {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "motions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub meeting_id: Uuid,
+        pub title: String,
+        pub by_ballot: bool,
+        pub agree: i32,
+        pub disagree: i32,
+        pub other: i32,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod ballots {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ballots")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub motion_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: Uuid,
+        pub vote: String,
+        pub cast_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod meeting_ratings {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "meeting_ratings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub meeting_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: Uuid,
+        pub preparation: i16,
+        pub content: i16,
+        pub discussion: i16,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod meeting_reports {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "meeting_reports")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub meeting_id: Uuid,
+        pub unit_id: Uuid,
+        pub parent_unit_id: Uuid,
+        pub status: String,
+        pub sent_at: DateTimeUtc,
+        pub sent_by: Option<Uuid>,
+        pub late: bool,
+        pub month: String,
+        pub summary: String,
+        pub decided_at: Option<DateTimeUtc>,
+        pub decided_by: Option<Uuid>,
+        pub decision_comment: Option<String>,
+    }
+    no_relations!();
+}
+
+pub mod calendar_feeds {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calendar_feeds")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: Uuid,
+        pub token_hash: String,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}

@@ -14,7 +14,9 @@ mod entities;
 
 pub mod accounts;
 pub mod audit;
+pub mod meetings;
 pub mod members;
+pub mod outbox;
 pub mod positions;
 pub mod testing;
 pub mod units;
