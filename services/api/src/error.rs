@@ -120,6 +120,8 @@ pub enum ApiError {
     },
     /// 412: `If-Match` does not match the current version.
     PreconditionFailed,
+    /// 428: `If-Match` is required.
+    PreconditionRequired,
     /// 413.
     PayloadTooLarge,
     /// 415.
@@ -146,6 +148,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -165,6 +168,7 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::PreconditionFailed => "precondition_failed",
+            ApiError::PreconditionRequired => "precondition_required",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
@@ -192,6 +196,7 @@ impl ApiError {
             ApiError::NotFound => ("Không tìm thấy", "Not found"),
             ApiError::Conflict { .. } => ("Xung đột với dữ liệu hiện có", "Conflicts with the current data"),
             ApiError::PreconditionFailed => ("Dữ liệu đã bị thay đổi bởi người khác", "The data was changed by someone else"),
+            ApiError::PreconditionRequired => ("Cần gửi kèm phiên bản (If-Match) khi sửa", "Send the version in If-Match when editing"),
             ApiError::PayloadTooLarge => ("Dữ liệu gửi lên quá lớn", "The request body is too large"),
             ApiError::UnsupportedMediaType => ("Kiểu nội dung không được hỗ trợ", "Unsupported content type"),
             ApiError::TooManyAttempts { .. } => {

@@ -47,7 +47,9 @@ Errors are RFC 9457 problem+json with a stable `code`; messages are Vietnamese b
         (name = "members", description = "Members (đảng viên) and their lifecycle"),
         (name = "positions", description = "Bí thư, phó bí thư, cấp ủy viên"),
         (name = "accounts", description = "Login accounts"),
-        (name = "audit", description = "Audit log")
+        (name = "audit", description = "Audit log"),
+        (name = "meetings", description = "Cell meetings (sinh hoạt chi bộ): preparation, attendance (điểm danh), opinions, minutes (biên bản), votes"),
+        (name = "meeting-reports", description = "Meeting reports to the superior unit")
     )
 )]
 pub struct ApiDoc;
@@ -88,6 +90,30 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(positions::create, positions::list))
         .routes(routes!(positions::end))
         .routes(routes!(accounts::create))
+        .routes(routes!(meetings::create, meetings::list))
+        .routes(routes!(meetings::get, meetings::update))
+        .routes(routes!(meetings::publish))
+        .routes(routes!(meetings::open))
+        .routes(routes!(meetings::end))
+        .routes(routes!(meetings::cancel))
+        .routes(routes!(meetings::check_in))
+        .routes(routes!(meetings::set_attendance))
+        .routes(routes!(meetings::get_attendance))
+        .routes(routes!(meetings::put_minutes))
+        .routes(routes!(meetings::approve_minutes))
+        .routes(routes!(meetings::create_motion, meetings::list_motions))
+        .routes(routes!(meetings::vote))
+        .routes(routes!(meetings::rate, meetings::ratings))
+        .routes(routes!(comments::list, comments::create))
+        .routes(routes!(comments::edit))
+        .routes(routes!(comments::hide))
+        .routes(routes!(reports::send))
+        .routes(routes!(reports::acknowledge))
+        .routes(routes!(reports::return_report))
+        .routes(routes!(reports::list))
+        .routes(routes!(reports::member_history))
+        .routes(routes!(reports::calendar_token))
+        .routes(routes!(reports::feed))
         .routes(routes!(admins::create, admins::list))
         .routes(routes!(admins::revoke))
         .routes(routes!(audit::list))

@@ -5,8 +5,11 @@ pub mod accounts;
 pub mod admins;
 pub mod audit;
 pub mod auth;
+pub mod comments;
+pub mod meetings;
 pub mod members;
 pub mod positions;
+pub mod reports;
 pub mod system;
 pub mod units;
 
