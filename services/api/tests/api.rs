@@ -42,6 +42,19 @@ async fn health_ready_openapi_and_offline_docs() {
         "/api/v1/positions/{id}/end",
         "/api/v1/members/{id}/account",
         "/api/v1/audit",
+        "/api/v1/org-units/{id}/meetings",
+        "/api/v1/meetings/{id}",
+        "/api/v1/meetings/{id}/check-in",
+        "/api/v1/meetings/{id}/attendance/{member_id}",
+        "/api/v1/meetings/{id}/comments",
+        "/api/v1/comments/{id}/hide",
+        "/api/v1/meetings/{id}/minutes/approve",
+        "/api/v1/motions/{id}/votes",
+        "/api/v1/meetings/{id}/report",
+        "/api/v1/meeting-reports/{id}/return",
+        "/api/v1/org-units/{id}/meeting-reports",
+        "/api/v1/members/{id}/attendance",
+        "/api/v1/me/meetings.ics",
     ] {
         assert!(paths.contains_key(path), "OpenAPI documents {path}");
     }
