@@ -5,8 +5,8 @@
 //! | actor | may, over the subtree of the unit they hold it in |
 //! |---|---|
 //! | administrator grant on U | everything, including the audit log and granting administration below U |
-//! | secretary / deputy of U | view units and rosters with private fields, manage members, accounts and sub-units; appoint positions in units strictly below U; run U's own meetings; review meeting reports addressed to U or below |
-//! | committee member of U | view units, rosters with private fields, and meetings |
+//! | secretary / deputy of U | view units and rosters with private fields, manage members, accounts and sub-units; appoint positions in units strictly below U; run U's own meetings and issue U's own documents; review meeting reports addressed to U or below |
+//! | committee member of U | view units, rosters with private fields, and meetings; issue U's own documents |
 //! | member of cell C | view C and its ancestors; see C's roster (names and positions only) and meetings; their own full record |
 //!
 //! Administrators do everything over their subtree except running a unit's meetings, which stays
@@ -47,11 +47,14 @@ pub enum Action {
     /// Acknowledge or return the meeting reports addressed to this unit (secretaries and deputies
     /// of the unit or above, administrators over it).
     ReviewReports,
+    /// Draft, publish and withdraw the documents this very unit issues: its own secretary, deputy
+    /// and committee members, and administrators over it.
+    ManageDocuments,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ViewUnit,
         Action::ManageStructure,
         Action::ViewRoster,
@@ -64,6 +67,7 @@ impl Action {
         Action::ViewMeetings,
         Action::ManageMeetings,
         Action::ReviewReports,
+        Action::ManageDocuments,
     ];
 
     /// Stable code.
@@ -81,6 +85,7 @@ impl Action {
             Action::ViewMeetings => "view_meetings",
             Action::ManageMeetings => "manage_meetings",
             Action::ReviewReports => "review_reports",
+            Action::ManageDocuments => "manage_documents",
         }
     }
 }
@@ -148,6 +153,7 @@ pub fn authorize(actor: &Actor, action: Action, target_path: &[UnitId], on: Naiv
             (true, Action::ManageMembers | Action::ManageAccounts | Action::ManageStructure | Action::ReviewReports) => true,
             (true, Action::ManagePositions) => strictly_below,
             (true, Action::ManageMeetings) => !strictly_below,
+            (_, Action::ManageDocuments) => !strictly_below,
             _ => false,
         };
         if allowed {

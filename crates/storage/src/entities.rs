@@ -393,3 +393,111 @@ pub mod calendar_feeds {
     }
     no_relations!();
 }
+
+pub mod documents {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "documents")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub issuer_unit_id: Uuid,
+        pub kind: String,
+        pub number: Option<String>,
+        pub title: String,
+        pub summary: String,
+        pub body: String,
+        pub issued_on: Option<Date>,
+        pub effective_on: Option<Date>,
+        pub tags: String,
+        pub roles: String,
+        pub status: String,
+        pub required: bool,
+        pub read_deadline: Option<Date>,
+        pub escalated_at: Option<DateTimeUtc>,
+        pub published_at: Option<DateTimeUtc>,
+        pub withdrawn_at: Option<DateTimeUtc>,
+        pub withdraw_reason: Option<String>,
+        pub version: i32,
+        pub created_by: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod document_audience {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "document_audience")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub document_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: Uuid,
+    }
+    no_relations!();
+}
+
+pub mod document_terms {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "document_terms")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub term: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub document_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub exact: String,
+        pub weight: i32,
+    }
+    no_relations!();
+}
+
+pub mod read_receipts {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "read_receipts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub document_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: Uuid,
+        pub first_read_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod bookmarks {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "bookmarks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub document_id: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod attachments {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "attachments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub document_id: Uuid,
+        pub file_name: String,
+        pub mime: String,
+        pub size: i64,
+        pub sha256: String,
+        pub storage_key: String,
+        pub created_by: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}

@@ -14,6 +14,7 @@ mod entities;
 
 pub mod accounts;
 pub mod audit;
+pub mod documents;
 pub mod meetings;
 pub mod members;
 pub mod outbox;
