@@ -254,3 +254,10 @@ pub async fn roots<C: ConnectionTrait>(c: &C) -> StoreResult<Vec<UnitRecord>> {
         org_units::Entity::find().filter(org_units::Column::ParentId.is_null()).order_by_asc(org_units::Column::CreatedAt).all(c).await?;
     models.into_iter().map(to_record).collect()
 }
+
+/// Every unit in the subtree of `id` (the unit included), one indexed query.
+pub async fn subtree_ids<C: ConnectionTrait>(c: &C, id: UnitId) -> StoreResult<Vec<UnitId>> {
+    let rows =
+        c.query_all_raw(stmt(c, "SELECT descendant_id FROM org_unit_closure WHERE ancestor_id = $1", vec![id.as_uuid().into()])).await?;
+    rows.iter().map(|r| r.try_get::<Uuid>("", "descendant_id").map(UnitId::from_uuid).map_err(StoreError::from)).collect()
+}

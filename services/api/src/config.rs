@@ -12,6 +12,8 @@
 //! | `HANDBOOK_TOKEN_TTL_HOURS` | `12` | lifetime of a login token |
 //! | `HANDBOOK_DB_MAX_CONNECTIONS` | `16` | pool size |
 //! | `HANDBOOK_WAL_CHECKPOINT_SECS` | `30` | SQLite only: how often the write-ahead log is checkpointed and truncated |
+//! | `HANDBOOK_ATTACHMENTS_DIR` | `$HANDBOOK_DATA_DIR/attachments` | where document attachments are stored |
+//! | `HANDBOOK_MAX_ATTACHMENT_MB` | `20` | largest accepted attachment |
 //! | `HANDBOOK_CONFIG_FILE` | none | a file of `KEY=VALUE` lines read before the environment (the environment wins) |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -69,6 +71,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Period of `PRAGMA wal_checkpoint(TRUNCATE)` on SQLite.
     pub wal_checkpoint_every: std::time::Duration,
+    /// Directory of attachment files.
+    pub attachments_dir: PathBuf,
+    /// Largest accepted attachment, in bytes.
+    pub max_attachment_bytes: usize,
 }
 
 impl Config {
@@ -110,7 +116,6 @@ impl Config {
         Ok(Self {
             database_url,
             bind,
-            data_dir,
             admin_username: get("HANDBOOK_ADMIN_USERNAME").unwrap_or("admin").to_string(),
             admin_password: get("HANDBOOK_ADMIN_PASSWORD").map(str::to_string),
             root_name: get("HANDBOOK_ROOT_NAME").unwrap_or("Đảng Cộng sản Việt Nam").to_string(),
@@ -121,6 +126,9 @@ impl Config {
             login_window: std::time::Duration::from_secs(15 * 60),
             max_body_bytes: 4 * 1024 * 1024,
             wal_checkpoint_every: std::time::Duration::from_secs(u64::from(number("HANDBOOK_WAL_CHECKPOINT_SECS", 30)?.max(1))),
+            attachments_dir: get("HANDBOOK_ATTACHMENTS_DIR").map_or_else(|| data_dir.join("attachments"), PathBuf::from),
+            max_attachment_bytes: usize::try_from(number("HANDBOOK_MAX_ATTACHMENT_MB", 20)?.max(1)).unwrap_or(20) * 1024 * 1024,
+            data_dir,
         })
     }
 
@@ -131,7 +139,12 @@ impl Config {
         vars.insert("HANDBOOK_ADMIN_PASSWORD".to_string(), "admin-password".to_string());
         vars.insert("HANDBOOK_BIND".to_string(), "127.0.0.1:0".to_string());
         match Self::from_map(&vars) {
-            Ok(config) => Self { max_connections: 4, ..config },
+            Ok(config) => Self {
+                max_connections: 4,
+                attachments_dir: std::env::temp_dir().join(format!("handbook-attachments-{}", uuid::Uuid::now_v7().simple())),
+                max_attachment_bytes: 1024 * 1024,
+                ..config
+            },
             Err(e) => unreachable!("test configuration is valid: {e}"),
         }
     }

@@ -6,6 +6,7 @@
 //! offline at `/docs`.
 
 pub mod auth;
+pub mod blobs;
 pub mod bootstrap;
 pub mod config;
 pub mod demo;
@@ -49,7 +50,8 @@ Errors are RFC 9457 problem+json with a stable `code`; messages are Vietnamese b
         (name = "accounts", description = "Login accounts"),
         (name = "audit", description = "Audit log"),
         (name = "meetings", description = "Cell meetings (sinh hoạt chi bộ): preparation, attendance (điểm danh), opinions, minutes (biên bản), votes"),
-        (name = "meeting-reports", description = "Meeting reports to the superior unit")
+        (name = "meeting-reports", description = "Meeting reports to the superior unit"),
+        (name = "documents", description = "Documents and news (văn bản, tin tức): audience, required reading, search without diacritics")
     )
 )]
 pub struct ApiDoc;
@@ -70,8 +72,16 @@ impl Modify for BearerAuth {
 
 /// The router and the OpenAPI document it implements.
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    api_routes_with(20 * 1024 * 1024)
+}
+
+/// Like [`api_routes`], with the attachment upload route accepting bodies up to
+/// `max_attachment_bytes` (plus room for the multipart framing).
+pub fn api_routes_with(max_attachment_bytes: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::*;
+    let uploads = OpenApiRouter::new().routes(routes!(documents::upload)).layer(DefaultBodyLimit::max(max_attachment_bytes + 1024 * 1024));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(uploads)
         .routes(routes!(system::health))
         .routes(routes!(system::ready))
         .routes(routes!(auth::login))
@@ -114,6 +124,16 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::member_history))
         .routes(routes!(reports::calendar_token))
         .routes(routes!(reports::feed))
+        .routes(routes!(documents::create))
+        .routes(routes!(documents::get, documents::update))
+        .routes(routes!(documents::publish))
+        .routes(routes!(documents::withdraw))
+        .routes(routes!(documents::feed))
+        .routes(routes!(documents::download))
+        .routes(routes!(documents::readers))
+        .routes(routes!(documents::read_stats))
+        .routes(routes!(documents::add_bookmark, documents::remove_bookmark))
+        .routes(routes!(documents::list_bookmarks))
         .routes(routes!(admins::create, admins::list))
         .routes(routes!(admins::revoke))
         .routes(routes!(audit::list))
@@ -128,7 +148,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The complete application: API routes, OpenAPI JSON, offline docs page, problem+json fallback,
 /// body limit and language middleware.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = api_routes();
+    let (router, api) = api_routes_with(state.config.max_attachment_bytes);
     let max_body = state.config.max_body_bytes;
     router
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", api))
@@ -196,7 +216,8 @@ pub async fn prepare_with(db: storage::Database, config: Config) -> Result<AppSt
     bootstrap::ensure_bootstrap(&db, &config).await.map_err(|e| StartError::Setup(format!("bootstrap: {e}")))?;
     let dummy = auth::hash_password(&auth::new_token()).map_err(|e| StartError::Setup(format!("{e:?}")))?;
     let limiter = LoginLimiter::new(config.login_window, config.login_failures_per_account, config.login_failures_per_address);
-    Ok(AppState { db, config: Arc::new(config), limiter: Arc::new(limiter), dummy_hash: Arc::new(dummy) })
+    let blobs = Arc::new(blobs::LocalDir::new(config.attachments_dir.clone()));
+    Ok(AppState { db, config: Arc::new(config), limiter: Arc::new(limiter), dummy_hash: Arc::new(dummy), blobs })
 }
 
 /// Serves on `listener` until Ctrl-C / SIGTERM. On SQLite a background task checkpoints the

@@ -7,6 +7,7 @@
 //! api migrate down    roll back every migration and exit
 //! api demo            fill the demo data and exit
 //! api openapi         print the OpenAPI document and exit
+//! api jobs escalate-reading   list unread required documents past their deadline to cell leaders (outbox)
 //! ```
 
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 use api::config::Config;
 
 fn usage() -> &'static str {
-    "usage: api [--demo] | api migrate [down] | api demo | api openapi"
+    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading"
 }
 
 #[tokio::main]
@@ -56,6 +57,12 @@ async fn run() -> Result<(), String> {
             let state = api::prepare(config).await.map_err(|e| e.to_string())?;
             let report = api::demo::seed(&state.db, api::demo::DEFAULT_SEED).await.map_err(|e| e.to_string())?;
             println!("{report}");
+            Ok(())
+        }
+        ["jobs", "escalate-reading"] => {
+            let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
+            let n = api::routes::documents::escalate_unread(&db, chrono::Utc::now()).await.map_err(|e| format!("{e:?}"))?;
+            println!("{n} escalation events written");
             Ok(())
         }
         ["openapi"] => {

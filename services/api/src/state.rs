@@ -19,4 +19,6 @@ pub struct AppState {
     /// A valid argon2 hash of a random password, verified against when a username does not
     /// exist so that both cases take the same time.
     pub dummy_hash: Arc<String>,
+    /// Attachment bytes.
+    pub blobs: Arc<crate::blobs::LocalDir>,
 }

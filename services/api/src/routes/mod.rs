@@ -6,6 +6,7 @@ pub mod admins;
 pub mod audit;
 pub mod auth;
 pub mod comments;
+pub mod documents;
 pub mod meetings;
 pub mod members;
 pub mod positions;
