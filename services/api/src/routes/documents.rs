@@ -655,7 +655,7 @@ pub async fn feed(State(state): State<AppState>, caller: Caller, Query(p): Query
             });
             let mut v = base_view(d, issuer, &[]);
             v.read_at = read.get(&d.id).copied();
-            v.score = query.words.is_empty().then_some(None).unwrap_or(Some(*score));
+            v.score = if query.words.is_empty() { None } else { Some(*score) };
             v
         })
         .collect();
