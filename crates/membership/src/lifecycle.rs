@@ -125,6 +125,12 @@ pub enum AdmissionError {
         /// The field.
         field: &'static str,
     },
+    /// A date outside 1900–2100.
+    #[error("{field} must be between 1900-01-01 and 2100-12-31")]
+    OutOfRange {
+        /// The field.
+        field: &'static str,
+    },
     /// Recorded as official before 12 months of probation.
     #[error("official_on must be at least 12 months after admitted_on (earliest {earliest})")]
     ProbationNotComplete {
@@ -139,6 +145,7 @@ impl AdmissionError {
         match self {
             AdmissionError::TooYoung => "too_young",
             AdmissionError::InFuture { .. } => "in_future",
+            AdmissionError::OutOfRange { .. } => "out_of_range",
             AdmissionError::ProbationNotComplete { .. } => "probation_not_complete",
         }
     }
@@ -147,7 +154,7 @@ impl AdmissionError {
     pub fn field(&self) -> &'static str {
         match self {
             AdmissionError::TooYoung => "date_of_birth",
-            AdmissionError::InFuture { field } => field,
+            AdmissionError::InFuture { field } | AdmissionError::OutOfRange { field } => field,
             AdmissionError::ProbationNotComplete { .. } => "official_on",
         }
     }
@@ -163,6 +170,11 @@ pub fn admit(
     official_on: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Result<MemberState, AdmissionError> {
+    for (field, date) in [("date_of_birth", Some(date_of_birth)), ("admitted_on", Some(admitted_on)), ("official_on", official_on)] {
+        if date.is_some_and(|d| !crate::time::in_range(d)) {
+            return Err(AdmissionError::OutOfRange { field });
+        }
+    }
     if date_of_birth > today {
         return Err(AdmissionError::InFuture { field: "date_of_birth" });
     }
@@ -313,6 +325,9 @@ pub fn apply(state: &MemberState, event: &EventKind, on: NaiveDate, today: Naive
     }
     if on > today {
         return Err(LifecycleError::InFuture);
+    }
+    if !crate::time::in_range(on) {
+        return Err(LifecycleError::OutOfOrder { last: state.last_event_on });
     }
     if on < state.last_event_on {
         return Err(LifecycleError::OutOfOrder { last: state.last_event_on });

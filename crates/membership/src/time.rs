@@ -16,6 +16,23 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&VIETNAM).date_naive()
 }
 
+/// Earliest date the system accepts from a client.
+pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+/// Latest date the system accepts from a client.
+pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2100, 12, 31) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+
+/// Whether a client-supplied date lies in the range the system stores (1900-01-01 to
+/// 2100-12-31): outside it, date arithmetic and the databases disagree.
+pub fn in_range(date: NaiveDate) -> bool {
+    (MIN_DATE..=MAX_DATE).contains(&date)
+}
+
 /// `date` plus `months` calendar months (end of month clamps: 31 Jan + 1 month = 28/29 Feb).
 pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
     date.checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX)
@@ -32,6 +49,13 @@ mod tests {
         let after = Utc.with_ymd_and_hms(2026, 1, 31, 17, 0, 0).unwrap();
         assert_eq!(local_date(before), NaiveDate::from_ymd_opt(2026, 1, 31).unwrap());
         assert_eq!(local_date(after), NaiveDate::from_ymd_opt(2026, 2, 1).unwrap());
+    }
+
+    #[test]
+    fn accepted_range() {
+        assert!(in_range(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()));
+        assert!(!in_range(NaiveDate::from_ymd_opt(1899, 12, 31).unwrap()));
+        assert!(!in_range(NaiveDate::from_ymd_opt(2101, 1, 1).unwrap()));
     }
 
     #[test]

@@ -21,10 +21,30 @@ use storage::documents::DocumentRecord;
 use tower::ServiceExt;
 
 const TOPICS: [&str; 24] = [
-    "công tác xây dựng Đảng", "phát triển đảng viên", "kinh tế nông nghiệp", "chuyển đổi số", "xây dựng nông thôn mới", "an ninh trật tự",
-    "phòng chống tham nhũng", "học tập và làm theo tư tưởng Hồ Chí Minh", "công tác dân vận", "bảo vệ môi trường", "giáo dục đào tạo",
-    "y tế cơ sở", "cải cách hành chính", "quốc phòng toàn dân", "văn hóa xã hội", "thu gom rác thải", "đê điều và thủy lợi",
-    "đất đai và quy hoạch", "chính sách người có công", "thanh niên và phụ nữ", "kiểm tra giám sát", "tổ chức bộ máy", "sinh hoạt chi bộ", "đánh giá cán bộ",
+    "công tác xây dựng Đảng",
+    "phát triển đảng viên",
+    "kinh tế nông nghiệp",
+    "chuyển đổi số",
+    "xây dựng nông thôn mới",
+    "an ninh trật tự",
+    "phòng chống tham nhũng",
+    "học tập và làm theo tư tưởng Hồ Chí Minh",
+    "công tác dân vận",
+    "bảo vệ môi trường",
+    "giáo dục đào tạo",
+    "y tế cơ sở",
+    "cải cách hành chính",
+    "quốc phòng toàn dân",
+    "văn hóa xã hội",
+    "thu gom rác thải",
+    "đê điều và thủy lợi",
+    "đất đai và quy hoạch",
+    "chính sách người có công",
+    "thanh niên và phụ nữ",
+    "kiểm tra giám sát",
+    "tổ chức bộ máy",
+    "sinh hoạt chi bộ",
+    "đánh giá cán bộ",
 ];
 const KINDS: [(DocumentKind, &str, &str); 6] = [
     (DocumentKind::Resolution, "Nghị quyết", "NQ"),
@@ -35,8 +55,26 @@ const KINDS: [(DocumentKind, &str, &str); 6] = [
     (DocumentKind::News, "Tin tức", "TT"),
 ];
 const FILLER: [&str; 20] = [
-    "đảng viên", "chi bộ", "nhiệm vụ", "lãnh đạo", "thực hiện", "kết quả", "tháng", "năm", "cấp ủy", "nhân dân", "phong trào", "triển khai",
-    "nâng cao", "chất lượng", "hiệu quả", "địa phương", "tổ chức", "quán triệt", "kế hoạch", "tuyên truyền",
+    "đảng viên",
+    "chi bộ",
+    "nhiệm vụ",
+    "lãnh đạo",
+    "thực hiện",
+    "kết quả",
+    "tháng",
+    "năm",
+    "cấp ủy",
+    "nhân dân",
+    "phong trào",
+    "triển khai",
+    "nâng cao",
+    "chất lượng",
+    "hiệu quả",
+    "địa phương",
+    "tổ chức",
+    "quán triệt",
+    "kế hoạch",
+    "tuyên truyền",
 ];
 
 struct Rng(u64);
@@ -109,7 +147,13 @@ async fn main() {
         if batch.len() == 500 || i + 1 == n_docs {
             let tx = state.db.begin().await.unwrap();
             for d in batch.drain(..) {
-                let terms = index_terms(Searchable { title: &d.title, number: d.number.as_deref().unwrap_or(""), summary: &d.summary, body: &d.body, tags: &d.tags });
+                let terms = index_terms(Searchable {
+                    title: &d.title,
+                    number: d.number.as_deref().unwrap_or(""),
+                    summary: &d.summary,
+                    body: &d.body,
+                    tags: &d.tags,
+                });
                 storage::documents::insert(tx.conn(), &d, &[d.issuer_unit_id], &terms).await.unwrap();
             }
             tx.commit().await.unwrap();
@@ -141,7 +185,10 @@ async fn main() {
         let mut times = Vec::new();
         let mut hits = 0;
         for i in 0..200 {
-            let req = Request::get(format!("/api/v1/documents?{query}")).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap();
+            let req = Request::get(format!("/api/v1/documents?{query}"))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap();
             let t0 = Instant::now();
             let res = app.clone().oneshot(req).await.unwrap();
             let bytes = res.into_body().collect().await.unwrap().to_bytes();

@@ -87,46 +87,48 @@ impl LoginLimiter {
         [(format!("u:{username}"), true), (format!("a:{}", addr.unwrap_or("-")), false)]
     }
 
-    /// `Err(seconds)` if either key is over its limit.
-    pub fn check(&self, username: &str, addr: Option<&str>) -> Result<(), u64> {
-        let now = Instant::now();
-        let map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        for (key, is_account) in Self::keys(username, addr) {
-            if key == "a:-" {
-                continue;
-            }
-            let limit = if is_account { self.per_account } else { self.per_address };
-            if let Some((start, count)) = map.get(&key) {
-                let elapsed = now.duration_since(*start);
-                if elapsed < self.window && *count >= limit {
-                    return Err((self.window - elapsed).as_secs().max(1));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Counts a failure for both keys.
-    pub fn fail(&self, username: &str, addr: Option<&str>) {
+    /// Registers an attempt before the password is verified: `Err(seconds)` if either key is
+    /// already at its limit (nothing counted), otherwise counts the attempt on both keys. Counting
+    /// first means parallel guesses cannot all slip through before the first one fails; a
+    /// successful attempt is released with [`LoginLimiter::succeed`].
+    pub fn attempt(&self, username: &str, addr: Option<&str>) -> Result<(), u64> {
         let now = Instant::now();
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
             let window = self.window;
             map.retain(|_, (start, _)| now.duration_since(*start) < window);
         }
-        for (key, _) in Self::keys(username, addr) {
+        let keys = Self::keys(username, addr);
+        for (key, is_account) in &keys {
+            if key == "a:-" {
+                continue;
+            }
+            let limit = if *is_account { self.per_account } else { self.per_address };
+            if let Some((start, count)) = map.get(key) {
+                let elapsed = now.duration_since(*start);
+                if elapsed < self.window && *count >= limit {
+                    return Err((self.window - elapsed).as_secs().max(1));
+                }
+            }
+        }
+        for (key, _) in keys {
             let entry = map.entry(key).or_insert((now, 0));
             if now.duration_since(entry.0) >= self.window {
                 *entry = (now, 0);
             }
             entry.1 += 1;
         }
+        Ok(())
     }
 
-    /// Clears the username's counter after a successful login.
-    pub fn succeed(&self, username: &str) {
+    /// Releases a successful attempt: clears the username's counter and gives the address its
+    /// attempt back.
+    pub fn succeed(&self, username: &str, addr: Option<&str>) {
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(&format!("u:{username}"));
+        if let Some(entry) = map.get_mut(&format!("a:{}", addr.unwrap_or("-"))) {
+            entry.1 = entry.1.saturating_sub(1);
+        }
     }
 }
 
@@ -201,6 +203,12 @@ impl FromRequestParts<AppState> for PendingCaller {
         let now = Utc::now();
         let (session, account) =
             storage::accounts::live_session(state.db.conn(), &token_hash(token), now).await?.ok_or(ApiError::Unauthenticated)?;
+        // Members who have left the Party lose their sessions at once.
+        if let Some(member) = account.member_id
+            && !storage::members::get(state.db.conn(), member).await?.state.standing.is_active()
+        {
+            return Err(ApiError::Unauthenticated);
+        }
         let addr = ClientAddr::from_request_parts(parts, state).await.map(|a| a.0).unwrap_or(None);
         Ok(PendingCaller { account, session_id: session.id, now, addr })
     }
@@ -243,15 +251,14 @@ mod tests {
     #[test]
     fn limiter_blocks_after_limit_per_account_and_address() {
         let l = LoginLimiter::new(Duration::from_secs(60), 2, 3);
-        assert!(l.check("an", Some("1.2.3.4")).is_ok());
-        l.fail("an", Some("1.2.3.4"));
-        l.fail("an", Some("1.2.3.4"));
-        assert!(l.check("an", Some("5.6.7.8")).is_err(), "per-account limit");
-        assert!(l.check("binh", Some("1.2.3.4")).is_ok());
-        l.fail("binh", Some("1.2.3.4"));
-        assert!(l.check("chi", Some("1.2.3.4")).is_err(), "per-address limit");
-        l.succeed("an");
-        assert!(l.check("an", Some("9.9.9.9")).is_ok());
+        assert!(l.attempt("an", Some("1.2.3.4")).is_ok());
+        assert!(l.attempt("an", Some("1.2.3.4")).is_ok());
+        assert!(l.attempt("an", Some("5.6.7.8")).is_err(), "per-account limit");
+        assert!(l.attempt("binh", Some("1.2.3.4")).is_ok());
+        assert!(l.attempt("chi", Some("1.2.3.4")).is_err(), "per-address limit");
+        l.succeed("an", Some("1.2.3.4"));
+        assert!(l.attempt("an", Some("9.9.9.9")).is_ok(), "a success clears the account");
+        assert!(l.attempt("dung", Some("1.2.3.4")).is_ok(), "and gives the address one attempt back");
     }
 
     #[test]

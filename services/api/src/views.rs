@@ -282,3 +282,23 @@ pub fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
         Some(_) => Err(ApiError::BadRequest { code: "invalid_query", detail: "limit must be between 1 and 200".into() }),
     }
 }
+
+/// Refuses dates outside 1900-01-01..=2100-12-31 (422 `out_of_range` naming the field): outside
+/// that range the databases and date arithmetic disagree.
+pub fn check_dates(dates: &[(&str, Option<chrono::NaiveDate>)]) -> Result<(), ApiError> {
+    let issues: Vec<crate::error::FieldIssue> = dates
+        .iter()
+        .filter(|(_, d)| d.is_some_and(|d| !membership::time::in_range(d)))
+        .map(|(f, _)| crate::error::FieldIssue::new(*f, "out_of_range", "must be between 1900-01-01 and 2100-12-31"))
+        .collect();
+    if issues.is_empty() { Ok(()) } else { Err(ApiError::Validation(issues)) }
+}
+
+/// Like [`check_dates`] for query parameters: 400 `invalid_query`.
+pub fn check_query_dates(dates: &[Option<chrono::NaiveDate>]) -> Result<(), ApiError> {
+    if dates.iter().flatten().all(|d| membership::time::in_range(*d)) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest { code: "invalid_query", detail: "dates must be between 1900-01-01 and 2100-12-31".into() })
+    }
+}

@@ -642,21 +642,26 @@ async fn leaving_the_party_ends_positions_and_freezes_the_record() {
     t.post(&events, &w.sec.1, json!({"type": "exempt", "effective_on": today, "decision": decision()}))
         .await
         .expect_problem(StatusCode::CONFLICT, "already_exempt");
-    t.post(&events, &w.sec.1, json!({"type": "decease", "effective_on": today, "note": "Từ trần"})).await.expect(StatusCode::CREATED);
+    // Ending the committee position needs the right to appoint to it: the cell secretary cannot,
+    // the commune secretary can.
+    t.post(&events, &w.sec.1, json!({"type": "decease", "effective_on": today, "note": "Từ trần"}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.post(&events, &w.csec.1, json!({"type": "decease", "effective_on": today, "note": "Từ trần"})).await.expect(StatusCode::CREATED);
     for kind in ["end_exemption", "remove", "expel", "recognize_official"] {
-        t.post(&events, &w.sec.1, json!({"type": kind, "effective_on": today, "decision": decision()}))
+        t.post(&events, &w.csec.1, json!({"type": kind, "effective_on": today, "decision": decision()}))
             .await
             .expect_problem(StatusCode::CONFLICT, "member_not_active");
     }
     let positions = t.get(&format!("/api/v1/org-units/{}/positions?include_ended=true", w.a), &w.sec.1).await.expect(StatusCode::OK);
     let committee = positions.body.as_array().unwrap().iter().find(|p| p["member_id"] == w.com.0.as_str()).unwrap();
-    assert_eq!(committee["to"], today.to_string());
+    assert_eq!(committee["to"], today.pred_opt().unwrap().to_string(), "last day in office: the day before");
     let active = t.get(&format!("/api/v1/org-units/{}/members", w.a), &w.sec.1).await.expect(StatusCode::OK);
     assert!(active.body["items"].as_array().unwrap().iter().all(|i| i["id"] != w.com.0.as_str()), "no longer in the active roster");
     let deceased = t.get(&format!("/api/v1/org-units/{}/members?status=deceased", w.a), &w.sec.1).await.expect(StatusCode::OK);
     assert_eq!(deceased.body["items"].as_array().unwrap().len(), 1);
-    // The deceased member's account no longer carries any rights over the cell, nor signs in.
-    t.get(&format!("/api/v1/org-units/{}/members", w.a), &w.com.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    // The deceased member's session stops working at once, and the account no longer signs in.
+    t.get(&format!("/api/v1/org-units/{}/members", w.a), &w.com.1).await.expect_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
     t.login("com", PASSWORD).await.expect_problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
 }
 
@@ -895,4 +900,76 @@ async fn validation_problem_snapshot() {
         .unwrap();
     let r = t.send(req).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
     insta::assert_json_snapshot!("validation_problem_en", r.body);
+}
+
+#[tokio::test]
+async fn scope_rules_found_in_review() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let today = chrono::Utc::now().date_naive();
+    // A cell secretary cannot issue an account to a member who holds a position above the cell.
+    let boss = t.member(&w.admin, &w.a, 500, "Lê Văn Huyện").await;
+    t.position(&w.admin, &w.c1, &boss, "deputy_secretary").await.expect(StatusCode::CREATED);
+    t.post(&format!("/api/v1/members/{boss}/account"), &w.sec.1, json!({"username": "pho.bi.thu", "initial_password": "Khoi-tao-2026"}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    // Nor take another member's party-card number as a login.
+    let plain = t.member(&w.admin, &w.a, 501, "Lê Văn Thường").await;
+    t.post(&format!("/api/v1/members/{plain}/account"), &w.sec.1, json!({"username": "20000500", "initial_password": "Khoi-tao-2026"}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    t.post(&format!("/api/v1/members/{plain}/account"), &w.sec.1, json!({"username": "20000501", "initial_password": "Khoi-tao-2026"}))
+        .await
+        .expect(StatusCode::CREATED);
+
+    // An official transfer ends the positions outside the new cell's chain.
+    let events = format!("/api/v1/members/{}/events", w.dep.0);
+    t.post(&events, &w.csec.1, json!({"type": "transfer", "effective_on": today, "to_unit_id": w.b, "decision": decision()}))
+        .await
+        .expect(StatusCode::CREATED);
+    let positions = t.get(&format!("/api/v1/org-units/{}/positions?include_ended=true", w.a), &w.sec.1).await.expect(StatusCode::OK);
+    let deputy = positions.body.as_array().unwrap().iter().find(|p| p["member_id"] == w.dep.0.as_str()).unwrap();
+    assert_eq!(deputy["to"], today.pred_opt().unwrap().to_string());
+    let dep = t.token("dep", PASSWORD).await;
+    t.get(&format!("/api/v1/org-units/{}/members", w.a), &dep).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+
+    // A member temporarily hosted in cell A: A's committee member sees basic fields only.
+    t.post(
+        &format!("/api/v1/members/{}/events", w.x1.0),
+        &w.padm.1,
+        json!({"type": "temporary_transfer", "effective_on": today, "to_unit_id": w.a, "decision": decision()}),
+    )
+    .await
+    .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.post(
+        &format!("/api/v1/members/{}/events", w.x1.0),
+        &w.admin,
+        json!({"type": "temporary_transfer", "effective_on": today, "to_unit_id": w.a, "decision": decision()}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let roster = t.get(&format!("/api/v1/org-units/{}/members?limit=200", w.a), &w.com.1).await.expect(StatusCode::OK);
+    let guest = roster.body["items"].as_array().unwrap().iter().find(|m| m["id"] == w.x1.0.as_str()).expect("guest listed");
+    assert_eq!(guest["view"], "basic");
+    assert!(guest.get("citizen_id").is_none());
+
+    // Dates outside 1900–2100 are a 422, never a database error.
+    t.post(&events, &w.csec.1, json!({"type": "exempt", "effective_on": "9999-01-01", "decision": decision()}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let mut old = member_body(502, "Cụ Già");
+    old["date_of_birth"] = json!("1800-01-01");
+    t.post(&format!("/api/v1/org-units/{}/members", w.a), &w.sec.1, old)
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    t.post(
+        &format!("/api/v1/org-units/{}/positions", w.b),
+        &w.csec.1,
+        json!({"member_id": w.b1.0, "role": "committee_member", "from": "0001-01-01"}),
+    )
+    .await
+    .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    t.get(&format!("/api/v1/members/{}/attendance?to=2500-01-01", w.m1.0), &w.m1.1)
+        .await
+        .expect_problem(StatusCode::BAD_REQUEST, "invalid_query");
 }

@@ -54,6 +54,14 @@ pub async fn create(
     let member = storage::members::get(state.db.conn(), MemberId::from_uuid(id)).await?;
     let path = storage::units::path(state.db.conn(), member.state.home_unit).await?;
     caller.require(Action::ManageAccounts, &path)?;
+    // An account carries the member's positions: issuing one needs the same right over every unit
+    // where the member holds a position (a cell secretary cannot set the password of the commune
+    // secretary who belongs to the cell).
+    let today = caller.today();
+    for p in storage::positions::for_members(state.db.conn(), &[member.id]).await?.iter().filter(|p| p.is_active_on(today)) {
+        let unit_path = storage::units::path(state.db.conn(), p.unit_id).await?;
+        caller.require(Action::ManageAccounts, &unit_path)?;
+    }
     if !member.state.standing.is_active() {
         return Err(ApiError::Conflict { code: "member_not_active", detail: "the member is no longer active".into() });
     }
@@ -65,6 +73,12 @@ pub async fn create(
         }
     };
     let username = Username::parse(&raw).map_err(|e| ApiError::field("username", e.code(), e.to_string()))?;
+    // A party-card number as a login belongs to that card's holder only.
+    if username.as_str().chars().all(|c| c.is_ascii_digit())
+        && member.party_card_number.as_ref().map(|c| c.as_str()) != Some(username.as_str())
+    {
+        return Err(ApiError::field("username", "reserved", "an all-digit username must be the member's own party-card number"));
+    }
     check_password_policy(&body.initial_password, username.as_str())
         .map_err(|_| ApiError::field("initial_password", "weak_password", "8–128 characters, not only digits, not the username"))?;
     if storage::accounts::for_member(state.db.conn(), member.id).await?.is_some() {

@@ -53,7 +53,7 @@ pub async fn login(
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let username = body.username.trim().to_ascii_lowercase();
-    if let Err(retry_after) = state.limiter.check(&username, addr.as_deref()) {
+    if let Err(retry_after) = state.limiter.attempt(&username, addr.as_deref()) {
         return Err(ApiError::TooManyAttempts { retry_after });
     }
     let account = match Username::parse(&username) {
@@ -75,12 +75,9 @@ pub async fn login(
     };
     let account = match account {
         Some(a) if ok && !a.disabled && member_active => a,
-        _ => {
-            state.limiter.fail(&username, addr.as_deref());
-            return Err(ApiError::InvalidCredentials);
-        }
+        _ => return Err(ApiError::InvalidCredentials),
     };
-    state.limiter.succeed(&username);
+    state.limiter.succeed(&username, addr.as_deref());
     let now = Utc::now();
     let token = new_token();
     let expires_at = now + state.config.token_ttl;
@@ -130,6 +127,10 @@ pub async fn change_password(
     caller: PendingCaller,
     Json(body): Json<PasswordRequest>,
 ) -> ApiResult<StatusCode> {
+    let key = format!("password:{}", caller.account.id);
+    if let Err(retry_after) = state.limiter.attempt(&key, None) {
+        return Err(ApiError::TooManyAttempts { retry_after });
+    }
     check_password_policy(&body.new_password, &caller.account.username)?;
     if body.new_password == body.current_password {
         return Err(ApiError::Rule { code: "weak_password", detail: "the new password must differ from the current one".into() });
@@ -144,6 +145,7 @@ pub async fn change_password(
         return Err(ApiError::Rule { code: "wrong_password", detail: "the current password is wrong".into() });
     }
     let hash = hash?;
+    state.limiter.succeed(&key, None);
     let tx = state.db.begin().await?;
     storage::accounts::set_password(tx.conn(), caller.account.id, &hash, caller.now).await?;
     storage::accounts::revoke_other_sessions(tx.conn(), caller.account.id, caller.session_id, caller.now).await?;

@@ -257,6 +257,7 @@ struct Parsed {
 
 async fn parse_body(state: &AppState, issuer: UnitId, b: &DocumentBody) -> ApiResult<Parsed> {
     let mut issues = Vec::new();
+    crate::views::check_dates(&[("issued_on", b.issued_on), ("effective_on", b.effective_on), ("read_deadline", b.read_deadline)])?;
     let kind = DocumentKind::parse(&b.kind);
     if kind.is_none() {
         issues.push(FieldIssue::new(
@@ -596,6 +597,7 @@ fn decode_offset(cursor: &str) -> ApiResult<u64> {
 #[utoipa::path(get, path = "/api/v1/documents", tag = "documents", security(("bearer" = [])), params(FeedParams),
     responses((status = 200, body = DocumentPage), (status = 400, body = crate::error::Problem)))]
 pub async fn feed(State(state): State<AppState>, caller: Caller, Query(p): Query<FeedParams>) -> ApiResult<axum::Json<DocumentPage>> {
+    crate::views::check_query_dates(&[p.from, p.to])?;
     let limit = match p.limit {
         None => 20,
         Some(n @ 1..=100) => n,

@@ -392,6 +392,7 @@ pub async fn create(
     let path = unit_path(&state.db, unit).await?;
     caller.require(Action::ManageMeetings, &path)?;
     let mut issues = Vec::new();
+    crate::views::check_dates(&[("starts_at", Some(body.starts_at.date_naive()))])?;
     let kind = MeetingKind::parse(&body.kind);
     if kind.is_none() {
         issues.push(FieldIssue::new("kind", "not_allowed", "regular, thematic, extraordinary or committee"));
@@ -535,6 +536,7 @@ pub async fn update(
         });
     }
     let mut issues = Vec::new();
+    crate::views::check_dates(&[("starts_at", body.starts_at.map(|s| s.date_naive()))])?;
     if let Some(t) = &body.title {
         meeting.title = text_field(t, "title", 300, &mut issues).unwrap_or_default();
     }
@@ -621,7 +623,7 @@ pub struct ListParams {
 }
 
 fn vn_midnight(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0).map_or(DateTime::<Utc>::MIN_UTC, |dt| (dt - Duration::hours(7)).and_utc())
+    d.and_hms_opt(0, 0, 0).and_then(|dt| dt.checked_sub_signed(Duration::hours(7))).map_or(DateTime::<Utc>::MIN_UTC, |dt| dt.and_utc())
 }
 
 /// A unit's meetings by start time. Drafts are listed only to those who may see them.
@@ -633,6 +635,7 @@ pub async fn list(
     Path(unit): Path<Uuid>,
     Query(q): Query<ListParams>,
 ) -> ApiResult<axum::Json<Vec<MeetingView>>> {
+    crate::views::check_query_dates(&[q.from, q.to])?;
     let unit = UnitId::from_uuid(unit);
     let path = unit_path(&state.db, unit).await?;
     if !caller.may(Action::ViewMeetings, &path) && !is_guest(&state, &caller, unit).await? {
@@ -657,7 +660,7 @@ pub async fn list(
         unit,
         include_subtree: q.include_subtree.unwrap_or(false),
         from: q.from.map(vn_midnight),
-        to: q.to.map(|d| vn_midnight(d + Duration::days(1))),
+        to: q.to.and_then(|d| d.checked_add_signed(Duration::days(1))).map(vn_midnight),
         statuses,
         limit,
     };

@@ -245,13 +245,19 @@ pub async fn list(
     for p in storage::positions::for_members(state.db.conn(), &ids).await?.iter().filter(|p| p.is_active_on(today)) {
         positions.entry(p.member_id).or_default().push(PositionView::from(p));
     }
-    let items = rows
-        .iter()
-        .map(|m| {
-            let v = if caller.actor.member_id == Some(m.id) { Visibility::Full } else { visibility };
-            MemberView::new(m, v, positions.remove(&m.id).unwrap_or_default())
-        })
-        .collect();
+    let mut items = Vec::with_capacity(rows.len());
+    for m in &rows {
+        // A member temporarily hosted here is judged on their home cell, not on this one.
+        let v = if caller.actor.member_id == Some(m.id) {
+            Visibility::Full
+        } else if !q.include_subtree.unwrap_or(false) && m.state.home_unit != unit {
+            let home = storage::units::path(state.db.conn(), m.state.home_unit).await?;
+            member_view(&caller.actor, m.id, &home, today).unwrap_or(Visibility::Basic)
+        } else {
+            visibility
+        };
+        items.push(MemberView::new(m, v, positions.remove(&m.id).unwrap_or_default()));
+    }
     let next_cursor = if more { rows.last().map(|m| encode_cursor(m.id.as_uuid())) } else { None };
     Ok(axum::Json(Page { items, next_cursor }))
 }
@@ -404,7 +410,8 @@ fn parse_decision(d: &DecisionBody, today: NaiveDate, issues: &mut Vec<FieldIssu
 
 /// Records a lifecycle event (secretaries/deputies over the member's cell, and administrators;
 /// transfers also need the same right over the receiving cell). Removal, expulsion and death end
-/// the member's positions on the effective date.
+/// the member's positions on the effective date, an official transfer those outside the new
+/// cell's chain; ending a position needs the right to appoint to it.
 #[utoipa::path(post, path = "/api/v1/members/{id}/events", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id")), request_body = CreateEvent,
     responses((status = 201, body = EventView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create_event(
@@ -415,6 +422,7 @@ pub async fn create_event(
 ) -> ApiResult<impl IntoResponse> {
     let (mut member, path, _) = load_visible(&state, &caller, MemberId::from_uuid(id)).await?;
     caller.require(Action::ManageMembers, &path)?;
+    crate::views::check_dates(&[("effective_on", Some(body.effective_on)), ("decision.date", body.decision.as_ref().map(|d| d.date))])?;
     let today = caller.today();
     let target = body.to_unit_id.map(UnitId::from_uuid);
     let kind = match (body.kind.as_str(), target) {
@@ -452,6 +460,25 @@ pub async fn create_event(
         }
     }
     let next = lifecycle::apply(&member.state, &kind, body.effective_on, today).map_err(lifecycle_error)?;
+    // Positions the event ends: every position when the member leaves the Party; on an official
+    // transfer, those in units that are not above the new cell. Ending them needs the right to
+    // manage positions in those units, so a cell secretary cannot remove the commune secretary.
+    let positions = storage::positions::for_members(state.db.conn(), &[member.id]).await?;
+    let mut ending = Vec::new();
+    for p in positions.iter().filter(|p| p.to.is_none()) {
+        let ends = match &kind {
+            EventKind::Remove | EventKind::Expel | EventKind::Decease => true,
+            EventKind::Transfer { to_unit } => !storage::units::in_subtree(state.db.conn(), p.unit_id, *to_unit).await?,
+            _ => false,
+        };
+        if ends {
+            let unit_path = storage::units::path(state.db.conn(), p.unit_id).await?;
+            caller.require(Action::ManagePositions, &unit_path)?;
+            // The member left on the effective date: the last day in the position is the day before.
+            let last_day = body.effective_on.pred_opt().unwrap_or(body.effective_on).max(p.from);
+            ending.push((p.id, last_day));
+        }
+    }
     let event = EventRecord {
         id: EventId::from_uuid(Uuid::now_v7()),
         member_id: member.id,
@@ -476,8 +503,8 @@ pub async fn create_event(
         other => ApiError::from(other),
     })?;
     storage::members::insert_event(tx.conn(), &event).await?;
-    if !member.state.standing.is_active() {
-        storage::positions::end_all_for_member(tx.conn(), member.id, body.effective_on).await?;
+    for (position, last_day) in &ending {
+        storage::positions::end(tx.conn(), *position, *last_day).await?;
     }
     audit(
         &tx,

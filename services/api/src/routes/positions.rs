@@ -54,6 +54,7 @@ pub async fn create(
     let unit = UnitId::from_uuid(unit);
     let path = unit_path(&state.db, unit).await?;
     caller.require(Action::ManagePositions, &path)?;
+    crate::views::check_dates(&[("from", Some(body.from))])?;
     let role =
         Role::parse(&body.role).ok_or_else(|| ApiError::field("role", "not_allowed", "secretary, deputy_secretary or committee_member"))?;
     let member_id = MemberId::from_uuid(body.member_id);
@@ -114,6 +115,7 @@ pub async fn end(
     let mut position = storage::positions::get(state.db.conn(), PositionId::from_uuid(id)).await?;
     let path = unit_path(&state.db, position.unit_id).await?;
     caller.require(Action::ManagePositions, &path)?;
+    crate::views::check_dates(&[("to", body.to)])?;
     let to = body.to.unwrap_or_else(|| caller.today());
     check_end(&position, to).map_err(position_error)?;
     let tx = state.db.begin().await?;

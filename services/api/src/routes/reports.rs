@@ -410,10 +410,14 @@ pub async fn member_history(
     if member_view(&caller.actor, member.id, &path, caller.today()) != Some(Visibility::Full) {
         return Err(ApiError::Forbidden);
     }
+    crate::views::check_query_dates(&[q.from, q.to])?;
     let to = q.to.unwrap_or_else(|| caller.today());
-    let from = q.from.unwrap_or(to - Duration::days(365));
-    let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map_or(DateTime::<Utc>::MIN_UTC, |dt| (dt - Duration::hours(7)).and_utc());
-    let rows = storage::meetings::member_attendance(state.db.conn(), member.id, start(from), start(to + Duration::days(1))).await?;
+    let from = q.from.unwrap_or_else(|| to.checked_sub_signed(Duration::days(365)).unwrap_or(membership::time::MIN_DATE));
+    let start = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0).and_then(|dt| dt.checked_sub_signed(Duration::hours(7))).map_or(DateTime::<Utc>::MIN_UTC, |dt| dt.and_utc())
+    };
+    let end = to.checked_add_signed(Duration::days(1)).unwrap_or(membership::time::MAX_DATE);
+    let rows = storage::meetings::member_attendance(state.db.conn(), member.id, start(from), start(end)).await?;
     let rows: Vec<_> = rows
         .into_iter()
         .filter(|(m, _)| !matches!(m.status, MeetingStatus::Draft | MeetingStatus::Published | MeetingStatus::Cancelled))

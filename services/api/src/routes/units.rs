@@ -168,6 +168,7 @@ pub async fn move_unit(
     Path(id): Path<Uuid>,
     Json(body): Json<MoveUnit>,
 ) -> ApiResult<axum::Json<UnitView>> {
+    crate::views::check_dates(&[("effective_on", Some(body.effective_on))])?;
     let id = UnitId::from_uuid(id);
     let path = unit_path(&state.db, id).await?;
     caller.require(Action::ViewUnit, &path)?;
@@ -236,6 +237,7 @@ pub async fn parents(
     Path(id): Path<Uuid>,
     Query(q): Query<ParentsQuery>,
 ) -> ApiResult<axum::Json<Vec<ParentLink>>> {
+    crate::views::check_query_dates(&[q.on])?;
     let id = UnitId::from_uuid(id);
     let path = unit_path(&state.db, id).await?;
     caller.require(Action::ViewUnit, &path)?;
