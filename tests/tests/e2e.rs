@@ -170,7 +170,7 @@ fn dependencies(manifest: &Path) -> Vec<String> {
     names
 }
 
-const DOMAIN_CRATES: [&str; 3] = ["crates/membership", "crates/meetings", "crates/documents"];
+const DOMAIN_CRATES: [&str; 4] = ["crates/membership", "crates/meetings", "crates/documents", "crates/tasks"];
 
 #[test]
 fn domain_crates_do_no_io() {
@@ -190,7 +190,16 @@ fn domain_crates_do_no_io() {
 #[test]
 fn only_storage_names_sea_orm_and_only_api_knows_http() {
     let root = workspace_root();
-    let manifests = ["crates/membership", "crates/meetings", "crates/documents", "crates/storage", "migrations", "services/api", "tests"];
+    let manifests = [
+        "crates/membership",
+        "crates/meetings",
+        "crates/documents",
+        "crates/tasks",
+        "crates/storage",
+        "migrations",
+        "services/api",
+        "tests",
+    ];
     for m in manifests {
         let deps = dependencies(&root.join(m).join("Cargo.toml"));
         if m != "crates/storage" {
