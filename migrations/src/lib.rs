@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_foundation;
 mod m20261128_000002_meetings;
 mod m20261128_000003_documents;
+mod m20261128_000004_tasks;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_meetings::Migration),
             Box::new(m20261128_000003_documents::Migration),
+            Box::new(m20261128_000004_tasks::Migration),
         ]
     }
 }

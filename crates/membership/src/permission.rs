@@ -50,11 +50,14 @@ pub enum Action {
     /// Draft, publish and withdraw the documents this very unit issues: its own secretary, deputy
     /// and committee members, and administrators over it.
     ManageDocuments,
+    /// Assign, evaluate, return, cancel and edit the tasks of this very unit: its own secretary and
+    /// deputy, and administrators over it (a superior's leader sees the figures, not the pen).
+    ManageTasks,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ViewUnit,
         Action::ManageStructure,
         Action::ViewRoster,
@@ -68,6 +71,7 @@ impl Action {
         Action::ManageMeetings,
         Action::ReviewReports,
         Action::ManageDocuments,
+        Action::ManageTasks,
     ];
 
     /// Stable code.
@@ -86,6 +90,7 @@ impl Action {
             Action::ManageMeetings => "manage_meetings",
             Action::ReviewReports => "review_reports",
             Action::ManageDocuments => "manage_documents",
+            Action::ManageTasks => "manage_tasks",
         }
     }
 }
@@ -152,7 +157,7 @@ pub fn authorize(actor: &Actor, action: Action, target_path: &[UnitId], on: Naiv
             (_, Action::ViewUnit | Action::ViewRoster | Action::ViewMemberPrivate | Action::ViewMeetings) => true,
             (true, Action::ManageMembers | Action::ManageAccounts | Action::ManageStructure | Action::ReviewReports) => true,
             (true, Action::ManagePositions) => strictly_below,
-            (true, Action::ManageMeetings) => !strictly_below,
+            (true, Action::ManageMeetings | Action::ManageTasks) => !strictly_below,
             (_, Action::ManageDocuments) => !strictly_below,
             _ => false,
         };

@@ -501,3 +501,69 @@ pub mod attachments {
     }
     no_relations!();
 }
+
+pub mod tasks {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tasks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub unit_id: Uuid,
+        pub title: String,
+        pub description: String,
+        pub assigner_member_id: Option<Uuid>,
+        pub assigner_account_id: Uuid,
+        pub source_meeting_id: Option<Uuid>,
+        pub review_meeting_id: Option<Uuid>,
+        pub due_on: Date,
+        pub priority: String,
+        pub status: String,
+        pub percent: i16,
+        pub rating: Option<String>,
+        pub evaluation_comment: Option<String>,
+        pub evaluated_by: Option<Uuid>,
+        pub evaluated_at: Option<DateTimeUtc>,
+        pub submitted_at: Option<DateTimeUtc>,
+        pub cancelled_at: Option<DateTimeUtc>,
+        pub cancel_reason: Option<String>,
+        pub due_soon_notified_at: Option<DateTimeUtc>,
+        pub overdue_notified_at: Option<DateTimeUtc>,
+        pub version: i32,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod task_assignees {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "task_assignees")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub task_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: Uuid,
+    }
+    no_relations!();
+}
+
+pub mod task_updates {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "task_updates")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub task_id: Uuid,
+        pub kind: String,
+        pub author_member_id: Option<Uuid>,
+        pub author_account_id: Uuid,
+        pub percent: Option<i16>,
+        pub note: String,
+        pub attachment_ref: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
