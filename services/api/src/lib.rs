@@ -51,6 +51,7 @@ Errors are RFC 9457 problem+json with a stable `code`; messages are Vietnamese b
         (name = "audit", description = "Audit log"),
         (name = "meetings", description = "Cell meetings (sinh hoạt chi bộ): preparation, attendance (điểm danh), opinions, minutes (biên bản), votes"),
         (name = "meeting-reports", description = "Meeting reports to the superior unit"),
+        (name = "tasks", description = "Tasks (giao nhiệm vụ): assignment, progress, evaluation, review at meetings"),
         (name = "documents", description = "Documents and news (văn bản, tin tức): audience, required reading, search without diacritics")
     )
 )]
@@ -134,6 +135,16 @@ pub fn api_routes_with(max_attachment_bytes: usize) -> (Router<AppState>, utoipa
         .routes(routes!(documents::read_stats))
         .routes(routes!(documents::add_bookmark, documents::remove_bookmark))
         .routes(routes!(documents::list_bookmarks))
+        .routes(routes!(tasks::create, tasks::list))
+        .routes(routes!(tasks::get, tasks::update))
+        .routes(routes!(tasks::mine))
+        .routes(routes!(tasks::progress))
+        .routes(routes!(tasks::submit))
+        .routes(routes!(tasks::evaluate))
+        .routes(routes!(tasks::return_task))
+        .routes(routes!(tasks::cancel))
+        .routes(routes!(tasks::for_review))
+        .routes(routes!(tasks::stats))
         .routes(routes!(admins::create, admins::list))
         .routes(routes!(admins::revoke))
         .routes(routes!(audit::list))

@@ -7,6 +7,7 @@
 //! api migrate down    roll back every migration and exit
 //! api demo            fill the demo data and exit
 //! api openapi         print the OpenAPI document and exit
+//! api jobs task-reminders     write due-soon (2 days) and overdue task events (outbox)
 //! api jobs escalate-reading   list unread required documents past their deadline to cell leaders (outbox)
 //! ```
 
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 use api::config::Config;
 
 fn usage() -> &'static str {
-    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading"
+    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading | api jobs task-reminders"
 }
 
 #[tokio::main]
@@ -63,6 +64,12 @@ async fn run() -> Result<(), String> {
             let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
             let n = api::routes::documents::escalate_unread(&db, chrono::Utc::now()).await.map_err(|e| format!("{e:?}"))?;
             println!("{n} escalation events written");
+            Ok(())
+        }
+        ["jobs", "task-reminders"] => {
+            let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
+            let n = api::routes::tasks::reminders(&db, chrono::Utc::now(), 2).await.map_err(|e| format!("{e:?}"))?;
+            println!("{n} task reminder events written");
             Ok(())
         }
         ["openapi"] => {

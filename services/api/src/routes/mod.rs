@@ -12,6 +12,7 @@ pub mod members;
 pub mod positions;
 pub mod reports;
 pub mod system;
+pub mod tasks;
 pub mod units;
 
 use membership::UnitId;
