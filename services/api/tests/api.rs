@@ -55,6 +55,17 @@ async fn health_ready_openapi_and_offline_docs() {
         "/api/v1/org-units/{id}/meeting-reports",
         "/api/v1/members/{id}/attendance",
         "/api/v1/me/meetings.ics",
+        "/api/v1/org-units/{id}/documents",
+        "/api/v1/documents",
+        "/api/v1/documents/{id}/attachments",
+        "/api/v1/documents/{id}/readers",
+        "/api/v1/me/bookmarks/{document_id}",
+        "/api/v1/org-units/{id}/tasks",
+        "/api/v1/tasks/{id}",
+        "/api/v1/tasks/{id}/evaluate",
+        "/api/v1/meetings/{id}/tasks-for-review",
+        "/api/v1/org-units/{id}/task-stats",
+        "/api/v1/me/tasks",
     ] {
         assert!(paths.contains_key(path), "OpenAPI documents {path}");
     }
