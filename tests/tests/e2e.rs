@@ -170,7 +170,7 @@ fn dependencies(manifest: &Path) -> Vec<String> {
     names
 }
 
-const DOMAIN_CRATES: [&str; 4] = ["crates/membership", "crates/meetings", "crates/documents", "crates/tasks"];
+const DOMAIN_CRATES: [&str; 5] = ["crates/membership", "crates/meetings", "crates/documents", "crates/tasks", "crates/study-points"];
 
 #[test]
 fn domain_crates_do_no_io() {
