@@ -195,6 +195,7 @@ fn only_storage_names_sea_orm_and_only_api_knows_http() {
         "crates/meetings",
         "crates/documents",
         "crates/tasks",
+        "crates/study-points",
         "crates/storage",
         "migrations",
         "services/api",

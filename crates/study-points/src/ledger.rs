@@ -97,7 +97,7 @@ impl Ledger {
 /// Competition ranks ("1224"): members with equal totals share a rank; the next rank skips.
 pub fn ranks(totals: &[(MemberId, i64)]) -> HashMap<MemberId, u32> {
     let mut sorted: Vec<&(MemberId, i64)> = totals.iter().collect();
-    sorted.sort_by(|a, b| b.1.cmp(&a.1));
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.1));
     let mut out = HashMap::new();
     let mut rank = 0u32;
     let mut previous: Option<i64> = None;
