@@ -9,6 +9,7 @@ mod m20261128_000001_foundation;
 mod m20261128_000002_meetings;
 mod m20261128_000003_documents;
 mod m20261128_000004_tasks;
+mod m20261128_000005_study;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_meetings::Migration),
             Box::new(m20261128_000003_documents::Migration),
             Box::new(m20261128_000004_tasks::Migration),
+            Box::new(m20261128_000005_study::Migration),
         ]
     }
 }

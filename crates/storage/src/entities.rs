@@ -567,3 +567,106 @@ pub mod task_updates {
     }
     no_relations!();
 }
+
+pub mod questions {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "questions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub document_id: Uuid,
+        pub unit_id: Uuid,
+        pub kind: String,
+        pub tags: String,
+        pub current_version_id: Uuid,
+        pub current_version: i32,
+        pub answered: bool,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod question_versions {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "question_versions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub question_id: Uuid,
+        pub version: i32,
+        pub kind: String,
+        pub prompt: String,
+        pub options: String,
+        pub correct: String,
+        pub explanation: String,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod quizzes {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "quizzes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub unit_id: Uuid,
+        pub title: String,
+        pub description: String,
+        pub opens_on: Date,
+        pub closes_on: Date,
+        pub weekdays: String,
+        pub daily_from: Option<String>,
+        pub daily_to: Option<String>,
+        pub time_limit_minutes: i32,
+        pub max_attempts: i32,
+        pub attempt_period: String,
+        pub points_per_correct: i32,
+        pub question_count: i32,
+        pub selection: String,
+        pub tags: String,
+        pub document_ids: String,
+        pub created_by: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod quiz_questions {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "quiz_questions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub quiz_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub question_id: Uuid,
+        pub position: i32,
+    }
+    no_relations!();
+}
+
+pub mod attempts {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "attempts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub quiz_id: Uuid,
+        pub member_id: Uuid,
+        pub started_at: DateTimeUtc,
+        pub deadline: DateTimeUtc,
+        pub submitted_at: Option<DateTimeUtc>,
+        pub question_ids: String,
+        pub version_ids: String,
+        pub answers: Option<String>,
+        pub correct_count: Option<i32>,
+        pub points: Option<i32>,
+    }
+    no_relations!();
+}

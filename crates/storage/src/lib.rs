@@ -19,6 +19,7 @@ pub mod meetings;
 pub mod members;
 pub mod outbox;
 pub mod positions;
+pub mod study;
 pub mod tasks;
 pub mod testing;
 pub mod units;

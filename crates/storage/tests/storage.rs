@@ -211,3 +211,54 @@ async fn connect_refuses_unknown_schemes_and_unreachable_servers() {
     assert!(matches!(err, ConnectError::Unreachable { .. }), "{err:?}");
     assert!(!err.to_string().contains("secret"), "the password is redacted: {err}");
 }
+
+#[tokio::test]
+async fn ledger_awards_are_idempotent_and_totals_equal_ledger_sums() {
+    use study_points::ledger::{Entry, Reason};
+    let t = fresh_database().await.unwrap();
+    let [.., cell] = tree(&t.db).await;
+    let members: Vec<MemberRecord> = (0..4).map(|n| member(cell.id, 900 + n)).collect();
+    storage::members::insert_many(t.db.conn(), &members).await.unwrap();
+    let mut state = 99u64;
+    let mut rnd = |n: u64| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let mut appended = 0;
+    for i in 0..300 {
+        let m = &members[usize::try_from(rnd(4)).unwrap()];
+        let reason = [Reason::QuizAnswer, Reason::DocumentRead, Reason::Adjustment][usize::try_from(rnd(3)).unwrap()];
+        let source = Uuid::from_u128(u128::from(rnd(15)));
+        let year = if rnd(2) == 0 { 2025 } else { 2026 };
+        let at = chrono::TimeZone::with_ymd_and_hms(&Utc, year, 6, 1, 0, 0, 0).unwrap();
+        let points = i64::try_from(rnd(12)).unwrap() - 3;
+        let tx = t.db.begin().await.unwrap();
+        let added = storage::study::award(tx.conn(), &Entry { member: m.id, points, reason, source, at }, None, None).await.unwrap();
+        tx.commit().await.unwrap();
+        appended += usize::from(added);
+        let _ = i;
+    }
+    assert!(appended > 20 && appended < 300, "repeats were ignored ({appended} appended)");
+    for m in &members {
+        for year in [0, 2025, 2026] {
+            assert_eq!(
+                storage::study::total(t.db.conn(), m.id, year).await.unwrap(),
+                storage::study::ledger_sum(t.db.conn(), m.id, year).await.unwrap(),
+                "maintained total equals the ledger sum (year {year})"
+            );
+        }
+    }
+    // Ranks with ties in SQL agree with the domain's competition ranking.
+    let totals: Vec<(MemberId, i64)> = {
+        let mut v = Vec::new();
+        for m in &members {
+            v.push((m.id, storage::study::total(t.db.conn(), m.id, 0).await.unwrap()));
+        }
+        v
+    };
+    let want = study_points::ledger::ranks(&totals);
+    for (m, total) in &totals {
+        let in_db = storage::study::rank(t.db.conn(), cell.id, 0, *total).await.unwrap();
+        assert_eq!(u32::try_from(in_db).unwrap(), want[m]);
+    }
+}
