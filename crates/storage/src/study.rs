@@ -624,6 +624,17 @@ pub async fn top<C: ConnectionTrait>(c: &C, unit: UnitId, year: i32, limit: u64)
         .collect()
 }
 
+/// Number of active members of a subtree with more than `target` points in a year.
+pub async fn count_above<C: ConnectionTrait>(c: &C, unit: UnitId, year: i32, target: i64) -> StoreResult<u64> {
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM member_points mp JOIN members m ON m.id = mp.member_id \
+         JOIN org_unit_closure c ON c.descendant_id = m.unit_id WHERE c.ancestor_id = $1 AND mp.year = $2 AND mp.total > $3 AND {ACTIVE}"
+    );
+    let row = c.query_one_raw(stmt(c, &sql, vec![unit.as_uuid().into(), year.into(), target.into()])).await?;
+    let n: i64 = row.map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// Distribution of yearly totals among the active members of a subtree: counts per bucket
 /// (upper bounds 0, 49, 99, 199, 399, above), and the members at or below `target`, lowest first
 /// (at most `list_limit`).

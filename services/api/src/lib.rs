@@ -52,6 +52,7 @@ Errors are RFC 9457 problem+json with a stable `code`; messages are Vietnamese b
         (name = "meetings", description = "Cell meetings (sinh hoạt chi bộ): preparation, attendance (điểm danh), opinions, minutes (biên bản), votes"),
         (name = "meeting-reports", description = "Meeting reports to the superior unit"),
         (name = "tasks", description = "Tasks (giao nhiệm vụ): assignment, progress, evaluation, review at meetings"),
+        (name = "study", description = "Study (học tập nghị quyết): questions, quizzes, points, leaderboards"),
         (name = "documents", description = "Documents and news (văn bản, tin tức): audience, required reading, search without diacritics")
     )
 )]
@@ -145,6 +146,18 @@ pub fn api_routes_with(max_attachment_bytes: usize) -> (Router<AppState>, utoipa
         .routes(routes!(tasks::cancel))
         .routes(routes!(tasks::for_review))
         .routes(routes!(tasks::stats))
+        .routes(routes!(study::create_question))
+        .routes(routes!(study::get_question, study::edit_question))
+        .routes(routes!(study::create_quiz))
+        .routes(routes!(study::list_quizzes))
+        .routes(routes!(study::start))
+        .routes(routes!(study::submit))
+        .routes(routes!(study::get_attempt))
+        .routes(routes!(study::my_points))
+        .routes(routes!(study::my_ledger))
+        .routes(routes!(study::leaderboard))
+        .routes(routes!(study::study_stats))
+        .routes(routes!(study::adjust))
         .routes(routes!(admins::create, admins::list))
         .routes(routes!(admins::revoke))
         .routes(routes!(audit::list))

@@ -980,6 +980,16 @@ pub async fn check_in(State(state): State<AppState>, caller: Caller, Path(id): P
         }
         CheckIn::Recorded(r) => {
             let recorded = storage::meetings::record_check_in(state.db.conn(), meeting.id, &r, caller.now).await?;
+            if recorded {
+                crate::routes::study::award_activity(
+                    &state,
+                    member,
+                    study_points::ledger::Reason::MeetingAttendance,
+                    meeting.id.as_uuid(),
+                    caller.now,
+                )
+                .await?;
+            }
             // A concurrent retry may have won the race: report the stored row.
             let stored = storage::meetings::ledger_row(state.db.conn(), meeting.id, member).await?.ok_or(ApiError::NotFound)?;
             Ok(axum::Json(CheckInResult { status: stored.status.code().into(), checked_in_at: stored.checked_in_at, recorded }))
@@ -1039,6 +1049,16 @@ pub async fn set_attendance(
     )
     .await?;
     tx.commit().await?;
+    if status.attended() {
+        crate::routes::study::award_activity(
+            &state,
+            member,
+            study_points::ledger::Reason::MeetingAttendance,
+            meeting.id.as_uuid(),
+            caller.now,
+        )
+        .await?;
+    }
     let name = storage::members::get(state.db.conn(), member).await?.full_name.as_str().to_string();
     Ok(axum::Json(AttendanceRowView {
         member_id,

@@ -11,6 +11,7 @@ pub mod meetings;
 pub mod members;
 pub mod positions;
 pub mod reports;
+pub mod study;
 pub mod system;
 pub mod tasks;
 pub mod units;

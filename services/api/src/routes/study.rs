@@ -1,0 +1,999 @@
+//! Study: the question bank, quizzes, attempts scored on the server, points, leaderboards,
+//! study figures and leaders' adjustments.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
+use membership::permission::Action;
+use membership::{MemberId, UnitId};
+use serde::{Deserialize, Serialize};
+use storage::study::{AttemptRecord, QuestionRecord, QuizRecord};
+use study_points::ledger::{self, Entry, Reason};
+use study_points::question::{Kind, QuestionContent, score};
+use study_points::quiz::{self, Period, Window};
+use study_points::{AttemptId, QuestionId, QuestionVersionId, QuizId};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, FieldIssue};
+use crate::extract::{Json, Path, Query};
+use crate::routes::{audit, unit_path};
+use crate::state::AppState;
+use crate::views::{check_dates, decode_cursor, encode_cursor, page_limit};
+
+// ---------------------------------------------------------------- question bank
+
+/// A question as written (and as shown to the bank's leaders).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionBody {
+    /// `single`, `multiple` or `true_false`.
+    #[schema(example = "single")]
+    pub kind: String,
+    /// The question.
+    pub prompt: String,
+    /// Options (true/false: may be omitted, `Đúng`/`Sai`).
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// Indices of the correct options (exactly one for single and true/false; two or more, not
+    /// all, for multiple).
+    pub correct: Vec<usize>,
+    /// Explanation shown after answering.
+    #[serde(default)]
+    pub explanation: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// A question with its correct answers (the bank's leaders only).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuestionView {
+    /// Id.
+    pub id: Uuid,
+    /// Document studied.
+    pub document_id: Uuid,
+    /// Bank unit.
+    pub unit_id: Uuid,
+    /// Current version number.
+    pub version: i32,
+    /// Kind.
+    pub kind: String,
+    /// Question.
+    pub prompt: String,
+    /// Options.
+    pub options: Vec<String>,
+    /// Correct option indices.
+    pub correct: Vec<usize>,
+    /// Explanation.
+    pub explanation: String,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+fn question_view(q: &QuestionRecord) -> QuestionView {
+    QuestionView {
+        id: q.id.as_uuid(),
+        document_id: q.document_id,
+        unit_id: q.unit_id.as_uuid(),
+        version: q.version,
+        kind: q.content.kind.code().into(),
+        prompt: q.content.prompt.clone(),
+        options: q.content.options.clone(),
+        correct: q.content.correct.clone(),
+        explanation: q.content.explanation.clone(),
+        tags: q.tags.clone(),
+    }
+}
+
+fn parse_question(b: &QuestionBody) -> ApiResult<(QuestionContent, Vec<String>)> {
+    let kind = Kind::parse(&b.kind).ok_or_else(|| ApiError::field("kind", "not_allowed", "single, multiple or true_false"))?;
+    let options: Vec<&str> = b.options.iter().map(String::as_str).collect();
+    let content = QuestionContent::parse(kind, &b.prompt, &options, &b.correct, &b.explanation)
+        .map_err(|e| ApiError::field(e.field, e.error.code(), e.to_string()))?;
+    let tags = documents::model::parse_tags(&b.tags).map_err(|e| ApiError::field("tags", e.code(), e.to_string()))?;
+    Ok((content, tags))
+}
+
+/// Adds a question about a document to its issuing unit's bank (that unit's leaders and
+/// administrators).
+#[utoipa::path(post, path = "/api/v1/documents/{id}/questions", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Document id")), request_body = QuestionBody,
+    responses((status = 201, body = QuestionView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn create_question(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<QuestionBody>,
+) -> ApiResult<impl IntoResponse> {
+    let doc = storage::documents::get(state.db.conn(), documents::DocumentId::from_uuid(id)).await?;
+    let path = unit_path(&state.db, doc.issuer_unit_id).await?;
+    caller.require(Action::ManageDocuments, &path)?;
+    let (content, tags) = parse_question(&body)?;
+    let q = QuestionRecord {
+        id: QuestionId::from_uuid(Uuid::now_v7()),
+        document_id: id,
+        unit_id: doc.issuer_unit_id,
+        tags,
+        version_id: QuestionVersionId::from_uuid(Uuid::now_v7()),
+        version: 1,
+        answered: false,
+        content,
+        created_at: caller.now,
+    };
+    let tx = state.db.begin().await?;
+    storage::study::insert_question(tx.conn(), &q).await?;
+    audit(&tx, &caller, "question.create", ("question", Some(q.id.as_uuid())), Some(q.unit_id), serde_json::json!({"document_id": id}))
+        .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(question_view(&q))))
+}
+
+async fn bank_question(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<QuestionRecord> {
+    let q = storage::study::get_question(state.db.conn(), QuestionId::from_uuid(id)).await?;
+    let path = unit_path(&state.db, q.unit_id).await?;
+    caller.require(Action::ManageDocuments, &path)?;
+    Ok(q)
+}
+
+/// A question with its correct answers (the bank unit's leaders and administrators only).
+#[utoipa::path(get, path = "/api/v1/questions/{id}", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Question id")),
+    responses((status = 200, body = QuestionView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn get_question(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<QuestionView>> {
+    Ok(axum::Json(question_view(&bank_question(&state, &caller, id).await?)))
+}
+
+/// Edits a question. If its current version has been answered, a new version is created and
+/// earlier attempts keep the version they were served.
+#[utoipa::path(patch, path = "/api/v1/questions/{id}", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Question id")), request_body = QuestionBody,
+    responses((status = 200, body = QuestionView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn edit_question(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<QuestionBody>,
+) -> ApiResult<axum::Json<QuestionView>> {
+    let q = bank_question(&state, &caller, id).await?;
+    let (content, tags) = parse_question(&body)?;
+    let tx = state.db.begin().await?;
+    storage::study::edit_question(tx.conn(), &q, &content, &tags, caller.now).await?;
+    audit(
+        &tx,
+        &caller,
+        "question.edit",
+        ("question", Some(q.id.as_uuid())),
+        Some(q.unit_id),
+        serde_json::json!({"new_version": q.answered}),
+    )
+    .await?;
+    let updated = storage::study::get_question(tx.conn(), q.id).await?;
+    tx.commit().await?;
+    Ok(axum::Json(question_view(&updated)))
+}
+
+// ---------------------------------------------------------------- quizzes
+
+/// A new quiz.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuizBody {
+    /// Title.
+    #[schema(example = "Học tập Nghị quyết Đại hội XIV — tuần 1")]
+    pub title: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// First day (Vietnam).
+    pub opens_on: NaiveDate,
+    /// Last day (Vietnam).
+    pub closes_on: NaiveDate,
+    /// Days of the week (`mon`…`sun`); empty: every day.
+    #[serde(default)]
+    pub weekdays: Vec<String>,
+    /// Daily opening time `HH:MM` (Vietnam).
+    #[schema(example = "07:30")]
+    pub daily_from: Option<String>,
+    /// Daily closing time `HH:MM` (Vietnam).
+    #[schema(example = "17:30")]
+    pub daily_to: Option<String>,
+    /// Minutes per attempt (1–180).
+    pub time_limit_minutes: u32,
+    /// Attempts per period per member (1–100).
+    pub max_attempts: u32,
+    /// `day`, `week`, `month` or `total`.
+    #[schema(example = "week")]
+    pub attempt_period: String,
+    /// Points per correct answer (1–100).
+    pub points_per_correct: u32,
+    /// Fixed question set (in order); when empty, questions are drawn per attempt.
+    #[serde(default)]
+    pub question_ids: Vec<Uuid>,
+    /// Random draw: questions per attempt (1–100).
+    pub question_count: Option<u32>,
+    /// Random draw: only questions with one of these tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Random draw: only questions about these documents.
+    #[serde(default)]
+    pub document_ids: Vec<Uuid>,
+}
+
+/// A quiz as shown to members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuizView {
+    /// Id.
+    pub id: Uuid,
+    /// Organising unit.
+    pub unit_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// First day.
+    pub opens_on: NaiveDate,
+    /// Last day.
+    pub closes_on: NaiveDate,
+    /// Weekdays.
+    pub weekdays: Vec<String>,
+    /// Daily opening time.
+    pub daily_from: Option<String>,
+    /// Daily closing time.
+    pub daily_to: Option<String>,
+    /// Minutes per attempt.
+    pub time_limit_minutes: u32,
+    /// Attempts per period.
+    pub max_attempts: u32,
+    /// Period.
+    pub attempt_period: String,
+    /// Points per correct answer.
+    pub points_per_correct: u32,
+    /// Questions per attempt.
+    pub question_count: u32,
+    /// Open right now.
+    pub open_now: bool,
+}
+
+fn hhmm(s: &Option<String>) -> Option<NaiveTime> {
+    s.as_deref().and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok())
+}
+
+fn window(q: &QuizRecord) -> Window {
+    Window {
+        opens_on: q.opens_on,
+        closes_on: q.closes_on,
+        weekdays: q.weekdays.iter().filter_map(|w| quiz::parse_weekday(w)).collect(),
+        daily_from: hhmm(&q.daily_from),
+        daily_to: hhmm(&q.daily_to),
+    }
+}
+
+fn quiz_view(q: &QuizRecord, now: DateTime<Utc>) -> QuizView {
+    QuizView {
+        id: q.id.as_uuid(),
+        unit_id: q.unit_id.as_uuid(),
+        title: q.title.clone(),
+        description: q.description.clone(),
+        opens_on: q.opens_on,
+        closes_on: q.closes_on,
+        weekdays: q.weekdays.clone(),
+        daily_from: q.daily_from.clone(),
+        daily_to: q.daily_to.clone(),
+        time_limit_minutes: q.time_limit_minutes,
+        max_attempts: q.max_attempts,
+        attempt_period: q.attempt_period.clone(),
+        points_per_correct: q.points_per_correct,
+        question_count: q.question_count,
+        open_now: window(q).is_open(now),
+    }
+}
+
+async fn pool(state: &AppState, q: &QuizRecord) -> ApiResult<Vec<QuestionRecord>> {
+    if !q.fixed_questions.is_empty() {
+        return Ok(storage::study::questions_by_id(state.db.conn(), &q.fixed_questions).await?);
+    }
+    let chain = storage::units::path(state.db.conn(), q.unit_id).await?;
+    let all = storage::study::questions_of(state.db.conn(), &chain, &q.document_ids).await?;
+    let tags: Vec<String> = q.tags.iter().map(|t| documents::fold::fold(t)).collect();
+    Ok(all.into_iter().filter(|x| tags.is_empty() || x.tags.iter().any(|t| tags.contains(&documents::fold::fold(t)))).collect())
+}
+
+/// Creates a quiz for a unit's subtree (the unit's leaders and administrators). Questions come
+/// from the banks of the unit and the units above it.
+#[utoipa::path(post, path = "/api/v1/org-units/{id}/quizzes", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Unit id")), request_body = QuizBody,
+    responses((status = 201, body = QuizView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn create_quiz(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(unit): Path<Uuid>,
+    Json(b): Json<QuizBody>,
+) -> ApiResult<impl IntoResponse> {
+    let unit = UnitId::from_uuid(unit);
+    let path = unit_path(&state.db, unit).await?;
+    caller.require(Action::ManageDocuments, &path)?;
+    check_dates(&[("opens_on", Some(b.opens_on)), ("closes_on", Some(b.closes_on))])?;
+    let mut issues = Vec::new();
+    let title = membership::fields::normalize_text(&b.title);
+    if title.is_empty() || title.chars().count() > 300 {
+        issues.push(FieldIssue::new("title", if title.is_empty() { "empty" } else { "too_long" }, "1 to 300 characters"));
+    }
+    if b.closes_on < b.opens_on {
+        issues.push(FieldIssue::new("closes_on", "before_opens_on", "the last day is before the first"));
+    }
+    if b.weekdays.iter().any(|w| quiz::parse_weekday(w).is_none()) {
+        issues.push(FieldIssue::new("weekdays", "not_allowed", "mon, tue, wed, thu, fri, sat, sun"));
+    }
+    for (field, v) in [("daily_from", &b.daily_from), ("daily_to", &b.daily_to)] {
+        if v.is_some() && hhmm(v).is_none() {
+            issues.push(FieldIssue::new(field, "invalid_format", "HH:MM"));
+        }
+    }
+    if let (Some(f), Some(t)) = (hhmm(&b.daily_from), hhmm(&b.daily_to))
+        && t <= f
+    {
+        issues.push(FieldIssue::new("daily_to", "before_daily_from", "closing time must be after opening time"));
+    }
+    let ranges = [
+        ("time_limit_minutes", b.time_limit_minutes, 1, 180),
+        ("max_attempts", b.max_attempts, 1, 100),
+        ("points_per_correct", b.points_per_correct, 1, 100),
+    ];
+    for (field, v, lo, hi) in ranges {
+        if !(lo..=hi).contains(&v) {
+            issues.push(FieldIssue::new(field, "out_of_range", format!("{lo} to {hi}")));
+        }
+    }
+    let period = Period::parse(&b.attempt_period);
+    if period.is_none() {
+        issues.push(FieldIssue::new("attempt_period", "not_allowed", "day, week, month or total"));
+    }
+    let count =
+        if b.question_ids.is_empty() { b.question_count.unwrap_or(0) } else { u32::try_from(b.question_ids.len()).unwrap_or(u32::MAX) };
+    if !(1..=100).contains(&count) {
+        issues.push(FieldIssue::new(
+            if b.question_ids.is_empty() { "question_count" } else { "question_ids" },
+            "out_of_range",
+            "1 to 100 questions",
+        ));
+    }
+    if !issues.is_empty() {
+        return Err(ApiError::Validation(issues));
+    }
+    let tags = documents::model::parse_tags(&b.tags).map_err(|e| ApiError::field("tags", e.code(), e.to_string()))?;
+    let mut q = QuizRecord {
+        id: QuizId::from_uuid(Uuid::now_v7()),
+        unit_id: unit,
+        title,
+        description: b.description.trim().to_string(),
+        opens_on: b.opens_on,
+        closes_on: b.closes_on,
+        weekdays: b.weekdays.clone(),
+        daily_from: b.daily_from.clone(),
+        daily_to: b.daily_to.clone(),
+        time_limit_minutes: b.time_limit_minutes,
+        max_attempts: b.max_attempts,
+        attempt_period: period.map_or("week", Period::code).to_string(),
+        points_per_correct: b.points_per_correct,
+        question_count: count,
+        selection: if b.question_ids.is_empty() { "random" } else { "fixed" }.into(),
+        tags,
+        document_ids: b.document_ids.clone(),
+        fixed_questions: Vec::new(),
+        created_by: Some(caller.account.id),
+        created_at: caller.now,
+    };
+    if !b.question_ids.is_empty() {
+        let ids: Vec<QuestionId> = b.question_ids.iter().map(|u| QuestionId::from_uuid(*u)).collect();
+        let found = storage::study::questions_by_id(state.db.conn(), &ids).await?;
+        for id in &ids {
+            match found.iter().find(|x| x.id == *id) {
+                Some(x) if path.contains(&x.unit_id) => {}
+                _ => {
+                    return Err(ApiError::field(
+                        "question_ids",
+                        "not_found",
+                        format!("question {id} is not in a bank of this unit or above"),
+                    ));
+                }
+            }
+        }
+        q.fixed_questions = ids;
+    } else {
+        let available = pool(&state, &q).await?.len();
+        if available < count as usize {
+            return Err(ApiError::field("question_count", "not_enough_questions", format!("only {available} questions match")));
+        }
+    }
+    let tx = state.db.begin().await?;
+    storage::study::insert_quiz(tx.conn(), &q).await?;
+    audit(&tx, &caller, "quiz.create", ("quiz", Some(q.id.as_uuid())), Some(unit), serde_json::json!({"title": q.title})).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(quiz_view(&q, caller.now))))
+}
+
+/// Quiz list query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct QuizzesQuery {
+    /// Only quizzes open right now.
+    pub open: Option<bool>,
+}
+
+/// The quizzes available to the caller: organised by their cell or a unit above it, not closed.
+#[utoipa::path(get, path = "/api/v1/quizzes", tag = "study", security(("bearer" = [])), params(QuizzesQuery),
+    responses((status = 200, body = Vec<QuizView>)))]
+pub async fn list_quizzes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<QuizzesQuery>,
+) -> ApiResult<axum::Json<Vec<QuizView>>> {
+    let quizzes = storage::study::quizzes_of(state.db.conn(), &caller.actor.home_path, caller.today()).await?;
+    Ok(axum::Json(quizzes.iter().map(|x| quiz_view(x, caller.now)).filter(|v| !q.open.unwrap_or(false) || v.open_now).collect()))
+}
+
+// ---------------------------------------------------------------- attempts
+
+/// A question as served during an attempt: no correct answer, no explanation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServedQuestion {
+    /// Question id.
+    pub question_id: Uuid,
+    /// Kind.
+    pub kind: String,
+    /// Question.
+    pub prompt: String,
+    /// Options.
+    pub options: Vec<String>,
+}
+
+/// A scored answer, shown after submission.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoredAnswer {
+    /// Question id.
+    pub question_id: Uuid,
+    /// The member's answer.
+    pub answer: Vec<usize>,
+    /// Correct option indices.
+    pub correct: Vec<usize>,
+    /// Whether the answer was right.
+    pub right: bool,
+    /// Explanation.
+    pub explanation: String,
+}
+
+/// An attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptView {
+    /// Id.
+    pub id: Uuid,
+    /// Quiz.
+    pub quiz_id: Uuid,
+    /// Start.
+    pub started_at: DateTime<Utc>,
+    /// Answers are accepted until this time (plus a 30-second grace).
+    pub deadline: DateTime<Utc>,
+    /// Questions in order (no correct answers).
+    pub questions: Vec<ServedQuestion>,
+    /// Submission time.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Correct answers (after submission).
+    pub correct_count: Option<u32>,
+    /// Points awarded by this attempt (repeated correct answers within a quiz earn nothing).
+    pub points: Option<i64>,
+    /// Scored answers with explanations (after submission only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<ScoredAnswer>>,
+}
+
+async fn attempt_view(state: &AppState, a: &AttemptRecord) -> ApiResult<AttemptView> {
+    let versions = storage::study::versions(state.db.conn(), &a.version_ids).await?;
+    let questions = versions
+        .iter()
+        .map(|(_, qid, c)| ServedQuestion {
+            question_id: qid.as_uuid(),
+            kind: c.kind.code().into(),
+            prompt: c.prompt.clone(),
+            options: c.options.clone(),
+        })
+        .collect();
+    let results = a.answers.as_ref().map(|answers| {
+        versions
+            .iter()
+            .zip(answers.iter())
+            .map(|((_, qid, c), ans)| ScoredAnswer {
+                question_id: qid.as_uuid(),
+                answer: ans.clone(),
+                correct: c.correct.clone(),
+                right: score(c, ans),
+                explanation: c.explanation.clone(),
+            })
+            .collect()
+    });
+    Ok(AttemptView {
+        id: a.id.as_uuid(),
+        quiz_id: a.quiz_id.as_uuid(),
+        started_at: a.started_at,
+        deadline: a.deadline,
+        questions,
+        submitted_at: a.submitted_at,
+        correct_count: a.correct_count,
+        points: a.points,
+        results,
+    })
+}
+
+/// Starts an attempt (members of the organising unit's subtree, inside the window and the
+/// attempt limit). The questions come back without their answers.
+#[utoipa::path(post, path = "/api/v1/quizzes/{id}/attempts", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Quiz id")),
+    responses((status = 201, body = AttemptView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn start(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
+    let quiz = storage::study::get_quiz(state.db.conn(), QuizId::from_uuid(id)).await?;
+    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
+    if !caller.actor.home_path.contains(&quiz.unit_id) {
+        return Err(ApiError::Forbidden);
+    }
+    let period = Period::parse(&quiz.attempt_period).unwrap_or(Period::Week);
+    let previous = storage::study::attempts_of(state.db.conn(), quiz.id, member, None).await?;
+    let since = period.start(caller.now);
+    let used = u32::try_from(previous.iter().filter(|a| since.is_none_or(|s| a.started_at >= s)).count()).unwrap_or(u32::MAX);
+    let running = previous.iter().any(|a| a.submitted_at.is_none() && quiz::in_time(a.deadline, caller.now));
+    quiz::check_start(&window(&quiz), quiz.max_attempts, used, running, caller.now)
+        .map_err(|e| ApiError::Conflict { code: e.code(), detail: e.to_string() })?;
+    let pool = pool(&state, &quiz).await?;
+    let chosen: Vec<&QuestionRecord> = if quiz.fixed_questions.is_empty() {
+        let seen: std::collections::HashSet<QuestionId> = previous.iter().flat_map(|a| a.question_ids.iter().copied()).collect();
+        let candidates: Vec<(usize, bool)> = pool.iter().enumerate().map(|(i, q)| (i, seen.contains(&q.id))).collect();
+        let seed = u64::from_le_bytes(Uuid::now_v7().as_bytes()[8..16].try_into().unwrap_or([0; 8]));
+        quiz::draw(&candidates, quiz.question_count as usize, seed).into_iter().filter_map(|i| pool.get(i)).collect()
+    } else {
+        quiz.fixed_questions.iter().filter_map(|qid| pool.iter().find(|q| q.id == *qid)).collect()
+    };
+    if chosen.is_empty() {
+        return Err(ApiError::Rule { code: "not_enough_questions", detail: "the quiz has no questions".into() });
+    }
+    let attempt = AttemptRecord {
+        id: AttemptId::from_uuid(Uuid::now_v7()),
+        quiz_id: quiz.id,
+        member_id: member,
+        started_at: caller.now,
+        deadline: caller.now + Duration::minutes(i64::from(quiz.time_limit_minutes)),
+        submitted_at: None,
+        question_ids: chosen.iter().map(|q| q.id).collect(),
+        version_ids: chosen.iter().map(|q| q.version_id).collect(),
+        answers: None,
+        correct_count: None,
+        points: None,
+    };
+    storage::study::insert_attempt(state.db.conn(), &attempt).await?;
+    Ok((StatusCode::CREATED, axum::Json(attempt_view(&state, &attempt).await?)))
+}
+
+/// Answers of an attempt.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitBody {
+    /// For each served question, in order, the selected option indices.
+    pub answers: Vec<Vec<usize>>,
+}
+
+/// Submits the answers: scored on the server, points awarded once per question and quiz
+/// (idempotent: a retried or concurrent submit returns the same result and awards nothing more).
+/// Submissions after the time limit (plus 30 s) are refused and the attempt earns nothing.
+#[utoipa::path(post, path = "/api/v1/attempts/{id}/submit", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Attempt id")), request_body = SubmitBody,
+    responses((status = 200, body = AttemptView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<SubmitBody>,
+) -> ApiResult<axum::Json<AttemptView>> {
+    let attempt = storage::study::get_attempt(state.db.conn(), AttemptId::from_uuid(id)).await?;
+    if caller.actor.member_id != Some(attempt.member_id) {
+        return Err(ApiError::Forbidden);
+    }
+    if attempt.submitted_at.is_some() {
+        return Ok(axum::Json(attempt_view(&state, &attempt).await?));
+    }
+    if !quiz::in_time(attempt.deadline, caller.now) {
+        return Err(ApiError::Conflict { code: "attempt_expired", detail: "the time limit has passed; the attempt earns nothing".into() });
+    }
+    let versions = storage::study::versions(state.db.conn(), &attempt.version_ids).await?;
+    if body.answers.len() != versions.len() {
+        return Err(ApiError::field("answers", "invalid_length", format!("one answer per question: {} expected", versions.len())));
+    }
+    for (i, (ans, (_, _, c))) in body.answers.iter().zip(versions.iter()).enumerate() {
+        if ans.iter().any(|o| *o >= c.options.len()) || ans.len() > c.options.len() {
+            return Err(ApiError::field(format!("answers[{i}]"), "invalid_option", "option indices of the question"));
+        }
+    }
+    let quiz = storage::study::get_quiz(state.db.conn(), attempt.quiz_id).await?;
+    let right: Vec<bool> = body.answers.iter().zip(versions.iter()).map(|(a, (_, _, c))| score(c, a)).collect();
+    let tx = state.db.begin().await?;
+    let mut points = 0i64;
+    for ((_, qid, _), ok) in versions.iter().zip(&right) {
+        if *ok {
+            let source = Uuid::new_v5(&quiz.id.as_uuid(), qid.as_uuid().as_bytes());
+            let entry = Entry {
+                member: attempt.member_id,
+                points: i64::from(quiz.points_per_correct),
+                reason: Reason::QuizAnswer,
+                source,
+                at: caller.now,
+            };
+            if storage::study::award(tx.conn(), &entry, None, None).await? {
+                points += entry.points;
+            }
+        }
+    }
+    let correct = u32::try_from(right.iter().filter(|r| **r).count()).unwrap_or(u32::MAX);
+    let recorded = storage::study::record_submission(tx.conn(), attempt.id, &body.answers, correct, points, caller.now).await?;
+    if recorded {
+        storage::study::mark_answered(tx.conn(), &attempt.question_ids).await?;
+        tx.commit().await?;
+    } else {
+        // A concurrent submit won: drop this one's awards and report the stored result.
+        drop(tx);
+    }
+    let stored = storage::study::get_attempt(state.db.conn(), attempt.id).await?;
+    Ok(axum::Json(attempt_view(&state, &stored).await?))
+}
+
+/// An attempt (its member; leaders over the member's cell). Correct answers only after submission.
+#[utoipa::path(get, path = "/api/v1/attempts/{id}", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Attempt id")),
+    responses((status = 200, body = AttemptView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn get_attempt(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<AttemptView>> {
+    let a = storage::study::get_attempt(state.db.conn(), AttemptId::from_uuid(id)).await?;
+    if caller.actor.member_id != Some(a.member_id) {
+        let member = storage::members::get(state.db.conn(), a.member_id).await?;
+        let path = storage::units::path(state.db.conn(), member.state.home_unit).await?;
+        caller.require(Action::ViewMemberPrivate, &path)?;
+    }
+    Ok(axum::Json(attempt_view(&state, &a).await?))
+}
+
+// ---------------------------------------------------------------- points and leaderboards
+
+/// Year query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct YearQuery {
+    /// Calendar year (default: this year in Vietnam); `0` for all time.
+    pub year: Option<i32>,
+}
+
+/// A rank within one unit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitRank {
+    /// The unit.
+    pub unit_id: Uuid,
+    /// Its name.
+    pub unit_name: String,
+    /// Rank (ties share a rank).
+    pub rank: u64,
+}
+
+/// The caller's points.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyPoints {
+    /// Year (0: all time).
+    pub year: i32,
+    /// Points in the year.
+    pub total: i64,
+    /// Points since joining.
+    pub all_time: i64,
+    /// Yearly target.
+    pub target: i64,
+    /// More than the target.
+    pub on_target: bool,
+    /// Ranks in the cell and each unit above it.
+    pub ranks: Vec<UnitRank>,
+}
+
+fn year_of(q: &YearQuery, caller: &Caller) -> ApiResult<i32> {
+    match q.year {
+        None => Ok(caller.today().year()),
+        Some(y @ (0 | 1900..=2100)) => Ok(y),
+        Some(_) => Err(ApiError::BadRequest { code: "invalid_query", detail: "year must be 0 or between 1900 and 2100".into() }),
+    }
+}
+
+/// The caller's points for a year, their target and their ranks along their chain.
+#[utoipa::path(get, path = "/api/v1/me/points", tag = "study", security(("bearer" = [])), params(YearQuery),
+    responses((status = 200, body = MyPoints), (status = 403, body = crate::error::Problem)))]
+pub async fn my_points(State(state): State<AppState>, caller: Caller, Query(q): Query<YearQuery>) -> ApiResult<axum::Json<MyPoints>> {
+    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
+    let year = year_of(&q, &caller)?;
+    let total = storage::study::total(state.db.conn(), member, year).await?;
+    let all_time = storage::study::total(state.db.conn(), member, 0).await?;
+    let units = storage::units::get_many(state.db.conn(), &caller.actor.home_path).await?;
+    let mut ranks = Vec::new();
+    for u in caller.actor.home_path.iter().rev().filter_map(|id| units.iter().find(|x| x.id == *id)).filter(|u| u.parent_id.is_some()) {
+        ranks.push(UnitRank {
+            unit_id: u.id.as_uuid(),
+            unit_name: u.name.clone(),
+            rank: storage::study::rank(state.db.conn(), u.id, year, total).await?,
+        });
+    }
+    let target = ledger::DEFAULT_YEARLY_TARGET;
+    Ok(axum::Json(MyPoints { year, total, all_time, target, on_target: ledger::on_target(total, target), ranks }))
+}
+
+/// One ledger entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerEntryView {
+    /// Id.
+    pub id: Uuid,
+    /// Points (negative for a correction).
+    pub points: i64,
+    /// `quiz_answer`, `document_read`, `meeting_attendance`, `adjustment`.
+    pub reason: String,
+    /// What it is for.
+    pub source_id: Uuid,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Adjustment reason.
+    pub note: Option<String>,
+}
+
+/// A page of ledger entries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerPage {
+    /// Entries, newest first.
+    pub items: Vec<LedgerEntryView>,
+    /// Next page.
+    pub next_cursor: Option<String>,
+}
+
+/// Ledger query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerQuery {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u64>,
+}
+
+/// The caller's points ledger, newest first.
+#[utoipa::path(get, path = "/api/v1/me/points/ledger", tag = "study", security(("bearer" = [])), params(LedgerQuery),
+    responses((status = 200, body = LedgerPage), (status = 403, body = crate::error::Problem)))]
+pub async fn my_ledger(State(state): State<AppState>, caller: Caller, Query(q): Query<LedgerQuery>) -> ApiResult<axum::Json<LedgerPage>> {
+    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
+    let limit = page_limit(q.limit)?;
+    let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let mut rows = storage::study::ledger(state.db.conn(), member, before, limit + 1).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = if more { rows.last().map(|r| encode_cursor(r.id)) } else { None };
+    Ok(axum::Json(LedgerPage {
+        items: rows
+            .into_iter()
+            .map(|r| LedgerEntryView {
+                id: r.id,
+                points: r.entry.points,
+                reason: r.entry.reason.code().into(),
+                source_id: r.entry.source,
+                at: r.entry.at,
+                note: r.note,
+            })
+            .collect(),
+        next_cursor,
+    }))
+}
+
+/// Leaderboard query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BoardQuery {
+    /// Year (default this year; 0: all time).
+    pub year: Option<i32>,
+    /// Top N (1–100, default 10).
+    pub limit: Option<u64>,
+}
+
+/// One leaderboard line.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardLine {
+    /// Rank (ties share a rank).
+    pub rank: u64,
+    /// Member.
+    pub member_id: Uuid,
+    /// Name.
+    pub full_name: String,
+    /// Cell.
+    pub unit_id: Uuid,
+    /// Points.
+    pub points: i64,
+}
+
+/// A leaderboard.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Leaderboard {
+    /// Unit.
+    pub unit_id: Uuid,
+    /// Year.
+    pub year: i32,
+    /// Top N.
+    pub top: Vec<BoardLine>,
+    /// The caller's rank, if a member of the subtree.
+    pub my_rank: Option<u64>,
+    /// The caller's points.
+    pub my_points: Option<i64>,
+}
+
+/// The leaderboard of a unit's subtree: units on the caller's own chain (cell, commune,
+/// province…), or units the caller leads or administers.
+#[utoipa::path(get, path = "/api/v1/org-units/{id}/leaderboard", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Unit id"), BoardQuery),
+    responses((status = 200, body = Leaderboard), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn leaderboard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(unit): Path<Uuid>,
+    Query(q): Query<BoardQuery>,
+) -> ApiResult<axum::Json<Leaderboard>> {
+    let unit = UnitId::from_uuid(unit);
+    let path = unit_path(&state.db, unit).await?;
+    let on_chain = caller.actor.home_path.contains(&unit);
+    if !on_chain && !caller.may(Action::ViewMemberPrivate, &path) {
+        return Err(ApiError::Forbidden);
+    }
+    let year = year_of(&YearQuery { year: q.year }, &caller)?;
+    let limit = match q.limit {
+        None => 10,
+        Some(n @ 1..=100) => n,
+        Some(_) => return Err(ApiError::BadRequest { code: "invalid_query", detail: "limit must be between 1 and 100".into() }),
+    };
+    let rows = storage::study::top(state.db.conn(), unit, year, limit).await?;
+    let mut top = Vec::new();
+    for (i, (m, name, cell, points)) in rows.iter().enumerate() {
+        let rank = if i > 0 && rows[i - 1].3 == *points {
+            top.last().map_or(1, |l: &BoardLine| l.rank)
+        } else {
+            u64::try_from(i).unwrap_or(0) + 1
+        };
+        top.push(BoardLine { rank, member_id: m.as_uuid(), full_name: name.clone(), unit_id: cell.as_uuid(), points: *points });
+    }
+    let (my_rank, my_points) = match caller.actor.member_id.filter(|_| on_chain) {
+        Some(m) => {
+            let mine = storage::study::total(state.db.conn(), m, year).await?;
+            (Some(storage::study::rank(state.db.conn(), unit, year, mine).await?), Some(mine))
+        }
+        None => (None, None),
+    };
+    Ok(axum::Json(Leaderboard { unit_id: unit.as_uuid(), year, top, my_rank, my_points }))
+}
+
+/// A member below the target.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BelowTarget {
+    /// Member.
+    pub member_id: Uuid,
+    /// Name.
+    pub full_name: String,
+    /// Points this year.
+    pub points: i64,
+}
+
+/// Study figures of a subtree.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StudyStats {
+    /// Year.
+    pub year: i32,
+    /// Yearly target.
+    pub target: i64,
+    /// Active members.
+    pub members: u64,
+    /// Members above the target.
+    pub on_target: u64,
+    /// Share above the target.
+    pub on_target_share: f64,
+    /// Members per bucket of yearly points: `0`, `1-49`, `50-99`, `100-199`, `200-399`, `400+`.
+    pub distribution: HashMap<String, u64>,
+    /// Members at or below the target, lowest first (at most 200).
+    pub below_target: Vec<BelowTarget>,
+}
+
+/// Study figures of a unit's subtree for a year (leaders, committee members and administrators
+/// over the unit).
+#[utoipa::path(get, path = "/api/v1/org-units/{id}/study-stats", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Unit id"), YearQuery),
+    responses((status = 200, body = StudyStats), (status = 403, body = crate::error::Problem)))]
+pub async fn study_stats(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(unit): Path<Uuid>,
+    Query(q): Query<YearQuery>,
+) -> ApiResult<axum::Json<StudyStats>> {
+    let unit = UnitId::from_uuid(unit);
+    let path = unit_path(&state.db, unit).await?;
+    caller.require(Action::ViewMemberPrivate, &path)?;
+    let year = year_of(&q, &caller)?;
+    let target = ledger::DEFAULT_YEARLY_TARGET;
+    let (buckets, below) = storage::study::distribution(state.db.conn(), unit, year, target, 200).await?;
+    let labels = ["0", "1-49", "50-99", "100-199", "200-399", "400+"];
+    let members: u64 = buckets.iter().sum();
+    let on_target_count = storage::study::count_above(state.db.conn(), unit, year, target).await?;
+    Ok(axum::Json(StudyStats {
+        year,
+        target,
+        members,
+        on_target: on_target_count,
+        on_target_share: if members == 0 { 0.0 } else { on_target_count as f64 / members as f64 },
+        distribution: labels.iter().zip(buckets.iter()).map(|(l, n)| ((*l).to_string(), *n)).collect(),
+        below_target: below.into_iter().map(|(m, name, points)| BelowTarget { member_id: m.as_uuid(), full_name: name, points }).collect(),
+    }))
+}
+
+/// A leader's adjustment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentBody {
+    /// Points to add (negative to correct), −1000 to 1000, not 0.
+    pub points: i64,
+    /// Why (required, 1–1000 characters).
+    pub reason: String,
+}
+
+/// Adds a manual ledger entry for a member (secretaries and deputies over the member's cell,
+/// administrators). Corrections are new negative entries, never edits.
+#[utoipa::path(post, path = "/api/v1/members/{id}/points/adjustments", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id")), request_body = AdjustmentBody,
+    responses((status = 201, body = LedgerEntryView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn adjust(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AdjustmentBody>,
+) -> ApiResult<impl IntoResponse> {
+    let member = storage::members::get(state.db.conn(), MemberId::from_uuid(id)).await?;
+    let path = storage::units::path(state.db.conn(), member.state.home_unit).await?;
+    caller.require(Action::ManageMembers, &path)?;
+    let reason = membership::fields::normalize_text(&body.reason);
+    let mut issues = Vec::new();
+    if body.points == 0 || !(-1000..=1000).contains(&body.points) {
+        issues.push(FieldIssue::new("points", "out_of_range", "−1000 to 1000, not 0"));
+    }
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        issues.push(FieldIssue::new("reason", if reason.is_empty() { "empty" } else { "too_long" }, "1 to 1000 characters"));
+    }
+    if !issues.is_empty() {
+        return Err(ApiError::Validation(issues));
+    }
+    let entry = Entry { member: member.id, points: body.points, reason: Reason::Adjustment, source: Uuid::now_v7(), at: caller.now };
+    let tx = state.db.begin().await?;
+    storage::study::award(tx.conn(), &entry, Some(&reason), Some(caller.account.id)).await?;
+    audit(
+        &tx,
+        &caller,
+        "points.adjust",
+        ("member", Some(member.id.as_uuid())),
+        Some(member.state.home_unit),
+        serde_json::json!({"points": body.points, "reason": reason}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(LedgerEntryView {
+            id: entry.source,
+            points: entry.points,
+            reason: entry.reason.code().into(),
+            source_id: entry.source,
+            at: entry.at,
+            note: Some(reason),
+        }),
+    ))
+}
+
+/// Awards the points of a first read or an attendance (idempotent), in its own transaction.
+pub async fn award_activity(state: &AppState, member: MemberId, reason: Reason, source: Uuid, at: DateTime<Utc>) -> ApiResult<()> {
+    let points = match reason {
+        Reason::DocumentRead => ledger::DOCUMENT_READ_POINTS,
+        Reason::MeetingAttendance => ledger::MEETING_ATTENDANCE_POINTS,
+        _ => return Ok(()),
+    };
+    let tx = state.db.begin().await?;
+    storage::study::award(tx.conn(), &Entry { member, points, reason, source, at }, None, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
