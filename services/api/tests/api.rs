@@ -66,6 +66,18 @@ async fn health_ready_openapi_and_offline_docs() {
         "/api/v1/meetings/{id}/tasks-for-review",
         "/api/v1/org-units/{id}/task-stats",
         "/api/v1/me/tasks",
+        "/api/v1/documents/{id}/questions",
+        "/api/v1/questions/{id}",
+        "/api/v1/org-units/{id}/quizzes",
+        "/api/v1/quizzes",
+        "/api/v1/quizzes/{id}/attempts",
+        "/api/v1/attempts/{id}/submit",
+        "/api/v1/attempts/{id}",
+        "/api/v1/me/points",
+        "/api/v1/me/points/ledger",
+        "/api/v1/org-units/{id}/leaderboard",
+        "/api/v1/org-units/{id}/study-stats",
+        "/api/v1/members/{id}/points/adjustments",
     ] {
         assert!(paths.contains_key(path), "OpenAPI documents {path}");
     }
