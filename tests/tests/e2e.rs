@@ -129,6 +129,16 @@ async fn demo_data_builds_the_seed_district() {
 
     let (_, member) = login(s.addr, "dangvien", api::demo::DEMO_PASSWORD).await;
     let member = member["access_token"].as_str().unwrap().to_string();
+    // Content: meetings (last month's held, next month's published), documents, a quiz, tasks.
+    let (_, _, meetings) = http(s.addr, "GET", &format!("/api/v1/org-units/{cell}/meetings"), Some(&member), None).await;
+    let statuses: Vec<&str> = meetings.as_array().unwrap().iter().map(|m| m["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["ended", "published"]);
+    let (_, _, feed) = http(s.addr, "GET", "/api/v1/documents?q=nghi%20quyet", Some(&member), None).await;
+    assert!(!feed["items"].as_array().unwrap().is_empty(), "searchable demo documents");
+    let (_, _, quizzes) = http(s.addr, "GET", "/api/v1/quizzes?open=true", Some(&member), None).await;
+    assert_eq!(quizzes.as_array().unwrap().len(), 1);
+    let (_, _, tasks) = http(s.addr, "GET", &format!("/api/v1/org-units/{cell}/tasks"), Some(&member), None).await;
+    assert_eq!(tasks["items"].as_array().unwrap().len(), 2);
     let (_, _, roster) = http(s.addr, "GET", &format!("/api/v1/org-units/{cell}/members?limit=200"), Some(&member), None).await;
     assert_eq!(roster["items"][0]["view"], "basic");
 

@@ -1,6 +1,9 @@
 //! Demo data: a province with 12 commune committees, 300 cells and 7,500 members (the size of
 //! the Kiến Xương district in the seed article), with secretaries, deputies, committee members
-//! and accounts. Generated deterministically from a seed: the same seed gives the same names,
+//! and accounts; for every cell last month's meeting (held, with attendance) and next month's
+//! (published), two tasks; documents to the province and to each commune; a question bank and a
+//! province quiz open for 30 days. Dates of meetings, tasks and the quiz follow the day the demo
+//! is created. Generated deterministically from a seed: the same seed gives the same names,
 //! numbers and ids. Fills an empty database only (one that holds no member yet).
 //!
 //! Demo logins (password `demo12345` for all): `quantri.tinh` (administrator of the province),
@@ -9,7 +12,7 @@
 //! number (probationary members, who have none yet, with `dv` + a six-digit serial). All demo accounts share one password hash (same salt) so that seeding does not spend
 //! minutes in argon2; real accounts each get their own salt.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use membership::lifecycle::{MemberState, Standing};
 use membership::position::{Position, Role};
 use membership::time::add_months;
@@ -294,8 +297,314 @@ pub async fn seed_sized(
     storage::positions::insert_many(tx.conn(), &positions, now).await.map_err(err)?;
     storage::accounts::insert_many(tx.conn(), &accounts).await.map_err(err)?;
     storage::accounts::grant_admin(tx.conn(), province_admin.id, province.id, None, now).await.map_err(err)?;
+    let _content_rows =
+        seed_content(&tx, &mut rng, &mut millis, &province, &commune_units, &cells, &members, members_per_cell, now).await.map_err(err)?;
     tx.commit().await.map_err(err)?;
     Ok(DemoReport { units: units.len(), members: members.len(), positions: positions.len(), accounts: accounts.len(), created: true })
+}
+
+/// Meetings (last month's, held, with attendance; next month's, published), documents to the
+/// province and to each commune (searchable, with questions), a province quiz open for a month, and
+/// two tasks per cell. Dates are relative to the day the demo is created.
+#[allow(clippy::too_many_arguments)]
+async fn seed_content(
+    tx: &storage::Tx,
+    rng: &mut Rng,
+    millis: &mut u64,
+    province: &UnitRecord,
+    communes: &[UnitRecord],
+    cells: &[(UnitId, UnitRecord)],
+    members: &[MemberRecord],
+    per_cell: usize,
+    now: chrono::DateTime<Utc>,
+) -> Result<usize, storage::StoreError> {
+    use documents::model::DocumentKind;
+    use meetings::attendance::{AttendanceStatus, LedgerRow};
+    use meetings::lifecycle::{MeetingKind, MeetingStatus};
+    use meetings::roster::RosterRole;
+    use storage::meetings::{AgendaRecord, MeetingRecord};
+    let c = tx.conn();
+    let mut rows = 0;
+    let today = membership::time::local_date(now);
+    let month_start = |offset: i32| {
+        let (y, m) = (today.year(), i32::try_from(today.month0()).unwrap_or(0) + offset);
+        let (y, m) = (y + m.div_euclid(12), m.rem_euclid(12) + 1);
+        NaiveDate::from_ymd_opt(y, u32::try_from(m).unwrap_or(1), 5).unwrap_or(today)
+    };
+    let at_19h = |d: NaiveDate| d.and_hms_opt(12, 0, 0).map_or(now, |t| t.and_utc());
+    let template = meetings::content::regular_template();
+    for (index, (_, cell)) in cells.iter().enumerate() {
+        let roster: Vec<&MemberRecord> = members[index * per_cell..(index + 1) * per_cell].iter().collect();
+        for (offset, status) in [(-1, MeetingStatus::Ended), (1, MeetingStatus::Published)] {
+            let starts = at_19h(month_start(offset));
+            let id = meetings::MeetingId::from_uuid(rng.uuid(millis));
+            let m = MeetingRecord {
+                id,
+                unit_id: cell.id,
+                kind: MeetingKind::Regular,
+                combined_thematic: false,
+                title: format!("Sinh hoạt chi bộ thường kỳ tháng {}/{}", month_start(offset).month(), month_start(offset).year()),
+                status,
+                starts_at: starts,
+                planned_minutes: 90,
+                location: Some(format!("Nhà văn hóa {}", cell.name.trim_start_matches("Chi bộ "))),
+                online_link: None,
+                notes: "Đề nghị đảng viên đọc trước nội dung và chuẩn bị ý kiến.".into(),
+                version: 1,
+                late_publication: false,
+                short_duration_confirmed: false,
+                published_at: Some(starts - chrono::Duration::days(2)),
+                opened_at: (status == MeetingStatus::Ended).then_some(starts),
+                ended_at: (status == MeetingStatus::Ended).then(|| starts + chrono::Duration::minutes(95)),
+                cancelled_at: None,
+                cancel_reason: None,
+                minutes: None,
+                minutes_approved_at: None,
+                created_by: None,
+                created_at: now,
+                updated_at: now,
+            };
+            let agenda: Vec<AgendaRecord> = template
+                .iter()
+                .enumerate()
+                .map(|(i, item)| AgendaRecord {
+                    id: meetings::AgendaItemId::from_uuid(rng.uuid(millis)),
+                    position: i32::try_from(i).unwrap_or(0),
+                    item: item.clone(),
+                })
+                .collect();
+            storage::meetings::insert(c, &m, &agenda).await?;
+            rows += 1 + agenda.len();
+            if status == MeetingStatus::Ended {
+                let ledger: Vec<LedgerRow> = roster
+                    .iter()
+                    .filter(|r| r.state.is_obliged_to_attend())
+                    .map(|r| {
+                        let roll = rng.below(100);
+                        let status = match roll {
+                            0..=84 => AttendanceStatus::Present,
+                            85..=89 => AttendanceStatus::Late,
+                            90..=96 => AttendanceStatus::AbsentWithReason,
+                            _ => AttendanceStatus::AbsentWithoutReason,
+                        };
+                        LedgerRow {
+                            member_id: r.id,
+                            role: RosterRole::Obliged,
+                            official: r.state.standing == membership::lifecycle::Standing::Official,
+                            status,
+                            checked_in_at: status.attended().then_some(starts),
+                            reason: None,
+                        }
+                    })
+                    .collect();
+                rows += ledger.len();
+                storage::meetings::insert_ledger(c, id, &ledger).await?;
+            }
+        }
+    }
+    // Documents: the province's to the whole province, one notice per commune.
+    let topics = [
+        "công tác xây dựng Đảng",
+        "chuyển đổi số",
+        "xây dựng nông thôn mới",
+        "phòng chống tham nhũng",
+        "học tập và làm theo tư tưởng Hồ Chí Minh",
+        "bảo vệ môi trường",
+    ];
+    let mut first_resolution = None;
+    for (i, topic) in topics.iter().enumerate() {
+        let kind = if i % 2 == 0 { DocumentKind::Resolution } else { DocumentKind::Directive };
+        let symbol = if kind == DocumentKind::Resolution { "NQ" } else { "CT" };
+        let d = doc_record(
+            rng,
+            millis,
+            province.id,
+            kind,
+            Some(format!("{:02}-{symbol}/TU", i + 1)),
+            format!("{} về {topic}", if i % 2 == 0 { "Nghị quyết" } else { "Chỉ thị" }),
+            topic,
+            now,
+            i == 0,
+        );
+        let terms = documents::search::index_terms(documents::search::Searchable {
+            title: &d.title,
+            number: d.number.as_deref().unwrap_or(""),
+            summary: &d.summary,
+            body: &d.body,
+            tags: &d.tags,
+        });
+        storage::documents::insert(c, &d, &[province.id], &terms).await?;
+        if first_resolution.is_none() {
+            first_resolution = Some(d.clone());
+        }
+        rows += 1;
+    }
+    for (i, commune) in communes.iter().enumerate() {
+        let d = doc_record(
+            rng,
+            millis,
+            commune.id,
+            DocumentKind::Notice,
+            Some(format!("{}-TB/ĐU", i + 1)),
+            format!("Thông báo lịch sinh hoạt chi bộ tháng {} — {}", month_start(1).month(), commune.name),
+            "sinh hoạt chi bộ",
+            now,
+            false,
+        );
+        let terms = documents::search::index_terms(documents::search::Searchable {
+            title: &d.title,
+            number: d.number.as_deref().unwrap_or(""),
+            summary: &d.summary,
+            body: &d.body,
+            tags: &d.tags,
+        });
+        storage::documents::insert(c, &d, &[commune.id], &terms).await?;
+        rows += 1;
+    }
+    // Questions on the first resolution, and a province quiz drawing from them.
+    if let Some(doc) = first_resolution {
+        use study_points::question::{Kind, QuestionContent};
+        let bank = [
+            ("Đảng Cộng sản Việt Nam được thành lập năm nào?", vec!["1925", "1930", "1945", "1954"], vec![1]),
+            ("Chi bộ sinh hoạt thường kỳ bao lâu một lần?", vec!["Mỗi tuần", "Mỗi tháng", "Mỗi quý"], vec![1]),
+            (
+                "Đảng viên dự bị được xét công nhận chính thức sau bao nhiêu tháng?",
+                vec!["6 tháng", "12 tháng", "18 tháng", "24 tháng"],
+                vec![1],
+            ),
+            (
+                "Những nội dung nào thuộc sinh hoạt chi bộ thường kỳ?",
+                vec!["Đánh giá kết quả tháng trước", "Phương hướng tháng này", "Tổ chức liên hoan", "Các vấn đề khác"],
+                vec![0, 1, 3],
+            ),
+            ("Đảng viên phấn đấu đạt trên 200 điểm học tập mỗi năm.", vec![], vec![0]),
+            ("Cấp ủy viên là đảng viên chính thức.", vec![], vec![0]),
+        ];
+        for (prompt, options, correct) in bank {
+            let kind = if options.is_empty() {
+                Kind::TrueFalse
+            } else if correct.len() > 1 {
+                Kind::Multiple
+            } else {
+                Kind::Single
+            };
+            let content = QuestionContent::parse(kind, prompt, &options, &correct, "Theo Điều lệ Đảng và Hướng dẫn 12-HD/BTCTW.")
+                .map_err(|e| storage::StoreError::Corrupt(e.to_string()))?;
+            let q = storage::study::QuestionRecord {
+                id: study_points::QuestionId::from_uuid(rng.uuid(millis)),
+                document_id: doc.id.as_uuid(),
+                unit_id: province.id,
+                tags: vec!["Điều lệ Đảng".into()],
+                version_id: study_points::QuestionVersionId::from_uuid(rng.uuid(millis)),
+                version: 1,
+                answered: false,
+                content,
+                created_at: now,
+            };
+            storage::study::insert_question(c, &q).await?;
+            rows += 1;
+        }
+        let quiz = storage::study::QuizRecord {
+            id: study_points::QuizId::from_uuid(rng.uuid(millis)),
+            unit_id: province.id,
+            title: "Cuộc thi tìm hiểu Điều lệ Đảng".into(),
+            description: "Mỗi câu đúng được 10 điểm; tối đa 7 lượt mỗi tuần.".into(),
+            opens_on: today,
+            closes_on: today + chrono::Duration::days(30),
+            weekdays: Vec::new(),
+            daily_from: None,
+            daily_to: None,
+            time_limit_minutes: 10,
+            max_attempts: 7,
+            attempt_period: "week".into(),
+            points_per_correct: 10,
+            question_count: 5,
+            selection: "random".into(),
+            tags: Vec::new(),
+            document_ids: vec![doc.id.as_uuid()],
+            fixed_questions: Vec::new(),
+            created_by: None,
+            created_at: now,
+        };
+        storage::study::insert_quiz(c, &quiz).await?;
+        rows += 1;
+    }
+    // Two tasks per cell.
+    for (index, (_, cell)) in cells.iter().enumerate() {
+        for (k, title) in
+            ["Vận động hộ gia đình phân loại rác tại nguồn", "Rà soát danh sách đảng viên cao tuổi để thăm hỏi"].iter().enumerate()
+        {
+            let assignee = members[index * per_cell + 3 + k].id;
+            let t = storage::tasks::TaskRecord {
+                id: tasks::TaskId::from_uuid(rng.uuid(millis)),
+                unit_id: cell.id,
+                title: (*title).to_string(),
+                description: String::new(),
+                assignees: vec![assignee],
+                assigner_member_id: Some(members[index * per_cell].id),
+                assigner_account_id: membership::AccountId::from_uuid(uuid::Uuid::nil()),
+                source_meeting_id: None,
+                review_meeting_id: None,
+                due_on: today + chrono::Duration::days(10 + i64::try_from(k).unwrap_or(0) * 10),
+                priority: tasks::workflow::Priority::Normal,
+                status: tasks::workflow::Status::Assigned,
+                percent: 0,
+                rating: None,
+                evaluation_comment: None,
+                evaluated_by: None,
+                evaluated_at: None,
+                submitted_at: None,
+                cancelled_at: None,
+                cancel_reason: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            storage::tasks::insert(c, &t).await?;
+            rows += 1;
+        }
+    }
+    Ok(rows)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn doc_record(
+    rng: &mut Rng,
+    millis: &mut u64,
+    issuer: UnitId,
+    kind: documents::model::DocumentKind,
+    number: Option<String>,
+    title: String,
+    topic: &str,
+    now: chrono::DateTime<Utc>,
+    required: bool,
+) -> storage::documents::DocumentRecord {
+    storage::documents::DocumentRecord {
+        id: documents::DocumentId::from_uuid(rng.uuid(millis)),
+        issuer_unit_id: issuer,
+        kind,
+        number,
+        title,
+        summary: format!("Triển khai {topic} trong toàn Đảng bộ."),
+        body: format!(
+            "Các cấp ủy, chi bộ và đảng viên quán triệt, tổ chức thực hiện nghiêm túc nội dung về {topic}; định kỳ báo cáo kết quả lên cấp trên."
+        ),
+        issued_on: Some(membership::time::local_date(now)),
+        effective_on: None,
+        tags: vec![topic.to_string()],
+        roles: Vec::new(),
+        status: documents::model::DocumentStatus::Published,
+        required,
+        read_deadline: None,
+        escalated_at: None,
+        published_at: Some(now),
+        withdrawn_at: None,
+        withdraw_reason: None,
+        version: 1,
+        created_by: None,
+        created_at: now,
+        updated_at: now,
+    }
 }
 
 async fn root_id(db: &storage::Database) -> Result<UnitId, String> {
