@@ -224,3 +224,15 @@ fn only_storage_names_sea_orm_and_only_api_knows_http() {
     assert!(storage_deps.contains(&"sea-orm".to_string()));
     assert!(!storage_deps.iter().any(|d| d == "tokio" || d == "axum"), "storage does not run a runtime or speak HTTP");
 }
+
+#[tokio::test]
+async fn small_benchmark_dataset_is_generated_and_consistent() {
+    let t = storage::testing::fresh_database().await.expect("database");
+    let state = api::prepare_with(t.db.clone(), api::config::Config::for_test("sqlite://unused")).await.expect("prepare");
+    let report = api::dataset::generate(&state.db, api::dataset::Size::Small, 7).await.expect("generate");
+    assert_eq!((report.members, report.cells, report.documents), (1_000, 40, 2_000));
+    assert_eq!(report.meetings, 40 * 13, "12 past months and next month for every cell");
+    assert!(report.ledger_entries >= 2_000);
+    // A second run refuses: the generator needs an empty database.
+    assert!(api::dataset::generate(&state.db, api::dataset::Size::Small, 7).await.is_err());
+}

@@ -576,3 +576,37 @@ pub async fn mark_escalated<C: ConnectionTrait>(c: &C, id: DocumentId, at: DateT
         .await?;
     Ok(())
 }
+
+/// Inserts many new documents with their audiences and terms in multi-row statements (dataset
+/// generators; the documents must not exist yet).
+pub async fn insert_bulk<C: ConnectionTrait>(c: &C, batch: &[(DocumentRecord, Vec<UnitId>, Vec<Term>)]) -> StoreResult<()> {
+    for chunk in batch.chunks(200) {
+        rows::Entity::insert_many(chunk.iter().map(|(d, _, _)| to_active(d))).exec_without_returning(c).await?;
+        let audience: Vec<document_audience::ActiveModel> = chunk
+            .iter()
+            .flat_map(|(d, roots, _)| {
+                roots.iter().map(move |u| document_audience::ActiveModel { document_id: Set(d.id.as_uuid()), unit_id: Set(u.as_uuid()) })
+            })
+            .collect();
+        if !audience.is_empty() {
+            document_audience::Entity::insert_many(audience).exec_without_returning(c).await?;
+        }
+        let terms: Vec<document_terms::ActiveModel> = chunk
+            .iter()
+            .flat_map(|(d, _, terms)| {
+                terms.iter().filter(|t| t.folded.chars().count() <= 64 && t.exact.chars().count() <= 64).map(move |t| {
+                    document_terms::ActiveModel {
+                        term: Set(t.folded.clone()),
+                        document_id: Set(d.id.as_uuid()),
+                        exact: Set(t.exact.clone()),
+                        weight: Set(t.weight),
+                    }
+                })
+            })
+            .collect();
+        for part in terms.chunks(5000) {
+            document_terms::Entity::insert_many(part.to_vec()).exec_without_returning(c).await?;
+        }
+    }
+    Ok(())
+}

@@ -671,3 +671,50 @@ pub async fn distribution<C: ConnectionTrait>(
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok((buckets, below))
 }
+
+/// Loads many awards into an empty ledger in multi-row statements, with their totals (dataset
+/// generators only: duplicates are not checked against stored entries).
+pub async fn bulk_load<C: ConnectionTrait>(c: &C, entries: &[Entry]) -> StoreResult<()> {
+    use std::collections::HashMap;
+    let mut totals: HashMap<(MemberId, i32), i64> = HashMap::new();
+    for e in entries {
+        *totals.entry((e.member, e.year())).or_default() += e.points;
+        *totals.entry((e.member, 0)).or_default() += e.points;
+    }
+    for chunk in entries.chunks(2000) {
+        let mut sql = String::from("INSERT INTO points_ledger (id, member_id, points, reason, source_id, at, year) VALUES ");
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 7);
+        for (i, e) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let b = i * 7;
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7));
+            values.extend([
+                Uuid::now_v7().into(),
+                e.member.as_uuid().into(),
+                e.points.into(),
+                e.reason.code().into(),
+                e.source.into(),
+                e.at.into(),
+                e.year().into(),
+            ]);
+        }
+        c.execute_raw(stmt(c, &sql, values)).await?;
+    }
+    let rows: Vec<((MemberId, i32), i64)> = totals.into_iter().collect();
+    for chunk in rows.chunks(3000) {
+        let mut sql = String::from("INSERT INTO member_points (member_id, year, total) VALUES ");
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
+        for (i, ((m, y), t)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let b = i * 3;
+            sql.push_str(&format!("(${}, ${}, ${})", b + 1, b + 2, b + 3));
+            values.extend([m.as_uuid().into(), (*y).into(), (*t).into()]);
+        }
+        c.execute_raw(stmt(c, &sql, values)).await?;
+    }
+    Ok(())
+}

@@ -52,24 +52,24 @@ const GIVEN_FEMALE: [&str; 16] =
 
 /// SplitMix64: small, fast, deterministic.
 #[derive(Debug)]
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[usize::try_from(self.below(items.len() as u64)).unwrap_or(0)]
     }
     /// A UUID v7 with a deterministic timestamp (advancing per id) and random bits.
-    fn uuid(&mut self, millis: &mut u64) -> Uuid {
+    pub(crate) fn uuid(&mut self, millis: &mut u64) -> Uuid {
         *millis += 1;
         let mut bytes = [0u8; 10];
         bytes[..8].copy_from_slice(&self.next().to_le_bytes());

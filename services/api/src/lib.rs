@@ -9,6 +9,7 @@ pub mod auth;
 pub mod blobs;
 pub mod bootstrap;
 pub mod config;
+pub mod dataset;
 pub mod demo;
 pub mod error;
 pub mod extract;

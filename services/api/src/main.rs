@@ -7,6 +7,7 @@
 //! api migrate down    roll back every migration and exit
 //! api demo            fill the demo data and exit
 //! api openapi         print the OpenAPI document and exit
+//! api generate --size small|province   fill an empty database with a benchmark dataset
 //! api jobs task-reminders     write due-soon (2 days) and overdue task events (outbox)
 //! api jobs escalate-reading   list unread required documents past their deadline to cell leaders (outbox)
 //! ```
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 use api::config::Config;
 
 fn usage() -> &'static str {
-    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading | api jobs task-reminders"
+    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading | api jobs task-reminders | api generate --size small|province"
 }
 
 #[tokio::main]
@@ -70,6 +71,13 @@ async fn run() -> Result<(), String> {
             let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
             let n = api::routes::tasks::reminders(&db, chrono::Utc::now(), 2).await.map_err(|e| format!("{e:?}"))?;
             println!("{n} task reminder events written");
+            Ok(())
+        }
+        ["generate", "--size", size] => {
+            let size = api::dataset::Size::parse(size).ok_or_else(|| "size is small or province".to_string())?;
+            let state = api::prepare(config).await.map_err(|e| e.to_string())?;
+            let report = api::dataset::generate(&state.db, size, api::demo::DEFAULT_SEED).await?;
+            println!("{report}");
             Ok(())
         }
         ["openapi"] => {
