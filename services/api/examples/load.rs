@@ -1,0 +1,356 @@
+//! Load benchmark at 32 connections over real HTTP/1.1 keep-alive, against a generated province
+//! (`api generate --size province`), with a bare baseline on the same database and pool.
+//!
+//! Run (SQLite):
+//!   HANDBOOK_DATA_DIR=/tmp/province cargo run --release -p api -- generate --size province
+//!   DATABASE_URL=sqlite:///tmp/province/handbook.db cargo run --release -p api --example load
+//! Options: `SECONDS` per scenario (default 10), `CONNECTIONS` (default 32), `MEMBERS` logged in
+//! (default 2000).
+//!
+//! The server and the load generator share one process and its two cores (so every figure,
+//! baseline included, pays the same client cost); each scenario is reported with its ratio to the
+//! matching baseline (reads to the bare read, check-in to the bare insert).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark program: failing loudly is right
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post};
+use chrono::Utc;
+use meetings::attendance::{AttendanceStatus, LedgerRow};
+use meetings::lifecycle::{MeetingKind, MeetingStatus};
+use meetings::roster::RosterRole;
+use membership::{MemberId, UnitId, UnitKind};
+use storage::meetings::MeetingRecord;
+use storage::members::{ListQuery, StandingFilter};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        Self { stream, buf: Vec::with_capacity(64 * 1024) }
+    }
+
+    /// Sends one request and reads the whole response; returns the status.
+    async fn request(&mut self, method: &str, path: &str, token: Option<&str>) -> u16 {
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        let req = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\n{auth}Content-Length: 0\r\n\r\n");
+        self.stream.write_all(req.as_bytes()).await.unwrap();
+        self.buf.clear();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let n = self.stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&chunk[..n]);
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
+                let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+                if let Some(len) = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok())
+                {
+                    while self.buf.len() < end + 4 + len {
+                        let n = self.stream.read(&mut chunk).await.unwrap();
+                        assert!(n > 0);
+                        self.buf.extend_from_slice(&chunk[..n]);
+                    }
+                    return status;
+                }
+                if head.contains("transfer-encoding: chunked") {
+                    while find(&self.buf[end + 4..], b"0\r\n\r\n").is_none() {
+                        let n = self.stream.read(&mut chunk).await.unwrap();
+                        assert!(n > 0);
+                        self.buf.extend_from_slice(&chunk[..n]);
+                    }
+                    return status;
+                }
+                return status;
+            }
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+struct Outcome {
+    requests: usize,
+    errors: usize,
+    rps: f64,
+    p50: f64,
+    p99: f64,
+}
+
+/// Runs `connections` loops for `seconds`, each request built by `make(i)` (i: global counter).
+async fn run<F>(addr: SocketAddr, connections: usize, seconds: u64, make: F) -> Outcome
+where
+    F: Fn(usize) -> (&'static str, String, Option<String>) + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let counter = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut handles = Vec::new();
+    for _ in 0..connections {
+        let make = make.clone();
+        let counter = counter.clone();
+        handles.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await;
+            let mut times = Vec::new();
+            let mut errors = 0;
+            while Instant::now() < deadline {
+                let i = counter.fetch_add(1, Ordering::Relaxed);
+                let (method, path, token) = make(i);
+                let t0 = Instant::now();
+                let status = conn.request(method, &path, token.as_deref()).await;
+                times.push(t0.elapsed().as_secs_f64() * 1000.0);
+                if status >= 400 {
+                    errors += 1;
+                }
+            }
+            (times, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for h in handles {
+        let (t, e) = h.await.unwrap();
+        all.extend(t);
+        errors += e;
+    }
+    all.sort_by(f64::total_cmp);
+    let pct = |p: f64| all.get(((all.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
+    Outcome { requests: all.len(), errors, rps: all.len() as f64 / seconds as f64, p50: pct(0.5), p99: pct(0.99) }
+}
+
+#[derive(Clone)]
+struct Bare {
+    db: storage::Database,
+    member: MemberId,
+}
+
+async fn bare_read(State(b): State<Bare>) -> String {
+    storage::members::get(b.db.conn(), b.member).await.map(|m| m.full_name.as_str().to_string()).unwrap_or_default()
+}
+
+async fn bare_write(State(b): State<Bare>) -> &'static str {
+    let r = storage::audit::AuditRecord {
+        id: uuid::Uuid::now_v7(),
+        at: Utc::now(),
+        actor: None,
+        action: "bench.write".into(),
+        target_type: "bench".into(),
+        target_id: None,
+        unit_id: None,
+        client_addr: None,
+        details: serde_json::Value::Null,
+    };
+    storage::audit::record(b.db.conn(), &r).await.map(|_| "ok").unwrap_or("error")
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL of a generated dataset");
+    let seconds: u64 = std::env::var("SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let connections: usize = std::env::var("CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
+    let n_members: usize = std::env::var("MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let mut config = api::config::Config::for_test(&url);
+    config.max_connections = 16;
+    let started = Instant::now();
+    let state = api::prepare(config).await.expect("database");
+    let cold = started.elapsed();
+    let db = state.db.clone();
+    let root = storage::units::roots(db.conn()).await.unwrap()[0].id;
+    let province = storage::units::children(db.conn(), root).await.unwrap().into_iter().find(|u| u.kind == UnitKind::Province).unwrap();
+    let commune = storage::units::children(db.conn(), province.id).await.unwrap()[0].clone();
+
+    // Members to log in (sessions created directly: argon2 is not what is measured here), and an
+    // open meeting starting now for each of their cells.
+    let members = storage::members::list(
+        db.conn(),
+        &ListQuery { unit: province.id, include_subtree: true, standing: StandingFilter::Active, after: None, limit: n_members as u64 },
+    )
+    .await
+    .unwrap();
+    let now = Utc::now();
+    let mut tokens = Vec::new();
+    let mut cell_meeting: std::collections::HashMap<UnitId, meetings::MeetingId> = std::collections::HashMap::new();
+    let tx = db.begin().await.unwrap();
+    for m in &members {
+        let Some(account) = storage::accounts::for_member(tx.conn(), m.id).await.unwrap() else { continue };
+        let token = format!("bench-{}", m.id);
+        storage::accounts::insert_session(
+            tx.conn(),
+            &storage::accounts::SessionRecord {
+                id: uuid::Uuid::now_v7(),
+                account_id: account.id,
+                token_hash: api::auth::token_hash(&token),
+                created_at: now,
+                expires_at: now + chrono::Duration::hours(2),
+                client_addr: None,
+            },
+        )
+        .await
+        .unwrap();
+        let cell = m.state.home_unit;
+        if !cell_meeting.contains_key(&cell) {
+            let id = meetings::MeetingId::from_uuid(uuid::Uuid::now_v7());
+            let meeting = MeetingRecord {
+                id,
+                unit_id: cell,
+                kind: MeetingKind::Thematic,
+                combined_thematic: false,
+                title: "Sinh hoạt chuyên đề (benchmark)".into(),
+                status: MeetingStatus::Open,
+                starts_at: now + chrono::Duration::minutes(10),
+                planned_minutes: 120,
+                location: None,
+                online_link: None,
+                notes: String::new(),
+                version: 1,
+                late_publication: false,
+                short_duration_confirmed: false,
+                published_at: Some(now),
+                opened_at: Some(now),
+                ended_at: None,
+                cancelled_at: None,
+                cancel_reason: None,
+                minutes: None,
+                minutes_approved_at: None,
+                created_by: None,
+                created_at: now,
+                updated_at: now,
+            };
+            storage::meetings::insert(tx.conn(), &meeting, &[]).await.unwrap();
+            cell_meeting.insert(cell, id);
+        }
+        tokens.push((token, cell_meeting[&cell], m.id));
+    }
+    // Ledger rows for the open meetings' rosters.
+    for (cell, meeting) in &cell_meeting {
+        let roster: Vec<LedgerRow> = members
+            .iter()
+            .filter(|m| m.state.home_unit == *cell && m.state.is_obliged_to_attend())
+            .map(|m| LedgerRow {
+                member_id: m.id,
+                role: RosterRole::Obliged,
+                official: true,
+                status: AttendanceStatus::AbsentWithoutReason,
+                checked_in_at: None,
+                reason: None,
+            })
+            .collect();
+        storage::meetings::insert_ledger(tx.conn(), *meeting, &roster).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let tokens = Arc::new(tokens);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(api::serve(state.clone(), listener));
+    let bare = Bare { db: db.clone(), member: members[0].id };
+    let bare_app = Router::new().route("/bare/read", get(bare_read)).route("/bare/write", post(bare_write)).with_state(bare);
+    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bare_addr = bare_listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(bare_listener, bare_app).await });
+
+    println!(
+        "backend {}, {} members logged in, {} open meetings, cold start (migrations applied) {:.0} ms",
+        db.backend_name(),
+        tokens.len(),
+        cell_meeting.len(),
+        cold.as_secs_f64() * 1000.0
+    );
+    println!("{:<34} {:>9} {:>8} {:>8} {:>8} {:>7} {:>7}", "scenario", "requests", "rps", "p50 ms", "p99 ms", "errors", "ratio");
+    let report = |name: &str, o: &Outcome, base: Option<f64>| {
+        let ratio = base.map_or("-".to_string(), |b| format!("{:.2}", o.rps / b));
+        println!("{name:<34} {:>9} {:>8.0} {:>8.2} {:>8.2} {:>7} {:>7}", o.requests, o.rps, o.p50, o.p99, o.errors, ratio);
+    };
+    let read = run(bare_addr, connections, seconds, |_| ("GET", "/bare/read".to_string(), None)).await;
+    report("baseline: indexed single-row read", &read, None);
+    let write = run(bare_addr, connections, seconds, |_| ("POST", "/bare/write".to_string(), None)).await;
+    report("baseline: single-row insert", &write, None);
+
+    let t = tokens.clone();
+    let o = run(addr, connections, seconds, move |i| {
+        let (tok, meeting, _) = &t[i % t.len()];
+        ("POST", format!("/api/v1/meetings/{meeting}/check-in"), Some(tok.clone()))
+    })
+    .await;
+    report("check-in (different members)", &o, Some(write.rps));
+    let t = tokens.clone();
+    let o = run(addr, connections, seconds, move |i| {
+        let (tok, meeting, _) = &t[i % t.len()];
+        ("GET", format!("/api/v1/meetings/{meeting}"), Some(tok.clone()))
+    })
+    .await;
+    report("meeting agenda read", &o, Some(read.rps));
+    let t = tokens.clone();
+    let o = run(addr, connections, seconds, move |i| ("GET", "/api/v1/documents".to_string(), Some(t[i % t.len()].0.clone()))).await;
+    report("document feed", &o, Some(read.rps));
+    let t = tokens.clone();
+    let o =
+        run(addr, connections, seconds, move |i| ("GET", "/api/v1/documents?q=nghi%20quyet".to_string(), Some(t[i % t.len()].0.clone())))
+            .await;
+    report("search without diacritics", &o, Some(read.rps));
+    let t = tokens.clone();
+    let o = run(addr, connections, seconds, move |i| {
+        ("GET", "/api/v1/documents?q=ngh%E1%BB%8B%20quy%E1%BA%BFt".to_string(), Some(t[i % t.len()].0.clone()))
+    })
+    .await;
+    report("search with diacritics", &o, Some(read.rps));
+    let t = tokens.clone();
+    let p = province.id;
+    let o = run(addr, connections, seconds, move |i| {
+        ("GET", format!("/api/v1/org-units/{p}/leaderboard?limit=10"), Some(t[i % t.len()].0.clone()))
+    })
+    .await;
+    report("province leaderboard + own rank", &o, Some(read.rps));
+
+    // A commune leader's view of the commune's meetings for a month (secretary of the commune).
+    let commune_sec = storage::positions::for_unit(db.conn(), commune.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.role == membership::position::Role::Secretary)
+        .map(|p| p.member_id);
+    if let Some(sec) = commune_sec {
+        let account = storage::accounts::for_member(db.conn(), sec).await.unwrap().unwrap();
+        let token = "bench-commune-secretary".to_string();
+        storage::accounts::insert_session(
+            db.conn(),
+            &storage::accounts::SessionRecord {
+                id: uuid::Uuid::now_v7(),
+                account_id: account.id,
+                token_hash: api::auth::token_hash(&token),
+                created_at: now,
+                expires_at: now + chrono::Duration::hours(2),
+                client_addr: None,
+            },
+        )
+        .await
+        .unwrap();
+        let last_month = (membership::time::local_date(now) - chrono::Duration::days(31)).format("%Y-%m-01").to_string();
+        let c = commune.id;
+        let o = run(addr, connections.min(8), seconds, move |_| {
+            ("GET", format!("/api/v1/org-units/{c}/meetings?include_subtree=true&from={last_month}&limit=100"), Some(token.clone()))
+        })
+        .await;
+        report("commune subtree meeting list", &o, Some(read.rps));
+    }
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(str::to_string))
+        .unwrap_or_default();
+    println!("peak resident memory of the process (server + load generator): {}", rss.trim_start_matches("VmHWM:").trim());
+}
