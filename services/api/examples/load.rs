@@ -11,7 +11,7 @@
 //! baseline included, pays the same client cost); each scenario is reported with its ratio to the
 //! matching baseline (reads to the bare read, check-in to the bare insert).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark program: failing loudly is right
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::map_entry)] // a benchmark program: failing loudly is right; the entry API does not fit the awaits
 
 use std::net::SocketAddr;
 use std::sync::Arc;
