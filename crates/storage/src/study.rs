@@ -673,7 +673,8 @@ pub async fn distribution<C: ConnectionTrait>(
 }
 
 /// Loads many awards into an empty ledger in multi-row statements, with their totals (dataset
-/// generators only: duplicates are not checked against stored entries).
+/// generators only: duplicates are not checked against stored entries, and all of a member's
+/// entries must come in the same call).
 pub async fn bulk_load<C: ConnectionTrait>(c: &C, entries: &[Entry]) -> StoreResult<()> {
     use std::collections::HashMap;
     let mut totals: HashMap<(MemberId, i32), i64> = HashMap::new();

@@ -314,11 +314,10 @@ pub async fn generate(db: &storage::Database, size: Size, seed: u64) -> Result<R
             });
         }
     }
-    for chunk in entries.chunks(20_000) {
-        let tx = db.begin().await.map_err(err)?;
-        storage::study::bulk_load(tx.conn(), chunk).await.map_err(err)?;
-        tx.commit().await.map_err(err)?;
-    }
+    // One call: the totals per (member, year) are computed over all entries.
+    let tx = db.begin().await.map_err(err)?;
+    storage::study::bulk_load(tx.conn(), &entries).await.map_err(err)?;
+    tx.commit().await.map_err(err)?;
     db.checkpoint_wal().await.map_err(err)?;
     Ok(Report {
         members: demo.members,
