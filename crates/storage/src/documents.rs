@@ -212,8 +212,10 @@ pub async fn audience<C: ConnectionTrait>(c: &C, id: DocumentId) -> StoreResult<
 /// Who is asking, for visibility in SQL.
 #[derive(Debug, Clone, Default)]
 pub struct Viewer {
-    /// The member's current cell (none for accounts without an active member).
-    pub cell: Option<UnitId>,
+    /// Ancestry of the member's current cell, root first, ending with the cell (empty for accounts
+    /// without an active member): a document is addressed to the member when one of its audience
+    /// units is on this chain.
+    pub chain: Vec<UnitId>,
     /// The member.
     pub member: Option<MemberId>,
     /// Roles the member holds today.
@@ -263,16 +265,27 @@ impl Sql {
     }
 }
 
-fn visibility(sql: &mut Sql, viewer: &Viewer) {
+/// The visibility condition on documents aliased `d`. Addressed documents are found through
+/// `document_audience(unit_id, document_id)` with the member's chain (a handful of units), so the
+/// planner walks the index instead of testing every document.
+fn visibility(sql: &mut Sql, viewer: &Viewer, d: &str) {
     sql.push("(");
     let mut any = false;
-    if let Some(cell) = viewer.cell {
-        sql.push("(d.status = 'published' AND EXISTS (SELECT 1 FROM document_audience da JOIN org_unit_closure cl ON cl.ancestor_id = da.unit_id WHERE da.document_id = d.id AND cl.descendant_id = ");
-        let p = sql.p(cell.as_uuid());
-        sql.push(&p);
-        sql.push(") AND (d.roles = ''");
+    let list = |sql: &mut Sql, units: &[UnitId]| {
+        for (i, u) in units.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            let p = sql.p(u.as_uuid());
+            sql.push(&p);
+        }
+    };
+    if !viewer.chain.is_empty() {
+        sql.push(&format!("({d}.status = 'published' AND {d}.id IN (SELECT document_id FROM document_audience WHERE unit_id IN ("));
+        list(sql, &viewer.chain);
+        sql.push(&format!(")) AND ({d}.roles = ''"));
         for role in &viewer.roles {
-            sql.push(" OR d.roles LIKE ");
+            sql.push(&format!(" OR {d}.roles LIKE "));
             let p = sql.p(format!("%,{},%", role.code()));
             sql.push(&p);
         }
@@ -283,14 +296,8 @@ fn visibility(sql: &mut Sql, viewer: &Viewer) {
         if any {
             sql.push(" OR ");
         }
-        sql.push("d.issuer_unit_id IN (SELECT descendant_id FROM org_unit_closure WHERE ancestor_id IN (");
-        for (i, u) in viewer.admin_scopes.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let p = sql.p(u.as_uuid());
-            sql.push(&p);
-        }
+        sql.push(&format!("{d}.issuer_unit_id IN (SELECT descendant_id FROM org_unit_closure WHERE ancestor_id IN ("));
+        list(sql, &viewer.admin_scopes);
         sql.push("))");
         any = true;
     }
@@ -298,14 +305,8 @@ fn visibility(sql: &mut Sql, viewer: &Viewer) {
         if any {
             sql.push(" OR ");
         }
-        sql.push("d.issuer_unit_id IN (");
-        for (i, u) in viewer.position_units.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let p = sql.p(u.as_uuid());
-            sql.push(&p);
-        }
+        sql.push(&format!("{d}.issuer_unit_id IN ("));
+        list(sql, &viewer.position_units);
         sql.push(")");
         any = true;
     }
@@ -347,12 +348,15 @@ pub async fn feed<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQuery) -> 
             let p = sql.p(w.folded.clone());
             sql.push(&p);
         }
+        // Aggregate only the term rows of documents the caller may see.
+        sql.push(") AND document_id IN (SELECT v.id FROM documents v WHERE ");
+        visibility(&mut sql, viewer, "v");
         sql.push(&format!(
             ") GROUP BY document_id, term) t GROUP BY t.document_id HAVING COUNT(*) = {}) s ON s.document_id = d.id WHERE ",
             q.words.len()
         ));
     }
-    visibility(&mut sql, viewer);
+    visibility(&mut sql, viewer, "d");
     if let Some(kind) = q.kind {
         sql.push(" AND d.kind = ");
         let p = sql.p(kind.code());

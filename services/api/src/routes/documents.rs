@@ -151,7 +151,7 @@ fn today_roles(caller: &Caller) -> Vec<Role> {
 fn viewer(caller: &Caller) -> Viewer {
     let today = caller.today();
     Viewer {
-        cell: caller.actor.home_path.last().copied(),
+        chain: caller.actor.home_path.clone(),
         member: caller.actor.member_id.filter(|_| !caller.actor.home_path.is_empty()),
         roles: today_roles(caller),
         admin_scopes: caller.actor.admin_scopes.clone(),
