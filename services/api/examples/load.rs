@@ -183,12 +183,13 @@ async fn main() {
     .await
     .unwrap();
     let now = Utc::now();
+    let run_id = uuid::Uuid::now_v7().simple().to_string();
     let mut tokens = Vec::new();
     let mut cell_meeting: std::collections::HashMap<UnitId, meetings::MeetingId> = std::collections::HashMap::new();
     let tx = db.begin().await.unwrap();
     for m in &members {
         let Some(account) = storage::accounts::for_member(tx.conn(), m.id).await.unwrap() else { continue };
-        let token = format!("bench-{}", m.id);
+        let token = format!("bench-{run_id}-{}", m.id);
         storage::accounts::insert_session(
             tx.conn(),
             &storage::accounts::SessionRecord {
@@ -326,7 +327,7 @@ async fn main() {
         .map(|p| p.member_id);
     if let Some(sec) = commune_sec {
         let account = storage::accounts::for_member(db.conn(), sec).await.unwrap().unwrap();
-        let token = "bench-commune-secretary".to_string();
+        let token = format!("bench-{run_id}-commune-secretary");
         storage::accounts::insert_session(
             db.conn(),
             &storage::accounts::SessionRecord {
