@@ -10,6 +10,7 @@ mod m20261128_000002_meetings;
 mod m20261128_000003_documents;
 mod m20261128_000004_tasks;
 mod m20261128_000005_study;
+mod util;
 
 /// All migrations, in order.
 #[derive(Debug)]
