@@ -261,3 +261,17 @@ pub async fn subtree_ids<C: ConnectionTrait>(c: &C, id: UnitId) -> StoreResult<V
         c.query_all_raw(stmt(c, "SELECT descendant_id FROM org_unit_closure WHERE ancestor_id = $1", vec![id.as_uuid().into()])).await?;
     rows.iter().map(|r| r.try_get::<Uuid>("", "descendant_id").map(UnitId::from_uuid).map_err(StoreError::from)).collect()
 }
+
+/// Locks units for the rest of the transaction before they are re-read and rewritten: a no-op
+/// update takes the rows' locks on PostgreSQL (in id order, so concurrent moves cannot deadlock)
+/// and the database write lock on SQLite. Concurrent moves then see each other's result and the
+/// cycle and depth checks hold.
+pub async fn lock<C: ConnectionTrait>(c: &C, ids: &[UnitId]) -> StoreResult<()> {
+    let mut ids: Vec<Uuid> = ids.iter().map(|u| u.as_uuid()).collect();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        c.execute_raw(stmt(c, "UPDATE org_units SET depth = depth WHERE id = $1", vec![id.into()])).await?;
+    }
+    Ok(())
+}

@@ -85,7 +85,9 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Json(body): J
     let parent_id = UnitId::from_uuid(body.parent_id);
     let parent_path = unit_path(&state.db, parent_id).await?;
     caller.require(Action::ManageStructure, &parent_path)?;
-    let parent = storage::units::get(state.db.conn(), parent_id).await?;
+    let tx = state.db.begin().await?;
+    storage::units::lock(tx.conn(), &[parent_id]).await?;
+    let parent = storage::units::get(tx.conn(), parent_id).await?;
     check_placement(parent.kind, kind).map_err(placement_error)?;
     let unit = UnitRecord {
         id: UnitId::from_uuid(Uuid::now_v7()),
@@ -96,7 +98,6 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Json(body): J
         parent_since: caller.today(),
         created_at: caller.now,
     };
-    let tx = state.db.begin().await?;
     storage::units::insert(tx.conn(), &unit).await?;
     audit(
         &tx,
@@ -180,10 +181,19 @@ pub async fn move_unit(
     let new_parent_id = UnitId::from_uuid(body.new_parent_id);
     let new_parent_path = unit_path(&state.db, new_parent_id).await?;
     caller.require(Action::ManageStructure, &new_parent_path)?;
-    let new_parent = storage::units::get(state.db.conn(), new_parent_id).await?;
+    // Lock both units, then re-read the tree inside the transaction: a concurrent move has either
+    // committed (and is seen) or waits for this one.
+    let tx = state.db.begin().await?;
+    storage::units::lock(tx.conn(), &[id, new_parent_id]).await?;
+    let unit = storage::units::get(tx.conn(), id).await?;
+    let new_parent = storage::units::get(tx.conn(), new_parent_id).await?;
+    let new_parent_path = storage::units::path(tx.conn(), new_parent_id).await?;
+    if unit.parent_id != Some(current_parent) {
+        return Err(ApiError::Conflict { code: "concurrent_change", detail: "the unit was moved meanwhile; reload and retry".into() });
+    }
     check_move(&MoveRequest {
         kind: unit.kind,
-        current_parent: Some(current_parent),
+        current_parent: unit.parent_id,
         current_link_since: unit.parent_since,
         new_parent: new_parent_id,
         new_parent_kind: new_parent.kind,
@@ -193,7 +203,6 @@ pub async fn move_unit(
         today: caller.today(),
     })
     .map_err(placement_error)?;
-    let tx = state.db.begin().await?;
     storage::units::move_unit(tx.conn(), &unit, &new_parent, body.effective_on).await?;
     audit(
         &tx,
