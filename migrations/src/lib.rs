@@ -10,6 +10,7 @@ mod m20261128_000002_meetings;
 mod m20261128_000003_documents;
 mod m20261128_000004_tasks;
 mod m20261128_000005_study;
+mod m20261128_000006_unit_points;
 mod util;
 
 /// All migrations, in order.
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_documents::Migration),
             Box::new(m20261128_000004_tasks::Migration),
             Box::new(m20261128_000005_study::Migration),
+            Box::new(m20261128_000006_unit_points::Migration),
         ]
     }
 }

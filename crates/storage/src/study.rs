@@ -521,6 +521,16 @@ pub async fn award<C: ConnectionTrait>(c: &C, e: &Entry, note: Option<&str>, cre
             vec![e.member.as_uuid().into(), y.into(), e.points.into()],
         ))
         .await?;
+        // The same points on every unit of the member's chain (active members only).
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO unit_points (ancestor_id, member_id, year, total) \
+             SELECT c.ancestor_id, m.id, $2, $3 FROM members m JOIN org_unit_closure c ON c.descendant_id = m.unit_id \
+             WHERE m.id = $1 AND m.standing IN ('probationary', 'official') \
+             ON CONFLICT (ancestor_id, year, member_id) DO UPDATE SET total = unit_points.total + excluded.total",
+            vec![e.member.as_uuid().into(), y.into(), e.points.into()],
+        ))
+        .await?;
     }
     Ok(true)
 }
@@ -593,23 +603,26 @@ pub async fn total<C: ConnectionTrait>(c: &C, member: MemberId, year: i32) -> St
 const ACTIVE: &str = "m.standing IN ('probationary', 'official')";
 
 /// Rank of a member with `mine` points within the active members of `unit`'s subtree for a year:
-/// 1 + the number with more points (ties share a rank). One indexed, set-based query.
+/// 1 + the number with more points (ties share a rank) — an index range count on
+/// `unit_points(ancestor_id, year, total)`.
 pub async fn rank<C: ConnectionTrait>(c: &C, unit: UnitId, year: i32, mine: i64) -> StoreResult<u64> {
-    let sql = format!(
-        "SELECT COUNT(*) AS n FROM member_points mp JOIN members m ON m.id = mp.member_id \
-         JOIN org_unit_closure c ON c.descendant_id = m.unit_id WHERE c.ancestor_id = $1 AND mp.year = $2 AND mp.total > $3 AND {ACTIVE}"
-    );
-    let row = c.query_one_raw(stmt(c, &sql, vec![unit.as_uuid().into(), year.into(), mine.into()])).await?;
+    let row = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT COUNT(*) AS n FROM unit_points WHERE ancestor_id = $1 AND year = $2 AND total > $3",
+            vec![unit.as_uuid().into(), year.into(), mine.into()],
+        ))
+        .await?;
     let n: i64 = row.map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
     Ok(u64::try_from(n).unwrap_or(0) + 1)
 }
 
-/// The top `limit` members of `unit`'s subtree for a year: (member, name, cell, total).
+/// The top `limit` members of `unit`'s subtree for a year: (member, name, cell, total), walking
+/// `unit_points(ancestor_id, year, total)` in order.
 pub async fn top<C: ConnectionTrait>(c: &C, unit: UnitId, year: i32, limit: u64) -> StoreResult<Vec<(MemberId, String, UnitId, i64)>> {
     let sql = format!(
-        "SELECT m.id AS id, m.full_name AS name, m.unit_id AS cell, mp.total AS total FROM member_points mp JOIN members m ON m.id = mp.member_id \
-         JOIN org_unit_closure c ON c.descendant_id = m.unit_id WHERE c.ancestor_id = $1 AND mp.year = $2 AND {ACTIVE} \
-         ORDER BY mp.total DESC, m.id LIMIT {limit}"
+        "SELECT m.id AS id, m.full_name AS name, m.unit_id AS cell, up.total AS total FROM unit_points up JOIN members m ON m.id = up.member_id \
+         WHERE up.ancestor_id = $1 AND up.year = $2 ORDER BY up.total DESC, up.member_id LIMIT {limit}"
     );
     let rows = c.query_all_raw(stmt(c, &sql, vec![unit.as_uuid().into(), year.into()])).await?;
     rows.iter()
@@ -622,6 +635,45 @@ pub async fn top<C: ConnectionTrait>(c: &C, unit: UnitId, year: i32, limit: u64)
             ))
         })
         .collect()
+}
+
+/// Rebuilds the per-ancestor totals of the given members from their totals and their current
+/// chain (after a transfer, a change of standing, or a unit move); members who left the Party get
+/// none.
+pub async fn rebuild_unit_points<C: ConnectionTrait>(c: &C, members: &[MemberId]) -> StoreResult<()> {
+    for chunk in members.chunks(500) {
+        let ids: Vec<Value> = chunk.iter().map(|m| m.as_uuid().into()).collect();
+        let list = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        c.execute_raw(stmt(c, &format!("DELETE FROM unit_points WHERE member_id IN ({list})"), ids.clone())).await?;
+        c.execute_raw(stmt(
+            c,
+            &format!(
+                "INSERT INTO unit_points (ancestor_id, member_id, year, total) \
+                 SELECT c.ancestor_id, mp.member_id, mp.year, mp.total FROM member_points mp JOIN members m ON m.id = mp.member_id \
+                 JOIN org_unit_closure c ON c.descendant_id = m.unit_id WHERE m.standing IN ('probationary', 'official') AND mp.member_id IN ({list})"
+            ),
+            ids,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Rebuilds the per-ancestor totals of every member in `unit`'s subtree (after the unit moved).
+pub async fn rebuild_unit_points_subtree<C: ConnectionTrait>(c: &C, unit: UnitId) -> StoreResult<()> {
+    let members = "SELECT m.id FROM members m JOIN org_unit_closure c ON c.descendant_id = m.unit_id WHERE c.ancestor_id = $1";
+    c.execute_raw(stmt(c, &format!("DELETE FROM unit_points WHERE member_id IN ({members})"), vec![unit.as_uuid().into()])).await?;
+    c.execute_raw(stmt(
+        c,
+        &format!(
+            "INSERT INTO unit_points (ancestor_id, member_id, year, total) \
+             SELECT c.ancestor_id, mp.member_id, mp.year, mp.total FROM member_points mp JOIN members m ON m.id = mp.member_id \
+             JOIN org_unit_closure c ON c.descendant_id = m.unit_id WHERE m.standing IN ('probationary', 'official') AND mp.member_id IN ({members})"
+        ),
+        vec![unit.as_uuid().into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Number of active members of a subtree with more than `target` points in a year.
@@ -717,5 +769,11 @@ pub async fn bulk_load<C: ConnectionTrait>(c: &C, entries: &[Entry]) -> StoreRes
         }
         c.execute_raw(stmt(c, &sql, values)).await?;
     }
-    Ok(())
+    let members: Vec<MemberId> = {
+        let mut v: Vec<MemberId> = rows.iter().map(|((m, _), _)| *m).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    rebuild_unit_points(c, &members).await
 }

@@ -221,6 +221,8 @@ pub async fn move_unit<C: ConnectionTrait>(c: &C, unit: &UnitRecord, new_parent:
     if updated.rows_affected != 1 {
         return Err(StoreError::NotFound);
     }
+    // Members of the moved subtree now count in other units' rankings.
+    crate::study::rebuild_unit_points_subtree(c, unit.id).await?;
     Ok(())
 }
 

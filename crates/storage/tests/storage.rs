@@ -262,3 +262,53 @@ async fn ledger_awards_are_idempotent_and_totals_equal_ledger_sums() {
         assert_eq!(u32::try_from(in_db).unwrap(), want[m]);
     }
 }
+
+#[tokio::test]
+async fn unit_totals_follow_awards_moves_and_transfers() {
+    use study_points::ledger::{Entry, Reason};
+    let t = fresh_database().await.unwrap();
+    let [root, province, district, commune, cell] = tree(&t.db).await;
+    let other_cell = unit(Some(&commune), UnitKind::Cell, "Chi bộ thôn Tây");
+    storage::units::insert(t.db.conn(), &other_cell).await.unwrap();
+    let (a, b) = (member(cell.id, 950), member(other_cell.id, 951));
+    storage::members::insert_many(t.db.conn(), &[a.clone(), b.clone()]).await.unwrap();
+    let at = Utc::now();
+    for (m, points, n) in [(&a, 30, 1u128), (&b, 50, 2), (&a, 25, 3)] {
+        let tx = t.db.begin().await.unwrap();
+        storage::study::award(
+            tx.conn(),
+            &Entry { member: m.id, points, reason: Reason::Adjustment, source: Uuid::from_u128(n), at },
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    // a has 55, b has 50: a ranks 1 in the commune and the province, b ranks 1 in its own cell.
+    for u in [root.id, province.id, district.id, commune.id] {
+        assert_eq!(storage::study::rank(t.db.conn(), u, 0, 55).await.unwrap(), 1);
+        assert_eq!(storage::study::rank(t.db.conn(), u, 0, 50).await.unwrap(), 2);
+    }
+    assert_eq!(storage::study::rank(t.db.conn(), other_cell.id, 0, 50).await.unwrap(), 1);
+    let top = storage::study::top(t.db.conn(), commune.id, 0, 10).await.unwrap();
+    assert_eq!(top.iter().map(|r| r.3).collect::<Vec<_>>(), [55, 50]);
+
+    // The commune moves out of the district: the district no longer ranks its members.
+    t.db.execute_unprepared("UPDATE org_units SET parent_since = '2020-01-01'").await.unwrap();
+    let commune_now = storage::units::get(t.db.conn(), commune.id).await.unwrap();
+    let province_now = storage::units::get(t.db.conn(), province.id).await.unwrap();
+    storage::units::move_unit(t.db.conn(), &commune_now, &province_now, chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap())
+        .await
+        .unwrap();
+    assert!(storage::study::top(t.db.conn(), district.id, 0, 10).await.unwrap().is_empty());
+    assert_eq!(storage::study::top(t.db.conn(), province.id, 0, 10).await.unwrap().len(), 2);
+
+    // b transfers into a's cell: the cell's board now has both.
+    let mut moved = storage::members::get(t.db.conn(), b.id).await.unwrap();
+    moved.state.home_unit = cell.id;
+    storage::members::update(t.db.conn(), &moved, moved.version).await.unwrap();
+    storage::study::rebuild_unit_points(t.db.conn(), &[b.id]).await.unwrap();
+    assert_eq!(storage::study::top(t.db.conn(), cell.id, 0, 10).await.unwrap().len(), 2);
+    assert!(storage::study::top(t.db.conn(), other_cell.id, 0, 10).await.unwrap().is_empty());
+}

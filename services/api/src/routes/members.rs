@@ -506,6 +506,10 @@ pub async fn create_event(
     for (position, last_day) in &ending {
         storage::positions::end(tx.conn(), *position, *last_day).await?;
     }
+    if member.state.home_unit != from_unit || !member.state.standing.is_active() {
+        // Rankings follow the member's current chain; members who left drop out of them.
+        storage::study::rebuild_unit_points(tx.conn(), &[member.id]).await?;
+    }
     audit(
         &tx,
         &caller,
