@@ -777,3 +777,45 @@ pub async fn bulk_load<C: ConnectionTrait>(c: &C, entries: &[Entry]) -> StoreRes
     };
     rebuild_unit_points(c, &members).await
 }
+
+/// Up to `k` members just above and `k` just below (or level with) a member in `unit`'s subtree
+/// for a year, as (member, name, cell, total), best first, the member included.
+pub async fn neighbours<C: ConnectionTrait>(
+    c: &C,
+    unit: UnitId,
+    year: i32,
+    member: MemberId,
+    mine: i64,
+    k: u64,
+) -> StoreResult<Vec<(MemberId, String, UnitId, i64)>> {
+    let above = format!(
+        "SELECT m.id AS id, m.full_name AS name, m.unit_id AS cell, up.total AS total FROM unit_points up JOIN members m ON m.id = up.member_id \
+         WHERE up.ancestor_id = $1 AND up.year = $2 AND up.total > $3 ORDER BY up.total ASC, up.member_id DESC LIMIT {k}"
+    );
+    let below = format!(
+        "SELECT m.id AS id, m.full_name AS name, m.unit_id AS cell, up.total AS total FROM unit_points up JOIN members m ON m.id = up.member_id \
+         WHERE up.ancestor_id = $1 AND up.year = $2 AND up.total <= $3 AND up.member_id <> $4 ORDER BY up.total DESC, up.member_id LIMIT {k}"
+    );
+    let read = |rows: Vec<sea_orm::QueryResult>| -> StoreResult<Vec<(MemberId, String, UnitId, i64)>> {
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    MemberId::from_uuid(r.try_get("", "id")?),
+                    r.try_get("", "name")?,
+                    UnitId::from_uuid(r.try_get("", "cell")?),
+                    r.try_get("", "total")?,
+                ))
+            })
+            .collect()
+    };
+    let mut up = read(c.query_all_raw(stmt(c, &above, vec![unit.as_uuid().into(), year.into(), mine.into()])).await?)?;
+    up.reverse();
+    let down =
+        read(c.query_all_raw(stmt(c, &below, vec![unit.as_uuid().into(), year.into(), mine.into(), member.as_uuid().into()])).await?)?;
+    let me = c
+        .query_one_raw(stmt(c, "SELECT full_name, unit_id FROM members WHERE id = $1", vec![member.as_uuid().into()]))
+        .await?
+        .map(|r| Ok::<_, StoreError>((member, r.try_get::<String>("", "full_name")?, UnitId::from_uuid(r.try_get("", "unit_id")?), mine)))
+        .transpose()?;
+    Ok(up.into_iter().chain(me).chain(down).collect())
+}

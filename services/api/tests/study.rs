@@ -224,6 +224,10 @@ async fn windows_deadlines_points_boards_and_adjustments() {
     assert_eq!(board.body["top"][0]["rank"], 1);
     assert_eq!(board.body["top"][1]["rank"], 1, "a tie shares the rank");
     assert_eq!(board.body["my_rank"], 1);
+    let around = t.get(&format!("/api/v1/org-units/{}/leaderboard?around_me=true&limit=1", w.c1), &w.m1.1).await.expect(StatusCode::OK);
+    let lines = around.body["around_me"].as_array().unwrap();
+    assert!(lines.iter().any(|l| l["member_id"] == w.m1.0.as_str()), "the caller is in the neighbourhood");
+    assert!(lines.len() <= 3);
     t.get(&format!("/api/v1/org-units/{}/leaderboard", w.c2), &w.m1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
     t.get(&format!("/api/v1/org-units/{}/leaderboard", w.b), &w.m1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
     t.get(&format!("/api/v1/org-units/{}/leaderboard", w.c2), &w.padm.1).await.expect(StatusCode::OK);

@@ -791,6 +791,8 @@ pub struct BoardQuery {
     pub year: Option<i32>,
     /// Top N (1–100, default 10).
     pub limit: Option<u64>,
+    /// Also list the members ranked just above and below the caller (up to `limit` each side).
+    pub around_me: Option<bool>,
 }
 
 /// One leaderboard line.
@@ -821,6 +823,9 @@ pub struct Leaderboard {
     pub my_rank: Option<u64>,
     /// The caller's points.
     pub my_points: Option<i64>,
+    /// With `around_me=true`: the members just above and below the caller, the caller included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub around_me: Option<Vec<BoardLine>>,
 }
 
 /// The leaderboard of a unit's subtree: units on the caller's own chain (cell, commune,
@@ -862,7 +867,24 @@ pub async fn leaderboard(
         }
         None => (None, None),
     };
-    Ok(axum::Json(Leaderboard { unit_id: unit.as_uuid(), year, top, my_rank, my_points }))
+    let around_me = match (q.around_me.unwrap_or(false), caller.actor.member_id.filter(|_| on_chain), my_points) {
+        (true, Some(m), Some(mine)) => {
+            let rows = storage::study::neighbours(state.db.conn(), unit, year, m, mine, limit).await?;
+            let mut lines = Vec::with_capacity(rows.len());
+            for (id, name, cell, points) in rows {
+                lines.push(BoardLine {
+                    rank: storage::study::rank(state.db.conn(), unit, year, points).await?,
+                    member_id: id.as_uuid(),
+                    full_name: name,
+                    unit_id: cell.as_uuid(),
+                    points,
+                });
+            }
+            Some(lines)
+        }
+        _ => None,
+    };
+    Ok(axum::Json(Leaderboard { unit_id: unit.as_uuid(), year, top, my_rank, my_points, around_me }))
 }
 
 /// A member below the target.
