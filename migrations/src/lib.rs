@@ -11,6 +11,8 @@ mod m20261128_000003_documents;
 mod m20261128_000004_tasks;
 mod m20261128_000005_study;
 mod m20261128_000006_unit_points;
+mod m20261128_000007_auth_epoch;
+mod m20261128_000008_search_rank;
 mod util;
 
 /// All migrations, in order.
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_tasks::Migration),
             Box::new(m20261128_000005_study::Migration),
             Box::new(m20261128_000006_unit_points::Migration),
+            Box::new(m20261128_000007_auth_epoch::Migration),
+            Box::new(m20261128_000008_search_rank::Migration),
         ]
     }
 }

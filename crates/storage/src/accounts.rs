@@ -214,6 +214,32 @@ pub async fn insert_session<C: ConnectionTrait>(c: &C, s: &SessionRecord) -> Sto
     .await
 }
 
+/// A live session's id and account with the current authorisation epoch, in one indexed read:
+/// what a request needs to decide whether a cached actor is still current. The epoch advances
+/// (by database triggers) with every committed change to positions, administration grants,
+/// accounts' status, members' standing or cell, and the unit tree.
+pub async fn session_epoch<C: ConnectionTrait>(c: &C, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(Uuid, AccountId, i64)>> {
+    let row = c
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            c.get_database_backend(),
+            "SELECT s.id AS id, s.account_id AS account_id, e.value AS epoch FROM sessions s, auth_epoch e \
+             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND e.id = 1",
+            vec![token_hash.into(), now.into()],
+        ))
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some((row.try_get("", "id")?, AccountId::from_uuid(row.try_get("", "account_id")?), row.try_get("", "epoch")?)))
+}
+
+/// The current authorisation epoch (see [`session_epoch`]).
+pub async fn auth_epoch<C: ConnectionTrait>(c: &C) -> StoreResult<i64> {
+    let row = c
+        .query_one_raw(sea_orm::Statement::from_string(c.get_database_backend(), "SELECT value FROM auth_epoch WHERE id = 1"))
+        .await?
+        .ok_or_else(|| StoreError::NotFound)?;
+    Ok(row.try_get("", "value")?)
+}
+
 /// The live session with this token hash (not revoked, not expired at `now`) and its account.
 pub async fn live_session<C: ConnectionTrait>(
     c: &C,

@@ -126,7 +126,19 @@ fn to_active(d: &DocumentRecord) -> rows::ActiveModel {
     }
 }
 
-async fn write_audience_and_terms<C: ConnectionTrait>(c: &C, id: DocumentId, audience: &[UnitId], terms: &[Term]) -> StoreResult<()> {
+/// The ranking key of a document's term rows: its publication time in microseconds, 0 while
+/// unpublished (drafts rank after published documents of the same score).
+fn published_key(d: &DocumentRecord) -> i64 {
+    d.published_at.map_or(0, |t| t.timestamp_micros())
+}
+
+async fn write_audience_and_terms<C: ConnectionTrait>(
+    c: &C,
+    id: DocumentId,
+    key: i64,
+    audience: &[UnitId],
+    terms: &[Term],
+) -> StoreResult<()> {
     document_audience::Entity::delete_many().filter(document_audience::Column::DocumentId.eq(id.as_uuid())).exec(c).await?;
     document_terms::Entity::delete_many().filter(document_terms::Column::DocumentId.eq(id.as_uuid())).exec(c).await?;
     if !audience.is_empty() {
@@ -143,6 +155,7 @@ async fn write_audience_and_terms<C: ConnectionTrait>(c: &C, id: DocumentId, aud
             document_id: Set(id.as_uuid()),
             exact: Set(t.exact.clone()),
             weight: Set(t.weight),
+            published_key: Set(key),
         }))
         .exec_without_returning(c)
         .await?;
@@ -154,7 +167,7 @@ async fn write_audience_and_terms<C: ConnectionTrait>(c: &C, id: DocumentId, aud
 /// issuer is a `Conflict` on `number`.
 pub async fn insert<C: ConnectionTrait>(c: &C, d: &DocumentRecord, audience: &[UnitId], terms: &[Term]) -> StoreResult<()> {
     insert_row(c, to_active(d)).await?;
-    write_audience_and_terms(c, d.id, audience, terms).await
+    write_audience_and_terms(c, d.id, published_key(d), audience, terms).await
 }
 
 /// Writes the document back if its version is still `expected_version` (incremented), replacing
@@ -177,8 +190,16 @@ pub async fn update<C: ConnectionTrait>(
     if result.rows_affected != 1 {
         return Err(StoreError::NotFound);
     }
-    if let Some((audience, terms)) = audience_terms {
-        write_audience_and_terms(c, d.id, audience, terms).await?;
+    match audience_terms {
+        Some((audience, terms)) => write_audience_and_terms(c, d.id, published_key(d), audience, terms).await?,
+        None => {
+            c.execute_raw(Statement::from_sql_and_values(
+                c.get_database_backend(),
+                "UPDATE document_terms SET published_key = $1 WHERE document_id = $2",
+                vec![published_key(d).into(), d.id.as_uuid().into()],
+            ))
+            .await?;
+        }
     }
     Ok(())
 }
@@ -265,9 +286,12 @@ impl Sql {
     }
 }
 
-/// The visibility condition on documents aliased `d`. Addressed documents are found through
-/// `document_audience(unit_id, document_id)` with the member's chain (a handful of units), so the
-/// planner walks the index instead of testing every document.
+/// The visibility condition on documents aliased `d`. Whether a document is addressed to the
+/// member is a correlated `EXISTS` on `document_audience`'s primary key (document, unit) with the
+/// member's chain (a handful of units): the feed walks documents newest first and probes each
+/// until the page is full, and top-k search probes only its candidates. (Materialising every
+/// document addressed to the chain first — tens of thousands in a province — cost more than the
+/// probes.)
 fn visibility(sql: &mut Sql, viewer: &Viewer, d: &str) {
     sql.push("(");
     let mut any = false;
@@ -281,7 +305,9 @@ fn visibility(sql: &mut Sql, viewer: &Viewer, d: &str) {
         }
     };
     if !viewer.chain.is_empty() {
-        sql.push(&format!("({d}.status = 'published' AND {d}.id IN (SELECT document_id FROM document_audience WHERE unit_id IN ("));
+        sql.push(&format!(
+            "({d}.status = 'published' AND EXISTS (SELECT 1 FROM document_audience a WHERE a.document_id = {d}.id AND a.unit_id IN ("
+        ));
         list(sql, &viewer.chain);
         sql.push(&format!(")) AND ({d}.roles = ''"));
         for role in &viewer.roles {
@@ -316,31 +342,196 @@ fn visibility(sql: &mut Sql, viewer: &Viewer, d: &str) {
     sql.push(")");
 }
 
-/// The caller's feed or search results: ids with their score (0 for the feed), best first.
-/// Visibility, filters, ranking and paging all run in one SQL statement.
+/// Largest page end (`offset + limit`) served by top-k retrieval; deeper pages use the full
+/// ranking.
+const TOP_K_MAX: u64 = 200;
+/// Postings top-k retrieval reads before it hands the query over to the full ranking (a query
+/// whose filters reject almost every posting).
+const TOP_K_BUDGET: usize = 30_000;
+
+/// The caller's feed or search results: ids with their score (0 for the feed), best first
+/// (score, then publication time, newest first; drafts last).
+///
+/// Searches for the first pages run as top-k retrieval (see [`search_top_k`]); the feed, deep
+/// pages and searches that top-k gives up on run as one SQL statement ([`feed_exhaustive`]).
 pub async fn feed<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQuery) -> StoreResult<Vec<(DocumentId, i64)>> {
-    let mut sql = Sql { text: String::new(), values: Vec::new() };
     if q.words.is_empty() {
-        sql.push("SELECT d.id AS id, 0 AS score FROM documents d WHERE ");
-    } else {
-        sql.push("SELECT d.id AS id, s.score AS score FROM documents d JOIN (SELECT t.document_id, SUM(t.best) AS score FROM (SELECT document_id, term, MAX(weight * CASE");
-        let mut exact_any = false;
-        for w in &q.words {
-            if let Some(exact) = &w.exact {
-                sql.push(" WHEN term = ");
-                let a = sql.p(w.folded.clone());
-                sql.push(&a);
-                sql.push(" AND exact = ");
-                let b = sql.p(exact.clone());
-                sql.push(&b);
-                sql.push(&format!(" THEN {}", documents::search::EXACT_MULTIPLIER));
-                exact_any = true;
+        return latest(c, viewer, q).await;
+    }
+    if q.offset + q.limit <= TOP_K_MAX
+        && let Some(found) = search_top_k(c, viewer, q).await?
+    {
+        return Ok(found);
+    }
+    feed_exhaustive(c, viewer, q).await
+}
+
+/// The feed (no query words), newest first, as a union of one ordered, limited walk per way of
+/// seeing documents (addressed to the member; issued in an administered subtree; issued by a unit
+/// where the member holds a position). One `OR` over the three would make the planner test every
+/// document and sort them; each branch alone walks an index newest first and stops after
+/// `offset + limit` rows, and the union's top rows are the feed's.
+async fn latest<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQuery) -> StoreResult<Vec<(DocumentId, i64)>> {
+    let k = q.offset + q.limit;
+    let branches = [
+        Viewer { admin_scopes: Vec::new(), position_units: Vec::new(), ..viewer.clone() },
+        Viewer { chain: Vec::new(), admin_scopes: viewer.admin_scopes.clone(), ..Viewer::default() },
+        Viewer { chain: Vec::new(), position_units: viewer.position_units.clone(), ..Viewer::default() },
+    ];
+    let mut sql = Sql { text: String::from("SELECT u.id AS id FROM ("), values: Vec::new() };
+    let mut any = false;
+    for (i, branch) in branches.iter().enumerate() {
+        if branch.chain.is_empty() && branch.admin_scopes.is_empty() && branch.position_units.is_empty() {
+            continue;
+        }
+        if any {
+            sql.push(" UNION ");
+        }
+        any = true;
+        sql.push("SELECT * FROM (SELECT d.id AS id, d.published_at AS published_at FROM documents d WHERE ");
+        visibility(&mut sql, branch, "d");
+        filters(&mut sql, viewer, q);
+        sql.push(&format!(" ORDER BY d.published_at DESC, d.id DESC LIMIT {k}) b{i}"));
+    }
+    if !any {
+        return Ok(Vec::new());
+    }
+    sql.push(&format!(") u ORDER BY u.published_at DESC, u.id DESC LIMIT {} OFFSET {}", q.limit, q.offset));
+    let rows = c.query_all_raw(Statement::from_sql_and_values(c.get_database_backend(), &sql.text, sql.values)).await?;
+    rows.iter().map(|r| Ok((DocumentId::from_uuid(r.try_get("", "id")?), 0))).collect()
+}
+
+/// One query word's postings read in ranking order: (weight, publication key, document) descending.
+struct Postings {
+    folded: String,
+    /// Largest multiplier a posting of this word can earn (the exact-form bonus when the query
+    /// word has diacritics).
+    multiplier: i64,
+    /// The last posting read; unread postings all sort after it.
+    cursor: Option<(i32, i64, Uuid)>,
+    exhausted: bool,
+}
+
+/// Top-k search by the threshold algorithm. Each query word's postings are read best first from
+/// `ix_document_terms_rank` in growing batches; every newly seen document is scored in full from
+/// its own term rows (with the domain's [`documents::search::score`]) and checked against
+/// visibility and the filters in two set queries. Reading stops when the k-th result outranks
+/// anything an unseen document could reach — the sum over words of the next posting's weight
+/// times the word's multiplier, tied only by a document published no later than the oldest
+/// cursor — or when one word's postings run out (every document having all the words has then
+/// been seen). `None` when more than [`TOP_K_BUDGET`] postings would be needed: the caller falls
+/// back to [`feed_exhaustive`].
+///
+/// The cost depends on how deep the k-th visible result lies in the postings, not on how many
+/// documents contain the words.
+pub async fn search_top_k<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQuery) -> StoreResult<Option<Vec<(DocumentId, i64)>>> {
+    let k = (q.offset + q.limit) as usize;
+    let mut streams: Vec<Postings> = q
+        .words
+        .iter()
+        .map(|w| Postings {
+            folded: w.folded.clone(),
+            multiplier: if w.exact.is_some() { i64::from(documents::search::EXACT_MULTIPLIER) } else { 1 },
+            cursor: None,
+            exhausted: false,
+        })
+        .collect();
+    let backend = c.get_database_backend();
+    let mut seen: std::collections::HashSet<Uuid> = std::collections::HashSet::new();
+    // (score, publication key, id) of every seen document that matches, is visible and passes the filters.
+    let mut results: Vec<(i64, i64, Uuid)> = Vec::new();
+    let mut read = 0usize;
+    let mut batch = 32u64.max(k as u64);
+    loop {
+        let mut fresh: Vec<Uuid> = Vec::new();
+        for stream in streams.iter_mut() {
+            let mut values: Vec<Value> = vec![stream.folded.clone().into()];
+            let mut text = String::from("SELECT document_id, weight, published_key FROM document_terms WHERE term = $1");
+            if let Some((w, key, id)) = stream.cursor {
+                text.push_str(" AND (weight, published_key, document_id) < ($2, $3, $4)");
+                values.extend([w.into(), key.into(), id.into()]);
+            }
+            text.push_str(&format!(" ORDER BY weight DESC, published_key DESC, document_id DESC LIMIT {batch}"));
+            let rows = c.query_all_raw(Statement::from_sql_and_values(backend, &text, values)).await?;
+            read += rows.len();
+            if (rows.len() as u64) < batch {
+                stream.exhausted = true;
+            }
+            for r in &rows {
+                let id: Uuid = r.try_get("", "document_id")?;
+                let weight: i32 = r.try_get("", "weight")?;
+                let key: i64 = r.try_get("", "published_key")?;
+                stream.cursor = Some((weight, key, id));
+                if seen.insert(id) {
+                    fresh.push(id);
+                }
             }
         }
-        if !exact_any {
-            sql.push(" WHEN 1 = 0 THEN 1");
+        if !fresh.is_empty() {
+            results.extend(score_candidates(c, viewer, q, &fresh).await?);
+            results.sort_by(|a, b| b.cmp(a));
         }
-        sql.push(" ELSE 1 END) AS best FROM document_terms WHERE term IN (");
+        if streams.iter().any(|s| s.exhausted) {
+            break;
+        }
+        if results.len() >= k {
+            let (score, key, _) = results[k - 1];
+            let bound: i64 = streams.iter().map(|s| s.cursor.map_or(i64::MAX / 16, |(w, _, _)| i64::from(w) * s.multiplier)).sum();
+            let oldest = streams.iter().filter_map(|s| s.cursor.map(|(_, key, _)| key)).min().unwrap_or(i64::MAX);
+            if score > bound || (score == bound && key > oldest) {
+                break;
+            }
+        }
+        if read >= TOP_K_BUDGET {
+            return Ok(None);
+        }
+        batch = (batch * 2).min(4096);
+    }
+    Ok(Some(
+        results
+            .into_iter()
+            .skip(q.offset as usize)
+            .take(q.limit as usize)
+            .map(|(score, _, id)| (DocumentId::from_uuid(id), score))
+            .collect(),
+    ))
+}
+
+/// Scores `ids` from their term rows for the query words and keeps those that have every word,
+/// are visible to the viewer and pass the filters: (score, publication key, id).
+async fn score_candidates<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQuery, ids: &[Uuid]) -> StoreResult<Vec<(i64, i64, Uuid)>> {
+    let backend = c.get_database_backend();
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        // The candidates are read by primary key in a derived table (its LIMIT keeps both planners
+        // from merging it into the outer query), then visibility and filters test those rows
+        // only: without statistics SQLite would otherwise walk the status index over every
+        // published document.
+        let mut sql = Sql {
+            text: String::from(
+                "SELECT d.id AS id FROM (SELECT id, status, roles, issuer_unit_id, kind, issued_on, required FROM documents WHERE id IN (",
+            ),
+            values: Vec::new(),
+        };
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            let p = sql.p(*id);
+            sql.push(&p);
+        }
+        sql.push(&format!(") LIMIT {}) d WHERE ", chunk.len()));
+        visibility(&mut sql, viewer, "d");
+        filters(&mut sql, viewer, q);
+        let rows = c.query_all_raw(Statement::from_sql_and_values(backend, &sql.text, sql.values)).await?;
+        let passing: Vec<Uuid> = rows.iter().map(|r| r.try_get::<Uuid>("", "id")).collect::<Result<_, _>>()?;
+        if passing.is_empty() {
+            continue;
+        }
+        let mut sql = Sql {
+            text: String::from("SELECT document_id, term, exact, weight, published_key FROM document_terms WHERE term IN ("),
+            values: Vec::new(),
+        };
         for (i, w) in q.words.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
@@ -348,15 +539,34 @@ pub async fn feed<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQuery) -> 
             let p = sql.p(w.folded.clone());
             sql.push(&p);
         }
-        // Aggregate only the term rows of documents the caller may see.
-        sql.push(") AND document_id IN (SELECT v.id FROM documents v WHERE ");
-        visibility(&mut sql, viewer, "v");
-        sql.push(&format!(
-            ") GROUP BY document_id, term) t GROUP BY t.document_id HAVING COUNT(*) = {}) s ON s.document_id = d.id WHERE ",
-            q.words.len()
-        ));
+        sql.push(") AND document_id IN (");
+        for (i, id) in passing.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            let p = sql.p(*id);
+            sql.push(&p);
+        }
+        sql.push(")");
+        let rows = c.query_all_raw(Statement::from_sql_and_values(backend, &sql.text, sql.values)).await?;
+        let mut terms: std::collections::HashMap<Uuid, (i64, Vec<Term>)> = std::collections::HashMap::new();
+        for r in &rows {
+            let id: Uuid = r.try_get("", "document_id")?;
+            let entry = terms.entry(id).or_insert_with(|| (0, Vec::new()));
+            entry.0 = entry.0.max(r.try_get::<i64>("", "published_key")?);
+            entry.1.push(Term { folded: r.try_get("", "term")?, exact: r.try_get("", "exact")?, weight: r.try_get("", "weight")? });
+        }
+        for (id, (key, terms)) in terms {
+            if let Some(score) = documents::search::score(&q.words, &terms) {
+                out.push((i64::from(score), key, id));
+            }
+        }
     }
-    visibility(&mut sql, viewer, "d");
+    Ok(out)
+}
+
+/// Filters of a feed query on documents aliased `d` (each condition prefixed with ` AND `).
+fn filters(sql: &mut Sql, viewer: &Viewer, q: &FeedQuery) {
     if let Some(kind) = q.kind {
         sql.push(" AND d.kind = ");
         let p = sql.p(kind.code());
@@ -393,10 +603,54 @@ pub async fn feed<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQuery) -> 
             None => sql.push(" AND 1 = 0"),
         }
     }
+}
+
+/// The feed or search as one SQL statement: visibility, filters, ranking over every matching
+/// document, and paging. The reference that [`search_top_k`] and the feed's union reproduce.
+pub async fn feed_exhaustive<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQuery) -> StoreResult<Vec<(DocumentId, i64)>> {
+    let mut sql = Sql { text: String::new(), values: Vec::new() };
+    if q.words.is_empty() {
+        sql.push("SELECT d.id AS id, 0 AS score FROM documents d WHERE ");
+    } else {
+        sql.push("SELECT d.id AS id, s.score AS score FROM documents d JOIN (SELECT t.document_id, SUM(t.best) AS score, MAX(t.pkey) AS pkey FROM (SELECT document_id, term, MAX(published_key) AS pkey, MAX(weight * CASE");
+        let mut exact_any = false;
+        for w in &q.words {
+            if let Some(exact) = &w.exact {
+                sql.push(" WHEN term = ");
+                let a = sql.p(w.folded.clone());
+                sql.push(&a);
+                sql.push(" AND exact = ");
+                let b = sql.p(exact.clone());
+                sql.push(&b);
+                sql.push(&format!(" THEN {}", documents::search::EXACT_MULTIPLIER));
+                exact_any = true;
+            }
+        }
+        if !exact_any {
+            sql.push(" WHEN 1 = 0 THEN 1");
+        }
+        sql.push(" ELSE 1 END) AS best FROM document_terms WHERE term IN (");
+        for (i, w) in q.words.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            let p = sql.p(w.folded.clone());
+            sql.push(&p);
+        }
+        // Aggregate only the term rows of documents the caller may see.
+        sql.push(") AND document_id IN (SELECT v.id FROM documents v WHERE ");
+        visibility(&mut sql, viewer, "v");
+        sql.push(&format!(
+            ") GROUP BY document_id, term) t GROUP BY t.document_id HAVING COUNT(*) = {}) s ON s.document_id = d.id WHERE ",
+            q.words.len()
+        ));
+    }
+    visibility(&mut sql, viewer, "d");
+    filters(&mut sql, viewer, q);
     if q.words.is_empty() {
         sql.push(" ORDER BY d.published_at DESC, d.id DESC");
     } else {
-        sql.push(" ORDER BY s.score DESC, d.published_at DESC, d.id DESC");
+        sql.push(" ORDER BY s.score DESC, s.pkey DESC, d.id DESC");
     }
     sql.push(&format!(" LIMIT {} OFFSET {}", q.limit, q.offset));
     let rows = c.query_all_raw(Statement::from_sql_and_values(c.get_database_backend(), &sql.text, sql.values)).await?;
@@ -604,6 +858,7 @@ pub async fn insert_bulk<C: ConnectionTrait>(c: &C, batch: &[(DocumentRecord, Ve
                         document_id: Set(d.id.as_uuid()),
                         exact: Set(t.exact.clone()),
                         weight: Set(t.weight),
+                        published_key: Set(published_key(d)),
                     }
                 })
             })

@@ -451,6 +451,7 @@ pub mod document_terms {
         #[sea_orm(primary_key, auto_increment = false)]
         pub exact: String,
         pub weight: i32,
+        pub published_key: i64,
     }
     no_relations!();
 }

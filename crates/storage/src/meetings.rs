@@ -772,6 +772,30 @@ pub async fn insert_report<C: ConnectionTrait>(c: &C, r: &ReportRecord) -> Store
     .await
 }
 
+/// Inserts many reports in multi-row statements, decisions included (dataset generators).
+pub async fn insert_reports_bulk<C: ConnectionTrait>(c: &C, batch: &[ReportRecord]) -> StoreResult<()> {
+    for chunk in batch.chunks(500) {
+        meeting_reports::Entity::insert_many(chunk.iter().map(|r| meeting_reports::ActiveModel {
+            id: Set(r.id.as_uuid()),
+            meeting_id: Set(r.meeting_id.as_uuid()),
+            unit_id: Set(r.unit_id.as_uuid()),
+            parent_unit_id: Set(r.parent_unit_id.as_uuid()),
+            status: Set(r.status.code().to_string()),
+            sent_at: Set(r.sent_at),
+            sent_by: Set(r.sent_by.map(|a| a.as_uuid())),
+            late: Set(r.late),
+            month: Set(r.month.clone()),
+            summary: Set(r.summary.to_string()),
+            decided_at: Set(r.decided_at),
+            decided_by: Set(r.decided_by.map(|a| a.as_uuid())),
+            decision_comment: Set(r.decision_comment.clone()),
+        }))
+        .exec_without_returning(c)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Loads a report.
 pub async fn get_report<C: ConnectionTrait>(c: &C, id: ReportId) -> StoreResult<ReportRecord> {
     report_record(meeting_reports::Entity::find_by_id(id.as_uuid()).one(c).await?.ok_or(StoreError::NotFound)?)

@@ -312,3 +312,172 @@ async fn unit_totals_follow_awards_moves_and_transfers() {
     assert_eq!(storage::study::top(t.db.conn(), cell.id, 0, 10).await.unwrap().len(), 2);
     assert!(storage::study::top(t.db.conn(), other_cell.id, 0, 10).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn top_k_search_returns_exactly_the_full_ranking() {
+    use documents::model::{DocumentKind, DocumentStatus};
+    use documents::search::{Searchable, index_terms, parse_query};
+    use storage::documents::{DocumentRecord, FeedQuery, Viewer};
+    let t = fresh_database().await.unwrap();
+    let [root, province, district, commune, cell] = tree(&t.db).await;
+    let other_cell = unit(Some(&commune), UnitKind::Cell, "Chi bộ thôn Tây");
+    storage::units::insert(t.db.conn(), &other_cell).await.unwrap();
+    // A small vocabulary with diacritic variants, few distinct publication times and a few drafts,
+    // so that most documents match and ties on score and time are common.
+    let vocab = ["nghị", "nghi", "quyết", "quyet", "đảng", "dang", "viên", "học", "tập", "chi", "bộ", "kế", "hoạch"];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let base = Utc::now();
+    let mut batch = Vec::new();
+    for i in 0..1500u32 {
+        // Titles from a few phrases, as real titles are ("Nghị quyết …"): the top score tiers hold
+        // many documents, so retrieval must stop inside a tier, on publication time.
+        let phrases = ["nghị quyết", "nghi quyet", "đảng viên", "học tập", "kế hoạch"];
+        let title = format!("{} {}", phrases[next(5) as usize], phrases[next(5) as usize]);
+        let mut text = |len: u64| (0..len).map(|_| vocab[next(vocab.len() as u64) as usize]).collect::<Vec<_>>().join(" ");
+        let (summary, body) = (text(4), text(12));
+        let audience = match next(3) {
+            0 => vec![province.id],
+            1 => vec![cell.id],
+            _ => vec![other_cell.id],
+        };
+        let draft = next(10) == 0;
+        let d = DocumentRecord {
+            id: documents::DocumentId::from_uuid(Uuid::now_v7()),
+            issuer_unit_id: if next(4) == 0 { commune.id } else { province.id },
+            kind: if next(2) == 0 { DocumentKind::Directive } else { DocumentKind::News },
+            number: Some(format!("{i}-TB")),
+            title,
+            summary,
+            body,
+            issued_on: Some(d(2026, 1 + next(12) as u32, 1)),
+            effective_on: None,
+            tags: Vec::new(),
+            roles: Vec::new(),
+            status: if draft { DocumentStatus::Draft } else { DocumentStatus::Published },
+            required: next(3) == 0,
+            read_deadline: None,
+            escalated_at: None,
+            published_at: (!draft).then(|| base - chrono::Duration::minutes(next(400) as i64)),
+            withdrawn_at: None,
+            withdraw_reason: None,
+            version: 1,
+            created_by: None,
+            created_at: base,
+            updated_at: base,
+        };
+        let terms = index_terms(Searchable { title: &d.title, number: "", summary: &d.summary, body: &d.body, tags: &[] });
+        batch.push((d, audience, terms));
+    }
+    storage::documents::insert_bulk(t.db.conn(), &batch).await.unwrap();
+    let member = Viewer {
+        chain: vec![root.id, province.id, district.id, commune.id, cell.id],
+        member: Some(MemberId::from_uuid(Uuid::now_v7())),
+        roles: Vec::new(),
+        admin_scopes: Vec::new(),
+        position_units: Vec::new(),
+    };
+    let admin = Viewer { chain: Vec::new(), member: None, roles: Vec::new(), admin_scopes: vec![commune.id], position_units: Vec::new() };
+    let leader = Viewer { position_units: vec![province.id], ..member.clone() };
+    let mut compared = 0;
+    for viewer in [&member, &admin, &leader] {
+        for words in ["nghị quyết", "nghi quyet", "đảng", "dang vien", "học tập chi bộ", "kế hoạch đảng viên", "hoạch", "không có"]
+        {
+            for (offset, limit, kind, required) in
+                [(0, 20, None, false), (20, 20, None, false), (0, 5, Some(DocumentKind::News), false), (0, 10, None, true)]
+            {
+                let q = FeedQuery { words: parse_query(words), kind, required, limit, offset, ..FeedQuery::default() };
+                let top = storage::documents::search_top_k(t.db.conn(), viewer, &q).await.unwrap().expect("within the read budget");
+                let full = storage::documents::feed_exhaustive(t.db.conn(), viewer, &q).await.unwrap();
+                assert_eq!(top, full, "{words:?} offset {offset} limit {limit} kind {kind:?} required {required}");
+                compared += usize::from(!full.is_empty());
+            }
+        }
+    }
+    assert!(compared > 60, "most comparisons have results: {compared}");
+    // The feed's union of per-branch walks equals the single-statement feed.
+    let both = Viewer { admin_scopes: vec![commune.id], ..leader.clone() };
+    for viewer in [&member, &admin, &leader, &both] {
+        for (offset, limit, kind, required) in [(0, 20, None, false), (40, 20, None, false), (0, 10, Some(DocumentKind::News), true)] {
+            let q = FeedQuery { kind, required, limit, offset, ..FeedQuery::default() };
+            let feed = storage::documents::feed(t.db.conn(), viewer, &q).await.unwrap();
+            assert_eq!(feed.len(), limit as usize);
+            assert_eq!(feed, storage::documents::feed_exhaustive(t.db.conn(), viewer, &q).await.unwrap(), "feed offset {offset}");
+        }
+    }
+
+    // Publishing a draft moves its postings to its publication time.
+    let (draft, _, _) = batch.iter().find(|(d, _, _)| d.status == DocumentStatus::Draft).unwrap();
+    let mut published = draft.clone();
+    published.status = DocumentStatus::Published;
+    published.published_at = Some(base + chrono::Duration::minutes(5));
+    storage::documents::update(t.db.conn(), &published, 1, None).await.unwrap();
+    let q = FeedQuery { words: parse_query(&published.title), limit: 20, ..FeedQuery::default() };
+    let top = storage::documents::search_top_k(t.db.conn(), &admin, &q).await.unwrap().unwrap();
+    assert_eq!(top, storage::documents::feed_exhaustive(t.db.conn(), &admin, &q).await.unwrap());
+}
+
+#[tokio::test]
+async fn authorisation_epoch_moves_with_every_permission_input_and_only_with_them() {
+    let t = fresh_database().await.unwrap();
+    let epoch = |db: Database| async move { storage::accounts::auth_epoch(db.conn()).await.unwrap() };
+    let [_, _, _, commune, cell] = tree(&t.db).await;
+    let m = member(cell.id, 970);
+    storage::members::insert_many(t.db.conn(), std::slice::from_ref(&m)).await.unwrap();
+    let mut last = epoch(t.db.clone()).await;
+    let mut check = |now: i64, moved: bool, what: &str| {
+        assert_eq!(now != last, moved, "{what}: epoch {last} -> {now}");
+        last = now;
+    };
+    // A member's profile edit that keeps cell and standing: no move.
+    t.db.execute_unprepared("UPDATE members SET phone = '0912345678'").await.unwrap();
+    check(epoch(t.db.clone()).await, false, "phone edit");
+    let position = Position {
+        id: PositionId::from_uuid(Uuid::now_v7()),
+        unit_id: cell.id,
+        member_id: m.id,
+        role: Role::Secretary,
+        from: d(2025, 1, 1),
+        to: None,
+    };
+    storage::positions::insert(t.db.conn(), &position, Utc::now()).await.unwrap();
+    check(epoch(t.db.clone()).await, true, "position");
+    t.db.execute_unprepared("UPDATE members SET standing = standing").await.unwrap();
+    check(epoch(t.db.clone()).await, true, "standing");
+    let other = unit(Some(&commune), UnitKind::Cell, "Chi bộ mới");
+    storage::units::insert(t.db.conn(), &other).await.unwrap();
+    check(epoch(t.db.clone()).await, true, "unit tree");
+    let account = storage::accounts::AccountRecord {
+        id: membership::AccountId::from_uuid(Uuid::now_v7()),
+        member_id: Some(m.id),
+        username: "an.nguyen".into(),
+        password_hash: "x".into(),
+        must_change_password: false,
+        disabled: false,
+        created_at: Utc::now(),
+    };
+    storage::accounts::insert(t.db.conn(), &account).await.unwrap();
+    check(epoch(t.db.clone()).await, false, "a new account (nothing cached for it yet)");
+    t.db.execute_unprepared("UPDATE accounts SET disabled = true").await.unwrap();
+    check(epoch(t.db.clone()).await, true, "account disabled");
+    let session = storage::accounts::SessionRecord {
+        id: Uuid::now_v7(),
+        account_id: account.id,
+        token_hash: "h".repeat(64),
+        created_at: Utc::now(),
+        expires_at: Utc::now() + chrono::Duration::hours(1),
+        client_addr: None,
+    };
+    storage::accounts::insert_session(t.db.conn(), &session).await.unwrap();
+    check(epoch(t.db.clone()).await, false, "a login");
+    let (id, _, at) = storage::accounts::session_epoch(t.db.conn(), &"h".repeat(64), Utc::now()).await.unwrap().unwrap();
+    assert_eq!((id, at), (session.id, last));
+    assert!(
+        storage::accounts::session_epoch(t.db.conn(), &"h".repeat(64), Utc::now() + chrono::Duration::hours(2)).await.unwrap().is_none()
+    );
+}

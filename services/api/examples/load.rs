@@ -7,9 +7,14 @@
 //! Options: `SECONDS` per scenario (default 10), `CONNECTIONS` (default 32), `MEMBERS` logged in
 //! (default 2000).
 //!
-//! The server and the load generator share one process and its two cores (so every figure,
-//! baseline included, pays the same client cost); each scenario is reported with its ratio to the
-//! matching baseline (reads to the bare read, check-in to the bare insert).
+//! The API and the bare baseline run in a child process (this program re-run with `LOAD_SERVER=1`)
+//! so that its resident memory is measured apart from the load generator; both share the
+//! machine's two cores, so every figure, baseline included, pays the same client cost. Each
+//! scenario is reported with its ratio to the matching baseline (reads to the bare read, check-in
+//! to the bare insert). A second table runs the latency-budget scenarios (search, leaderboard) on
+//! one connection, where the time measured is the server's time for the request plus loopback
+//! HTTP, without queueing behind other requests. Last, the province-wide meeting-report roll-up
+//! for a month is timed as an administrator of the province.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::map_entry)] // a benchmark program: failing loudly is right; the entry API does not fit the awaits
 
@@ -43,7 +48,7 @@ impl Conn {
         Self { stream, buf: Vec::with_capacity(64 * 1024) }
     }
 
-    /// Sends one request and reads the whole response; returns the status.
+    /// Sends one request and reads the whole response (kept in `buf`); returns the status.
     async fn request(&mut self, method: &str, path: &str, token: Option<&str>) -> u16 {
         let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
         let req = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\n{auth}Content-Length: 0\r\n\r\n");
@@ -89,6 +94,7 @@ struct Outcome {
     errors: usize,
     rps: f64,
     p50: f64,
+    p95: f64,
     p99: f64,
 }
 
@@ -130,7 +136,7 @@ where
     }
     all.sort_by(f64::total_cmp);
     let pct = |p: f64| all.get(((all.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
-    Outcome { requests: all.len(), errors, rps: all.len() as f64 / seconds as f64, p50: pct(0.5), p99: pct(0.99) }
+    Outcome { requests: all.len(), errors, rps: all.len() as f64 / seconds as f64, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) }
 }
 
 #[derive(Clone)]
@@ -158,17 +164,49 @@ async fn bare_write(State(b): State<Bare>) -> &'static str {
     storage::audit::record(b.db.conn(), &r).await.map(|_| "ok").unwrap_or("error")
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL of a generated dataset");
-    let seconds: u64 = std::env::var("SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
-    let connections: usize = std::env::var("CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
-    let n_members: usize = std::env::var("MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
-    let mut config = api::config::Config::for_test(&url);
+/// The child process: the API and the bare server on loopback; prints `READY api bare cold_ms` and
+/// serves until its standard input closes.
+async fn serve_child(url: &str) {
+    let member: uuid::Uuid = std::env::var("BARE_MEMBER").unwrap().parse().unwrap();
+    let mut config = api::config::Config::for_test(url);
     config.max_connections = 16;
     let started = Instant::now();
     let state = api::prepare(config).await.expect("database");
     let cold = started.elapsed();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let bare = Bare { db: state.db.clone(), member: MemberId::from_uuid(member) };
+    tokio::spawn(api::serve(state, listener));
+    let bare_app = Router::new().route("/bare/read", get(bare_read)).route("/bare/write", post(bare_write)).with_state(bare);
+    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bare_addr = bare_listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(bare_listener, bare_app).await });
+    println!("READY {addr} {bare_addr} {}", cold.as_secs_f64() * 1000.0);
+    let _ = tokio::task::spawn_blocking(|| std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new())).await;
+}
+
+fn status_kb(pid: u32, field: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with(field)).map(|l| l.trim_start_matches(field).trim_start_matches(':').trim().to_string())
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL of a generated dataset");
+    if std::env::var("LOAD_SERVER").is_ok() {
+        return serve_child(&url).await;
+    }
+    let seconds: u64 = std::env::var("SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let connections: usize = std::env::var("CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
+    let n_members: usize = std::env::var("MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let mut config = api::config::Config::for_test(&url);
+    config.max_connections = 4;
+    // Applies pending migrations: the child's start-up below is a cold start with migrations applied.
+    let state = api::prepare(config).await.expect("database");
     let db = state.db.clone();
     let root = storage::units::roots(db.conn()).await.unwrap()[0].id;
     let province = storage::units::children(db.conn(), root).await.unwrap().into_iter().find(|u| u.kind == UnitKind::Province).unwrap();
@@ -255,27 +293,80 @@ async fn main() {
     }
     tx.commit().await.unwrap();
     let tokens = Arc::new(tokens);
+    let session_for = |account: storage::accounts::AccountRecord, name: &str| {
+        let token = format!("bench-{run_id}-{name}");
+        let db = db.clone();
+        async move {
+            storage::accounts::insert_session(
+                db.conn(),
+                &storage::accounts::SessionRecord {
+                    id: uuid::Uuid::now_v7(),
+                    account_id: account.id,
+                    token_hash: api::auth::token_hash(&token),
+                    created_at: now,
+                    expires_at: now + chrono::Duration::hours(2),
+                    client_addr: None,
+                },
+            )
+            .await
+            .unwrap();
+            token
+        }
+    };
+    // A commune secretary (subtree meeting list) and the province administrator (roll-up).
+    let commune_sec = storage::positions::for_unit(db.conn(), commune.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.role == membership::position::Role::Secretary)
+        .map(|p| p.member_id);
+    let commune_token = match commune_sec {
+        Some(sec) => Some(session_for(storage::accounts::for_member(db.conn(), sec).await.unwrap().unwrap(), "commune-secretary").await),
+        None => None,
+    };
+    let admin_token = match storage::accounts::find_by_username(db.conn(), "quantri.tinh").await.unwrap() {
+        Some(account) => Some(session_for(account, "province-admin").await),
+        None => None,
+    };
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(api::serve(state.clone(), listener));
-    let bare = Bare { db: db.clone(), member: members[0].id };
-    let bare_app = Router::new().route("/bare/read", get(bare_read)).route("/bare/write", post(bare_write)).with_state(bare);
-    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let bare_addr = bare_listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(bare_listener, bare_app).await });
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("LOAD_SERVER", "1")
+        .env("BARE_MEMBER", members[0].id.to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let mut ready = line.split_whitespace().skip(1);
+    let addr: SocketAddr = ready.next().unwrap().parse().unwrap();
+    let bare_addr: SocketAddr = ready.next().unwrap().parse().unwrap();
+    let cold: f64 = ready.next().unwrap().parse().unwrap();
 
     println!(
-        "backend {}, {} members logged in, {} open meetings, cold start (migrations applied) {:.0} ms",
+        "backend {}, {} members logged in, {} open meetings, cold start of the server process (migrations applied) {cold:.0} ms",
         db.backend_name(),
         tokens.len(),
         cell_meeting.len(),
-        cold.as_secs_f64() * 1000.0
     );
-    println!("{:<34} {:>9} {:>8} {:>8} {:>8} {:>7} {:>7}", "scenario", "requests", "rps", "p50 ms", "p99 ms", "errors", "ratio");
+    println!(
+        "{:<34} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>12}",
+        "scenario", "requests", "rps", "p50 ms", "p95 ms", "p99 ms", "errors", "ratio", "server RSS"
+    );
+    let pid = child.id();
     let report = |name: &str, o: &Outcome, base: Option<f64>| {
         let ratio = base.map_or("-".to_string(), |b| format!("{:.2}", o.rps / b));
-        println!("{name:<34} {:>9} {:>8.0} {:>8.2} {:>8.2} {:>7} {:>7}", o.requests, o.rps, o.p50, o.p99, o.errors, ratio);
+        println!(
+            "{name:<34} {:>9} {:>8.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>7} {:>12}",
+            o.requests,
+            o.rps,
+            o.p50,
+            o.p95,
+            o.p99,
+            o.errors,
+            ratio,
+            status_kb(pid, "VmRSS")
+        );
     };
     let read = run(bare_addr, connections, seconds, |_| ("GET", "/bare/read".to_string(), None)).await;
     report("baseline: indexed single-row read", &read, None);
@@ -318,30 +409,9 @@ async fn main() {
     .await;
     report("province leaderboard + own rank", &o, Some(read.rps));
 
-    // A commune leader's view of the commune's meetings for a month (secretary of the commune).
-    let commune_sec = storage::positions::for_unit(db.conn(), commune.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.role == membership::position::Role::Secretary)
-        .map(|p| p.member_id);
-    if let Some(sec) = commune_sec {
-        let account = storage::accounts::for_member(db.conn(), sec).await.unwrap().unwrap();
-        let token = format!("bench-{run_id}-commune-secretary");
-        storage::accounts::insert_session(
-            db.conn(),
-            &storage::accounts::SessionRecord {
-                id: uuid::Uuid::now_v7(),
-                account_id: account.id,
-                token_hash: api::auth::token_hash(&token),
-                created_at: now,
-                expires_at: now + chrono::Duration::hours(2),
-                client_addr: None,
-            },
-        )
-        .await
-        .unwrap();
-        let last_month = (membership::time::local_date(now) - chrono::Duration::days(31)).format("%Y-%m-01").to_string();
+    // A commune leader's view of the commune's meetings for a month.
+    let last_month = (membership::time::local_date(now) - chrono::Duration::days(31)).format("%Y-%m-01").to_string();
+    if let Some(token) = commune_token.clone() {
         let c = commune.id;
         let o = run(addr, connections.min(8), seconds, move |_| {
             ("GET", format!("/api/v1/org-units/{c}/meetings?include_subtree=true&from={last_month}&limit=100"), Some(token.clone()))
@@ -349,9 +419,63 @@ async fn main() {
         .await;
         report("commune subtree meeting list", &o, Some(read.rps));
     }
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(str::to_string))
-        .unwrap_or_default();
-    println!("peak resident memory of the process (server + load generator): {}", rss.trim_start_matches("VmHWM:").trim());
+    let server_hwm = status_kb(child.id(), "VmHWM");
+
+    // Latency budgets, one connection: no queueing behind other requests.
+    println!("single connection, {} s per scenario:", seconds.div_ceil(2));
+    let single = seconds.div_ceil(2);
+    let queries = [
+        ("search \"đảng\"", "%C4%91%E1%BA%A3ng"),
+        ("search \"dang\"", "dang"),
+        ("search \"nghị quyết\"", "ngh%E1%BB%8B%20quy%E1%BA%BFt"),
+        ("search \"nghi quyet\"", "nghi%20quyet"),
+        ("search \"tuyên truyền\"", "tuy%C3%AAn%20truy%E1%BB%81n"),
+        ("search \"chat luong hieu qua\"", "chat%20luong%20hieu%20qua"),
+        ("search \"nâng cao chất lượng\"", "n%C3%A2ng%20cao%20ch%E1%BA%A5t%20l%C6%B0%E1%BB%A3ng"),
+    ];
+    for (name, q) in queries {
+        let t = tokens.clone();
+        let o = run(addr, 1, single, move |i| ("GET", format!("/api/v1/documents?q={q}"), Some(t[i % t.len()].0.clone()))).await;
+        report(name, &o, None);
+    }
+    let t = tokens.clone();
+    let p = province.id;
+    let o =
+        run(addr, 1, single, move |i| ("GET", format!("/api/v1/org-units/{p}/leaderboard?limit=10"), Some(t[i % t.len()].0.clone()))).await;
+    report("province leaderboard + own rank", &o, None);
+
+    // The province-wide roll-up of one month's meeting reports (every cell), as its administrator.
+    if let Some(token) = admin_token {
+        let month = (membership::time::local_date(now) - chrono::Duration::days(62)).format("%Y-%m").to_string();
+        let mut conn = Conn::open(addr).await;
+        let mut times = Vec::new();
+        let mut total = String::new();
+        for _ in 0..5 {
+            let t0 = Instant::now();
+            let status = conn
+                .request(
+                    "GET",
+                    &format!("/api/v1/org-units/{}/meeting-reports?month={month}&include_subtree=true", province.id),
+                    Some(&token),
+                )
+                .await;
+            times.push(t0.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(status, 200, "roll-up");
+            let body = String::from_utf8_lossy(&conn.buf);
+            total = body.split("\"total\":").nth(1).map(|r| r.chars().take_while(char::is_ascii_digit).collect()).unwrap_or_default();
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "province meeting-report roll-up for {month}: {total} reports, {:.0} ms median of 5 ({:.0}–{:.0} ms)",
+            times[2], times[0], times[4]
+        );
+    }
+    println!(
+        "server process memory: peak resident {} after the 32-connection scenarios, {} at the end; load generator peak {}",
+        server_hwm,
+        status_kb(child.id(), "VmHWM"),
+        status_kb(std::process::id(), "VmHWM")
+    );
+    drop(child.stdin.take());
+    let _ = child.wait();
 }

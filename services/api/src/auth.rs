@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
@@ -156,6 +156,8 @@ pub struct PendingCaller {
     pub now: DateTime<Utc>,
     /// Client address.
     pub addr: Option<String>,
+    /// The caller's actor (used once the password no longer has to change).
+    actor: Actor,
 }
 
 /// An authenticated caller ready for any endpoint: the account, its actor (positions, grants,
@@ -195,22 +197,97 @@ fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
 }
 
+/// What a session resolves to, cached per token hash with the authorisation epoch it was computed
+/// at (see [`storage::accounts::session_epoch`]).
+#[derive(Debug)]
+struct CachedSession {
+    session_id: uuid::Uuid,
+    epoch: i64,
+    account: AccountRecord,
+    /// False when the member behind the account has left the Party (the session is refused).
+    member_active: bool,
+    actor: Actor,
+}
+
+/// Per-process cache of authenticated sessions: token hash → account and actor, valid while the
+/// database's authorisation epoch is unchanged. Each request still reads its session row (so a
+/// logout, an expiry or a revocation takes effect at once) together with the epoch in one indexed
+/// query; the account, the member's standing, the grants, the positions and the ancestry (five
+/// more queries) are reloaded only when the epoch has moved. The epoch is advanced by database
+/// triggers in the same transaction as the change, so no instance serves a permission older than
+/// the last committed change. Bounded: cleared when it reaches [`AuthCache::CAPACITY`] entries.
+#[derive(Debug, Default)]
+pub struct AuthCache {
+    entries: Mutex<HashMap<String, Arc<CachedSession>>>,
+}
+
+impl AuthCache {
+    /// Entries kept before the cache is cleared (a cleared cache only costs reloads).
+    pub const CAPACITY: usize = 200_000;
+
+    fn get(&self, hash: &str, session_id: uuid::Uuid, epoch: i64) -> Option<Arc<CachedSession>> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(hash).filter(|e| e.session_id == session_id && e.epoch == epoch).cloned()
+    }
+
+    fn put(&self, hash: String, entry: Arc<CachedSession>) {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::CAPACITY {
+            map.clear();
+        }
+        map.insert(hash, entry);
+    }
+
+    fn forget(&self, hash: &str) {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(hash);
+    }
+
+    /// Number of cached sessions.
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Resolves a bearer token to its session, account and actor, through the cache.
+async fn resolve(state: &AppState, token: &str, now: DateTime<Utc>) -> Result<Arc<CachedSession>, ApiError> {
+    let hash = token_hash(token);
+    let Some((session_id, _, epoch)) = storage::accounts::session_epoch(state.db.conn(), &hash, now).await? else {
+        state.auth_cache.forget(&hash);
+        return Err(ApiError::Unauthenticated);
+    };
+    if let Some(hit) = state.auth_cache.get(&hash, session_id, epoch) {
+        return Ok(hit);
+    }
+    // Read after the epoch: what is loaded is at least as new as the epoch it is stored with.
+    let (session, account) = storage::accounts::live_session(state.db.conn(), &hash, now).await?.ok_or(ApiError::Unauthenticated)?;
+    let member_active = match account.member_id {
+        Some(member) => storage::members::get(state.db.conn(), member).await?.state.standing.is_active(),
+        None => true,
+    };
+    let actor = storage::accounts::load_actor(state.db.conn(), &account).await?;
+    let entry = Arc::new(CachedSession { session_id: session.id, epoch, account, member_active, actor });
+    state.auth_cache.put(hash, entry.clone());
+    Ok(entry)
+}
+
 impl FromRequestParts<AppState> for PendingCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
         let now = Utc::now();
-        let (session, account) =
-            storage::accounts::live_session(state.db.conn(), &token_hash(token), now).await?.ok_or(ApiError::Unauthenticated)?;
+        let entry = resolve(state, token, now).await?;
         // Members who have left the Party lose their sessions at once.
-        if let Some(member) = account.member_id
-            && !storage::members::get(state.db.conn(), member).await?.state.standing.is_active()
-        {
+        if !entry.member_active {
             return Err(ApiError::Unauthenticated);
         }
         let addr = ClientAddr::from_request_parts(parts, state).await.map(|a| a.0).unwrap_or(None);
-        Ok(PendingCaller { account, session_id: session.id, now, addr })
+        Ok(PendingCaller { account: entry.account.clone(), session_id: entry.session_id, now, addr, actor: entry.actor.clone() })
     }
 }
 
@@ -222,8 +299,7 @@ impl FromRequestParts<AppState> for Caller {
         if pending.account.must_change_password {
             return Err(ApiError::PasswordChangeRequired);
         }
-        let actor = storage::accounts::load_actor(state.db.conn(), &pending.account).await?;
-        Ok(Caller { account: pending.account, actor, now: pending.now, addr: pending.addr })
+        Ok(Caller { account: pending.account, actor: pending.actor, now: pending.now, addr: pending.addr })
     }
 }
 

@@ -60,6 +60,8 @@ pub struct Report {
     pub meetings: usize,
     /// Attendance rows.
     pub attendance_rows: usize,
+    /// Meeting reports sent to the superior (one per generated past meeting).
+    pub reports: usize,
     /// Documents.
     pub documents: usize,
     /// Ledger entries.
@@ -72,8 +74,8 @@ impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "dataset: {} members in {} cells, {} meetings, {} attendance rows, {} documents, {} ledger entries in {:.1} s",
-            self.members, self.cells, self.meetings, self.attendance_rows, self.documents, self.ledger_entries, self.seconds
+            "dataset: {} members in {} cells, {} meetings, {} attendance rows, {} meeting reports, {} documents, {} ledger entries in {:.1} s",
+            self.members, self.cells, self.meetings, self.attendance_rows, self.reports, self.documents, self.ledger_entries, self.seconds
         )
     }
 }
@@ -163,6 +165,12 @@ pub async fn generate(db: &storage::Database, size: Size, seed: u64) -> Result<R
     }
     let mut cells: Vec<UnitId> = by_cell.keys().copied().collect();
     cells.sort();
+    let mut parent_of: std::collections::HashMap<UnitId, UnitId> = std::collections::HashMap::new();
+    for commune in &commune_units {
+        for cell in storage::units::children(db.conn(), commune.id).await.map_err(err)? {
+            parent_of.insert(cell.id, commune.id);
+        }
+    }
 
     let mut rng = Rng(seed ^ 0x5eed);
     let mut millis: u64 = 1_706_745_600_000;
@@ -171,12 +179,14 @@ pub async fn generate(db: &storage::Database, size: Size, seed: u64) -> Result<R
     // 11 more past months (the demo content already holds last month's and next month's).
     let mut meetings = 0;
     let mut attendance_rows = 0;
+    let mut reports_written = 0;
     for month_back in 2..=12i32 {
         let tx = db.begin().await.map_err(err)?;
         let m0 = i32::try_from(today.month0()).unwrap_or(0) - month_back;
         let (y, m) = (today.year() + m0.div_euclid(12), u32::try_from(m0.rem_euclid(12)).unwrap_or(0) + 1);
         let day = NaiveDate::from_ymd_opt(y, m, 5).unwrap_or(today);
         let starts = day.and_hms_opt(12, 0, 0).map_or(now, |t| t.and_utc());
+        let mut reports = Vec::with_capacity(cells.len());
         for cell in &cells {
             let id = meetings::MeetingId::from_uuid(rng.uuid(&mut millis));
             let meeting = MeetingRecord {
@@ -226,9 +236,32 @@ pub async fn generate(db: &storage::Database, size: Size, seed: u64) -> Result<R
                 })
                 .collect();
             attendance_rows += ledger.len();
+            // The report to the commune committee: acknowledged; one in twenty sent after the 5th
+            // of the following month.
+            let late = rng.below(20) == 0;
+            reports.push(storage::meetings::ReportRecord {
+                id: meetings::ReportId::from_uuid(rng.uuid(&mut millis)),
+                meeting_id: id,
+                unit_id: *cell,
+                parent_unit_id: parent_of.get(cell).copied().unwrap_or(province.id),
+                status: meetings::report::ReportStatus::Acknowledged,
+                sent_at: starts + Duration::days(if late { 34 } else { 1 }),
+                sent_by: None,
+                late,
+                month: format!("{y:04}-{m:02}"),
+                summary: serde_json::json!({
+                    "obliged": ledger.len(),
+                    "attended": ledger.iter().filter(|r| r.status.attended()).count(),
+                }),
+                decided_at: Some(starts + Duration::days(40)),
+                decided_by: None,
+                decision_comment: None,
+            });
             storage::meetings::insert_ledger(tx.conn(), id, &ledger).await.map_err(err)?;
             meetings += 1;
         }
+        storage::meetings::insert_reports_bulk(tx.conn(), &reports).await.map_err(err)?;
+        reports_written += reports.len();
         tx.commit().await.map_err(err)?;
     }
 
@@ -324,6 +357,7 @@ pub async fn generate(db: &storage::Database, size: Size, seed: u64) -> Result<R
         cells: cells.len(),
         meetings: meetings + 2 * cells.len(),
         attendance_rows: attendance_rows + cells.len() * per_cell,
+        reports: reports_written,
         documents: n_docs,
         ledger_entries: entries.len(),
         seconds: started.elapsed().as_secs_f64(),

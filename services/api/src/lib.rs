@@ -242,7 +242,14 @@ pub async fn prepare_with(db: storage::Database, config: Config) -> Result<AppSt
     let dummy = auth::hash_password(&auth::new_token()).map_err(|e| StartError::Setup(format!("{e:?}")))?;
     let limiter = LoginLimiter::new(config.login_window, config.login_failures_per_account, config.login_failures_per_address);
     let blobs = Arc::new(blobs::LocalDir::new(config.attachments_dir.clone()));
-    Ok(AppState { db, config: Arc::new(config), limiter: Arc::new(limiter), dummy_hash: Arc::new(dummy), blobs })
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        limiter: Arc::new(limiter),
+        dummy_hash: Arc::new(dummy),
+        blobs,
+        auth_cache: Arc::default(),
+    })
 }
 
 /// Serves on `listener` until Ctrl-C / SIGTERM. On SQLite a background task checkpoints the

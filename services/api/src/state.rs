@@ -21,4 +21,6 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// Attachment bytes.
     pub blobs: Arc<crate::blobs::LocalDir>,
+    /// Authenticated sessions and their actors, valid while the authorisation epoch is unchanged.
+    pub auth_cache: Arc<crate::auth::AuthCache>,
 }

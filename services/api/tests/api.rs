@@ -996,3 +996,27 @@ async fn scope_rules_found_in_review() {
         .await
         .expect_problem(StatusCode::BAD_REQUEST, "invalid_query");
 }
+
+#[tokio::test]
+async fn permission_changes_apply_to_existing_sessions_at_once() {
+    // Sessions cache their actor; every change to positions must still take effect on the next
+    // request made with the same token.
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let roster = format!("/api/v1/org-units/{}/members", w.b);
+    let create = |n: u32| member_body(n, "Lê Văn Thử");
+    t.post(&roster, &w.b1.1, create(401)).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    let appointed = t.position(&w.csec.1, &w.b, &w.b1.0, "secretary").await.expect(StatusCode::CREATED);
+    t.post(&roster, &w.b1.1, create(402)).await.expect(StatusCode::CREATED);
+    t.post(
+        &format!("/api/v1/positions/{}/end", appointed.id()),
+        &w.csec.1,
+        json!({"to": chrono::Utc::now().date_naive().pred_opt().unwrap()}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    t.post(&roster, &w.b1.1, create(403)).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    // Logging out ends the cached session too.
+    t.call(Method::POST, "/api/v1/auth/logout", Some(&w.b1.1), None).await.expect(StatusCode::NO_CONTENT);
+    t.get("/api/v1/me", &w.b1.1).await.expect_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+}

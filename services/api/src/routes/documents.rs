@@ -536,10 +536,15 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<U
     if d.status == DocumentStatus::Published
         && a.in_audience
         && let Some(member) = caller.actor.member_id
-        && storage::documents::mark_read(state.db.conn(), d.id, member, caller.now).await?
+        && storage::documents::has_read(state.db.conn(), d.id, member).await?.is_none()
     {
-        crate::routes::study::award_activity(&state, member, study_points::ledger::Reason::DocumentRead, d.id.as_uuid(), caller.now)
-            .await?;
+        // The receipt and its point commit together.
+        let tx = state.db.begin().await?;
+        if storage::documents::mark_read(tx.conn(), d.id, member, caller.now).await? {
+            crate::routes::study::award_activity(&tx, member, study_points::ledger::Reason::DocumentRead, d.id.as_uuid(), caller.now)
+                .await?;
+        }
+        tx.commit().await?;
     }
     let view = full_view(&state, &caller, &d, &roots).await?;
     Ok((

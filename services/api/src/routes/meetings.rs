@@ -979,10 +979,12 @@ pub async fn check_in(State(state): State<AppState>, caller: Caller, Path(id): P
             Ok(axum::Json(CheckInResult { status: r.status.code().into(), checked_in_at: r.checked_in_at, recorded: false }))
         }
         CheckIn::Recorded(r) => {
-            let recorded = storage::meetings::record_check_in(state.db.conn(), meeting.id, &r, caller.now).await?;
+            // The attendance and its points commit together.
+            let tx = state.db.begin().await?;
+            let recorded = storage::meetings::record_check_in(tx.conn(), meeting.id, &r, caller.now).await?;
             if recorded {
                 crate::routes::study::award_activity(
-                    &state,
+                    &tx,
                     member,
                     study_points::ledger::Reason::MeetingAttendance,
                     meeting.id.as_uuid(),
@@ -990,6 +992,7 @@ pub async fn check_in(State(state): State<AppState>, caller: Caller, Path(id): P
                 )
                 .await?;
             }
+            tx.commit().await?;
             // A concurrent retry may have won the race: report the stored row.
             let stored = storage::meetings::ledger_row(state.db.conn(), meeting.id, member).await?.ok_or(ApiError::NotFound)?;
             Ok(axum::Json(CheckInResult { status: stored.status.code().into(), checked_in_at: stored.checked_in_at, recorded }))
@@ -1048,10 +1051,9 @@ pub async fn set_attendance(
         serde_json::json!({"member_id": member_id, "from": current.status.code(), "to": status.code(), "reason": reason}),
     )
     .await?;
-    tx.commit().await?;
     if status.attended() {
         crate::routes::study::award_activity(
-            &state,
+            &tx,
             member,
             study_points::ledger::Reason::MeetingAttendance,
             meeting.id.as_uuid(),
@@ -1059,6 +1061,7 @@ pub async fn set_attendance(
         )
         .await?;
     }
+    tx.commit().await?;
     let name = storage::members::get(state.db.conn(), member).await?.full_name.as_str().to_string();
     Ok(axum::Json(AttendanceRowView {
         member_id,

@@ -313,12 +313,16 @@ pub async fn list(
         return Err(ApiError::BadRequest { code: "invalid_query", detail: "month must be YYYY-MM".into() });
     }
     let rows = storage::meetings::reports_in(state.db.conn(), unit, q.include_subtree.unwrap_or(false), q.month.as_deref(), 10_000).await?;
-    let mut units = std::collections::HashMap::new();
+    // The reporting units in one query per thousand (a province month holds thousands of cells).
+    let mut ids: Vec<UnitId> = rows.iter().map(|r| r.unit_id).collect();
+    ids.sort();
+    ids.dedup();
+    let mut units = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        units.extend(storage::units::get_many(state.db.conn(), chunk).await?.into_iter().map(|u| (u.id, u)));
+    }
     let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
-        if let std::collections::hash_map::Entry::Vacant(slot) = units.entry(r.unit_id) {
-            slot.insert(storage::units::get(state.db.conn(), r.unit_id).await?);
-        }
         let unit = units.get(&r.unit_id).ok_or(ApiError::NotFound)?;
         items.push(ReportView {
             id: r.id.as_uuid(),

@@ -1007,15 +1007,14 @@ pub async fn adjust(
     ))
 }
 
-/// Awards the points of a first read or an attendance (idempotent), in its own transaction.
-pub async fn award_activity(state: &AppState, member: MemberId, reason: Reason, source: Uuid, at: DateTime<Utc>) -> ApiResult<()> {
+/// Awards the points of a first read or an attendance (idempotent), inside the transaction that
+/// records the read or the attendance.
+pub async fn award_activity(tx: &storage::Tx, member: MemberId, reason: Reason, source: Uuid, at: DateTime<Utc>) -> ApiResult<()> {
     let points = match reason {
         Reason::DocumentRead => ledger::DOCUMENT_READ_POINTS,
         Reason::MeetingAttendance => ledger::MEETING_ATTENDANCE_POINTS,
         _ => return Ok(()),
     };
-    let tx = state.db.begin().await?;
     storage::study::award(tx.conn(), &Entry { member, points, reason, source, at }, None, None).await?;
-    tx.commit().await?;
     Ok(())
 }
