@@ -13,6 +13,7 @@ mod m20261128_000005_study;
 mod m20261128_000006_unit_points;
 mod m20261128_000007_auth_epoch;
 mod m20261128_000008_search_rank;
+mod m20261128_000009_rank_counts;
 mod util;
 
 /// All migrations, in order.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_unit_points::Migration),
             Box::new(m20261128_000007_auth_epoch::Migration),
             Box::new(m20261128_000008_search_rank::Migration),
+            Box::new(m20261128_000009_rank_counts::Migration),
         ]
     }
 }

@@ -189,6 +189,19 @@ impl Database {
         Ok(())
     }
 
+    /// Gathers planner statistics after a bulk load, on PostgreSQL (`ANALYZE`); a no-op on SQLite.
+    /// Without statistics PostgreSQL estimates every table as tiny and picks scans that test
+    /// every row (the feed took 0.44 s instead of 0.6 ms on the generated province); autovacuum
+    /// would gather them, but only some time later. SQLite's queries are written for its planner
+    /// without statistics (see `documents::search_top_k`), and its `ANALYZE` statistics moved
+    /// some of them onto worse indexes, so none are gathered there.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        if self.conn.get_database_backend() == DbBackend::Postgres {
+            self.conn.execute_unprepared("ANALYZE").await?;
+        }
+        Ok(())
+    }
+
     /// Size in bytes of the SQLite write-ahead log, if this is a file-backed SQLite database.
     pub async fn sqlite_wal_size(&self) -> Result<Option<u64>, StoreError> {
         if self.conn.get_database_backend() != DbBackend::Sqlite {

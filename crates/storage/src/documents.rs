@@ -415,7 +415,7 @@ struct Postings {
 /// Top-k search by the threshold algorithm. Each query word's postings are read best first from
 /// `ix_document_terms_rank` in growing batches; every newly seen document is scored in full from
 /// its own term rows (with the domain's [`documents::search::score`]) and checked against
-/// visibility and the filters in two set queries. Reading stops when the k-th result outranks
+/// visibility and the filters — two statements per round, whatever the number of words. Reading stops when the k-th result outranks
 /// anything an unseen document could reach — the sum over words of the next posting's weight
 /// times the word's multiplier, tied only by a document published no later than the oldest
 /// cursor — or when one word's postings run out (every document having all the words has then
@@ -441,30 +441,47 @@ pub async fn search_top_k<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQu
     // (score, publication key, id) of every seen document that matches, is visible and passes the filters.
     let mut results: Vec<(i64, i64, Uuid)> = Vec::new();
     let mut read = 0usize;
-    let mut batch = 32u64.max(k as u64);
+    // The first batch covers the page several times over (about a third of the documents are
+    // visible to a typical member); later batches double.
+    let mut batch = 64u64.max(3 * k as u64);
     loop {
-        let mut fresh: Vec<Uuid> = Vec::new();
-        for stream in streams.iter_mut() {
-            let mut values: Vec<Value> = vec![stream.folded.clone().into()];
-            let mut text = String::from("SELECT document_id, weight, published_key FROM document_terms WHERE term = $1");
+        // One statement per round reads the next batch of every word's postings.
+        let mut sql = Sql { text: String::new(), values: Vec::new() };
+        for (i, stream) in streams.iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            let term = sql.p(stream.folded.clone());
+            sql.push(&format!(
+                "SELECT * FROM (SELECT {i} AS w, document_id, weight, published_key FROM document_terms WHERE term = {term}"
+            ));
             if let Some((w, key, id)) = stream.cursor {
-                text.push_str(" AND (weight, published_key, document_id) < ($2, $3, $4)");
-                values.extend([w.into(), key.into(), id.into()]);
+                let (a, b, c) = (sql.p(w), sql.p(key), sql.p(id));
+                sql.push(&format!(" AND (weight, published_key, document_id) < ({a}, {b}, {c})"));
             }
-            text.push_str(&format!(" ORDER BY weight DESC, published_key DESC, document_id DESC LIMIT {batch}"));
-            let rows = c.query_all_raw(Statement::from_sql_and_values(backend, &text, values)).await?;
-            read += rows.len();
-            if (rows.len() as u64) < batch {
+            sql.push(&format!(" ORDER BY weight DESC, published_key DESC, document_id DESC LIMIT {batch}) s{i}"));
+        }
+        let rows = c.query_all_raw(Statement::from_sql_and_values(backend, &sql.text, sql.values)).await?;
+        read += rows.len();
+        let mut counts = vec![0u64; streams.len()];
+        let mut fresh: Vec<Uuid> = Vec::new();
+        for r in &rows {
+            let i = usize::try_from(r.try_get::<i32>("", "w")?).unwrap_or(usize::MAX);
+            let Some(stream) = streams.get_mut(i) else { continue };
+            let id: Uuid = r.try_get("", "document_id")?;
+            let posting = (r.try_get::<i32>("", "weight")?, r.try_get::<i64>("", "published_key")?, id);
+            counts[i] += 1;
+            // The cursor is the smallest posting read (rows of a UNION come in no guaranteed order).
+            if stream.cursor.is_none_or(|c| posting < c) {
+                stream.cursor = Some(posting);
+            }
+            if seen.insert(id) {
+                fresh.push(id);
+            }
+        }
+        for (stream, n) in streams.iter_mut().zip(counts) {
+            if n < batch {
                 stream.exhausted = true;
-            }
-            for r in &rows {
-                let id: Uuid = r.try_get("", "document_id")?;
-                let weight: i32 = r.try_get("", "weight")?;
-                let key: i64 = r.try_get("", "published_key")?;
-                stream.cursor = Some((weight, key, id));
-                if seen.insert(id) {
-                    fresh.push(id);
-                }
             }
         }
         if !fresh.is_empty() {
@@ -503,31 +520,11 @@ async fn score_candidates<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQu
     let backend = c.get_database_backend();
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        // The candidates are read by primary key in a derived table (its LIMIT keeps both planners
-        // from merging it into the outer query), then visibility and filters test those rows
-        // only: without statistics SQLite would otherwise walk the status index over every
-        // published document.
-        let mut sql = Sql {
-            text: String::from(
-                "SELECT d.id AS id FROM (SELECT id, status, roles, issuer_unit_id, kind, issued_on, required FROM documents WHERE id IN (",
-            ),
-            values: Vec::new(),
-        };
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let p = sql.p(*id);
-            sql.push(&p);
-        }
-        sql.push(&format!(") LIMIT {}) d WHERE ", chunk.len()));
-        visibility(&mut sql, viewer, "d");
-        filters(&mut sql, viewer, q);
-        let rows = c.query_all_raw(Statement::from_sql_and_values(backend, &sql.text, sql.values)).await?;
-        let passing: Vec<Uuid> = rows.iter().map(|r| r.try_get::<Uuid>("", "id")).collect::<Result<_, _>>()?;
-        if passing.is_empty() {
-            continue;
-        }
+        // The term rows of the candidates that are visible and pass the filters, in one
+        // statement. The candidates are read by primary key in a derived table (its LIMIT keeps
+        // both planners from merging it into the outer query), and visibility and filters test
+        // those rows only: without statistics SQLite would otherwise walk the status index over
+        // every published document.
         let mut sql = Sql {
             text: String::from("SELECT document_id, term, exact, weight, published_key FROM document_terms WHERE term IN ("),
             values: Vec::new(),
@@ -539,14 +536,17 @@ async fn score_candidates<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQu
             let p = sql.p(w.folded.clone());
             sql.push(&p);
         }
-        sql.push(") AND document_id IN (");
-        for (i, id) in passing.iter().enumerate() {
+        sql.push(") AND document_id IN (SELECT d.id FROM (SELECT id, status, roles, issuer_unit_id, kind, issued_on, required FROM documents WHERE id IN (");
+        for (i, id) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
             let p = sql.p(*id);
             sql.push(&p);
         }
+        sql.push(&format!(") LIMIT {}) d WHERE ", chunk.len()));
+        visibility(&mut sql, viewer, "d");
+        filters(&mut sql, viewer, q);
         sql.push(")");
         let rows = c.query_all_raw(Statement::from_sql_and_values(backend, &sql.text, sql.values)).await?;
         let mut terms: std::collections::HashMap<Uuid, (i64, Vec<Term>)> = std::collections::HashMap::new();
@@ -704,6 +704,23 @@ pub async fn receipts<C: ConnectionTrait>(
 /// Whether a member has read a document.
 pub async fn has_read<C: ConnectionTrait>(c: &C, document: DocumentId, member: MemberId) -> StoreResult<Option<DateTime<Utc>>> {
     Ok(read_receipts::Entity::find_by_id((document.as_uuid(), member.as_uuid())).one(c).await?.map(|r| r.first_read_at))
+}
+
+/// When the member first read each of `documents` (unread ones are absent), in one query.
+pub async fn read_times<C: ConnectionTrait>(
+    c: &C,
+    member: MemberId,
+    documents: &[DocumentId],
+) -> StoreResult<std::collections::HashMap<DocumentId, DateTime<Utc>>> {
+    if documents.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows = read_receipts::Entity::find()
+        .filter(read_receipts::Column::MemberId.eq(member.as_uuid()))
+        .filter(read_receipts::Column::DocumentId.is_in(documents.iter().map(|d| d.as_uuid())))
+        .all(c)
+        .await?;
+    Ok(rows.into_iter().map(|r| (DocumentId::from_uuid(r.document_id), r.first_read_at)).collect())
 }
 
 /// Adds a bookmark (idempotent).

@@ -603,13 +603,13 @@ pub async fn total<C: ConnectionTrait>(c: &C, member: MemberId, year: i32) -> St
 const ACTIVE: &str = "m.standing IN ('probationary', 'official')";
 
 /// Rank of a member with `mine` points within the active members of `unit`'s subtree for a year:
-/// 1 + the number with more points (ties share a rank) — an index range count on
-/// `unit_points(ancestor_id, year, total)`.
+/// 1 + the number with more points (ties share a rank) — a sum over the distinct totals above
+/// `mine` in `unit_point_counts` (kept equal to `unit_points` by triggers).
 pub async fn rank<C: ConnectionTrait>(c: &C, unit: UnitId, year: i32, mine: i64) -> StoreResult<u64> {
     let row = c
         .query_one_raw(stmt(
             c,
-            "SELECT COUNT(*) AS n FROM unit_points WHERE ancestor_id = $1 AND year = $2 AND total > $3",
+            "SELECT CAST(COALESCE(SUM(members), 0) AS BIGINT) AS n FROM unit_point_counts WHERE ancestor_id = $1 AND year = $2 AND total > $3",
             vec![unit.as_uuid().into(), year.into(), mine.into()],
         ))
         .await?;

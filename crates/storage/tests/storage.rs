@@ -311,6 +311,25 @@ async fn unit_totals_follow_awards_moves_and_transfers() {
     storage::study::rebuild_unit_points(t.db.conn(), &[b.id]).await.unwrap();
     assert_eq!(storage::study::top(t.db.conn(), cell.id, 0, 10).await.unwrap().len(), 2);
     assert!(storage::study::top(t.db.conn(), other_cell.id, 0, 10).await.unwrap().is_empty());
+    // Ranks (from the per-total counts) followed the move and the transfer.
+    assert_eq!(storage::study::rank(t.db.conn(), cell.id, 0, 50).await.unwrap(), 2, "b now ranks behind a in a's cell");
+    assert_eq!(storage::study::rank(t.db.conn(), other_cell.id, 0, 0).await.unwrap(), 1, "nobody left in b's old cell");
+    assert_eq!(storage::study::rank(t.db.conn(), district.id, 0, 0).await.unwrap(), 1, "nobody left under the district");
+    assert_eq!(storage::study::rank(t.db.conn(), province.id, 0, 0).await.unwrap(), 3);
+    // Another award moves both totals' counts.
+    let tx = t.db.begin().await.unwrap();
+    storage::study::award(
+        tx.conn(),
+        &Entry { member: b.id, points: 10, reason: Reason::Adjustment, source: Uuid::from_u128(4), at },
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(storage::study::rank(t.db.conn(), province.id, 0, 55).await.unwrap(), 2, "b has 60 now");
+    assert_eq!(storage::study::rank(t.db.conn(), province.id, 0, 59).await.unwrap(), 2);
+    assert_eq!(storage::study::rank(t.db.conn(), province.id, 0, 60).await.unwrap(), 1);
 }
 
 #[tokio::test]

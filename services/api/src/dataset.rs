@@ -352,6 +352,7 @@ pub async fn generate(db: &storage::Database, size: Size, seed: u64) -> Result<R
     storage::study::bulk_load(tx.conn(), &entries).await.map_err(err)?;
     tx.commit().await.map_err(err)?;
     db.checkpoint_wal().await.map_err(err)?;
+    db.analyze().await.map_err(err)?;
     Ok(Report {
         members: demo.members,
         cells: cells.len(),

@@ -642,15 +642,7 @@ pub async fn feed(State(state): State<AppState>, caller: Caller, Query(p): Query
         issuers.insert(u.id, UnitRef::from(&u));
     }
     let read: HashMap<DocumentId, DateTime<Utc>> = match caller.actor.member_id {
-        Some(m) => {
-            let mut out = HashMap::new();
-            for d in &ids {
-                if let Some(t) = storage::documents::has_read(state.db.conn(), *d, m).await? {
-                    out.insert(*d, t);
-                }
-            }
-            out
-        }
+        Some(m) => storage::documents::read_times(state.db.conn(), m, &ids).await?,
         None => HashMap::new(),
     };
     let items = docs
