@@ -344,10 +344,10 @@ fn visibility(sql: &mut Sql, viewer: &Viewer, d: &str) {
 
 /// Largest page end (`offset + limit`) served by top-k retrieval; deeper pages use the full
 /// ranking.
-const TOP_K_MAX: u64 = 200;
+pub const TOP_K_MAX: u64 = 200;
 /// Postings top-k retrieval reads before it hands the query over to the full ranking (a query
 /// whose filters reject almost every posting).
-const TOP_K_BUDGET: usize = 30_000;
+pub const TOP_K_BUDGET: usize = 30_000;
 
 /// The caller's feed or search results: ids with their score (0 for the feed), best first
 /// (score, then publication time, newest first; drafts last).

@@ -4,8 +4,9 @@
 //! Run (SQLite):
 //!   HANDBOOK_DATA_DIR=/tmp/province cargo run --release -p api -- generate --size province
 //!   DATABASE_URL=sqlite:///tmp/province/handbook.db cargo run --release -p api --example load
-//! Options: `SECONDS` per scenario (default 10), `CONNECTIONS` (default 32), `MEMBERS` logged in
-//! (default 2000).
+//! Options: `LOAD_SECONDS` per scenario (default 10; not `SECONDS`, which bash rewrites),
+//! `CONNECTIONS` (default 32), `MEMBERS` logged in (default 2000).
+//! `scripts/benchmarks` runs this together with every other benchmark of docs/PERFORMANCE.md.
 //!
 //! The API and the bare baseline run in a child process (this program re-run with `LOAD_SERVER=1`)
 //! so that its resident memory is measured apart from the load generator; both share the
@@ -200,7 +201,7 @@ async fn main() {
     if std::env::var("LOAD_SERVER").is_ok() {
         return serve_child(&url).await;
     }
-    let seconds: u64 = std::env::var("SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let seconds: u64 = std::env::var("LOAD_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
     let connections: usize = std::env::var("CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
     let n_members: usize = std::env::var("MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let mut config = api::config::Config::for_test(&url);
