@@ -222,8 +222,9 @@ pub struct AuthCache {
 }
 
 impl AuthCache {
-    /// Entries kept before the cache is cleared (a cleared cache only costs reloads).
-    pub const CAPACITY: usize = 200_000;
+    /// Entries kept before the cache is cleared (a cleared cache only costs reloads); an entry
+    /// takes about half a kilobyte, so the cache stays under ~50 MB.
+    pub const CAPACITY: usize = 100_000;
 
     fn get(&self, hash: &str, session_id: uuid::Uuid, epoch: i64) -> Option<Arc<CachedSession>> {
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
