@@ -284,6 +284,16 @@ impl Sql {
     fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }
+    /// Appends `$a, $b, …`, one placeholder per value.
+    fn list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) {
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            let p = self.p(v);
+            self.text.push_str(&p);
+        }
+    }
 }
 
 /// The visibility condition on documents aliased `d`. Whether a document is addressed to the
@@ -295,15 +305,7 @@ impl Sql {
 fn visibility(sql: &mut Sql, viewer: &Viewer, d: &str) {
     sql.push("(");
     let mut any = false;
-    let list = |sql: &mut Sql, units: &[UnitId]| {
-        for (i, u) in units.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let p = sql.p(u.as_uuid());
-            sql.push(&p);
-        }
-    };
+    let list = |sql: &mut Sql, units: &[UnitId]| sql.list(units.iter().map(|u| u.as_uuid()));
     if !viewer.chain.is_empty() {
         sql.push(&format!(
             "({d}.status = 'published' AND EXISTS (SELECT 1 FROM document_audience a WHERE a.document_id = {d}.id AND a.unit_id IN ("
@@ -529,21 +531,9 @@ async fn score_candidates<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQu
             text: String::from("SELECT document_id, term, exact, weight, published_key FROM document_terms WHERE term IN ("),
             values: Vec::new(),
         };
-        for (i, w) in q.words.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let p = sql.p(w.folded.clone());
-            sql.push(&p);
-        }
+        sql.list(q.words.iter().map(|w| w.folded.clone()));
         sql.push(") AND document_id IN (SELECT d.id FROM (SELECT id, status, roles, issuer_unit_id, kind, issued_on, required FROM documents WHERE id IN (");
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let p = sql.p(*id);
-            sql.push(&p);
-        }
+        sql.list(chunk.iter().copied());
         sql.push(&format!(") LIMIT {}) d WHERE ", chunk.len()));
         visibility(&mut sql, viewer, "d");
         filters(&mut sql, viewer, q);
@@ -630,13 +620,7 @@ pub async fn feed_exhaustive<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &Fee
             sql.push(" WHEN 1 = 0 THEN 1");
         }
         sql.push(" ELSE 1 END) AS best FROM document_terms WHERE term IN (");
-        for (i, w) in q.words.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let p = sql.p(w.folded.clone());
-            sql.push(&p);
-        }
+        sql.list(q.words.iter().map(|w| w.folded.clone()));
         // Aggregate only the term rows of documents the caller may see.
         sql.push(") AND document_id IN (SELECT v.id FROM documents v WHERE ");
         visibility(&mut sql, viewer, "v");

@@ -749,49 +749,33 @@ fn report_record(m: meeting_reports::Model) -> StoreResult<ReportRecord> {
     })
 }
 
+fn report_active(r: &ReportRecord) -> meeting_reports::ActiveModel {
+    meeting_reports::ActiveModel {
+        id: Set(r.id.as_uuid()),
+        meeting_id: Set(r.meeting_id.as_uuid()),
+        unit_id: Set(r.unit_id.as_uuid()),
+        parent_unit_id: Set(r.parent_unit_id.as_uuid()),
+        status: Set(r.status.code().to_string()),
+        sent_at: Set(r.sent_at),
+        sent_by: Set(r.sent_by.map(|a| a.as_uuid())),
+        late: Set(r.late),
+        month: Set(r.month.clone()),
+        summary: Set(r.summary.to_string()),
+        decided_at: Set(r.decided_at),
+        decided_by: Set(r.decided_by.map(|a| a.as_uuid())),
+        decision_comment: Set(r.decision_comment.clone()),
+    }
+}
+
 /// Inserts a report.
 pub async fn insert_report<C: ConnectionTrait>(c: &C, r: &ReportRecord) -> StoreResult<()> {
-    insert_row(
-        c,
-        meeting_reports::ActiveModel {
-            id: Set(r.id.as_uuid()),
-            meeting_id: Set(r.meeting_id.as_uuid()),
-            unit_id: Set(r.unit_id.as_uuid()),
-            parent_unit_id: Set(r.parent_unit_id.as_uuid()),
-            status: Set(r.status.code().to_string()),
-            sent_at: Set(r.sent_at),
-            sent_by: Set(r.sent_by.map(|a| a.as_uuid())),
-            late: Set(r.late),
-            month: Set(r.month.clone()),
-            summary: Set(r.summary.to_string()),
-            decided_at: Set(None),
-            decided_by: Set(None),
-            decision_comment: Set(None),
-        },
-    )
-    .await
+    insert_row(c, report_active(r)).await
 }
 
 /// Inserts many reports in multi-row statements, decisions included (dataset generators).
 pub async fn insert_reports_bulk<C: ConnectionTrait>(c: &C, batch: &[ReportRecord]) -> StoreResult<()> {
     for chunk in batch.chunks(500) {
-        meeting_reports::Entity::insert_many(chunk.iter().map(|r| meeting_reports::ActiveModel {
-            id: Set(r.id.as_uuid()),
-            meeting_id: Set(r.meeting_id.as_uuid()),
-            unit_id: Set(r.unit_id.as_uuid()),
-            parent_unit_id: Set(r.parent_unit_id.as_uuid()),
-            status: Set(r.status.code().to_string()),
-            sent_at: Set(r.sent_at),
-            sent_by: Set(r.sent_by.map(|a| a.as_uuid())),
-            late: Set(r.late),
-            month: Set(r.month.clone()),
-            summary: Set(r.summary.to_string()),
-            decided_at: Set(r.decided_at),
-            decided_by: Set(r.decided_by.map(|a| a.as_uuid())),
-            decision_comment: Set(r.decision_comment.clone()),
-        }))
-        .exec_without_returning(c)
-        .await?;
+        meeting_reports::Entity::insert_many(chunk.iter().map(report_active)).exec_without_returning(c).await?;
     }
     Ok(())
 }

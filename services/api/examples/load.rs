@@ -140,6 +140,21 @@ where
     Outcome { requests: all.len(), errors, rps: all.len() as f64 / seconds as f64, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) }
 }
 
+/// Stores a two-hour session for `account` under `token` (argon2 is not what is measured) and
+/// returns the token.
+async fn session(tx: &storage::Tx, account: &storage::accounts::AccountRecord, token: String, now: chrono::DateTime<Utc>) -> String {
+    let record = storage::accounts::SessionRecord {
+        id: uuid::Uuid::now_v7(),
+        account_id: account.id,
+        token_hash: api::auth::token_hash(&token),
+        created_at: now,
+        expires_at: now + chrono::Duration::hours(2),
+        client_addr: None,
+    };
+    storage::accounts::insert_session(tx.conn(), &record).await.unwrap();
+    token
+}
+
 #[derive(Clone)]
 struct Bare {
     db: storage::Database,
@@ -228,20 +243,7 @@ async fn main() {
     let tx = db.begin().await.unwrap();
     for m in &members {
         let Some(account) = storage::accounts::for_member(tx.conn(), m.id).await.unwrap() else { continue };
-        let token = format!("bench-{run_id}-{}", m.id);
-        storage::accounts::insert_session(
-            tx.conn(),
-            &storage::accounts::SessionRecord {
-                id: uuid::Uuid::now_v7(),
-                account_id: account.id,
-                token_hash: api::auth::token_hash(&token),
-                created_at: now,
-                expires_at: now + chrono::Duration::hours(2),
-                client_addr: None,
-            },
-        )
-        .await
-        .unwrap();
+        let token = session(&tx, &account, format!("bench-{run_id}-{}", m.id), now).await;
         let cell = m.state.home_unit;
         if !cell_meeting.contains_key(&cell) {
             let id = meetings::MeetingId::from_uuid(uuid::Uuid::now_v7());
@@ -298,19 +300,9 @@ async fn main() {
         let token = format!("bench-{run_id}-{name}");
         let db = db.clone();
         async move {
-            storage::accounts::insert_session(
-                db.conn(),
-                &storage::accounts::SessionRecord {
-                    id: uuid::Uuid::now_v7(),
-                    account_id: account.id,
-                    token_hash: api::auth::token_hash(&token),
-                    created_at: now,
-                    expires_at: now + chrono::Duration::hours(2),
-                    client_addr: None,
-                },
-            )
-            .await
-            .unwrap();
+            let tx = db.begin().await.unwrap();
+            let token = session(&tx, &account, token, now).await;
+            tx.commit().await.unwrap();
             token
         }
     };
