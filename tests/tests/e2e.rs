@@ -52,7 +52,8 @@ struct Server {
 
 async fn start() -> Server {
     let t = storage::testing::fresh_database().await.expect("database");
-    let state = api::prepare_with(t.db.clone(), api::config::Config::for_test("sqlite://unused")).await.expect("prepare");
+    let clock = std::sync::Arc::new(app::clock::pinned_for_tests());
+    let state = api::prepare_with_clock(t.db.clone(), api::config::Config::for_test("sqlite://unused"), clock).await.expect("prepare");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let serving = state.clone();
@@ -110,11 +111,11 @@ async fn real_server_limits_failed_logins_per_client_address() {
 #[tokio::test]
 async fn demo_data_builds_the_seed_district() {
     let s = start().await;
-    let report = api::demo::seed(&s.state.db, api::demo::DEFAULT_SEED).await.expect("demo");
+    let report = api::demo::seed(&s.state.db, api::demo::DEFAULT_SEED, s.state.clock.now()).await.expect("demo");
     assert!(report.created);
     assert_eq!((report.units, report.members), (313, 7_500));
     assert_eq!(report.accounts, 7_501);
-    let again = api::demo::seed(&s.state.db, api::demo::DEFAULT_SEED).await.expect("demo again");
+    let again = api::demo::seed(&s.state.db, api::demo::DEFAULT_SEED, s.state.clock.now()).await.expect("demo again");
     assert!(!again.created, "the demo fills an empty database only");
 
     let (status, secretary) = login(s.addr, "bithu", api::demo::DEMO_PASSWORD).await;
@@ -197,10 +198,53 @@ fn domain_crates_do_no_io() {
     }
 }
 
+/// Rust sources under `dir` (recursively), skipping build output.
+fn rust_sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable directory").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "target") {
+                rust_sources(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_wall_clock_is_read_in_one_place() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    for dir in ["crates", "services", "migrations", "tests"] {
+        rust_sources(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 50, "the scan sees the workspace: {} files", files.len());
+    // Built from pieces so that this file does not match itself.
+    let readings = [["Utc::", "now()"].concat(), ["Local::", "now()"].concat(), ["SystemTime::", "now()"].concat()];
+    let mut readers: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).expect("source");
+            readings.iter().any(|r| text.contains(r.as_str()))
+        })
+        .map(|f| f.strip_prefix(&root).expect("inside the workspace").display().to_string())
+        .collect();
+    readers.sort();
+    assert_eq!(readers, ["crates/app/src/clock.rs"], "only the production clock reads the wall clock");
+    for krate in ["crates/app", "crates/storage", "services/api", "tests"] {
+        let clippy = std::fs::read_to_string(root.join(krate).join("clippy.toml")).expect("clippy.toml");
+        for method in ["chrono::Utc::now", "chrono::Local::now", "std::time::SystemTime::now"] {
+            assert!(clippy.contains(method), "{krate}/clippy.toml disallows {method}");
+        }
+    }
+}
+
 #[test]
 fn only_storage_names_sea_orm_and_only_api_knows_http() {
     let root = workspace_root();
     let manifests = [
+        "crates/app",
         "crates/membership",
         "crates/meetings",
         "crates/documents",
@@ -228,11 +272,12 @@ fn only_storage_names_sea_orm_and_only_api_knows_http() {
 #[tokio::test]
 async fn small_benchmark_dataset_is_generated_and_consistent() {
     let t = storage::testing::fresh_database().await.expect("database");
-    let state = api::prepare_with(t.db.clone(), api::config::Config::for_test("sqlite://unused")).await.expect("prepare");
-    let report = api::dataset::generate(&state.db, api::dataset::Size::Small, 7).await.expect("generate");
+    let clock = std::sync::Arc::new(app::clock::pinned_for_tests());
+    let state = api::prepare_with_clock(t.db.clone(), api::config::Config::for_test("sqlite://unused"), clock).await.expect("prepare");
+    let report = api::dataset::generate(&state.db, api::dataset::Size::Small, 7, state.clock.now()).await.expect("generate");
     assert_eq!((report.members, report.cells, report.documents), (1_000, 40, 2_000));
     assert_eq!(report.meetings, 40 * 13, "12 past months and next month for every cell");
     assert!(report.ledger_entries >= 2_000);
     // A second run refuses: the generator needs an empty database.
-    assert!(api::dataset::generate(&state.db, api::dataset::Size::Small, 7).await.is_err());
+    assert!(api::dataset::generate(&state.db, api::dataset::Size::Small, 7, state.clock.now()).await.is_err());
 }

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use membership::lifecycle::MemberState;
 use membership::position::{Position, Role};
 use membership::{CitizenId, FullName, MemberId, PartyCardNumber, PositionId, Sex, UnitId, UnitKind};
@@ -12,6 +12,11 @@ use storage::testing::{backend, empty_database, fresh_database};
 use storage::units::UnitRecord;
 use storage::{ConnectError, Database, StoreError};
 use uuid::Uuid;
+
+/// The tests' fixed instant: 17:00 UTC, when Vietnam's date is already the next day.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 29, 17, 0, 0).unwrap()
+}
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -25,7 +30,7 @@ fn unit(parent: Option<&UnitRecord>, kind: UnitKind, name: &str) -> UnitRecord {
         name: name.to_string(),
         depth: parent.map_or(0, |p| p.depth + 1),
         parent_since: d(2020, 1, 1),
-        created_at: Utc::now(),
+        created_at: now(),
     }
 }
 
@@ -41,8 +46,8 @@ fn member(cell: UnitId, n: u32) -> MemberRecord {
         email: None,
         state: MemberState::already_official(cell, d(2010, 1, 1), d(2011, 1, 1)).unwrap(),
         version: 1,
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
+        created_at: now(),
+        updated_at: now(),
     }
 }
 
@@ -166,13 +171,13 @@ async fn second_open_secretary_is_refused_by_the_database() {
         from: d(2025, 1, 1),
         to: None,
     };
-    storage::positions::insert(t.db.conn(), &pos(&a), Utc::now()).await.unwrap();
-    let err = storage::positions::insert(t.db.conn(), &pos(&b), Utc::now()).await.unwrap_err();
+    storage::positions::insert(t.db.conn(), &pos(&a), now()).await.unwrap();
+    let err = storage::positions::insert(t.db.conn(), &pos(&b), now()).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
     // Committee members are not unique.
     let committee = |m: &MemberRecord| Position { role: Role::CommitteeMember, ..pos(m) };
-    storage::positions::insert(t.db.conn(), &committee(&a), Utc::now()).await.unwrap();
-    storage::positions::insert(t.db.conn(), &committee(&b), Utc::now()).await.unwrap();
+    storage::positions::insert(t.db.conn(), &committee(&a), now()).await.unwrap();
+    storage::positions::insert(t.db.conn(), &committee(&b), now()).await.unwrap();
 }
 
 #[tokio::test]
@@ -272,7 +277,7 @@ async fn unit_totals_follow_awards_moves_and_transfers() {
     storage::units::insert(t.db.conn(), &other_cell).await.unwrap();
     let (a, b) = (member(cell.id, 950), member(other_cell.id, 951));
     storage::members::insert_many(t.db.conn(), &[a.clone(), b.clone()]).await.unwrap();
-    let at = Utc::now();
+    let at = now();
     for (m, points, n) in [(&a, 30, 1u128), (&b, 50, 2), (&a, 25, 3)] {
         let tx = t.db.begin().await.unwrap();
         storage::study::award(
@@ -351,7 +356,7 @@ async fn top_k_search_returns_exactly_the_full_ranking() {
         seed ^= seed << 17;
         seed % n
     };
-    let base = Utc::now();
+    let base = now();
     let mut batch = Vec::new();
     for i in 0..1500u32 {
         // Titles from a few phrases, as real titles are ("Nghị quyết …"): the top score tiers hold
@@ -464,7 +469,7 @@ async fn authorisation_epoch_moves_with_every_permission_input_and_only_with_the
         from: d(2025, 1, 1),
         to: None,
     };
-    storage::positions::insert(t.db.conn(), &position, Utc::now()).await.unwrap();
+    storage::positions::insert(t.db.conn(), &position, now()).await.unwrap();
     check(epoch(t.db.clone()).await, true, "position");
     t.db.execute_unprepared("UPDATE members SET standing = standing").await.unwrap();
     check(epoch(t.db.clone()).await, true, "standing");
@@ -478,7 +483,7 @@ async fn authorisation_epoch_moves_with_every_permission_input_and_only_with_the
         password_hash: "x".into(),
         must_change_password: false,
         disabled: false,
-        created_at: Utc::now(),
+        created_at: now(),
     };
     storage::accounts::insert(t.db.conn(), &account).await.unwrap();
     check(epoch(t.db.clone()).await, false, "a new account (nothing cached for it yet)");
@@ -488,15 +493,13 @@ async fn authorisation_epoch_moves_with_every_permission_input_and_only_with_the
         id: Uuid::now_v7(),
         account_id: account.id,
         token_hash: "h".repeat(64),
-        created_at: Utc::now(),
-        expires_at: Utc::now() + chrono::Duration::hours(1),
+        created_at: now(),
+        expires_at: now() + chrono::Duration::hours(1),
         client_addr: None,
     };
     storage::accounts::insert_session(t.db.conn(), &session).await.unwrap();
     check(epoch(t.db.clone()).await, false, "a login");
-    let (id, _, at) = storage::accounts::session_epoch(t.db.conn(), &"h".repeat(64), Utc::now()).await.unwrap().unwrap();
+    let (id, _, at) = storage::accounts::session_epoch(t.db.conn(), &"h".repeat(64), now()).await.unwrap().unwrap();
     assert_eq!((id, at), (session.id, last));
-    assert!(
-        storage::accounts::session_epoch(t.db.conn(), &"h".repeat(64), Utc::now() + chrono::Duration::hours(2)).await.unwrap().is_none()
-    );
+    assert!(storage::accounts::session_epoch(t.db.conn(), &"h".repeat(64), now() + chrono::Duration::hours(2)).await.unwrap().is_none());
 }

@@ -24,10 +24,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use app::clock::{Clock, SystemClock};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
-use chrono::Utc;
 use meetings::attendance::{AttendanceStatus, LedgerRow};
 use meetings::lifecycle::{MeetingKind, MeetingStatus};
 use meetings::roster::RosterRole;
@@ -142,7 +142,12 @@ where
 
 /// Stores a two-hour session for `account` under `token` (argon2 is not what is measured) and
 /// returns the token.
-async fn session(tx: &storage::Tx, account: &storage::accounts::AccountRecord, token: String, now: chrono::DateTime<Utc>) -> String {
+async fn session(
+    tx: &storage::Tx,
+    account: &storage::accounts::AccountRecord,
+    token: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
     let record = storage::accounts::SessionRecord {
         id: uuid::Uuid::now_v7(),
         account_id: account.id,
@@ -168,7 +173,7 @@ async fn bare_read(State(b): State<Bare>) -> String {
 async fn bare_write(State(b): State<Bare>) -> &'static str {
     let r = storage::audit::AuditRecord {
         id: uuid::Uuid::now_v7(),
-        at: Utc::now(),
+        at: SystemClock.now(),
         actor: None,
         action: "bench.write".into(),
         target_type: "bench".into(),
@@ -236,7 +241,7 @@ async fn main() {
     )
     .await
     .unwrap();
-    let now = Utc::now();
+    let now = SystemClock.now();
     let run_id = uuid::Uuid::now_v7().simple().to_string();
     let mut tokens = Vec::new();
     let mut cell_meeting: std::collections::HashMap<UnitId, meetings::MeetingId> = std::collections::HashMap::new();

@@ -10,6 +10,7 @@
 
 use std::time::Instant;
 
+use app::clock::{Clock, SystemClock};
 use axum::body::Body;
 use axum::http::{Request, header};
 use documents::DocumentId;
@@ -103,7 +104,7 @@ async fn main() {
     let mut config = api::config::Config::for_test(&url);
     config.max_connections = 8;
     let state = api::prepare(config).await.expect("database");
-    api::demo::seed(&state.db, api::demo::DEFAULT_SEED).await.expect("demo");
+    api::demo::seed(&state.db, api::demo::DEFAULT_SEED, state.clock.now()).await.expect("demo");
     let admin_top = storage::units::roots(state.db.conn()).await.unwrap();
     let province = storage::units::children(state.db.conn(), admin_top[0].id).await.unwrap()[0].clone();
     let communes = storage::units::children(state.db.conn(), province.id).await.unwrap();
@@ -112,7 +113,7 @@ async fn main() {
     // member sees roughly 20% + 80%/12 ≈ 27% of them.
     let started = Instant::now();
     let mut rng = Rng(7);
-    let now = chrono::Utc::now();
+    let now = SystemClock.now();
     let mut batch = Vec::new();
     for i in 0..n_docs {
         let (kind, kind_name, symbol) = KINDS[rng.below(KINDS.len())];

@@ -281,7 +281,7 @@ impl FromRequestParts<AppState> for PendingCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
-        let now = Utc::now();
+        let now = state.clock.now();
         let entry = resolve(state, token, now).await?;
         // Members who have left the Party lose their sessions at once.
         if !entry.member_active {

@@ -1,6 +1,6 @@
 //! First start: an empty database gets its root unit and an administrator.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use membership::{AccountId, UnitId, UnitKind, UnitName, Username};
 use storage::accounts::AccountRecord;
 use storage::units::UnitRecord;
@@ -12,7 +12,7 @@ use crate::config::Config;
 /// Creates the root unit (*Trung ương*) and the bootstrap administrator (with an administrator
 /// grant on the root) if the database has no unit yet. With no configured password, one is
 /// generated and printed once on standard output.
-pub async fn ensure_bootstrap(db: &storage::Database, config: &Config) -> Result<bool, String> {
+pub async fn ensure_bootstrap(db: &storage::Database, config: &Config, now: DateTime<Utc>) -> Result<bool, String> {
     if storage::units::any(db.conn()).await.map_err(|e| e.to_string())? {
         return Ok(false);
     }
@@ -23,7 +23,6 @@ pub async fn ensure_bootstrap(db: &storage::Database, config: &Config) -> Result
         None => (new_token(), true),
     };
     let hash = hash_password(&password).map_err(|e| format!("{e:?}"))?;
-    let now = Utc::now();
     let root = UnitRecord {
         id: UnitId::from_uuid(Uuid::now_v7()),
         parent_id: None,

@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use documents::model::{DocumentKind, DocumentStatus};
 use documents::search::{Searchable, index_terms};
 use meetings::attendance::{AttendanceStatus, LedgerRow};
@@ -121,12 +121,12 @@ const FILLER: [&str; 20] = [
     "tuyên truyền",
 ];
 
-/// Generates the dataset on an empty database.
-pub async fn generate(db: &storage::Database, size: Size, seed: u64) -> Result<Report, String> {
+/// Generates the dataset on an empty database: twelve months of history up to `now`.
+pub async fn generate(db: &storage::Database, size: Size, seed: u64, now: DateTime<Utc>) -> Result<Report, String> {
     let err = |e: storage::StoreError| e.to_string();
     let started = Instant::now();
     let (communes, cells_per_commune, per_cell, n_docs) = size.shape();
-    let demo = crate::demo::seed_sized(db, seed, communes, cells_per_commune, per_cell).await?;
+    let demo = crate::demo::seed_sized(db, seed, communes, cells_per_commune, per_cell, now).await?;
     if !demo.created {
         return Err("the database already has members: generate needs an empty database".into());
     }
@@ -174,7 +174,6 @@ pub async fn generate(db: &storage::Database, size: Size, seed: u64) -> Result<R
 
     let mut rng = Rng(seed ^ 0x5eed);
     let mut millis: u64 = 1_706_745_600_000;
-    let now = Utc::now();
     let today = membership::time::local_date(now);
     // 11 more past months (the demo content already holds last month's and next month's).
     let mut meetings = 0;

@@ -12,7 +12,7 @@
 //! number (probationary members, who have none yet, with `dv` + a six-digit serial). All demo accounts share one password hash (same salt) so that seeding does not spend
 //! minutes in argon2; real accounts each get their own salt.
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use membership::lifecycle::{MemberState, Standing};
 use membership::position::{Position, Role};
 use membership::time::add_months;
@@ -111,9 +111,10 @@ impl std::fmt::Display for DemoReport {
     }
 }
 
-/// Fills an empty database (bootstrapped, without members) with the demo province.
-pub async fn seed(db: &storage::Database, seed: u64) -> Result<DemoReport, String> {
-    seed_sized(db, seed, COMMUNES.len(), 25, 25).await
+/// Fills an empty database (bootstrapped, without members) with the demo province, dated around
+/// `now` (last month's and next month's meetings, an open quiz).
+pub async fn seed(db: &storage::Database, seed: u64, now: DateTime<Utc>) -> Result<DemoReport, String> {
+    seed_sized(db, seed, COMMUNES.len(), 25, 25, now).await
 }
 
 /// Like [`seed`] with a chosen size: `communes` × `cells_per_commune` cells of
@@ -124,6 +125,7 @@ pub async fn seed_sized(
     communes: usize,
     cells_per_commune: usize,
     members_per_cell: usize,
+    now: DateTime<Utc>,
 ) -> Result<DemoReport, String> {
     let err = |e: storage::StoreError| e.to_string();
     let probe = storage::members::list(
@@ -145,7 +147,6 @@ pub async fn seed_sized(
     let root = root_id(db).await?;
     let mut rng = Rng(seed);
     let mut millis: u64 = 1_704_067_200_000; // 2024-01-01T00:00:00Z
-    let now = Utc::now();
     let founded = date(2020, 1, 1);
     let reference = date(2026, 9, 1);
     let unit = |rng: &mut Rng, millis: &mut u64, parent: Option<&UnitRecord>, kind, name: String| UnitRecord {

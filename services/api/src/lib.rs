@@ -28,6 +28,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
+use ::app::clock::SharedClock;
+
 use crate::auth::LoginLimiter;
 use crate::config::Config;
 use crate::state::AppState;
@@ -229,16 +231,23 @@ pub enum StartError {
     },
 }
 
-/// Connects, migrates, bootstraps an empty database and builds the shared state.
+/// Connects, migrates, bootstraps an empty database and builds the shared state, on the wall
+/// clock.
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let db = storage::Database::connect(&config.database_url, config.max_connections).await?;
     prepare_with(db, config).await
 }
 
-/// Like [`prepare`] on an already opened database (tests open theirs per test).
+/// Like [`prepare`] on an already opened database, on the wall clock.
 pub async fn prepare_with(db: storage::Database, config: Config) -> Result<AppState, StartError> {
+    prepare_with_clock(db, config, Arc::new(::app::clock::SystemClock)).await
+}
+
+/// Like [`prepare`] on an already opened database and the given clock (tests open a database per
+/// test and pin the clock).
+pub async fn prepare_with_clock(db: storage::Database, config: Config, clock: SharedClock) -> Result<AppState, StartError> {
     db.migrate().await?;
-    bootstrap::ensure_bootstrap(&db, &config).await.map_err(|e| StartError::Setup(format!("bootstrap: {e}")))?;
+    bootstrap::ensure_bootstrap(&db, &config, clock.now()).await.map_err(|e| StartError::Setup(format!("bootstrap: {e}")))?;
     let dummy = auth::hash_password(&auth::new_token()).map_err(|e| StartError::Setup(format!("{e:?}")))?;
     let limiter = LoginLimiter::new(config.login_window, config.login_failures_per_account, config.login_failures_per_address);
     let blobs = Arc::new(blobs::LocalDir::new(config.attachments_dir.clone()));
@@ -249,6 +258,7 @@ pub async fn prepare_with(db: storage::Database, config: Config) -> Result<AppSt
         dummy_hash: Arc::new(dummy),
         blobs,
         auth_cache: Arc::default(),
+        clock,
     })
 }
 

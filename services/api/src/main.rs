@@ -8,16 +8,21 @@
 //! api demo            fill the demo data and exit
 //! api openapi         print the OpenAPI document and exit
 //! api generate --size small|province   fill an empty database with a benchmark dataset
-//! api jobs task-reminders     write due-soon (2 days) and overdue task events (outbox)
-//! api jobs escalate-reading   list unread required documents past their deadline to cell leaders (outbox)
+//! api jobs task-reminders [--now T]     write due-soon (2 days) and overdue task events (outbox)
+//! api jobs escalate-reading [--now T]   list unread required documents past their deadline to cell leaders (outbox)
 //! ```
+//!
+//! Every command reads the time from one clock: the wall clock, or for the jobs the RFC 3339
+//! instant given with `--now` (to replay a past run, e.g. `--now 2026-11-30T01:00:00+07:00`).
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use api::config::Config;
+use app::clock::{Clock, SharedClock, SystemClock, parse_instant};
 
 fn usage() -> &'static str {
-    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading | api jobs task-reminders | api generate --size small|province"
+    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading [--now RFC3339] | api jobs task-reminders [--now RFC3339] | api generate --size small|province"
 }
 
 #[tokio::main]
@@ -40,9 +45,10 @@ async fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let config = Config::from_env().map_err(|e| e.to_string())?;
+    let clock: SharedClock = Arc::new(SystemClock);
     match args.as_slice() {
-        [] | ["serve"] => serve(config, false).await,
-        ["--demo"] | ["serve", "--demo"] => serve(config, true).await,
+        [] | ["serve"] => serve(config, clock, false).await,
+        ["--demo"] | ["serve", "--demo"] => serve(config, clock, true).await,
         ["migrate"] | ["migrate", "up"] => {
             let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
             db.migrate().await.map_err(|e| e.to_string())?;
@@ -57,26 +63,28 @@ async fn run() -> Result<(), String> {
         }
         ["demo"] => {
             let state = api::prepare(config).await.map_err(|e| e.to_string())?;
-            let report = api::demo::seed(&state.db, api::demo::DEFAULT_SEED).await.map_err(|e| e.to_string())?;
+            let report = api::demo::seed(&state.db, api::demo::DEFAULT_SEED, clock.now()).await.map_err(|e| e.to_string())?;
             println!("{report}");
             Ok(())
         }
-        ["jobs", "escalate-reading"] => {
+        ["jobs", "escalate-reading", rest @ ..] => {
+            let now = job_now(rest, clock.as_ref())?;
             let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
-            let n = api::routes::documents::escalate_unread(&db, chrono::Utc::now()).await.map_err(|e| format!("{e:?}"))?;
-            println!("{n} escalation events written");
+            let n = api::routes::documents::escalate_unread(&db, now).await.map_err(|e| format!("{e:?}"))?;
+            println!("{n} escalation events written (as of {})", app::clock::format_instant(now));
             Ok(())
         }
-        ["jobs", "task-reminders"] => {
+        ["jobs", "task-reminders", rest @ ..] => {
+            let now = job_now(rest, clock.as_ref())?;
             let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
-            let n = api::routes::tasks::reminders(&db, chrono::Utc::now(), 2).await.map_err(|e| format!("{e:?}"))?;
-            println!("{n} task reminder events written");
+            let n = api::routes::tasks::reminders(&db, now, 2).await.map_err(|e| format!("{e:?}"))?;
+            println!("{n} task reminder events written (as of {})", app::clock::format_instant(now));
             Ok(())
         }
         ["generate", "--size", size] => {
             let size = api::dataset::Size::parse(size).ok_or_else(|| "size is small or province".to_string())?;
             let state = api::prepare(config).await.map_err(|e| e.to_string())?;
-            let report = api::dataset::generate(&state.db, size, api::demo::DEFAULT_SEED).await?;
+            let report = api::dataset::generate(&state.db, size, api::demo::DEFAULT_SEED, clock.now()).await?;
             println!("{report}");
             Ok(())
         }
@@ -88,16 +96,45 @@ async fn run() -> Result<(), String> {
     }
 }
 
-async fn serve(config: Config, demo: bool) -> Result<(), String> {
+/// The time a job runs as: `--now <RFC 3339>` when given, the clock otherwise.
+fn job_now(args: &[&str], clock: &dyn Clock) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    match args {
+        [] => Ok(clock.now()),
+        ["--now", at] => parse_instant(at).map_err(|e| format!("--now: {e}")),
+        _ => Err(usage().to_string()),
+    }
+}
+
+async fn serve(config: Config, clock: SharedClock, demo: bool) -> Result<(), String> {
     let bind = config.bind;
     let started = std::time::Instant::now();
-    let state = api::prepare(config).await.map_err(|e| e.to_string())?;
+    let db = storage::Database::connect(&config.database_url, config.max_connections).await.map_err(|e| e.to_string())?;
+    let state = api::prepare_with_clock(db, config, clock).await.map_err(|e| e.to_string())?;
     if demo {
-        let report = api::demo::seed(&state.db, api::demo::DEFAULT_SEED).await.map_err(|e| e.to_string())?;
+        let report = api::demo::seed(&state.db, api::demo::DEFAULT_SEED, state.clock.now()).await.map_err(|e| e.to_string())?;
         println!("{report}");
     }
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, database = state.db.backend_name(), ready_in_ms = started.elapsed().as_millis() as u64, "listening; docs at http://{addr}/docs");
     api::serve(state, listener).await.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::clock::FixedClock;
+    use chrono::TimeZone;
+
+    #[test]
+    fn jobs_run_at_the_clock_or_at_the_given_instant() {
+        let pinned = chrono::Utc.with_ymd_and_hms(2026, 11, 29, 21, 0, 0).unwrap();
+        let clock = FixedClock::new(pinned);
+        assert_eq!(job_now(&[], &clock).unwrap(), pinned);
+        let replay = job_now(&["--now", "2026-11-30T01:00:00+07:00"], &clock).unwrap();
+        assert_eq!(replay, chrono::Utc.with_ymd_and_hms(2026, 11, 29, 18, 0, 0).unwrap());
+        assert!(job_now(&["--now", "tomorrow"], &clock).unwrap_err().contains("RFC 3339"));
+        assert!(job_now(&["--now"], &clock).is_err());
+        assert!(job_now(&["--later", "x"], &clock).is_err());
+    }
 }

@@ -23,4 +23,6 @@ pub struct AppState {
     pub blobs: Arc<crate::blobs::LocalDir>,
     /// Authenticated sessions and their actors, valid while the authorisation epoch is unchanged.
     pub auth_cache: Arc<crate::auth::AuthCache>,
+    /// The one source of "now" for every handler (tests pin it).
+    pub clock: app::clock::SharedClock,
 }

@@ -223,7 +223,7 @@ async fn bootstrap_creates_root_and_administrator_once() {
     assert_eq!(me.body["account"]["username"], "admin");
     assert!(me.body["member"].is_null());
     assert_eq!(me.body["admin_units"][0]["kind"], "central");
-    let again = api::bootstrap::ensure_bootstrap(&t.state.db, &t.state.config).await.unwrap();
+    let again = api::bootstrap::ensure_bootstrap(&t.state.db, &t.state.config, t.now()).await.unwrap();
     assert!(!again, "a second start does not bootstrap again");
     let top = t.get("/api/v1/org-units", &admin).await.expect(StatusCode::OK);
     assert_eq!(top.body.as_array().unwrap().len(), 1);
@@ -315,7 +315,7 @@ async fn moving_a_unit_is_effective_dated_and_keeps_history() {
     let district = t.unit(&admin, &province, "district", "Đảng bộ huyện Kiến Xương").await;
     let commune = t.unit(&admin, &district, "commune_committee", "Đảng bộ xã Vũ Quý").await;
     let cell = t.unit(&admin, &commune, "cell", "Chi bộ thôn Đông").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = t.today();
 
     let move_path = format!("/api/v1/org-units/{commune}/move");
     let mv = |body| t.post(&move_path, &admin, body);
@@ -365,7 +365,7 @@ async fn moving_a_unit_is_effective_dated_and_keeps_history() {
 async fn moving_needs_structure_rights_on_both_sides() {
     let t = TestApp::new().await;
     let w = t.world().await;
-    let today = chrono::Utc::now().date_naive();
+    let today = t.today();
     t.state.db.execute_unprepared("UPDATE org_units SET parent_since = '2020-01-01'").await.unwrap();
     // The C1 secretary manages C1 but not C2: cannot move A under C2, nor X under C1.
     t.post(&format!("/api/v1/org-units/{}/move", w.a), &w.csec.1, json!({"new_parent_id": w.c2, "effective_on": today}))
@@ -556,7 +556,7 @@ fn decision() -> serde_json::Value {
 async fn lifecycle_events_follow_the_state_machine() {
     let t = TestApp::new().await;
     let w = t.world().await;
-    let today = chrono::Utc::now().date_naive();
+    let today = t.today();
     let year_ago = today - chrono::Duration::days(370);
     // A probationary member admitted a little over a year ago.
     let body = json!({"full_name": "Bùi Văn Mới", "date_of_birth": "1998-03-03", "sex": "nam", "admitted_on": year_ago, "citizen_id": "034098000555"});
@@ -659,7 +659,7 @@ async fn lifecycle_events_follow_the_state_machine() {
 async fn leaving_the_party_ends_positions_and_freezes_the_record() {
     let t = TestApp::new().await;
     let w = t.world().await;
-    let today = chrono::Utc::now().date_naive();
+    let today = t.today();
     let events = format!("/api/v1/members/{}/events", w.com.0);
     t.post(&events, &w.sec.1, json!({"type": "exempt", "effective_on": today, "decision": decision()})).await.expect(StatusCode::CREATED);
     t.post(&events, &w.sec.1, json!({"type": "exempt", "effective_on": today, "decision": decision()}))
@@ -712,7 +712,7 @@ async fn positions_are_appointed_from_above_and_unique() {
     t.position(&w.csec.1, &w.a, &uuid_zero(), "committee_member")
         .await
         .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    let today = chrono::Utc::now().date_naive();
+    let today = t.today();
     let body = json!({"full_name": "Bùi Văn Mới", "date_of_birth": "1998-03-03", "sex": "nam", "admitted_on": today - chrono::Duration::days(30), "citizen_id": "034098000556"});
     let newbie = t.post(&format!("/api/v1/org-units/{}/members", w.a), &w.sec.1, body).await.expect(StatusCode::CREATED).id();
     t.position(&w.csec.1, &w.a, &newbie, "committee_member").await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "member_not_official");
@@ -929,7 +929,7 @@ async fn validation_problem_snapshot() {
 async fn scope_rules_found_in_review() {
     let t = TestApp::new().await;
     let w = t.world().await;
-    let today = chrono::Utc::now().date_naive();
+    let today = t.today();
     // A cell secretary cannot issue an account to a member who holds a position above the cell.
     let boss = t.member(&w.admin, &w.a, 500, "Lê Văn Huyện").await;
     t.position(&w.admin, &w.c1, &boss, "deputy_secretary").await.expect(StatusCode::CREATED);
@@ -1008,13 +1008,9 @@ async fn permission_changes_apply_to_existing_sessions_at_once() {
     t.post(&roster, &w.b1.1, create(401)).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
     let appointed = t.position(&w.csec.1, &w.b, &w.b1.0, "secretary").await.expect(StatusCode::CREATED);
     t.post(&roster, &w.b1.1, create(402)).await.expect(StatusCode::CREATED);
-    t.post(
-        &format!("/api/v1/positions/{}/end", appointed.id()),
-        &w.csec.1,
-        json!({"to": chrono::Utc::now().date_naive().pred_opt().unwrap()}),
-    )
-    .await
-    .expect(StatusCode::OK);
+    t.post(&format!("/api/v1/positions/{}/end", appointed.id()), &w.csec.1, json!({"to": t.today().pred_opt().unwrap()}))
+        .await
+        .expect(StatusCode::OK);
     t.post(&roster, &w.b1.1, create(403)).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
     // Logging out ends the cached session too.
     t.call(Method::POST, "/api/v1/auth/logout", Some(&w.b1.1), None).await.expect(StatusCode::NO_CONTENT);

@@ -140,7 +140,7 @@ async fn roles_transfers_receipts_and_withdrawal() {
     assert_eq!(stats.body["cells"].as_array().unwrap().len(), 1);
 
     // b1 transfers into A: now in the audience and on A's unread list.
-    let today = chrono::Utc::now().date_naive();
+    let today = t.today();
     let decision = json!({"number": "02-QĐ/ĐU", "date": today, "issuer": "Đảng ủy xã"});
     t.post(
         &format!("/api/v1/members/{}/events", w.b1.0),
@@ -166,13 +166,13 @@ async fn roles_transfers_receipts_and_withdrawal() {
         ),
     )
     .await;
-    let n = api::routes::documents::escalate_unread(&t.state.db, chrono::Utc::now()).await.unwrap();
+    let n = api::routes::documents::escalate_unread(&t.state.db, t.now()).await.unwrap();
     assert_eq!(n, 1, "cell A only: B has no members left");
     let events = storage::outbox::pending(t.state.db.conn(), 100).await.unwrap();
     let e = events.iter().find(|e| e.kind == "document.unread_escalation").unwrap();
     assert_eq!(e.aggregate_id.to_string(), overdue);
     assert_eq!(e.payload["unread_member_ids"].as_array().unwrap().len(), 6);
-    assert_eq!(api::routes::documents::escalate_unread(&t.state.db, chrono::Utc::now()).await.unwrap(), 0, "escalated once");
+    assert_eq!(api::routes::documents::escalate_unread(&t.state.db, t.now()).await.unwrap(), 0, "escalated once");
 
     // Withdrawal: members lose it; leaders read it with a banner.
     t.post(&format!("/api/v1/documents/{for_a}/withdraw"), &w.sec.1, json!({"reason": "Sai sót"}))

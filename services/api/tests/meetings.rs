@@ -7,15 +7,15 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use common::{Reply, TestApp, World};
 use serde_json::{Value, json};
 
-fn meeting_body(starts_in_minutes: i64, planned: u32) -> Value {
+fn meeting_body(now: DateTime<Utc>, starts_in_minutes: i64, planned: u32) -> Value {
     json!({
         "kind": "regular",
         "title": "Sinh hoạt chi bộ thường kỳ",
-        "starts_at": Utc::now() + Duration::minutes(starts_in_minutes),
+        "starts_at": now + Duration::minutes(starts_in_minutes),
         "planned_minutes": planned,
         "location": "Nhà văn hóa thôn Đông",
         "use_template": true
@@ -42,7 +42,7 @@ async fn act(t: &TestApp, token: &str, id: &str, action: &str) -> Reply {
 
 /// A published and opened meeting of cell A starting in `starts_in` minutes.
 async fn opened(t: &TestApp, w: &World, starts_in: i64) -> String {
-    let id = create(t, w, meeting_body(starts_in, 90)).await.expect(StatusCode::CREATED).id();
+    let id = create(t, w, meeting_body(t.now(), starts_in, 90)).await.expect(StatusCode::CREATED).id();
     act(t, &w.sec.1, &id, "publish").await.expect(StatusCode::OK);
     act(t, &w.sec.1, &id, "open").await.expect(StatusCode::OK);
     id
@@ -54,31 +54,31 @@ async fn preparing_and_publishing_a_meeting() {
     let w = t.world().await;
     // Only the cell's own secretary or deputy prepares it.
     for token in [&w.m1.1, &w.com.1, &w.x1.1] {
-        t.post(&format!("/api/v1/org-units/{}/meetings", w.a), token, meeting_body(3 * 24 * 60, 90))
+        t.post(&format!("/api/v1/org-units/{}/meetings", w.a), token, meeting_body(t.now(), 3 * 24 * 60, 90))
             .await
             .expect_problem(StatusCode::FORBIDDEN, "forbidden");
     }
-    t.post(&format!("/api/v1/org-units/{}/meetings", w.a), &w.m1.1, meeting_body(3 * 24 * 60, 90))
+    t.post(&format!("/api/v1/org-units/{}/meetings", w.a), &w.m1.1, meeting_body(t.now(), 3 * 24 * 60, 90))
         .await
         .expect_problem(StatusCode::FORBIDDEN, "forbidden");
-    t.post(&format!("/api/v1/org-units/{}/meetings", w.a), &w.csec.1, meeting_body(3 * 24 * 60, 90))
+    t.post(&format!("/api/v1/org-units/{}/meetings", w.a), &w.csec.1, meeting_body(t.now(), 3 * 24 * 60, 90))
         .await
         .expect_problem(StatusCode::FORBIDDEN, "forbidden");
-    t.post(&format!("/api/v1/org-units/{}/meetings", w.a), &w.admin, meeting_body(3 * 24 * 60, 90))
+    t.post(&format!("/api/v1/org-units/{}/meetings", w.a), &w.admin, meeting_body(t.now(), 3 * 24 * 60, 90))
         .await
         .expect_problem(StatusCode::FORBIDDEN, "forbidden");
-    let bad = json!({"kind": "party", "title": "", "starts_at": Utc::now(), "planned_minutes": 5});
+    let bad = json!({"kind": "party", "title": "", "starts_at": t.now(), "planned_minutes": 5});
     let r = create(&t, &w, bad).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(r.body["errors"].as_array().unwrap().len(), 3);
 
-    let r = create(&t, &w, meeting_body(3 * 24 * 60, 60)).await.expect(StatusCode::CREATED);
+    let r = create(&t, &w, meeting_body(t.now(), 3 * 24 * 60, 60)).await.expect(StatusCode::CREATED);
     let id = r.id();
     assert_eq!(r.body["status"], "draft");
     assert_eq!(r.body["agenda"].as_array().unwrap().len(), 3, "standard agenda template");
     assert_eq!(r.headers.get(header::ETAG).unwrap(), "\"1\"");
     // One regular meeting per month.
-    create(&t, &w, meeting_body(3 * 24 * 60 + 1, 90)).await.expect_problem(StatusCode::CONFLICT, "regular_meeting_exists");
-    let mut thematic = meeting_body(3 * 24 * 60 + 1, 120);
+    create(&t, &w, meeting_body(t.now(), 3 * 24 * 60 + 1, 90)).await.expect_problem(StatusCode::CONFLICT, "regular_meeting_exists");
+    let mut thematic = meeting_body(t.now(), 3 * 24 * 60 + 1, 120);
     thematic["kind"] = json!("thematic");
     create(&t, &w, thematic).await.expect(StatusCode::CREATED);
 
@@ -137,7 +137,7 @@ async fn preparing_and_publishing_a_meeting() {
     assert!(events.iter().any(|e| e.kind == "meeting.published" && e.aggregate_id.to_string() == id));
 
     // Late publication is flagged, not refused; cancelling needs a reason.
-    let mut soon = meeting_body(60, 90);
+    let mut soon = meeting_body(t.now(), 60, 90);
     soon["kind"] = json!("extraordinary");
     let late = create(&t, &w, soon).await.expect(StatusCode::CREATED).id();
     let r = act(&t, &w.dep.1, &late, "publish").await.expect(StatusCode::OK);
@@ -155,7 +155,7 @@ async fn preparing_and_publishing_a_meeting() {
 async fn roster_check_in_window_and_ledger() {
     let t = TestApp::new().await;
     let w = t.world().await;
-    let today = Utc::now().date_naive();
+    let today = t.today();
     let decision = json!({"number": "01-QĐ/ĐU", "date": today, "issuer": "Đảng ủy xã Vũ Quý"});
     // m1 is exempt; b1 (cell B) is temporarily hosted in A.
     t.post(&format!("/api/v1/members/{}/events", w.m1.0), &w.sec.1, json!({"type": "exempt", "effective_on": today, "decision": decision}))
@@ -250,7 +250,7 @@ async fn check_in_outside_the_window_is_refused() {
     t.call(Method::POST, &format!("/api/v1/meetings/{early}/check-in"), Some(&w.com.1), None)
         .await
         .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "check_in_not_open");
-    let mut body = meeting_body(-200, 90);
+    let mut body = meeting_body(t.now(), -200, 90);
     body["kind"] = json!("thematic");
     let past = create(&t, &w, body).await.expect(StatusCode::CREATED).id();
     act(&t, &w.sec.1, &past, "publish").await.expect(StatusCode::OK);
@@ -258,7 +258,7 @@ async fn check_in_outside_the_window_is_refused() {
     t.call(Method::POST, &format!("/api/v1/meetings/{past}/check-in"), Some(&w.com.1), None)
         .await
         .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "check_in_closed");
-    let mut body = meeting_body(-20, 90);
+    let mut body = meeting_body(t.now(), -20, 90);
     body["kind"] = json!("extraordinary");
     let running = create(&t, &w, body).await.expect(StatusCode::CREATED).id();
     act(&t, &w.sec.1, &running, "publish").await.expect(StatusCode::OK);
@@ -347,6 +347,8 @@ async fn opinions_minutes_votes_report_and_review() {
         .await
         .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     act(&t, &w.sec.1, &id, "minutes/approve").await.expect_problem(StatusCode::CONFLICT, "invalid_transition");
+    // The meeting takes its time: it ends after its scheduled start (which may fall on the next day).
+    t.clock.advance(Duration::minutes(100));
     act(&t, &w.sec.1, &id, "end").await.expect(StatusCode::OK);
     act(&t, &w.sec.1, &id, "minutes/approve").await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "minutes_missing");
     put_minutes(&w.sec.1, minutes).await.expect(StatusCode::OK);
@@ -441,7 +443,7 @@ async fn opinions_minutes_votes_report_and_review() {
 async fn calendar_feed_lists_upcoming_meetings() {
     let t = TestApp::new().await;
     let w = t.world().await;
-    let id = create(&t, &w, meeting_body(2 * 24 * 60, 90)).await.expect(StatusCode::CREATED).id();
+    let id = create(&t, &w, meeting_body(t.now(), 2 * 24 * 60, 90)).await.expect(StatusCode::CREATED).id();
     act(&t, &w.sec.1, &id, "publish").await.expect(StatusCode::OK);
     let token = t.call(Method::POST, "/api/v1/me/calendar-token", Some(&w.m1.1), None).await.expect(StatusCode::CREATED);
     let path = token.body["path"].as_str().unwrap().to_string();

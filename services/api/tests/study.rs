@@ -7,7 +7,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDate};
 use common::{Reply, TestApp, World};
 use serde_json::{Value, json};
 
@@ -38,8 +38,7 @@ async fn bank(t: &TestApp, w: &World) -> (String, Vec<String>) {
     (doc, vec![q1, q2, q3])
 }
 
-fn quiz_body(questions: &[String], extra: Value) -> Value {
-    let today = Utc::now().date_naive();
+fn quiz_body(today: NaiveDate, questions: &[String], extra: Value) -> Value {
     let mut b = json!({"title": "Thi tìm hiểu Nghị quyết", "opens_on": today - Duration::days(1), "closes_on": today + Duration::days(30),
         "time_limit_minutes": 15, "max_attempts": 3, "attempt_period": "day", "points_per_correct": 10, "question_ids": questions});
     if let (Some(o), Some(e)) = (b.as_object_mut(), extra.as_object()) {
@@ -86,11 +85,14 @@ async fn answers_never_leak_and_awards_happen_once() {
     for token in [&w.m1.1, &w.sec.1, &w.x1.1, &w.padm.1] {
         t.get(&format!("/api/v1/questions/{}", qs[0]), token).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
     }
-    t.post(&format!("/api/v1/org-units/{}/quizzes", w.c1), &w.m1.1, quiz_body(&qs, json!({})))
+    t.post(&format!("/api/v1/org-units/{}/quizzes", w.c1), &w.m1.1, quiz_body(t.today(), &qs, json!({})))
         .await
         .expect_problem(StatusCode::FORBIDDEN, "forbidden");
-    let quiz =
-        t.post(&format!("/api/v1/org-units/{}/quizzes", w.c1), &w.csec.1, quiz_body(&qs, json!({}))).await.expect(StatusCode::CREATED).id();
+    let quiz = t
+        .post(&format!("/api/v1/org-units/{}/quizzes", w.c1), &w.csec.1, quiz_body(t.today(), &qs, json!({})))
+        .await
+        .expect(StatusCode::CREATED)
+        .id();
     assert!(t.get("/api/v1/quizzes?open=true", &w.m1.1).await.body.as_array().unwrap().iter().any(|q| q["id"] == quiz.as_str()));
     assert!(t.get("/api/v1/quizzes", &w.x1.1).await.body.as_array().unwrap().is_empty());
     start(&t, &w.x1.1, &quiz).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
@@ -163,9 +165,13 @@ async fn windows_deadlines_points_boards_and_adjustments() {
     let t = TestApp::new().await;
     let w = t.world().await;
     let (doc, qs) = bank(&t, &w).await;
-    let today = Utc::now().date_naive();
+    let today = t.today();
     let later = t
-        .post(&format!("/api/v1/org-units/{}/quizzes", w.c1), &w.csec.1, quiz_body(&qs, json!({"opens_on": today + Duration::days(2)})))
+        .post(
+            &format!("/api/v1/org-units/{}/quizzes", w.c1),
+            &w.csec.1,
+            quiz_body(t.today(), &qs, json!({"opens_on": today + Duration::days(2)})),
+        )
         .await
         .expect(StatusCode::CREATED)
         .id();
@@ -173,17 +179,17 @@ async fn windows_deadlines_points_boards_and_adjustments() {
     t.post(
         &format!("/api/v1/org-units/{}/quizzes", w.c1),
         &w.csec.1,
-        quiz_body(&qs, json!({"attempt_period": "year", "weekdays": ["xyz"], "time_limit_minutes": 0})),
+        quiz_body(t.today(), &qs, json!({"attempt_period": "year", "weekdays": ["xyz"], "time_limit_minutes": 0})),
     )
     .await
     .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    t.post(&format!("/api/v1/org-units/{}/quizzes", w.c1), &w.csec.1, quiz_body(&[], json!({"question_count": 50})))
+    t.post(&format!("/api/v1/org-units/{}/quizzes", w.c1), &w.csec.1, quiz_body(t.today(), &[], json!({"question_count": 50})))
         .await
         .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 
     // A random quiz draws from the bank; a late submission earns nothing.
     let random = t
-        .post(&format!("/api/v1/org-units/{}/quizzes", w.c1), &w.csec.1, quiz_body(&[], json!({"question_count": 2})))
+        .post(&format!("/api/v1/org-units/{}/quizzes", w.c1), &w.csec.1, quiz_body(t.today(), &[], json!({"question_count": 2})))
         .await
         .expect(StatusCode::CREATED)
         .id();

@@ -7,7 +7,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::{Reply, TestApp};
 use serde_json::{Value, json};
 
@@ -25,7 +25,7 @@ async fn patch(t: &TestApp, token: &str, id: &str, if_match: Option<&str>, body:
 async fn task_workflow_with_denials() {
     let t = TestApp::new().await;
     let w = t.world().await;
-    let today = Utc::now().date_naive();
+    let today = t.today();
     let url = format!("/api/v1/org-units/{}/tasks", w.a);
     let body = json!({"title": "Vận động phân loại rác", "assignee_ids": [w.m1.0, w.com.0], "due_on": today + Duration::days(7), "priority": "high"});
     // Only the cell's own secretary or deputy assigns (not a member, not the commune secretary).
@@ -131,7 +131,7 @@ async fn task_workflow_with_denials() {
 async fn overdue_review_stats_and_reminders() {
     let t = TestApp::new().await;
     let w = t.world().await;
-    let today = Utc::now().date_naive();
+    let today = t.today();
     let url = format!("/api/v1/org-units/{}/tasks", w.a);
     let late = t
         .post(&url, &w.sec.1, json!({"title": "Quá hạn", "assignee_ids": [w.m1.0], "due_on": today - Duration::days(2)}))
@@ -151,8 +151,8 @@ async fn overdue_review_stats_and_reminders() {
     t.get(&format!("/api/v1/org-units/{}/tasks?status=late", w.a), &w.m1.1).await.expect_problem(StatusCode::BAD_REQUEST, "invalid_query");
 
     // Reminders: one overdue and one due-soon event, once.
-    assert_eq!(api::routes::tasks::reminders(&t.state.db, Utc::now(), 2).await.unwrap(), 2);
-    assert_eq!(api::routes::tasks::reminders(&t.state.db, Utc::now(), 2).await.unwrap(), 0);
+    assert_eq!(api::routes::tasks::reminders(&t.state.db, t.now(), 2).await.unwrap(), 2);
+    assert_eq!(api::routes::tasks::reminders(&t.state.db, t.now(), 2).await.unwrap(), 0);
     let events = storage::outbox::pending(t.state.db.conn(), 200).await.unwrap();
     assert!(events.iter().any(|e| e.kind == "task.due_soon" && e.aggregate_id.to_string() == soon));
     assert!(events.iter().any(|e| e.kind == "task.overdue" && e.aggregate_id.to_string() == late.id()));
@@ -180,7 +180,7 @@ async fn overdue_review_stats_and_reminders() {
         .post(
             &format!("/api/v1/org-units/{}/meetings", w.a),
             &w.sec.1,
-            json!({"kind": "regular", "title": "Sinh hoạt", "starts_at": Utc::now() + Duration::days(3), "planned_minutes": 90}),
+            json!({"kind": "regular", "title": "Sinh hoạt", "starts_at": t.now() + Duration::days(3), "planned_minutes": 90}),
         )
         .await
         .expect(StatusCode::CREATED)

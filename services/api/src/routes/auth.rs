@@ -78,7 +78,7 @@ pub async fn login(
         _ => return Err(ApiError::InvalidCredentials),
     };
     state.limiter.succeed(&username, addr.as_deref());
-    let now = Utc::now();
+    let now = state.clock.now();
     let token = new_token();
     let expires_at = now + state.config.token_ttl;
     storage::accounts::insert_session(

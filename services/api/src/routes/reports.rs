@@ -560,7 +560,7 @@ pub async fn feed(State(state): State<AppState>, Query(q): Query<FeedQuery>) -> 
     if !record.state.standing.is_active() {
         return Err(ApiError::Unauthenticated);
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     let mut meetings = Vec::new();
     for unit in std::iter::once(record.state.home_unit).chain(record.state.temporary_host) {
         meetings.extend(

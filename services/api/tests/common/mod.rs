@@ -2,11 +2,15 @@
 //! `TEST_DATABASE_URL` is set), the router driven with `oneshot`, and fixtures.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+
 use api::config::Config;
 use api::state::AppState;
+use app::clock::{Clock, FixedClock};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chrono::{DateTime, NaiveDate, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use storage::testing::{TestDatabase, fresh_database};
@@ -18,6 +22,8 @@ pub const PASSWORD: &str = "mat-khau-moi-2026";
 pub struct TestApp {
     pub app: Router,
     pub state: AppState,
+    /// The server's clock, pinned (see `app::clock::pinned_for_tests`); tests move it explicitly.
+    pub clock: Arc<FixedClock>,
     _db: TestDatabase,
 }
 
@@ -53,9 +59,20 @@ impl TestApp {
     pub async fn new() -> Self {
         let t = fresh_database().await.expect("test database");
         let config = Config::for_test("sqlite://unused");
-        let state = api::prepare_with(t.db.clone(), config).await.expect("prepare");
+        let clock = Arc::new(app::clock::pinned_for_tests());
+        let state = api::prepare_with_clock(t.db.clone(), config, clock.clone()).await.expect("prepare");
         let app = api::app(state.clone());
-        Self { app, state, _db: t }
+        Self { app, state, clock, _db: t }
+    }
+
+    /// The server's "now".
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The server's "today" (Vietnam's date at [`TestApp::now`]).
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
