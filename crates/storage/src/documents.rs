@@ -171,7 +171,7 @@ pub async fn insert<C: ConnectionTrait>(c: &C, d: &DocumentRecord, audience: &[U
 }
 
 /// Writes the document back if its version is still `expected_version` (incremented), replacing
-/// audience and terms when given. `NotFound` if it changed meanwhile.
+/// audience and terms when given. `VersionMismatch` if it changed meanwhile.
 pub async fn update<C: ConnectionTrait>(
     c: &C,
     d: &DocumentRecord,
@@ -188,7 +188,7 @@ pub async fn update<C: ConnectionTrait>(
         .exec(c)
         .await?;
     if result.rows_affected != 1 {
-        return Err(StoreError::NotFound);
+        return Err(StoreError::VersionMismatch);
     }
     match audience_terms {
         Some((audience, terms)) => write_audience_and_terms(c, d.id, published_key(d), audience, terms).await?,

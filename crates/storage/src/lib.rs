@@ -34,13 +34,15 @@ pub enum StoreError {
     /// The row does not exist.
     #[error("not found")]
     NotFound,
-    /// A unique or foreign-key constraint refused the write; `detail` names the constraint or
-    /// column as the database reported it.
-    #[error("conflict: {detail}")]
+    /// A unique or foreign-key constraint refused the write.
+    #[error("conflict: {constraint}")]
     Conflict {
-        /// The database's description of the violated constraint.
-        detail: String,
+        /// Which constraint, as far as callers act on it.
+        constraint: Constraint,
     },
+    /// A versioned write found another version stored: the row changed since it was read.
+    #[error("the row changed since it was read")]
+    VersionMismatch,
     /// A stored row no longer parses into its domain type.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
@@ -49,10 +51,60 @@ pub enum StoreError {
     Unavailable(#[source] DbErr),
 }
 
-impl StoreError {
-    /// Whether this is a conflict on a constraint or column whose name contains `needle`.
-    pub fn is_conflict_on(&self, needle: &str) -> bool {
-        matches!(self, StoreError::Conflict { detail } if detail.contains(needle))
+/// A unique constraint that callers turn into a specific answer. Storage recognises its own
+/// constraints from the database's message (SQLite names the columns, PostgreSQL the constraint),
+/// so no caller matches on names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Constraint {
+    /// `members.citizen_id` (CCCD) is unique.
+    CitizenId,
+    /// `members.party_card_number` is unique.
+    PartyCardNumber,
+    /// `accounts.username` is unique.
+    Username,
+    /// A member has at most one account (`accounts.member_id`).
+    AccountOfMember,
+    /// One open holder of a secretary / deputy role per unit (`ux_positions_open_unique_role`).
+    OpenPosition,
+    /// A document number is unique per issuing unit (`ux_documents_issuer_number`).
+    DocumentNumber,
+    /// Any other unique or foreign-key constraint, as the database described it.
+    Other(String),
+}
+
+impl Constraint {
+    /// Recognises the constraint in a database error message.
+    pub fn classify(message: &str) -> Self {
+        let has = |needles: &[&str]| needles.iter().any(|n| message.contains(n));
+        if has(&["members.citizen_id", "members_citizen_id_key"]) {
+            Constraint::CitizenId
+        } else if has(&["members.party_card_number", "members_party_card_number_key"]) {
+            Constraint::PartyCardNumber
+        } else if has(&["accounts.username", "accounts_username_key"]) {
+            Constraint::Username
+        } else if has(&["accounts.member_id", "accounts_member_id_key"]) {
+            Constraint::AccountOfMember
+        } else if has(&["ux_positions_open_unique_role", "positions.unit_id, positions.role"]) {
+            Constraint::OpenPosition
+        } else if has(&["ux_documents_issuer_number", "documents.issuer_unit_id, documents.number"]) {
+            Constraint::DocumentNumber
+        } else {
+            Constraint::Other(message.to_string())
+        }
+    }
+}
+
+impl std::fmt::Display for Constraint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Constraint::CitizenId => f.write_str("members.citizen_id"),
+            Constraint::PartyCardNumber => f.write_str("members.party_card_number"),
+            Constraint::Username => f.write_str("accounts.username"),
+            Constraint::AccountOfMember => f.write_str("accounts.member_id"),
+            Constraint::OpenPosition => f.write_str("ux_positions_open_unique_role"),
+            Constraint::DocumentNumber => f.write_str("ux_documents_issuer_number"),
+            Constraint::Other(message) => f.write_str(message),
+        }
     }
 }
 
@@ -60,7 +112,7 @@ impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(detail)) | Some(SqlErr::ForeignKeyConstraintViolation(detail)) => {
-                StoreError::Conflict { detail }
+                StoreError::Conflict { constraint: Constraint::classify(&detail) }
             }
             _ => match err {
                 DbErr::RecordNotFound(_) => StoreError::NotFound,

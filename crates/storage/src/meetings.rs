@@ -243,7 +243,7 @@ pub async fn agenda<C: ConnectionTrait>(c: &C, id: MeetingId) -> StoreResult<Vec
 }
 
 /// Writes the meeting back if its version is still `expected_version` (the version is
-/// incremented); `NotFound` if it changed meanwhile.
+/// incremented); `VersionMismatch` if it changed meanwhile.
 pub async fn update<C: ConnectionTrait>(c: &C, m: &MeetingRecord, expected_version: i32) -> StoreResult<()> {
     let mut active = to_active(m);
     active.version = Set(expected_version + 1);
@@ -254,7 +254,7 @@ pub async fn update<C: ConnectionTrait>(c: &C, m: &MeetingRecord, expected_versi
         .filter(meeting_rows::Column::Version.eq(expected_version))
         .exec(c)
         .await?;
-    if result.rows_affected == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+    if result.rows_affected == 1 { Ok(()) } else { Err(StoreError::VersionMismatch) }
 }
 
 /// Filter of a meeting list.

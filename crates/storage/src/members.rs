@@ -189,7 +189,7 @@ pub async fn existing_keys<C: ConnectionTrait>(c: &C, cards: &[String], citizen_
 }
 
 /// Writes the whole record back if its stored version is still `expected_version`; the version
-/// is incremented. `NotFound` if the row changed meanwhile (or does not exist).
+/// is incremented. `VersionMismatch` if the row changed meanwhile (or no longer exists).
 pub async fn update<C: ConnectionTrait>(c: &C, member: &MemberRecord, expected_version: i32) -> StoreResult<()> {
     let mut active = to_active(member);
     active.version = Set(expected_version + 1);
@@ -200,7 +200,7 @@ pub async fn update<C: ConnectionTrait>(c: &C, member: &MemberRecord, expected_v
         .filter(members::Column::Version.eq(expected_version))
         .exec(c)
         .await?;
-    if result.rows_affected == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+    if result.rows_affected == 1 { Ok(()) } else { Err(StoreError::VersionMismatch) }
 }
 
 /// A deciding document (*quyết định*) cited by an event.

@@ -143,7 +143,7 @@ pub async fn insert<C: ConnectionTrait>(c: &C, t: &TaskRecord) -> StoreResult<()
 }
 
 /// Writes a task back if its version is still `expected_version` (incremented), with its
-/// assignees. `NotFound` if it changed meanwhile.
+/// assignees. `VersionMismatch` if it changed meanwhile.
 pub async fn update<C: ConnectionTrait>(c: &C, t: &TaskRecord, expected_version: i32) -> StoreResult<()> {
     let mut active = to_active(t);
     active.version = Set(expected_version + 1);
@@ -155,7 +155,7 @@ pub async fn update<C: ConnectionTrait>(c: &C, t: &TaskRecord, expected_version:
         .exec(c)
         .await?;
     if result.rows_affected != 1 {
-        return Err(StoreError::NotFound);
+        return Err(StoreError::VersionMismatch);
     }
     write_assignees(c, t.id, &t.assignees).await
 }

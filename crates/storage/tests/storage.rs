@@ -10,7 +10,7 @@ use membership::{CitizenId, FullName, MemberId, PartyCardNumber, PositionId, Sex
 use storage::members::{ListQuery, MemberRecord, StandingFilter};
 use storage::testing::{backend, empty_database, fresh_database};
 use storage::units::UnitRecord;
-use storage::{ConnectError, Database, StoreError};
+use storage::{ConnectError, Constraint, Database, StoreError};
 use uuid::Uuid;
 
 /// The tests' fixed instant: 17:00 UTC, when Vietnam's date is already the next day.
@@ -142,19 +142,24 @@ async fn closure_table_answers_subtrees_and_moves_keep_history() {
 }
 
 #[tokio::test]
-async fn unique_violations_become_conflicts_naming_the_column() {
+async fn unique_violations_become_typed_conflicts_and_stale_versions_mismatch() {
     let t = fresh_database().await.unwrap();
     let [.., cell] = tree(&t.db).await;
     let first = member(cell.id, 1);
     storage::members::insert(t.db.conn(), &first).await.unwrap();
     let same_cccd = MemberRecord { id: MemberId::from_uuid(Uuid::now_v7()), party_card_number: None, ..first.clone() };
     let err = storage::members::insert(t.db.conn(), &same_cccd).await.unwrap_err();
-    assert!(err.is_conflict_on("citizen_id"), "{err:?}");
+    assert!(matches!(err, StoreError::Conflict { constraint: Constraint::CitizenId }), "{err:?}");
     let same_card =
         MemberRecord { id: MemberId::from_uuid(Uuid::now_v7()), citizen_id: CitizenId::parse("034080999999").unwrap(), ..first };
     let err = storage::members::insert(t.db.conn(), &same_card).await.unwrap_err();
-    assert!(err.is_conflict_on("party_card_number"), "{err:?}");
+    assert!(matches!(err, StoreError::Conflict { constraint: Constraint::PartyCardNumber }), "{err:?}");
     assert!(matches!(storage::members::get(t.db.conn(), MemberId::from_uuid(Uuid::now_v7())).await, Err(StoreError::NotFound)));
+    // A write against a version that is no longer stored is refused as such (not as a missing row).
+    let stored = storage::members::get(t.db.conn(), first.id).await.unwrap();
+    storage::members::update(t.db.conn(), &stored, stored.version).await.unwrap();
+    let err = storage::members::update(t.db.conn(), &stored, stored.version).await.unwrap_err();
+    assert!(matches!(err, StoreError::VersionMismatch), "{err:?}");
 }
 
 #[tokio::test]
@@ -173,7 +178,7 @@ async fn second_open_secretary_is_refused_by_the_database() {
     };
     storage::positions::insert(t.db.conn(), &pos(&a), now()).await.unwrap();
     let err = storage::positions::insert(t.db.conn(), &pos(&b), now()).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Conflict { constraint: Constraint::OpenPosition }), "{err:?}");
     // Committee members are not unique.
     let committee = |m: &MemberRecord| Position { role: Role::CommitteeMember, ..pos(m) };
     storage::positions::insert(t.db.conn(), &committee(&a), now()).await.unwrap();

@@ -281,8 +281,10 @@ impl From<storage::StoreError> for ApiError {
     fn from(err: storage::StoreError) -> Self {
         match err {
             storage::StoreError::NotFound => ApiError::NotFound,
-            storage::StoreError::Conflict { detail } => {
-                tracing::info!(%detail, "constraint conflict");
+            // A versioned write lost a race or a stale If-Match: the client reloads.
+            storage::StoreError::VersionMismatch => ApiError::PreconditionFailed,
+            storage::StoreError::Conflict { constraint } => {
+                tracing::info!(%constraint, "constraint conflict");
                 ApiError::Conflict { code: "conflict", detail: "the change conflicts with existing data".into() }
             }
             storage::StoreError::Corrupt(what) => ApiError::Internal(format!("corrupt row: {what}")),
@@ -304,6 +306,18 @@ pub async fn localize(request: Request, next: Next) -> Response {
     match response.extensions().get::<ApiError>().cloned() {
         Some(err) => err.render(lang),
         None => response,
+    }
+}
+
+/// For writes that carry no `If-Match` (state transitions): a concurrent change of the same row
+/// is a 409 `concurrent_change` (reload and retry); every other storage error maps as usual, so a
+/// database outage stays a 503.
+pub fn concurrent_change(what: &'static str) -> impl Fn(storage::StoreError) -> ApiError {
+    move |err| match err {
+        storage::StoreError::VersionMismatch => {
+            ApiError::Conflict { code: "concurrent_change", detail: format!("the {what} changed meanwhile; reload and retry") }
+        }
+        other => ApiError::from(other),
     }
 }
 

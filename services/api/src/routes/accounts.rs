@@ -98,14 +98,14 @@ pub async fn create(
         created_at: caller.now,
     };
     let tx = state.db.begin().await?;
-    storage::accounts::insert(tx.conn(), &account).await.map_err(|e| {
-        if e.is_conflict_on("username") {
+    storage::accounts::insert(tx.conn(), &account).await.map_err(|e| match e {
+        storage::StoreError::Conflict { constraint: storage::Constraint::Username } => {
             ApiError::Conflict { code: "username_taken", detail: "the username is taken".into() }
-        } else if e.is_conflict_on("member_id") {
-            ApiError::Conflict { code: "account_exists", detail: "the member already has an account".into() }
-        } else {
-            ApiError::from(e)
         }
+        storage::StoreError::Conflict { constraint: storage::Constraint::AccountOfMember } => {
+            ApiError::Conflict { code: "account_exists", detail: "the member already has an account".into() }
+        }
+        other => ApiError::from(other),
     })?;
     audit(
         &tx,

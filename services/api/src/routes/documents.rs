@@ -323,10 +323,12 @@ fn terms_of(d: &DocumentRecord) -> Vec<search::Term> {
 }
 
 fn number_conflict(e: storage::StoreError) -> ApiError {
-    if e.is_conflict_on("number") || e.is_conflict_on("ux_documents") {
-        ApiError::Conflict { code: "duplicate_document_number", detail: "the issuing unit already has a document with this number".into() }
-    } else {
-        ApiError::from(e)
+    match e {
+        storage::StoreError::Conflict { constraint: storage::Constraint::DocumentNumber } => ApiError::Conflict {
+            code: "duplicate_document_number",
+            detail: "the issuing unit already has a document with this number".into(),
+        },
+        other => ApiError::from(other),
     }
 }
 
@@ -433,7 +435,7 @@ pub async fn update(
     let terms = terms_of(&d);
     let tx = state.db.begin().await?;
     storage::documents::update(tx.conn(), &d, version, Some((&p.audience, &terms))).await.map_err(|e| match e {
-        storage::StoreError::NotFound => ApiError::PreconditionFailed,
+        storage::StoreError::VersionMismatch => ApiError::PreconditionFailed,
         other => number_conflict(other),
     })?;
     audit(&tx, &caller, "document.update", ("document", Some(d.id.as_uuid())), Some(d.issuer_unit_id), serde_json::json!({})).await?;
@@ -457,7 +459,7 @@ pub async fn publish(State(state): State<AppState>, caller: Caller, Path(id): Pa
     d.issued_on = d.issued_on.or(Some(caller.today()));
     d.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::documents::update(tx.conn(), &d, version, None).await.map_err(|_| ApiError::PreconditionFailed)?;
+    storage::documents::update(tx.conn(), &d, version, None).await?;
     storage::outbox::push(
         tx.conn(),
         &OutboxEvent {
@@ -513,7 +515,7 @@ pub async fn withdraw(
     d.withdraw_reason = Some(reason.clone());
     d.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::documents::update(tx.conn(), &d, version, None).await.map_err(|_| ApiError::PreconditionFailed)?;
+    storage::documents::update(tx.conn(), &d, version, None).await?;
     audit(
         &tx,
         &caller,

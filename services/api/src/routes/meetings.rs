@@ -581,7 +581,7 @@ pub async fn update(
     }
     let tx = state.db.begin().await?;
     storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|e| match e {
-        storage::StoreError::NotFound => ApiError::PreconditionFailed,
+        storage::StoreError::VersionMismatch => ApiError::PreconditionFailed,
         other => ApiError::from(other),
     })?;
     if let Some(agenda) = &agenda {
@@ -748,7 +748,7 @@ pub async fn publish(
     meeting.short_duration_confirmed = warnings.iter().any(Warning::needs_confirmation);
     meeting.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|_| ApiError::PreconditionFailed)?;
+    storage::meetings::update(tx.conn(), &meeting, version).await?;
     storage::outbox::push(
         tx.conn(),
         &outbox("meeting.published", &meeting, caller.now, serde_json::json!({"late_publication": meeting.late_publication})),
@@ -810,7 +810,7 @@ pub async fn open(State(state): State<AppState>, caller: Caller, Path(id): Path<
     meeting.opened_at = Some(caller.now);
     meeting.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|_| ApiError::PreconditionFailed)?;
+    storage::meetings::update(tx.conn(), &meeting, version).await?;
     storage::meetings::insert_ledger(tx.conn(), meeting.id, &ledger).await?;
     storage::outbox::push(tx.conn(), &outbox("meeting.opened", &meeting, caller.now, serde_json::json!({}))).await?;
     audit(
@@ -839,7 +839,7 @@ pub async fn end(State(state): State<AppState>, caller: Caller, Path(id): Path<U
     meeting.ended_at = Some(caller.now);
     meeting.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|_| ApiError::PreconditionFailed)?;
+    storage::meetings::update(tx.conn(), &meeting, version).await?;
     audit(&tx, &caller, "meeting.end", ("meeting", Some(meeting.id.as_uuid())), Some(meeting.unit_id), serde_json::json!({})).await?;
     tx.commit().await?;
     meeting.version = version + 1;
@@ -876,7 +876,7 @@ pub async fn cancel(
     meeting.cancel_reason = Some(reason.clone());
     meeting.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|_| ApiError::PreconditionFailed)?;
+    storage::meetings::update(tx.conn(), &meeting, version).await?;
     if was_published {
         storage::outbox::push(tx.conn(), &outbox("meeting.cancelled", &meeting, caller.now, serde_json::json!({"reason": reason}))).await?;
     }
@@ -1144,7 +1144,7 @@ pub async fn put_minutes(
     meeting.minutes = Some(m);
     meeting.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|_| ApiError::PreconditionFailed)?;
+    storage::meetings::update(tx.conn(), &meeting, version).await?;
     audit(&tx, &caller, "meeting.minutes", ("meeting", Some(meeting.id.as_uuid())), Some(meeting.unit_id), serde_json::json!({})).await?;
     tx.commit().await?;
     meeting.version = version + 1;
@@ -1165,7 +1165,7 @@ pub async fn approve_minutes(State(state): State<AppState>, caller: Caller, Path
     meeting.minutes_approved_at = Some(caller.now);
     meeting.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|_| ApiError::PreconditionFailed)?;
+    storage::meetings::update(tx.conn(), &meeting, version).await?;
     audit(&tx, &caller, "meeting.approve_minutes", ("meeting", Some(meeting.id.as_uuid())), Some(meeting.unit_id), serde_json::json!({}))
         .await?;
     tx.commit().await?;

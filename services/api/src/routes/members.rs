@@ -145,12 +145,14 @@ async fn require_cell(state: &AppState, caller: &Caller, unit: UnitId) -> ApiRes
 }
 
 fn duplicate_error(err: storage::StoreError) -> ApiError {
-    if err.is_conflict_on("citizen_id") {
-        ApiError::Conflict { code: "duplicate_citizen_id", detail: "a member with this CCCD already exists".into() }
-    } else if err.is_conflict_on("party_card_number") {
-        ApiError::Conflict { code: "duplicate_party_card_number", detail: "a member with this party-card number already exists".into() }
-    } else {
-        ApiError::from(err)
+    match err {
+        storage::StoreError::Conflict { constraint: storage::Constraint::CitizenId } => {
+            ApiError::Conflict { code: "duplicate_citizen_id", detail: "a member with this CCCD already exists".into() }
+        }
+        storage::StoreError::Conflict { constraint: storage::Constraint::PartyCardNumber } => {
+            ApiError::Conflict { code: "duplicate_party_card_number", detail: "a member with this party-card number already exists".into() }
+        }
+        other => ApiError::from(other),
     }
 }
 
@@ -346,7 +348,7 @@ pub async fn update(
     member.updated_at = caller.now;
     let tx = state.db.begin().await?;
     storage::members::update(tx.conn(), &member, version).await.map_err(|e| match e {
-        storage::StoreError::NotFound => ApiError::PreconditionFailed,
+        storage::StoreError::VersionMismatch => ApiError::PreconditionFailed,
         other => ApiError::from(other),
     })?;
     audit(
@@ -497,7 +499,7 @@ pub async fn create_event(
     member.updated_at = caller.now;
     let tx = state.db.begin().await?;
     storage::members::update(tx.conn(), &member, version).await.map_err(|e| match e {
-        storage::StoreError::NotFound => {
+        storage::StoreError::VersionMismatch => {
             ApiError::Conflict { code: "concurrent_change", detail: "the member changed meanwhile; reload and retry".into() }
         }
         other => ApiError::from(other),

@@ -75,12 +75,11 @@ pub async fn create(
     check_new_position(&existing, &candidate).map_err(position_error)?;
     let position = Position { id: PositionId::from_uuid(Uuid::now_v7()), unit_id: unit, member_id, role, from: body.from, to: None };
     let tx = state.db.begin().await?;
-    storage::positions::insert(tx.conn(), &position, caller.now).await.map_err(|e| {
-        if e.is_conflict_on("positions") || e.is_conflict_on("ux_positions") {
+    storage::positions::insert(tx.conn(), &position, caller.now).await.map_err(|e| match e {
+        storage::StoreError::Conflict { constraint: storage::Constraint::OpenPosition } => {
             ApiError::Conflict { code: "position_taken", detail: "the unit already has an active holder of this role".into() }
-        } else {
-            ApiError::from(e)
         }
+        other => ApiError::from(other),
     })?;
     audit(
         &tx,

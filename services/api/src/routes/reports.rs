@@ -136,7 +136,7 @@ pub async fn send(State(state): State<AppState>, caller: Caller, Path(id): Path<
     meeting.status = next;
     meeting.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|_| ApiError::PreconditionFailed)?;
+    storage::meetings::update(tx.conn(), &meeting, version).await?;
     storage::meetings::insert_report(tx.conn(), &record).await?;
     storage::outbox::push(
         tx.conn(),
@@ -187,7 +187,7 @@ pub async fn acknowledge(State(state): State<AppState>, caller: Caller, Path(id)
     meeting.updated_at = caller.now;
     let tx = state.db.begin().await?;
     storage::meetings::decide_report(tx.conn(), report.id, ReportStatus::Acknowledged, caller.account.id, None, caller.now).await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|_| ApiError::PreconditionFailed)?;
+    storage::meetings::update(tx.conn(), &meeting, version).await?;
     audit(
         &tx,
         &caller,
@@ -234,7 +234,7 @@ pub async fn return_report(
     meeting.updated_at = caller.now;
     let tx = state.db.begin().await?;
     storage::meetings::decide_report(tx.conn(), report.id, ReportStatus::Returned, caller.account.id, Some(&comment), caller.now).await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|_| ApiError::PreconditionFailed)?;
+    storage::meetings::update(tx.conn(), &meeting, version).await?;
     storage::outbox::push(
         tx.conn(),
         &OutboxEvent {

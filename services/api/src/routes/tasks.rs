@@ -423,7 +423,7 @@ pub async fn update(
     task.updated_at = caller.now;
     let tx = state.db.begin().await?;
     storage::tasks::update(tx.conn(), &task, version).await.map_err(|e| match e {
-        storage::StoreError::NotFound => ApiError::PreconditionFailed,
+        storage::StoreError::VersionMismatch => ApiError::PreconditionFailed,
         other => other.into(),
     })?;
     storage::tasks::add_update(tx.conn(), &history(&task, &caller, Step::Edit, None, String::new(), None)).await?;
@@ -486,9 +486,7 @@ async fn assignee_step(state: &AppState, caller: &Caller, id: Uuid, step: Step, 
     }
     task.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::tasks::update(tx.conn(), &task, version)
-        .await
-        .map_err(|_| ApiError::Conflict { code: "concurrent_change", detail: "the task changed meanwhile; reload".into() })?;
+    storage::tasks::update(tx.conn(), &task, version).await.map_err(crate::error::concurrent_change("task"))?;
     storage::tasks::add_update(
         tx.conn(),
         &history(&task, caller, step, body.percent, note, body.attachment_ref.map(|a| a.trim().to_string())),
@@ -563,9 +561,7 @@ pub async fn evaluate(
     task.evaluated_at = Some(caller.now);
     task.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::tasks::update(tx.conn(), &task, version)
-        .await
-        .map_err(|_| ApiError::Conflict { code: "concurrent_change", detail: "the task changed meanwhile; reload".into() })?;
+    storage::tasks::update(tx.conn(), &task, version).await.map_err(crate::error::concurrent_change("task"))?;
     storage::tasks::add_update(tx.conn(), &history(&task, &caller, Step::Evaluate, None, format!("{}: {comment}", rating.code()), None))
         .await?;
     audit(
@@ -609,9 +605,7 @@ async fn leader_close(state: &AppState, caller: &Caller, id: Uuid, step: Step, c
     }
     task.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::tasks::update(tx.conn(), &task, version)
-        .await
-        .map_err(|_| ApiError::Conflict { code: "concurrent_change", detail: "the task changed meanwhile; reload".into() })?;
+    storage::tasks::update(tx.conn(), &task, version).await.map_err(crate::error::concurrent_change("task"))?;
     storage::tasks::add_update(tx.conn(), &history(&task, caller, step, None, comment.clone(), None)).await?;
     audit(
         &tx,
