@@ -213,6 +213,32 @@ fn rust_sources(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
+fn services_build_on_the_application_layer_and_never_on_each_other() {
+    let root = workspace_root();
+    let services: Vec<String> = std::fs::read_dir(root.join("services"))
+        .expect("services/")
+        .flatten()
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(services.contains(&"api".to_string()), "the scan sees the services: {services:?}");
+    for service in &services {
+        let deps = dependencies(&root.join("services").join(service).join("Cargo.toml"));
+        assert!(deps.contains(&"app".to_string()), "{service} calls the application layer: {deps:?}");
+        for other in &services {
+            assert!(!deps.contains(other), "{service} must not depend on the service {other}");
+        }
+        for forbidden in ["sea-orm", "sea-orm-migration", "sqlx"] {
+            assert!(!deps.iter().any(|d| d == forbidden), "{service} must not name {forbidden}");
+        }
+    }
+    let app = dependencies(&root.join("crates/app/Cargo.toml"));
+    for forbidden in ["axum", "utoipa", "tower", "hyper", "sea-orm", "api"] {
+        assert!(!app.iter().any(|d| d == forbidden), "the application layer must not depend on {forbidden}");
+    }
+}
+
+#[test]
 fn the_wall_clock_is_read_in_one_place() {
     let root = workspace_root();
     let mut files = Vec::new();

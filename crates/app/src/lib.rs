@@ -1,10 +1,17 @@
 //! # app — the application layer of the electronic Party-member handbook
 //!
-//! The one place the binaries (`api`, and the workers that build on it) get what every use case
-//! needs from outside the domain. Today that is the **clock**: every reader of "now" — request
-//! handlers, authentication, scheduled jobs, the demo and benchmark generators — takes it from one
-//! injected [`Clock`](clock::Clock), so that tests pin it and "today" is always Vietnam's date of
-//! the same instant.
+//! What the binaries (`api`, and the notifier and report generator that build on it) share, so
+//! that none of them copies another's code:
+//!
+//! - [`clock`]: the one injected clock. Every reader of "now" — request handlers, authentication,
+//!   scheduled jobs, the demo and benchmark generators — takes it from a [`Clock`](clock::Clock),
+//!   so that tests pin it and "today" is always Vietnam's date of the same instant.
+//! - [`Ctx`]: what a use case needs from outside the domain (the database and the clock).
+//! - [`events`]: the typed events of the transactional outbox, with their versioned JSON form.
+//! - [`jobs`]: the scheduled jobs (task reminders, unread-reading escalation) as plain async
+//!   functions with typed errors.
+//!
+//! The crate knows nothing of HTTP.
 //!
 //! ```
 //! use app::clock::{Clock, FixedClock};
@@ -18,3 +25,23 @@
 //! ```
 
 pub mod clock;
+pub mod events;
+pub mod jobs;
+
+use clock::SharedClock;
+
+/// What every use case and job runs with: the database and the clock.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The database pool.
+    pub db: storage::Database,
+    /// The one source of "now".
+    pub clock: SharedClock,
+}
+
+impl Ctx {
+    /// A context over `db` and `clock`.
+    pub fn new(db: storage::Database, clock: SharedClock) -> Self {
+        Self { db, clock }
+    }
+}

@@ -309,6 +309,12 @@ pub async fn localize(request: Request, next: Next) -> Response {
     }
 }
 
+impl From<app::events::EventError> for ApiError {
+    fn from(err: app::events::EventError) -> Self {
+        ApiError::Internal(format!("outbox event: {err}"))
+    }
+}
+
 /// For writes that carry no `If-Match` (state transitions): a concurrent change of the same row
 /// is a 409 `concurrent_change` (reload and retry); every other storage error maps as usual, so a
 /// database outage stays a 503.

@@ -70,14 +70,14 @@ async fn run() -> Result<(), String> {
         ["jobs", "escalate-reading", rest @ ..] => {
             let now = job_now(rest, clock.as_ref())?;
             let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
-            let n = api::routes::documents::escalate_unread(&db, now).await.map_err(|e| format!("{e:?}"))?;
+            let n = app::jobs::escalate_unread(&job_ctx(db, now)).await.map_err(|e| e.to_string())?;
             println!("{n} escalation events written (as of {})", app::clock::format_instant(now));
             Ok(())
         }
         ["jobs", "task-reminders", rest @ ..] => {
             let now = job_now(rest, clock.as_ref())?;
             let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
-            let n = api::routes::tasks::reminders(&db, now, 2).await.map_err(|e| format!("{e:?}"))?;
+            let n = app::jobs::task_reminders(&job_ctx(db, now), 2).await.map_err(|e| e.to_string())?;
             println!("{n} task reminder events written (as of {})", app::clock::format_instant(now));
             Ok(())
         }
@@ -103,6 +103,11 @@ fn job_now(args: &[&str], clock: &dyn Clock) -> Result<chrono::DateTime<chrono::
         ["--now", at] => parse_instant(at).map_err(|e| format!("--now: {e}")),
         _ => Err(usage().to_string()),
     }
+}
+
+/// A job's context: the database, and a clock standing at the instant the job runs as.
+fn job_ctx(db: storage::Database, now: chrono::DateTime<chrono::Utc>) -> app::Ctx {
+    app::Ctx::new(db, Arc::new(app::clock::FixedClock::new(now)))
 }
 
 async fn serve(config: Config, clock: SharedClock, demo: bool) -> Result<(), String> {

@@ -26,3 +26,10 @@ pub struct AppState {
     /// The one source of "now" for every handler (tests pin it).
     pub clock: app::clock::SharedClock,
 }
+
+impl AppState {
+    /// The application layer's context (database and clock) for use cases and jobs.
+    pub fn ctx(&self) -> app::Ctx {
+        app::Ctx::new(self.db.clone(), self.clock.clone())
+    }
+}

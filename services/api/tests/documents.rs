@@ -166,13 +166,20 @@ async fn roles_transfers_receipts_and_withdrawal() {
         ),
     )
     .await;
-    let n = api::routes::documents::escalate_unread(&t.state.db, t.now()).await.unwrap();
+    let n = app::jobs::escalate_unread(&t.state.ctx()).await.unwrap();
     assert_eq!(n, 1, "cell A only: B has no members left");
     let events = storage::outbox::pending(t.state.db.conn(), 100).await.unwrap();
     let e = events.iter().find(|e| e.kind == "document.unread_escalation").unwrap();
     assert_eq!(e.aggregate_id.to_string(), overdue);
     assert_eq!(e.payload["unread_member_ids"].as_array().unwrap().len(), 6);
-    assert_eq!(api::routes::documents::escalate_unread(&t.state.db, t.now()).await.unwrap(), 0, "escalated once");
+    match app::events::Event::from_outbox(e).unwrap() {
+        app::events::Event::UnreadEscalation(x) => assert_eq!((x.cell_id.to_string(), x.unread_member_ids.len()), (w.a.clone(), 6)),
+        other => panic!("unexpected {other:?}"),
+    }
+    for e in &events {
+        app::events::Event::from_outbox(e).unwrap_or_else(|err| panic!("{}: {err}", e.kind));
+    }
+    assert_eq!(app::jobs::escalate_unread(&t.state.ctx()).await.unwrap(), 0, "escalated once");
 
     // Withdrawal: members lose it; leaders read it with a banner.
     t.post(&format!("/api/v1/documents/{for_a}/withdraw"), &w.sec.1, json!({"reason": "Sai sót"}))

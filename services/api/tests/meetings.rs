@@ -402,6 +402,12 @@ async fn opinions_minutes_votes_report_and_review() {
     assert_eq!(returned.body["status"], "returned");
     let events = storage::outbox::pending(t.state.db.conn(), 100).await.unwrap();
     assert!(events.iter().any(|e| e.kind == "meeting.report_returned"));
+    // Every event the meeting wrote reads back as a typed event.
+    let kinds: Vec<&str> =
+        events.iter().map(|e| app::events::Event::from_outbox(e).unwrap_or_else(|err| panic!("{}: {err}", e.kind)).kind()).collect();
+    for kind in ["meeting.published", "meeting.opened", "meeting.report_submitted", "meeting.report_returned"] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
     let m = t.get(&format!("/api/v1/meetings/{id}"), &w.sec.1).await.expect(StatusCode::OK);
     assert_eq!(m.body["status"], "ended");
     act(&t, &w.sec.1, &id, "minutes/approve").await.expect(StatusCode::OK);

@@ -151,11 +151,15 @@ async fn overdue_review_stats_and_reminders() {
     t.get(&format!("/api/v1/org-units/{}/tasks?status=late", w.a), &w.m1.1).await.expect_problem(StatusCode::BAD_REQUEST, "invalid_query");
 
     // Reminders: one overdue and one due-soon event, once.
-    assert_eq!(api::routes::tasks::reminders(&t.state.db, t.now(), 2).await.unwrap(), 2);
-    assert_eq!(api::routes::tasks::reminders(&t.state.db, t.now(), 2).await.unwrap(), 0);
+    assert_eq!(app::jobs::task_reminders(&t.state.ctx(), 2).await.unwrap(), 2);
+    assert_eq!(app::jobs::task_reminders(&t.state.ctx(), 2).await.unwrap(), 0);
     let events = storage::outbox::pending(t.state.db.conn(), 200).await.unwrap();
     assert!(events.iter().any(|e| e.kind == "task.due_soon" && e.aggregate_id.to_string() == soon));
     assert!(events.iter().any(|e| e.kind == "task.overdue" && e.aggregate_id.to_string() == late.id()));
+    for e in &events {
+        let typed = app::events::Event::from_outbox(e).unwrap_or_else(|err| panic!("{}: {err}", e.kind));
+        assert_eq!(typed.kind(), e.kind);
+    }
 
     // Figures: the commune secretary sees the subtree's stats but cannot evaluate the cell's task.
     t.post(&format!("/api/v1/tasks/{soon}/submit"), &w.com.1, json!({"note": "Xong"})).await.expect(StatusCode::OK);

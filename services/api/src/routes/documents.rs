@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use app::events::{DocumentPublished, Event};
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
@@ -20,7 +21,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use storage::documents::{AttachmentRecord, DocumentRecord, FeedQuery, Viewer};
 use storage::members::{ListQuery, StandingFilter};
-use storage::outbox::OutboxEvent;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -462,19 +462,17 @@ pub async fn publish(State(state): State<AppState>, caller: Caller, Path(id): Pa
     storage::documents::update(tx.conn(), &d, version, None).await?;
     storage::outbox::push(
         tx.conn(),
-        &OutboxEvent {
-            id: Uuid::now_v7(),
-            kind: "document.published".into(),
-            aggregate_type: "document".into(),
-            aggregate_id: d.id.as_uuid(),
-            unit_id: Some(d.issuer_unit_id),
-            payload: serde_json::json!({
-                "document_id": d.id.as_uuid(), "title": d.title, "number": d.number, "required": d.required,
-                "read_deadline": d.read_deadline, "audience_unit_ids": roots.iter().map(|r| r.as_uuid()).collect::<Vec<_>>(),
-                "roles": d.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
-            }),
-            created_at: caller.now,
-        },
+        &Event::DocumentPublished(DocumentPublished {
+            document_id: d.id.as_uuid(),
+            issuer_unit_id: d.issuer_unit_id.as_uuid(),
+            title: d.title.clone(),
+            number: d.number.clone(),
+            required: d.required,
+            read_deadline: d.read_deadline,
+            audience_unit_ids: roots.iter().map(|r| r.as_uuid()).collect(),
+            roles: d.roles.iter().map(|r| r.code().to_string()).collect(),
+        })
+        .to_outbox(caller.now)?,
     )
     .await?;
     audit(&tx, &caller, "document.publish", ("document", Some(d.id.as_uuid())), Some(d.issuer_unit_id), serde_json::json!({})).await?;
@@ -994,73 +992,4 @@ pub async fn list_bookmarks(State(state): State<AppState>, caller: Caller) -> Ap
         }
     }
     Ok(axum::Json(out))
-}
-
-// ---------------------------------------------------------------- escalation job
-
-/// For every required document whose reading deadline has passed and that was not escalated yet,
-/// writes one `document.unread_escalation` outbox event per cell with unread audience members
-/// (addressed to the cell's leaders), and marks the document escalated. Returns the number of
-/// events written. Run by `api jobs escalate-reading` (and by a scheduler).
-pub async fn escalate_unread(db: &storage::Database, now: DateTime<Utc>) -> Result<usize, ApiError> {
-    let today = membership::time::local_date(now);
-    let mut written = 0;
-    for d in storage::documents::due_for_escalation(db.conn(), today).await? {
-        let roots = storage::documents::audience(db.conn(), d.id).await?;
-        let mut by_cell: HashMap<UnitId, Vec<MemberId>> = HashMap::new();
-        for root in &roots {
-            let mut after = None;
-            loop {
-                let page = storage::members::list(
-                    db.conn(),
-                    &ListQuery { unit: *root, include_subtree: true, standing: StandingFilter::Active, after, limit: 1000 },
-                )
-                .await?;
-                let done = page.len() < 1000;
-                after = page.last().map(|m| m.id);
-                let ids: Vec<MemberId> = page.iter().map(|m| m.id).collect();
-                let holders: HashSet<MemberId> = if d.roles.is_empty() {
-                    ids.iter().copied().collect()
-                } else {
-                    storage::positions::for_members(db.conn(), &ids)
-                        .await?
-                        .into_iter()
-                        .filter(|p| p.is_active_on(today) && d.roles.contains(&p.role))
-                        .map(|p| p.member_id)
-                        .collect()
-                };
-                let read: HashSet<MemberId> =
-                    storage::documents::receipts(db.conn(), d.id, &ids).await?.into_iter().map(|(m, _)| m).collect();
-                for m in page.iter().filter(|m| holders.contains(&m.id) && !read.contains(&m.id)) {
-                    by_cell.entry(m.state.home_unit).or_default().push(m.id);
-                }
-                if done {
-                    break;
-                }
-            }
-        }
-        let tx = db.begin().await?;
-        for (cell, members) in &by_cell {
-            let mut members = members.clone();
-            members.sort();
-            members.dedup();
-            storage::outbox::push(
-                tx.conn(),
-                &OutboxEvent {
-                    id: Uuid::now_v7(),
-                    kind: "document.unread_escalation".into(),
-                    aggregate_type: "document".into(),
-                    aggregate_id: d.id.as_uuid(),
-                    unit_id: Some(*cell),
-                    payload: serde_json::json!({"document_id": d.id.as_uuid(), "title": d.title, "read_deadline": d.read_deadline, "unread_member_ids": members.iter().map(|m| m.as_uuid()).collect::<Vec<_>>()}),
-                    created_at: now,
-                },
-            )
-            .await?;
-            written += 1;
-        }
-        storage::documents::mark_escalated(tx.conn(), d.id, now).await?;
-        tx.commit().await?;
-    }
-    Ok(written)
 }

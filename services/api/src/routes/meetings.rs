@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use app::events::{Event, MeetingCancelled, MeetingOpened, MeetingPublished};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
@@ -18,7 +19,6 @@ use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
 use storage::meetings::{AgendaRecord, MeetingQuery, MeetingRecord, MotionRecord};
 use storage::members::{ListQuery, StandingFilter};
-use storage::outbox::OutboxEvent;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -251,21 +251,9 @@ fn require_manage(access: &Access) -> ApiResult<()> {
     if access.manage { Ok(()) } else { Err(ApiError::Forbidden) }
 }
 
-fn outbox(kind: &str, m: &MeetingRecord, now: DateTime<Utc>, extra: serde_json::Value) -> OutboxEvent {
-    let mut payload =
-        serde_json::json!({"meeting_id": m.id.as_uuid(), "unit_id": m.unit_id.as_uuid(), "title": m.title, "starts_at": m.starts_at});
-    if let (Some(obj), Some(more)) = (payload.as_object_mut(), extra.as_object()) {
-        obj.extend(more.clone());
-    }
-    OutboxEvent {
-        id: Uuid::now_v7(),
-        kind: kind.to_string(),
-        aggregate_type: "meeting".into(),
-        aggregate_id: m.id.as_uuid(),
-        unit_id: Some(m.unit_id),
-        payload,
-        created_at: now,
-    }
+/// The outbox row of a meeting event, written at `now`.
+fn outbox(event: Event, now: DateTime<Utc>) -> Result<storage::outbox::OutboxEvent, ApiError> {
+    Ok(event.to_outbox(now)?)
 }
 
 // ---------------------------------------------------------------- create, read, edit
@@ -751,7 +739,16 @@ pub async fn publish(
     storage::meetings::update(tx.conn(), &meeting, version).await?;
     storage::outbox::push(
         tx.conn(),
-        &outbox("meeting.published", &meeting, caller.now, serde_json::json!({"late_publication": meeting.late_publication})),
+        &outbox(
+            Event::MeetingPublished(MeetingPublished {
+                meeting_id: meeting.id.as_uuid(),
+                unit_id: meeting.unit_id.as_uuid(),
+                title: meeting.title.clone(),
+                starts_at: meeting.starts_at,
+                late_publication: meeting.late_publication,
+            }),
+            caller.now,
+        )?,
     )
     .await?;
     let codes: Vec<String> = warnings.iter().map(|w| w.code().to_string()).collect();
@@ -812,7 +809,13 @@ pub async fn open(State(state): State<AppState>, caller: Caller, Path(id): Path<
     let tx = state.db.begin().await?;
     storage::meetings::update(tx.conn(), &meeting, version).await?;
     storage::meetings::insert_ledger(tx.conn(), meeting.id, &ledger).await?;
-    storage::outbox::push(tx.conn(), &outbox("meeting.opened", &meeting, caller.now, serde_json::json!({}))).await?;
+    let opened = Event::MeetingOpened(MeetingOpened {
+        meeting_id: meeting.id.as_uuid(),
+        unit_id: meeting.unit_id.as_uuid(),
+        title: meeting.title.clone(),
+        starts_at: meeting.starts_at,
+    });
+    storage::outbox::push(tx.conn(), &outbox(opened, caller.now)?).await?;
     audit(
         &tx,
         &caller,
@@ -878,7 +881,14 @@ pub async fn cancel(
     let tx = state.db.begin().await?;
     storage::meetings::update(tx.conn(), &meeting, version).await?;
     if was_published {
-        storage::outbox::push(tx.conn(), &outbox("meeting.cancelled", &meeting, caller.now, serde_json::json!({"reason": reason}))).await?;
+        let cancelled = Event::MeetingCancelled(MeetingCancelled {
+            meeting_id: meeting.id.as_uuid(),
+            unit_id: meeting.unit_id.as_uuid(),
+            title: meeting.title.clone(),
+            starts_at: meeting.starts_at,
+            reason: reason.clone(),
+        });
+        storage::outbox::push(tx.conn(), &outbox(cancelled, caller.now)?).await?;
     }
     audit(
         &tx,

@@ -1,5 +1,6 @@
 //! Reports to the superior unit, a member's attendance history, and the iCalendar feed.
 
+use app::events::{Event, ReportReturned, ReportSubmitted};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -14,7 +15,6 @@ use membership::time::local_date;
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
 use storage::meetings::{MeetingQuery, ReportRecord};
-use storage::outbox::OutboxEvent;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -140,15 +140,14 @@ pub async fn send(State(state): State<AppState>, caller: Caller, Path(id): Path<
     storage::meetings::insert_report(tx.conn(), &record).await?;
     storage::outbox::push(
         tx.conn(),
-        &OutboxEvent {
-            id: Uuid::now_v7(),
-            kind: "meeting.report_submitted".into(),
-            aggregate_type: "meeting_report".into(),
-            aggregate_id: record.id.as_uuid(),
-            unit_id: Some(parent),
-            payload: serde_json::json!({"report_id": record.id.as_uuid(), "meeting_id": meeting.id.as_uuid(), "unit_id": meeting.unit_id.as_uuid(), "late": record.late}),
-            created_at: caller.now,
-        },
+        &Event::ReportSubmitted(ReportSubmitted {
+            report_id: record.id.as_uuid(),
+            meeting_id: meeting.id.as_uuid(),
+            unit_id: meeting.unit_id.as_uuid(),
+            parent_unit_id: parent.as_uuid(),
+            late: record.late,
+        })
+        .to_outbox(caller.now)?,
     )
     .await?;
     audit(
@@ -237,15 +236,13 @@ pub async fn return_report(
     storage::meetings::update(tx.conn(), &meeting, version).await?;
     storage::outbox::push(
         tx.conn(),
-        &OutboxEvent {
-            id: Uuid::now_v7(),
-            kind: "meeting.report_returned".into(),
-            aggregate_type: "meeting_report".into(),
-            aggregate_id: report.id.as_uuid(),
-            unit_id: Some(meeting.unit_id),
-            payload: serde_json::json!({"report_id": report.id.as_uuid(), "meeting_id": meeting.id.as_uuid(), "comment": comment}),
-            created_at: caller.now,
-        },
+        &Event::ReportReturned(ReportReturned {
+            report_id: report.id.as_uuid(),
+            meeting_id: meeting.id.as_uuid(),
+            unit_id: meeting.unit_id.as_uuid(),
+            comment: comment.clone(),
+        })
+        .to_outbox(caller.now)?,
     )
     .await?;
     audit(

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use app::events::Event;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
@@ -12,7 +13,6 @@ use meetings::lifecycle::{MeetingKind, MeetingStatus};
 use membership::permission::Action;
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
-use storage::outbox::OutboxEvent;
 use storage::tasks::{TaskQuery, TaskRecord, UpdateRecord};
 use tasks::TaskId;
 use tasks::stats::{TaskFacts, figures};
@@ -317,7 +317,7 @@ pub async fn create(
     };
     let tx = state.db.begin().await?;
     storage::tasks::insert(tx.conn(), &task).await?;
-    storage::outbox::push(tx.conn(), &task_event("task.assigned", &task, caller.now)).await?;
+    storage::outbox::push(tx.conn(), &task_assigned(&task, caller.now)?).await?;
     audit(
         &tx,
         &caller,
@@ -331,16 +331,8 @@ pub async fn create(
     respond(&state, &task, caller.now, StatusCode::CREATED).await
 }
 
-fn task_event(kind: &str, t: &TaskRecord, now: DateTime<Utc>) -> OutboxEvent {
-    OutboxEvent {
-        id: Uuid::now_v7(),
-        kind: kind.into(),
-        aggregate_type: "task".into(),
-        aggregate_id: t.id.as_uuid(),
-        unit_id: Some(t.unit_id),
-        payload: serde_json::json!({"task_id": t.id.as_uuid(), "title": t.title, "due_on": t.due_on, "assignee_ids": t.assignees.iter().map(|m| m.as_uuid()).collect::<Vec<_>>()}),
-        created_at: now,
-    }
+fn task_assigned(t: &TaskRecord, now: DateTime<Utc>) -> Result<storage::outbox::OutboxEvent, ApiError> {
+    Ok(Event::TaskAssigned(app::jobs::task_notice(t)).to_outbox(now)?)
 }
 
 /// A task with its history (`ETag` = version).
@@ -428,7 +420,7 @@ pub async fn update(
     })?;
     storage::tasks::add_update(tx.conn(), &history(&task, &caller, Step::Edit, None, String::new(), None)).await?;
     if body.assignee_ids.is_some() {
-        storage::outbox::push(tx.conn(), &task_event("task.assigned", &task, caller.now)).await?;
+        storage::outbox::push(tx.conn(), &task_assigned(&task, caller.now)?).await?;
     }
     audit(
         &tx,
@@ -896,27 +888,4 @@ pub async fn stats(
         per.into_iter().map(|(m, f)| MemberFigures { member_id: m.as_uuid(), figures: figures(&f, caller.now).into() }).collect();
     members.sort_by_key(|m| m.member_id);
     Ok(axum::Json(TaskStats { total, members }))
-}
-
-/// Writes `task.due_soon` (due within `due_soon_days` days) and `task.overdue` outbox events,
-/// once per task each. Returns how many events were written. Run by `api jobs task-reminders`.
-pub async fn reminders(db: &storage::Database, now: DateTime<Utc>, due_soon_days: i64) -> Result<usize, ApiError> {
-    let today = membership::time::local_date(now);
-    let soon_limit = today.checked_add_signed(chrono::Duration::days(due_soon_days)).unwrap_or(today);
-    let mut written = 0;
-    let tx = db.begin().await?;
-    for t in storage::tasks::to_notify(tx.conn(), today, true).await? {
-        storage::outbox::push(tx.conn(), &task_event("task.overdue", &t, now)).await?;
-        storage::tasks::mark_notified(tx.conn(), t.id, true, now).await?;
-        written += 1;
-    }
-    for t in storage::tasks::to_notify(tx.conn(), soon_limit, false).await? {
-        if workflow::is_due_soon(t.status, t.due_on, now, due_soon_days) {
-            storage::outbox::push(tx.conn(), &task_event("task.due_soon", &t, now)).await?;
-            storage::tasks::mark_notified(tx.conn(), t.id, false, now).await?;
-            written += 1;
-        }
-    }
-    tx.commit().await?;
-    Ok(written)
 }
