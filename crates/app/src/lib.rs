@@ -10,6 +10,9 @@
 //! - [`events`]: the typed events of the transactional outbox, with their versioned JSON form.
 //! - [`jobs`]: the scheduled jobs (task reminders, unread-reading escalation) as plain async
 //!   functions with typed errors.
+//! - [`study`]: the study use cases (quiz attempts, point adjustments, activity points), each an
+//!   async function over [`Ctx`] and the caller's `Actor` returning its own error enum;
+//!   [`audit`] writes their audit records.
 //!
 //! The crate knows nothing of HTTP.
 //!
@@ -24,9 +27,11 @@
 //! assert_eq!(clock.now().to_rfc3339(), "2026-02-01T00:00:00+00:00");
 //! ```
 
+pub mod audit;
 pub mod clock;
 pub mod events;
 pub mod jobs;
+pub mod study;
 
 use clock::SharedClock;
 

@@ -252,7 +252,7 @@ pub struct QuizRecord {
     /// Attempts per period.
     pub max_attempts: u32,
     /// Period code.
-    pub attempt_period: String,
+    pub attempt_period: study_points::quiz::Period,
     /// Points per correct answer.
     pub points_per_correct: u32,
     /// Questions per attempt.
@@ -288,7 +288,7 @@ pub async fn insert_quiz<C: ConnectionTrait>(c: &C, q: &QuizRecord) -> StoreResu
             daily_to: Set(q.daily_to.clone()),
             time_limit_minutes: Set(n(q.time_limit_minutes)),
             max_attempts: Set(n(q.max_attempts)),
-            attempt_period: Set(q.attempt_period.clone()),
+            attempt_period: Set(q.attempt_period.code().to_string()),
             points_per_correct: Set(n(q.points_per_correct)),
             question_count: Set(n(q.question_count)),
             selection: Set(q.selection.clone()),
@@ -332,7 +332,8 @@ async fn quiz_records<C: ConnectionTrait>(c: &C, rows: Vec<quizzes::Model>) -> S
             daily_to: m.daily_to,
             time_limit_minutes: u(m.time_limit_minutes),
             max_attempts: u(m.max_attempts),
-            attempt_period: m.attempt_period,
+            attempt_period: study_points::quiz::Period::parse(&m.attempt_period)
+                .ok_or_else(|| corrupt("quizzes.attempt_period", &m.attempt_period))?,
             points_per_correct: u(m.points_per_correct),
             question_count: u(m.question_count),
             selection: m.selection,

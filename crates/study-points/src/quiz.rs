@@ -147,6 +147,44 @@ pub fn check_start(window: &Window, max_per_period: u32, used_in_period: u32, ru
     Ok(())
 }
 
+/// What the start rule needs to know of a member's earlier attempt on the same quiz.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PastAttempt {
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// Its time limit.
+    pub deadline: DateTime<Utc>,
+    /// Whether it was submitted.
+    pub submitted: bool,
+}
+
+/// How many of `previous` count against the attempt limit at `now`: those started in the current
+/// `period` (Vietnam's calendar day, Monday-to-Sunday week or month; every attempt for
+/// [`Period::Total`]). Unsubmitted and late attempts count as used.
+pub fn attempts_used(period: Period, previous: &[PastAttempt], now: DateTime<Utc>) -> u32 {
+    let since = period.start(now);
+    let used = previous.iter().filter(|a| since.is_none_or(|s| a.started_at >= s)).count();
+    u32::try_from(used).unwrap_or(u32::MAX)
+}
+
+/// Whether one of `previous` is still running at `now` (unsubmitted, inside its time limit and
+/// grace).
+pub fn has_running(previous: &[PastAttempt], now: DateTime<Utc>) -> bool {
+    previous.iter().any(|a| !a.submitted && in_time(a.deadline, now))
+}
+
+/// The whole start rule: the window is open, no attempt is running, and fewer than
+/// `max_per_period` attempts were started in the current `period`.
+pub fn may_start(
+    window: &Window,
+    max_per_period: u32,
+    period: Period,
+    previous: &[PastAttempt],
+    now: DateTime<Utc>,
+) -> Result<(), StartError> {
+    check_start(window, max_per_period, attempts_used(period, previous, now), has_running(previous, now), now)
+}
+
 /// Grace after the deadline for answers in flight.
 pub const GRACE_SECONDS: i64 = 30;
 
@@ -185,6 +223,38 @@ pub fn draw<T: Clone>(candidates: &[(T, bool)], count: usize, seed: u64) -> Vec<
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn attempts_count_in_vietnams_period_and_running_ones_block() {
+        // Wednesday 4 March 2026, 00:30 in Vietnam (3 March 17:30 UTC).
+        let now = Utc.with_ymd_and_hms(2026, 3, 3, 17, 30, 0).unwrap();
+        let at = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 3, d, h, 0, 0).unwrap();
+        let done = |started: DateTime<Utc>| PastAttempt { started_at: started, deadline: started + Duration::minutes(15), submitted: true };
+        // Monday 2 March 08:00 VN, Tuesday 3 March 23:00 VN (16:00 UTC), Wednesday 4 March 00:10 VN.
+        let previous = [done(at(2, 1)), done(at(3, 16)), done(Utc.with_ymd_and_hms(2026, 3, 3, 17, 10, 0).unwrap())];
+        for (period, used) in [(Period::Day, 1), (Period::Week, 3), (Period::Month, 3), (Period::Total, 3)] {
+            assert_eq!(attempts_used(period, &previous, now), used, "{period:?}");
+        }
+        // Sunday 1 March (VN) is in the previous week but the same month.
+        let sunday = [done(at(1, 1))];
+        assert_eq!((attempts_used(Period::Week, &sunday, now), attempts_used(Period::Month, &sunday, now)), (0, 1));
+        assert!(!has_running(&previous, now));
+        let open = PastAttempt { started_at: now - Duration::minutes(5), deadline: now + Duration::minutes(10), submitted: false };
+        assert!(has_running(&[open], now));
+        let abandoned = PastAttempt { deadline: now - Duration::minutes(1), ..open };
+        assert!(!has_running(&[abandoned], now), "an abandoned attempt past its grace no longer blocks");
+        assert_eq!(attempts_used(Period::Day, &[abandoned], now), 1, "but it still counts as used");
+        let always = Window {
+            opens_on: at(1, 0).date_naive(),
+            closes_on: at(31, 0).date_naive(),
+            weekdays: vec![],
+            daily_from: None,
+            daily_to: None,
+        };
+        assert_eq!(may_start(&always, 3, Period::Week, &previous, now), Err(StartError::LimitReached { used: 3, max: 3 }));
+        assert_eq!(may_start(&always, 2, Period::Day, &previous, now), Ok(()));
+        assert_eq!(may_start(&always, 5, Period::Day, &[open], now), Err(StartError::InProgress));
+    }
 
     fn window() -> Window {
         Window {

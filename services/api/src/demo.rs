@@ -517,7 +517,7 @@ async fn seed_content(
             daily_to: None,
             time_limit_minutes: 10,
             max_attempts: 7,
-            attempt_period: "week".into(),
+            attempt_period: study_points::quiz::Period::Week,
             points_per_correct: 10,
             question_count: 5,
             selection: "random".into(),

@@ -541,8 +541,7 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<U
         // The receipt and its point commit together.
         let tx = state.db.begin().await?;
         if storage::documents::mark_read(tx.conn(), d.id, member, caller.now).await? {
-            crate::routes::study::award_activity(&tx, member, study_points::ledger::Reason::DocumentRead, d.id.as_uuid(), caller.now)
-                .await?;
+            app::study::award_activity(&tx, member, study_points::ledger::Reason::DocumentRead, d.id.as_uuid(), caller.now).await?;
         }
         tx.commit().await?;
     }

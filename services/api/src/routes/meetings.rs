@@ -993,14 +993,8 @@ pub async fn check_in(State(state): State<AppState>, caller: Caller, Path(id): P
             let tx = state.db.begin().await?;
             let recorded = storage::meetings::record_check_in(tx.conn(), meeting.id, &r, caller.now).await?;
             if recorded {
-                crate::routes::study::award_activity(
-                    &tx,
-                    member,
-                    study_points::ledger::Reason::MeetingAttendance,
-                    meeting.id.as_uuid(),
-                    caller.now,
-                )
-                .await?;
+                app::study::award_activity(&tx, member, study_points::ledger::Reason::MeetingAttendance, meeting.id.as_uuid(), caller.now)
+                    .await?;
             }
             tx.commit().await?;
             // A concurrent retry may have won the race: report the stored row.
@@ -1062,14 +1056,7 @@ pub async fn set_attendance(
     )
     .await?;
     if status.attended() {
-        crate::routes::study::award_activity(
-            &tx,
-            member,
-            study_points::ledger::Reason::MeetingAttendance,
-            meeting.id.as_uuid(),
-            caller.now,
-        )
-        .await?;
+        app::study::award_activity(&tx, member, study_points::ledger::Reason::MeetingAttendance, meeting.id.as_uuid(), caller.now).await?;
     }
     tx.commit().await?;
     let name = storage::members::get(state.db.conn(), member).await?.full_name.as_str().to_string();

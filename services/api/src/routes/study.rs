@@ -6,17 +6,19 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use membership::permission::Action;
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
-use storage::study::{AttemptRecord, QuestionRecord, QuizRecord};
-use study_points::ledger::{self, Entry, Reason};
+use storage::study::{QuestionRecord, QuizRecord};
+use study_points::ledger;
 use study_points::question::{Kind, QuestionContent, score};
-use study_points::quiz::{self, Period, Window};
+use study_points::quiz::{self, Period};
 use study_points::{AttemptId, QuestionId, QuestionVersionId, QuizId};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use app::study::{AdjustPointsError, AttemptDetail, StartAttemptError, SubmitAttemptError, ViewAttemptError};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
@@ -256,20 +258,6 @@ pub struct QuizView {
     pub open_now: bool,
 }
 
-fn hhmm(s: &Option<String>) -> Option<NaiveTime> {
-    s.as_deref().and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok())
-}
-
-fn window(q: &QuizRecord) -> Window {
-    Window {
-        opens_on: q.opens_on,
-        closes_on: q.closes_on,
-        weekdays: q.weekdays.iter().filter_map(|w| quiz::parse_weekday(w)).collect(),
-        daily_from: hhmm(&q.daily_from),
-        daily_to: hhmm(&q.daily_to),
-    }
-}
-
 fn quiz_view(q: &QuizRecord, now: DateTime<Utc>) -> QuizView {
     QuizView {
         id: q.id.as_uuid(),
@@ -283,21 +271,11 @@ fn quiz_view(q: &QuizRecord, now: DateTime<Utc>) -> QuizView {
         daily_to: q.daily_to.clone(),
         time_limit_minutes: q.time_limit_minutes,
         max_attempts: q.max_attempts,
-        attempt_period: q.attempt_period.clone(),
+        attempt_period: q.attempt_period.code().to_string(),
         points_per_correct: q.points_per_correct,
         question_count: q.question_count,
-        open_now: window(q).is_open(now),
+        open_now: app::study::window(q).is_open(now),
     }
-}
-
-async fn pool(state: &AppState, q: &QuizRecord) -> ApiResult<Vec<QuestionRecord>> {
-    if !q.fixed_questions.is_empty() {
-        return Ok(storage::study::questions_by_id(state.db.conn(), &q.fixed_questions).await?);
-    }
-    let chain = storage::units::path(state.db.conn(), q.unit_id).await?;
-    let all = storage::study::questions_of(state.db.conn(), &chain, &q.document_ids).await?;
-    let tags: Vec<String> = q.tags.iter().map(|t| documents::fold::fold(t)).collect();
-    Ok(all.into_iter().filter(|x| tags.is_empty() || x.tags.iter().any(|t| tags.contains(&documents::fold::fold(t)))).collect())
 }
 
 /// Creates a quiz for a unit's subtree (the unit's leaders and administrators). Questions come
@@ -326,11 +304,11 @@ pub async fn create_quiz(
         issues.push(FieldIssue::new("weekdays", "not_allowed", "mon, tue, wed, thu, fri, sat, sun"));
     }
     for (field, v) in [("daily_from", &b.daily_from), ("daily_to", &b.daily_to)] {
-        if v.is_some() && hhmm(v).is_none() {
+        if v.is_some() && app::study::hhmm(v).is_none() {
             issues.push(FieldIssue::new(field, "invalid_format", "HH:MM"));
         }
     }
-    if let (Some(f), Some(t)) = (hhmm(&b.daily_from), hhmm(&b.daily_to))
+    if let (Some(f), Some(t)) = (app::study::hhmm(&b.daily_from), app::study::hhmm(&b.daily_to))
         && t <= f
     {
         issues.push(FieldIssue::new("daily_to", "before_daily_from", "closing time must be after opening time"));
@@ -374,7 +352,7 @@ pub async fn create_quiz(
         daily_to: b.daily_to.clone(),
         time_limit_minutes: b.time_limit_minutes,
         max_attempts: b.max_attempts,
-        attempt_period: period.map_or("week", Period::code).to_string(),
+        attempt_period: period.unwrap_or(Period::Week),
         points_per_correct: b.points_per_correct,
         question_count: count,
         selection: if b.question_ids.is_empty() { "random" } else { "fixed" }.into(),
@@ -401,7 +379,7 @@ pub async fn create_quiz(
         }
         q.fixed_questions = ids;
     } else {
-        let available = pool(&state, &q).await?.len();
+        let available = app::study::pool(&state.ctx(), &q).await?.len();
         if available < count as usize {
             return Err(ApiError::field("question_count", "not_enough_questions", format!("only {available} questions match")));
         }
@@ -487,9 +465,10 @@ pub struct AttemptView {
     pub results: Option<Vec<ScoredAnswer>>,
 }
 
-async fn attempt_view(state: &AppState, a: &AttemptRecord) -> ApiResult<AttemptView> {
-    let versions = storage::study::versions(state.db.conn(), &a.version_ids).await?;
-    let questions = versions
+fn attempt_view(d: &AttemptDetail) -> AttemptView {
+    let a = &d.attempt;
+    let questions = d
+        .versions
         .iter()
         .map(|(_, qid, c)| ServedQuestion {
             question_id: qid.as_uuid(),
@@ -498,8 +477,9 @@ async fn attempt_view(state: &AppState, a: &AttemptRecord) -> ApiResult<AttemptV
             options: c.options.clone(),
         })
         .collect();
-    let results = a.answers.as_ref().map(|answers| {
-        versions
+    // Correct answers and explanations only for a submitted attempt.
+    let results = a.answers.as_ref().filter(|_| d.reveals_answers()).map(|answers| {
+        d.versions
             .iter()
             .zip(answers.iter())
             .map(|((_, qid, c), ans)| ScoredAnswer {
@@ -511,7 +491,7 @@ async fn attempt_view(state: &AppState, a: &AttemptRecord) -> ApiResult<AttemptV
             })
             .collect()
     });
-    Ok(AttemptView {
+    AttemptView {
         id: a.id.as_uuid(),
         quiz_id: a.quiz_id.as_uuid(),
         started_at: a.started_at,
@@ -521,7 +501,7 @@ async fn attempt_view(state: &AppState, a: &AttemptRecord) -> ApiResult<AttemptV
         correct_count: a.correct_count,
         points: a.points,
         results,
-    })
+    }
 }
 
 /// Starts an attempt (members of the organising unit's subtree, inside the window and the
@@ -529,45 +509,13 @@ async fn attempt_view(state: &AppState, a: &AttemptRecord) -> ApiResult<AttemptV
 #[utoipa::path(post, path = "/api/v1/quizzes/{id}/attempts", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Quiz id")),
     responses((status = 201, body = AttemptView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn start(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let quiz = storage::study::get_quiz(state.db.conn(), QuizId::from_uuid(id)).await?;
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    if !caller.actor.home_path.contains(&quiz.unit_id) {
-        return Err(ApiError::Forbidden);
-    }
-    let period = Period::parse(&quiz.attempt_period).unwrap_or(Period::Week);
-    let previous = storage::study::attempts_of(state.db.conn(), quiz.id, member, None).await?;
-    let since = period.start(caller.now);
-    let used = u32::try_from(previous.iter().filter(|a| since.is_none_or(|s| a.started_at >= s)).count()).unwrap_or(u32::MAX);
-    let running = previous.iter().any(|a| a.submitted_at.is_none() && quiz::in_time(a.deadline, caller.now));
-    quiz::check_start(&window(&quiz), quiz.max_attempts, used, running, caller.now)
-        .map_err(|e| ApiError::Conflict { code: e.code(), detail: e.to_string() })?;
-    let pool = pool(&state, &quiz).await?;
-    let chosen: Vec<&QuestionRecord> = if quiz.fixed_questions.is_empty() {
-        let seen: std::collections::HashSet<QuestionId> = previous.iter().flat_map(|a| a.question_ids.iter().copied()).collect();
-        let candidates: Vec<(usize, bool)> = pool.iter().enumerate().map(|(i, q)| (i, seen.contains(&q.id))).collect();
-        let seed = u64::from_le_bytes(Uuid::now_v7().as_bytes()[8..16].try_into().unwrap_or([0; 8]));
-        quiz::draw(&candidates, quiz.question_count as usize, seed).into_iter().filter_map(|i| pool.get(i)).collect()
-    } else {
-        quiz.fixed_questions.iter().filter_map(|qid| pool.iter().find(|q| q.id == *qid)).collect()
-    };
-    if chosen.is_empty() {
-        return Err(ApiError::Rule { code: "not_enough_questions", detail: "the quiz has no questions".into() });
-    }
-    let attempt = AttemptRecord {
-        id: AttemptId::from_uuid(Uuid::now_v7()),
-        quiz_id: quiz.id,
-        member_id: member,
-        started_at: caller.now,
-        deadline: caller.now + Duration::minutes(i64::from(quiz.time_limit_minutes)),
-        submitted_at: None,
-        question_ids: chosen.iter().map(|q| q.id).collect(),
-        version_ids: chosen.iter().map(|q| q.version_id).collect(),
-        answers: None,
-        correct_count: None,
-        points: None,
-    };
-    storage::study::insert_attempt(state.db.conn(), &attempt).await?;
-    Ok((StatusCode::CREATED, axum::Json(attempt_view(&state, &attempt).await?)))
+    let attempt = app::study::start_attempt(&state.ctx(), &caller.actor, QuizId::from_uuid(id)).await.map_err(|e| match e {
+        StartAttemptError::Forbidden => ApiError::Forbidden,
+        StartAttemptError::Refused(e) => ApiError::Conflict { code: e.code(), detail: e.to_string() },
+        StartAttemptError::NoQuestions => ApiError::Rule { code: "not_enough_questions", detail: "the quiz has no questions".into() },
+        StartAttemptError::Store(e) => e.into(),
+    })?;
+    Ok((StatusCode::CREATED, axum::Json(attempt_view(&attempt))))
 }
 
 /// Answers of an attempt.
@@ -589,68 +537,32 @@ pub async fn submit(
     Path(id): Path<Uuid>,
     Json(body): Json<SubmitBody>,
 ) -> ApiResult<axum::Json<AttemptView>> {
-    let attempt = storage::study::get_attempt(state.db.conn(), AttemptId::from_uuid(id)).await?;
-    if caller.actor.member_id != Some(attempt.member_id) {
-        return Err(ApiError::Forbidden);
-    }
-    if attempt.submitted_at.is_some() {
-        return Ok(axum::Json(attempt_view(&state, &attempt).await?));
-    }
-    if !quiz::in_time(attempt.deadline, caller.now) {
-        return Err(ApiError::Conflict { code: "attempt_expired", detail: "the time limit has passed; the attempt earns nothing".into() });
-    }
-    let versions = storage::study::versions(state.db.conn(), &attempt.version_ids).await?;
-    if body.answers.len() != versions.len() {
-        return Err(ApiError::field("answers", "invalid_length", format!("one answer per question: {} expected", versions.len())));
-    }
-    for (i, (ans, (_, _, c))) in body.answers.iter().zip(versions.iter()).enumerate() {
-        if ans.iter().any(|o| *o >= c.options.len()) || ans.len() > c.options.len() {
-            return Err(ApiError::field(format!("answers[{i}]"), "invalid_option", "option indices of the question"));
-        }
-    }
-    let quiz = storage::study::get_quiz(state.db.conn(), attempt.quiz_id).await?;
-    let right: Vec<bool> = body.answers.iter().zip(versions.iter()).map(|(a, (_, _, c))| score(c, a)).collect();
-    let tx = state.db.begin().await?;
-    let mut points = 0i64;
-    for ((_, qid, _), ok) in versions.iter().zip(&right) {
-        if *ok {
-            let source = Uuid::new_v5(&quiz.id.as_uuid(), qid.as_uuid().as_bytes());
-            let entry = Entry {
-                member: attempt.member_id,
-                points: i64::from(quiz.points_per_correct),
-                reason: Reason::QuizAnswer,
-                source,
-                at: caller.now,
-            };
-            if storage::study::award(tx.conn(), &entry, None, None).await? {
-                points += entry.points;
+    let attempt =
+        app::study::submit_attempt(&state.ctx(), &caller.actor, AttemptId::from_uuid(id), &body.answers).await.map_err(|e| match e {
+            SubmitAttemptError::Forbidden => ApiError::Forbidden,
+            SubmitAttemptError::Expired => {
+                ApiError::Conflict { code: "attempt_expired", detail: "the time limit has passed; the attempt earns nothing".into() }
             }
-        }
-    }
-    let correct = u32::try_from(right.iter().filter(|r| **r).count()).unwrap_or(u32::MAX);
-    let recorded = storage::study::record_submission(tx.conn(), attempt.id, &body.answers, correct, points, caller.now).await?;
-    if recorded {
-        storage::study::mark_answered(tx.conn(), &attempt.question_ids).await?;
-        tx.commit().await?;
-    } else {
-        // A concurrent submit won: drop this one's awards and report the stored result.
-        drop(tx);
-    }
-    let stored = storage::study::get_attempt(state.db.conn(), attempt.id).await?;
-    Ok(axum::Json(attempt_view(&state, &stored).await?))
+            SubmitAttemptError::AnswerCount { expected } => {
+                ApiError::field("answers", "invalid_length", format!("one answer per question: {expected} expected"))
+            }
+            SubmitAttemptError::InvalidOption { index } => {
+                ApiError::field(format!("answers[{index}]"), "invalid_option", "option indices of the question")
+            }
+            SubmitAttemptError::Store(e) => e.into(),
+        })?;
+    Ok(axum::Json(attempt_view(&attempt)))
 }
 
 /// An attempt (its member; leaders over the member's cell). Correct answers only after submission.
 #[utoipa::path(get, path = "/api/v1/attempts/{id}", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Attempt id")),
     responses((status = 200, body = AttemptView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get_attempt(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<AttemptView>> {
-    let a = storage::study::get_attempt(state.db.conn(), AttemptId::from_uuid(id)).await?;
-    if caller.actor.member_id != Some(a.member_id) {
-        let member = storage::members::get(state.db.conn(), a.member_id).await?;
-        let path = storage::units::path(state.db.conn(), member.state.home_unit).await?;
-        caller.require(Action::ViewMemberPrivate, &path)?;
-    }
-    Ok(axum::Json(attempt_view(&state, &a).await?))
+    let attempt = app::study::view_attempt(&state.ctx(), &caller.actor, AttemptId::from_uuid(id)).await.map_err(|e| match e {
+        ViewAttemptError::Forbidden => ApiError::Forbidden,
+        ViewAttemptError::Store(e) => e.into(),
+    })?;
+    Ok(axum::Json(attempt_view(&attempt)))
 }
 
 // ---------------------------------------------------------------- points and leaderboards
@@ -967,9 +879,6 @@ pub async fn adjust(
     Path(id): Path<Uuid>,
     Json(body): Json<AdjustmentBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let member = storage::members::get(state.db.conn(), MemberId::from_uuid(id)).await?;
-    let path = storage::units::path(state.db.conn(), member.state.home_unit).await?;
-    caller.require(Action::ManageMembers, &path)?;
     let reason = membership::fields::normalize_text(&body.reason);
     let mut issues = Vec::new();
     if body.points == 0 || !(-1000..=1000).contains(&body.points) {
@@ -981,19 +890,11 @@ pub async fn adjust(
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let entry = Entry { member: member.id, points: body.points, reason: Reason::Adjustment, source: Uuid::now_v7(), at: caller.now };
-    let tx = state.db.begin().await?;
-    storage::study::award(tx.conn(), &entry, Some(&reason), Some(caller.account.id)).await?;
-    audit(
-        &tx,
-        &caller,
-        "points.adjust",
-        ("member", Some(member.id.as_uuid())),
-        Some(member.state.home_unit),
-        serde_json::json!({"points": body.points, "reason": reason}),
-    )
-    .await?;
-    tx.commit().await?;
+    let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
+    let entry = app::study::adjust_points(&state.ctx(), who, MemberId::from_uuid(id), body.points, &reason).await.map_err(|e| match e {
+        AdjustPointsError::Forbidden => ApiError::Forbidden,
+        AdjustPointsError::Store(e) => e.into(),
+    })?;
     Ok((
         StatusCode::CREATED,
         axum::Json(LedgerEntryView {
@@ -1005,16 +906,4 @@ pub async fn adjust(
             note: Some(reason),
         }),
     ))
-}
-
-/// Awards the points of a first read or an attendance (idempotent), inside the transaction that
-/// records the read or the attendance.
-pub async fn award_activity(tx: &storage::Tx, member: MemberId, reason: Reason, source: Uuid, at: DateTime<Utc>) -> ApiResult<()> {
-    let points = match reason {
-        Reason::DocumentRead => ledger::DOCUMENT_READ_POINTS,
-        Reason::MeetingAttendance => ledger::MEETING_ATTENDANCE_POINTS,
-        _ => return Ok(()),
-    };
-    storage::study::award(tx.conn(), &Entry { member, points, reason, source, at }, None, None).await?;
-    Ok(())
 }

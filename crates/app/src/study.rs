@@ -1,0 +1,290 @@
+//! Study use cases: attempts at quizzes (start, submit, read), leaders' point adjustments, and
+//! the points a first read or an attendance earns.
+//!
+//! Each use case loads what the rule needs, lets `study_points` (and `membership`'s permission
+//! function) decide, and writes in one transaction. Answers are scored here, on the server; the
+//! result carries the served versions so that the caller can render questions, and correct
+//! answers only for a submitted attempt.
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use membership::MemberId;
+use membership::permission::{Action, Actor, authorize};
+use storage::StoreError;
+use storage::study::{AttemptRecord, QuestionRecord, QuizRecord};
+use study_points::ledger::{self, Entry, Reason};
+use study_points::question::{QuestionContent, score};
+use study_points::quiz::{self, PastAttempt, StartError, Window};
+use study_points::{AttemptId, QuestionId, QuestionVersionId, QuizId};
+use uuid::Uuid;
+
+use crate::Ctx;
+use crate::audit::{self, Requester};
+
+/// An attempt with the question versions it served, in order.
+#[derive(Debug, Clone)]
+pub struct AttemptDetail {
+    /// The attempt.
+    pub attempt: AttemptRecord,
+    /// The versions served (version, question, content), in the attempt's order.
+    pub versions: Vec<(QuestionVersionId, QuestionId, QuestionContent)>,
+}
+
+impl AttemptDetail {
+    /// Whether correct answers may be shown: only once the attempt is submitted.
+    pub fn reveals_answers(&self) -> bool {
+        self.attempt.submitted_at.is_some()
+    }
+}
+
+/// A daily time of a quiz window as stored and sent by clients (`HH:MM`, Vietnam's time).
+pub fn hhmm(s: &Option<String>) -> Option<NaiveTime> {
+    s.as_deref().and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok())
+}
+
+/// The open window of a stored quiz.
+pub fn window(q: &QuizRecord) -> Window {
+    Window {
+        opens_on: q.opens_on,
+        closes_on: q.closes_on,
+        weekdays: q.weekdays.iter().filter_map(|w| quiz::parse_weekday(w)).collect(),
+        daily_from: hhmm(&q.daily_from),
+        daily_to: hhmm(&q.daily_to),
+    }
+}
+
+/// The questions a quiz draws from: its fixed questions, or the banks of the organising unit and
+/// the units above it for the quiz's documents, narrowed to its tags (compared without
+/// diacritics).
+pub async fn pool(ctx: &Ctx, q: &QuizRecord) -> Result<Vec<QuestionRecord>, StoreError> {
+    if !q.fixed_questions.is_empty() {
+        return storage::study::questions_by_id(ctx.db.conn(), &q.fixed_questions).await;
+    }
+    let chain = storage::units::path(ctx.db.conn(), q.unit_id).await?;
+    let all = storage::study::questions_of(ctx.db.conn(), &chain, &q.document_ids).await?;
+    let tags: Vec<String> = q.tags.iter().map(|t| documents::fold::fold(t)).collect();
+    Ok(all.into_iter().filter(|x| tags.is_empty() || x.tags.iter().any(|t| tags.contains(&documents::fold::fold(t)))).collect())
+}
+
+async fn detail(ctx: &Ctx, attempt: AttemptRecord) -> Result<AttemptDetail, StoreError> {
+    let versions = storage::study::versions(ctx.db.conn(), &attempt.version_ids).await?;
+    Ok(AttemptDetail { attempt, versions })
+}
+
+/// Why an attempt cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartAttemptError {
+    /// The caller is not a member of the organising unit's subtree.
+    #[error("not permitted")]
+    Forbidden,
+    /// The quiz's rules refuse (closed, limit reached, an attempt running).
+    #[error(transparent)]
+    Refused(StartError),
+    /// The quiz has no question to serve.
+    #[error("the quiz has no questions")]
+    NoQuestions,
+    /// Storage (a missing quiz is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Starts an attempt for the calling member: inside the window, no attempt running, and fewer
+/// attempts than the quiz allows in its period. Questions are drawn unseen-first (or the quiz's
+/// fixed questions), with a deadline of the quiz's time limit.
+pub async fn start_attempt(ctx: &Ctx, actor: &Actor, quiz_id: QuizId) -> Result<AttemptDetail, StartAttemptError> {
+    let now = ctx.clock.now();
+    let quiz = storage::study::get_quiz(ctx.db.conn(), quiz_id).await?;
+    let member = actor.member_id.ok_or(StartAttemptError::Forbidden)?;
+    if !actor.home_path.contains(&quiz.unit_id) {
+        return Err(StartAttemptError::Forbidden);
+    }
+    let previous = storage::study::attempts_of(ctx.db.conn(), quiz.id, member, None).await?;
+    let past: Vec<PastAttempt> = previous
+        .iter()
+        .map(|a| PastAttempt { started_at: a.started_at, deadline: a.deadline, submitted: a.submitted_at.is_some() })
+        .collect();
+    quiz::may_start(&window(&quiz), quiz.max_attempts, quiz.attempt_period, &past, now).map_err(StartAttemptError::Refused)?;
+    let pool = pool(ctx, &quiz).await?;
+    let chosen: Vec<&QuestionRecord> = if quiz.fixed_questions.is_empty() {
+        let seen: std::collections::HashSet<QuestionId> = previous.iter().flat_map(|a| a.question_ids.iter().copied()).collect();
+        let candidates: Vec<(usize, bool)> = pool.iter().enumerate().map(|(i, q)| (i, seen.contains(&q.id))).collect();
+        let seed = u64::from_le_bytes(Uuid::now_v7().as_bytes()[8..16].try_into().unwrap_or([0; 8]));
+        quiz::draw(&candidates, quiz.question_count as usize, seed).into_iter().filter_map(|i| pool.get(i)).collect()
+    } else {
+        quiz.fixed_questions.iter().filter_map(|qid| pool.iter().find(|q| q.id == *qid)).collect()
+    };
+    if chosen.is_empty() {
+        return Err(StartAttemptError::NoQuestions);
+    }
+    let attempt = AttemptRecord {
+        id: AttemptId::from_uuid(Uuid::now_v7()),
+        quiz_id: quiz.id,
+        member_id: member,
+        started_at: now,
+        deadline: now + Duration::minutes(i64::from(quiz.time_limit_minutes)),
+        submitted_at: None,
+        question_ids: chosen.iter().map(|q| q.id).collect(),
+        version_ids: chosen.iter().map(|q| q.version_id).collect(),
+        answers: None,
+        correct_count: None,
+        points: None,
+    };
+    storage::study::insert_attempt(ctx.db.conn(), &attempt).await?;
+    Ok(detail(ctx, attempt).await?)
+}
+
+/// Why answers were not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitAttemptError {
+    /// Not the caller's attempt.
+    #[error("not permitted")]
+    Forbidden,
+    /// After the time limit and its grace: the attempt earns nothing.
+    #[error("the time limit has passed; the attempt earns nothing")]
+    Expired,
+    /// Not one answer per served question.
+    #[error("one answer per question: {expected} expected")]
+    AnswerCount {
+        /// Questions served.
+        expected: usize,
+    },
+    /// An answer names an option the question does not have (or too many).
+    #[error("answer {index} names options the question does not have")]
+    InvalidOption {
+        /// Index of the answer.
+        index: usize,
+    },
+    /// Storage (a missing attempt is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Scores the answers of the caller's attempt on the server and awards the points of each correct
+/// answer once per question and quiz. Idempotent: a retried or concurrent submit returns the stored
+/// result and awards nothing more (the losing transaction, awards included, is rolled back).
+pub async fn submit_attempt(
+    ctx: &Ctx,
+    actor: &Actor,
+    attempt_id: AttemptId,
+    answers: &[Vec<usize>],
+) -> Result<AttemptDetail, SubmitAttemptError> {
+    let now = ctx.clock.now();
+    let attempt = storage::study::get_attempt(ctx.db.conn(), attempt_id).await?;
+    if actor.member_id != Some(attempt.member_id) {
+        return Err(SubmitAttemptError::Forbidden);
+    }
+    if attempt.submitted_at.is_some() {
+        return Ok(detail(ctx, attempt).await?);
+    }
+    if !quiz::in_time(attempt.deadline, now) {
+        return Err(SubmitAttemptError::Expired);
+    }
+    let versions = storage::study::versions(ctx.db.conn(), &attempt.version_ids).await?;
+    if answers.len() != versions.len() {
+        return Err(SubmitAttemptError::AnswerCount { expected: versions.len() });
+    }
+    for (index, (ans, (_, _, c))) in answers.iter().zip(versions.iter()).enumerate() {
+        if ans.iter().any(|o| *o >= c.options.len()) || ans.len() > c.options.len() {
+            return Err(SubmitAttemptError::InvalidOption { index });
+        }
+    }
+    let quiz = storage::study::get_quiz(ctx.db.conn(), attempt.quiz_id).await?;
+    let right: Vec<bool> = answers.iter().zip(versions.iter()).map(|(a, (_, _, c))| score(c, a)).collect();
+    let tx = ctx.db.begin().await?;
+    let mut points = 0i64;
+    for ((_, qid, _), ok) in versions.iter().zip(&right) {
+        if *ok {
+            let source = Uuid::new_v5(&quiz.id.as_uuid(), qid.as_uuid().as_bytes());
+            let entry = Entry {
+                member: attempt.member_id,
+                points: i64::from(quiz.points_per_correct),
+                reason: Reason::QuizAnswer,
+                source,
+                at: now,
+            };
+            if storage::study::award(tx.conn(), &entry, None, None).await? {
+                points += entry.points;
+            }
+        }
+    }
+    let correct = u32::try_from(right.iter().filter(|r| **r).count()).unwrap_or(u32::MAX);
+    let recorded = storage::study::record_submission(tx.conn(), attempt.id, answers, correct, points, now).await?;
+    if recorded {
+        storage::study::mark_answered(tx.conn(), &attempt.question_ids).await?;
+        tx.commit().await?;
+    } else {
+        // A concurrent submit won: drop this one's awards and report the stored result.
+        drop(tx);
+    }
+    let stored = storage::study::get_attempt(ctx.db.conn(), attempt.id).await?;
+    Ok(AttemptDetail { attempt: stored, versions })
+}
+
+/// Why an attempt cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ViewAttemptError {
+    /// Neither the attempt's member nor a leader over the member's cell.
+    #[error("not permitted")]
+    Forbidden,
+    /// Storage (a missing attempt is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An attempt, for its member or a leader who may see the member's private data.
+pub async fn view_attempt(ctx: &Ctx, actor: &Actor, id: AttemptId) -> Result<AttemptDetail, ViewAttemptError> {
+    let a = storage::study::get_attempt(ctx.db.conn(), id).await?;
+    if actor.member_id != Some(a.member_id) {
+        let member = storage::members::get(ctx.db.conn(), a.member_id).await?;
+        let path = storage::units::path(ctx.db.conn(), member.state.home_unit).await?;
+        authorize(actor, Action::ViewMemberPrivate, &path, ctx.clock.today()).map_err(|_| ViewAttemptError::Forbidden)?;
+    }
+    Ok(detail(ctx, a).await?)
+}
+
+/// Why an adjustment was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdjustPointsError {
+    /// The caller may not manage the member's cell.
+    #[error("not permitted")]
+    Forbidden,
+    /// Storage (a missing member is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A leader's manual ledger entry for a member (a correction is a new negative entry, never an
+/// edit), audited in the same transaction. `points` and `note` are validated by the caller
+/// (−1000 to 1000, not 0; a non-empty normalised reason).
+pub async fn adjust_points(ctx: &Ctx, who: Requester<'_>, member: MemberId, points: i64, note: &str) -> Result<Entry, AdjustPointsError> {
+    let now = ctx.clock.now();
+    let record = storage::members::get(ctx.db.conn(), member).await?;
+    let path = storage::units::path(ctx.db.conn(), record.state.home_unit).await?;
+    authorize(who.actor, Action::ManageMembers, &path, ctx.clock.today()).map_err(|_| AdjustPointsError::Forbidden)?;
+    let entry = Entry { member: record.id, points, reason: Reason::Adjustment, source: Uuid::now_v7(), at: now };
+    let tx = ctx.db.begin().await?;
+    storage::study::award(tx.conn(), &entry, Some(note), who.actor.account_id).await?;
+    audit::record(
+        &tx,
+        who,
+        now,
+        "points.adjust",
+        ("member", Some(record.id.as_uuid())),
+        Some(record.state.home_unit),
+        serde_json::json!({"points": points, "reason": note}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+/// Awards the points of a first read or an attendance (idempotent on the source), inside the
+/// transaction that records the read or the attendance. Other reasons award nothing here.
+pub async fn award_activity(tx: &storage::Tx, member: MemberId, reason: Reason, source: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
+    let points = match reason {
+        Reason::DocumentRead => ledger::DOCUMENT_READ_POINTS,
+        Reason::MeetingAttendance => ledger::MEETING_ATTENDANCE_POINTS,
+        _ => return Ok(()),
+    };
+    storage::study::award(tx.conn(), &Entry { member, points, reason, source, at }, None, None).await?;
+    Ok(())
+}
