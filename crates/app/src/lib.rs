@@ -31,9 +31,13 @@ pub mod audit;
 pub mod clock;
 pub mod events;
 pub mod jobs;
+pub mod positions;
 pub mod study;
+pub mod units;
 
 use clock::SharedClock;
+use membership::UnitId;
+use membership::permission::{Action, Actor, authorize};
 
 /// What every use case and job runs with: the database and the clock.
 #[derive(Debug, Clone)]
@@ -49,4 +53,15 @@ impl Ctx {
     pub fn new(db: storage::Database, clock: SharedClock) -> Self {
         Self { db, clock }
     }
+}
+
+/// Whether `actor` may do `action` on the unit with ancestry `path`, today.
+pub(crate) fn allowed(ctx: &Ctx, actor: &Actor, action: Action, path: &[UnitId]) -> bool {
+    authorize(actor, action, path, ctx.clock.today()).is_ok()
+}
+
+/// The ancestry of a unit, root first; `NotFound` if the unit does not exist.
+pub(crate) async fn unit_path(ctx: &Ctx, unit: UnitId) -> Result<Vec<UnitId>, storage::StoreError> {
+    let path = storage::units::path(ctx.db.conn(), unit).await?;
+    if path.is_empty() { Err(storage::StoreError::NotFound) } else { Ok(path) }
 }

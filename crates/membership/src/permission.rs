@@ -109,7 +109,9 @@ pub struct HeldPosition {
 }
 
 impl HeldPosition {
-    fn active_on(&self, on: NaiveDate) -> bool {
+    /// Whether the position is held on `on` (first and last day included), as
+    /// [`Position::is_active_on`](crate::position::Position::is_active_on).
+    pub fn is_active_on(&self, on: NaiveDate) -> bool {
         self.from <= on && self.to.is_none_or(|to| on <= to)
     }
 }
@@ -148,7 +150,7 @@ pub fn authorize(actor: &Actor, action: Action, target_path: &[UnitId], on: Naiv
     if action != Action::ManageMeetings && actor.admin_scopes.iter().any(|scope| target_path.contains(scope)) {
         return Ok(());
     }
-    for held in actor.positions.iter().filter(|p| p.active_on(on)) {
+    for held in actor.positions.iter().filter(|p| p.is_active_on(on)) {
         if !target_path.contains(&held.unit_id) {
             continue;
         }
@@ -220,6 +222,15 @@ mod tests {
             7 => vec![u(1), u(6), u(7)],
             _ => vec![],
         }
+    }
+
+    #[test]
+    fn a_held_position_counts_from_its_first_to_its_last_day() {
+        let held = HeldPosition { unit_id: u(3), role: Role::Secretary, from: d(2025, 1, 1), to: Some(d(2025, 12, 31)) };
+        for (day, active) in [(d(2024, 12, 31), false), (d(2025, 1, 1), true), (d(2025, 12, 31), true), (d(2026, 1, 1), false)] {
+            assert_eq!(held.is_active_on(day), active, "{day}");
+        }
+        assert!(HeldPosition { to: None, ..held }.is_active_on(d(2040, 1, 1)), "an open position has no last day");
     }
 
     fn holder(role: Role, unit: u128) -> Actor {

@@ -145,7 +145,7 @@ fn base_view(d: &DocumentRecord, issuer: UnitRef, audience: &[UnitId]) -> Docume
 
 fn today_roles(caller: &Caller) -> Vec<Role> {
     let today = caller.today();
-    caller.actor.positions.iter().filter(|p| p.from <= today && p.to.is_none_or(|t| today <= t)).map(|p| p.role).collect()
+    caller.actor.positions.iter().filter(|p| p.is_active_on(today)).map(|p| p.role).collect()
 }
 
 fn viewer(caller: &Caller) -> Viewer {
@@ -155,13 +155,7 @@ fn viewer(caller: &Caller) -> Viewer {
         member: caller.actor.member_id.filter(|_| !caller.actor.home_path.is_empty()),
         roles: today_roles(caller),
         admin_scopes: caller.actor.admin_scopes.clone(),
-        position_units: caller
-            .actor
-            .positions
-            .iter()
-            .filter(|p| p.from <= today && p.to.is_none_or(|t| today <= t))
-            .map(|p| p.unit_id)
-            .collect(),
+        position_units: caller.actor.positions.iter().filter(|p| p.is_active_on(today)).map(|p| p.unit_id).collect(),
     }
 }
 

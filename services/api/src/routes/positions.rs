@@ -4,18 +4,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::NaiveDate;
-use membership::lifecycle::Standing;
-use membership::permission::Action;
-use membership::position::{NewPosition, Position, PositionError, Role, check_end, check_new_position};
+use membership::position::{PositionError, Role};
 use membership::{MemberId, PositionId, UnitId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use app::positions::{AppointError, EndPositionError};
+
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
-use crate::routes::{audit, unit_path};
 use crate::state::AppState;
 use crate::views::PositionView;
 
@@ -51,46 +50,22 @@ pub async fn create(
     Path(unit): Path<Uuid>,
     Json(body): Json<CreatePosition>,
 ) -> ApiResult<impl IntoResponse> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ManagePositions, &path)?;
     crate::views::check_dates(&[("from", Some(body.from))])?;
     let role =
         Role::parse(&body.role).ok_or_else(|| ApiError::field("role", "not_allowed", "secretary, deputy_secretary or committee_member"))?;
-    let member_id = MemberId::from_uuid(body.member_id);
-    let member = match storage::members::get(state.db.conn(), member_id).await {
-        Err(storage::StoreError::NotFound) => {
-            return Err(ApiError::field("member_id", "not_found", "no such member"));
-        }
-        other => other?,
-    };
-    let existing = storage::positions::for_unit(state.db.conn(), unit).await?;
-    let candidate = NewPosition {
-        member_id,
-        role,
-        from: body.from,
-        holder_is_official: member.state.standing == Standing::Official,
-        holder_in_subtree: storage::units::in_subtree(state.db.conn(), unit, member.state.home_unit).await?,
-    };
-    check_new_position(&existing, &candidate).map_err(position_error)?;
-    let position = Position { id: PositionId::from_uuid(Uuid::now_v7()), unit_id: unit, member_id, role, from: body.from, to: None };
-    let tx = state.db.begin().await?;
-    storage::positions::insert(tx.conn(), &position, caller.now).await.map_err(|e| match e {
-        storage::StoreError::Conflict { constraint: storage::Constraint::OpenPosition } => {
-            ApiError::Conflict { code: "position_taken", detail: "the unit already has an active holder of this role".into() }
-        }
-        other => ApiError::from(other),
-    })?;
-    audit(
-        &tx,
-        &caller,
-        "position.create",
-        ("position", Some(position.id.as_uuid())),
-        Some(unit),
-        serde_json::json!({"member_id": member_id.as_uuid(), "role": role.code(), "from": body.from}),
-    )
-    .await?;
-    tx.commit().await?;
+    let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
+    let position =
+        app::positions::appoint(&state.ctx(), who, UnitId::from_uuid(unit), MemberId::from_uuid(body.member_id), role, body.from)
+            .await
+            .map_err(|e| match e {
+                AppointError::Forbidden => ApiError::Forbidden,
+                AppointError::MemberNotFound => ApiError::field("member_id", "not_found", "no such member"),
+                AppointError::Rule(e) => position_error(e),
+                AppointError::Taken => {
+                    ApiError::Conflict { code: "position_taken", detail: "the unit already has an active holder of this role".into() }
+                }
+                AppointError::Store(e) => e.into(),
+            })?;
     Ok((StatusCode::CREATED, axum::Json(PositionView::from(&position))))
 }
 
@@ -111,21 +86,13 @@ pub async fn end(
     Path(id): Path<Uuid>,
     Json(body): Json<EndPosition>,
 ) -> ApiResult<axum::Json<PositionView>> {
-    let mut position = storage::positions::get(state.db.conn(), PositionId::from_uuid(id)).await?;
-    let path = unit_path(&state.db, position.unit_id).await?;
-    caller.require(Action::ManagePositions, &path)?;
     crate::views::check_dates(&[("to", body.to)])?;
-    let to = body.to.unwrap_or_else(|| caller.today());
-    check_end(&position, to).map_err(position_error)?;
-    let tx = state.db.begin().await?;
-    storage::positions::end(tx.conn(), position.id, to).await.map_err(|e| match e {
-        storage::StoreError::NotFound => position_error(PositionError::AlreadyEnded),
-        other => ApiError::from(other),
+    let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
+    let position = app::positions::end_position(&state.ctx(), who, PositionId::from_uuid(id), body.to).await.map_err(|e| match e {
+        EndPositionError::Forbidden => ApiError::Forbidden,
+        EndPositionError::Rule(e) => position_error(e),
+        EndPositionError::Store(e) => e.into(),
     })?;
-    audit(&tx, &caller, "position.end", ("position", Some(position.id.as_uuid())), Some(position.unit_id), serde_json::json!({"to": to}))
-        .await?;
-    tx.commit().await?;
-    position.to = Some(to);
     Ok(axum::Json(PositionView::from(&position)))
 }
 
@@ -146,13 +113,8 @@ pub async fn list(
     Path(unit): Path<Uuid>,
     Query(q): Query<PositionsQuery>,
 ) -> ApiResult<axum::Json<Vec<PositionView>>> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    if !caller.may(Action::ViewRoster, &path) && !caller.may(Action::ViewUnit, &path) {
-        return Err(ApiError::Forbidden);
-    }
-    let today = caller.today();
-    let all = q.include_ended.unwrap_or(false);
-    let positions = storage::positions::for_unit(state.db.conn(), unit).await?;
-    Ok(axum::Json(positions.iter().filter(|p| all || p.is_active_on(today)).map(PositionView::from).collect()))
+    let positions = app::positions::unit_positions(&state.ctx(), &caller.actor, UnitId::from_uuid(unit), q.include_ended.unwrap_or(false))
+        .await
+        .map_err(crate::routes::units::view_error)?;
+    Ok(axum::Json(positions.iter().map(PositionView::from).collect()))
 }
