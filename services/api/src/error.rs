@@ -120,7 +120,7 @@ pub enum ApiError {
     },
     /// 412: `If-Match` does not match the current version.
     PreconditionFailed,
-    /// 428: `If-Match` is required.
+    /// 428: `If-Match` is required (missing, or `*`; see [`crate::extract::IfMatch`]).
     PreconditionRequired,
     /// 413.
     PayloadTooLarge,
@@ -221,6 +221,10 @@ impl ApiError {
             ApiError::Validation(issues) => Some(match lang {
                 Lang::Vi => format!("Trường không hợp lệ: {}", issues.iter().map(|i| i.field.as_str()).collect::<Vec<_>>().join(", ")),
                 Lang::En => format!("Invalid fields: {}", issues.iter().map(|i| i.field.as_str()).collect::<Vec<_>>().join(", ")),
+            }),
+            ApiError::PreconditionRequired => Some(match lang {
+                Lang::Vi => "Gửi kèm ETag nhận được khi đọc (ví dụ \"3\") trong If-Match; không chấp nhận `*`".into(),
+                Lang::En => "Send the ETag a read returned (e.g. \"3\") in If-Match; `*` is not accepted".into(),
             }),
             ApiError::TooManyAttempts { retry_after } => Some(match lang {
                 Lang::Vi => format!("Thử lại sau {retry_after} giây"),

@@ -2,8 +2,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldIssue};
@@ -113,5 +113,262 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
 impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     fn into_response(self) -> axum::response::Response {
         axum::Json(self.0).into_response()
+    }
+}
+
+/// The `ETag` of a version: a strong entity tag holding the version number in quotes (`"3"`).
+/// [`IfMatch`] reads back exactly this form.
+pub fn etag(version: i32) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// The `If-Match` precondition of a versioned write. One rule for every write that takes a
+/// version (`PATCH` of members, documents, meetings and tasks):
+///
+/// - **Required.** Without the header the request is refused with 428 `precondition_required`:
+///   an edit that does not say which version it was made from could silently overwrite someone
+///   else's change.
+/// - **Its value is the `ETag` a read returned** (see [`etag`]: `"3"`), or a comma-separated list
+///   of such tags (RFC 9110 §13.1.1); the write proceeds when one of them is the current version.
+///   The comparison is strong: a weak tag (`W/"3"`) never matches.
+/// - **`*` is refused with 428**, like a missing header. `*` means "whatever the current version
+///   is": it would let a client write over changes it has never seen, which is exactly the lost
+///   update the version exists to prevent, and since every resource edited here exists, `*` would
+///   add nothing but that hole.
+/// - **A value that is not RFC 9110 syntax** (an unquoted `3`, `*` inside a list, an unterminated
+///   quote, control characters) → 400 `invalid_if_match`.
+/// - **A well-formed value none of whose tags is current** → 412 `precondition_failed`.
+///
+/// The extractor rejects the first three cases before the handler runs. The handler loads the
+/// resource, checks the caller's rights (so a caller who may not edit learns nothing about
+/// versions), then calls [`IfMatch::matching`] with the current version; it passes the version
+/// that call returns to storage, whose conditional update (`… WHERE version = expected`) turns a
+/// race lost between the read and the write into the same 412.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfMatch {
+    /// The versions named by the strong tags of the header (tags that are not a version the API
+    /// could have sent are kept out: they match nothing).
+    versions: Vec<i32>,
+}
+
+impl IfMatch {
+    /// The version to write against: `current` when the header names it, else 412
+    /// `precondition_failed` (someone else changed the resource since the client read it).
+    pub fn matching(&self, current: i32) -> Result<i32, ApiError> {
+        if self.versions.contains(&current) { Ok(current) } else { Err(ApiError::PreconditionFailed) }
+    }
+
+    /// Parses the field value (several field lines are one comma-separated list).
+    pub fn parse<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, ApiError> {
+        let mut value = Vec::new();
+        let mut present = false;
+        for line in lines {
+            if present {
+                value.push(b',');
+            }
+            value.extend_from_slice(line);
+            present = true;
+        }
+        if !present {
+            return Err(ApiError::PreconditionRequired);
+        }
+        let elements = if_match_elements(&value).map_err(invalid_if_match)?;
+        match elements.as_slice() {
+            [] => Err(invalid_if_match("the If-Match header is empty")),
+            [Element::Any] => Err(ApiError::PreconditionRequired),
+            _ if elements.contains(&Element::Any) => Err(invalid_if_match("`*` cannot be combined with entity tags")),
+            _ => Ok(IfMatch {
+                versions: elements
+                    .iter()
+                    .filter_map(|e| match e {
+                        Element::Strong(opaque) => version_of(opaque),
+                        Element::Any | Element::Weak => None,
+                    })
+                    .collect(),
+            }),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        IfMatch::parse(parts.headers.get_all(header::IF_MATCH).iter().map(HeaderValue::as_bytes))
+    }
+}
+
+impl utoipa::IntoParams for IfMatch {
+    fn into_params(
+        _parameter_in_provider: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        vec![
+            utoipa::openapi::path::ParameterBuilder::new()
+                .name("If-Match")
+                .parameter_in(utoipa::openapi::path::ParameterIn::Header)
+                .required(utoipa::openapi::Required::True)
+                .description(Some(
+                    "The `ETag` of the version being edited, as a read returned it (`\"3\"`); a comma-separated list is \
+                     accepted when one tag is current. Missing or `*` → 428 `precondition_required`; malformed → 400 \
+                     `invalid_if_match`; not the current version → 412 `precondition_failed`.",
+                ))
+                .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String)))
+                .example(Some(serde_json::json!("\"3\"")))
+                .build(),
+        ]
+    }
+}
+
+fn invalid_if_match(detail: &str) -> ApiError {
+    ApiError::BadRequest { code: "invalid_if_match", detail: detail.to_string() }
+}
+
+/// One element of an `If-Match` list.
+#[derive(Debug, PartialEq, Eq)]
+enum Element<'a> {
+    /// `*`.
+    Any,
+    /// A weak tag `W/"…"` (never matches under the strong comparison).
+    Weak,
+    /// A strong tag: the bytes between the quotes.
+    Strong(&'a [u8]),
+}
+
+/// Splits `If-Match = "*" / #entity-tag` (RFC 9110 §8.8.3, §13.1.1) into its elements; empty list
+/// elements are skipped as the list rule asks. Quoted tags may contain commas.
+fn if_match_elements(value: &[u8]) -> Result<Vec<Element<'_>>, &'static str> {
+    let is_ows = |b: u8| b == b' ' || b == b'\t';
+    let is_etagc = |b: u8| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80;
+    let mut elements = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < value.len() && (is_ows(value[i]) || value[i] == b',') {
+            i += 1;
+        }
+        if i == value.len() {
+            return Ok(elements);
+        }
+        if value[i] == b'*' {
+            elements.push(Element::Any);
+            i += 1;
+        } else {
+            let weak = value[i..].starts_with(b"W/");
+            if weak {
+                i += 2;
+            }
+            if value.get(i) != Some(&b'"') {
+                return Err("If-Match takes entity tags in double quotes, as the ETag header sends them (\"3\"), or a \
+                            comma-separated list of them");
+            }
+            let start = i + 1;
+            let Some(len) = value[start..].iter().position(|&b| b == b'"') else {
+                return Err("an entity tag in If-Match has no closing quote");
+            };
+            let opaque = &value[start..start + len];
+            if !opaque.iter().all(|&b| is_etagc(b)) {
+                return Err("an entity tag in If-Match contains a character entity tags cannot hold");
+            }
+            elements.push(if weak { Element::Weak } else { Element::Strong(opaque) });
+            i = start + len + 1;
+        }
+        while i < value.len() && is_ows(value[i]) {
+            i += 1;
+        }
+        if i < value.len() && value[i] != b',' {
+            return Err("the entity tags in If-Match must be separated by commas");
+        }
+    }
+}
+
+/// The version an opaque tag names, when it is one [`etag`] could have produced (a decimal
+/// number without sign or leading zeros).
+fn version_of(opaque: &[u8]) -> Option<i32> {
+    let text = std::str::from_utf8(opaque).ok()?;
+    let version: i32 = text.parse().ok()?;
+    (version >= 0 && version.to_string() == text).then_some(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(lines: &[&str]) -> Result<IfMatch, ApiError> {
+        IfMatch::parse(lines.iter().map(|l| l.as_bytes()))
+    }
+
+    fn versions(lines: &[&str]) -> Vec<i32> {
+        parse(lines).map(|m| m.versions).unwrap_or_else(|e| panic!("{lines:?}: {e:?}"))
+    }
+
+    fn code(lines: &[&str]) -> &'static str {
+        match parse(lines) {
+            Ok(m) => panic!("{lines:?} parsed as {m:?}"),
+            Err(e) => e.code(),
+        }
+    }
+
+    #[test]
+    fn accepts_strong_tags_and_lists() {
+        let table: &[(&[&str], &[i32])] = &[
+            (&["\"3\""], &[3]),
+            (&["  \"3\"  "], &[3]),
+            (&["\"1\", \"2\""], &[1, 2]),
+            (&["\"1\",\"2\" ,\t\"17\""], &[1, 2, 17]),
+            (&["\"1\"", "\"4\""], &[1, 4]),
+            (&[", \"5\" ,,"], &[5]),
+            // Well-formed tags that name no version the API sends: they match nothing.
+            (&["W/\"3\""], &[]),
+            (&["\"03\"", "\"+3\"", "\"-1\"", "\"abc\"", "\"\"", "\"a,b\"", "\"99999999999\""], &[]),
+            (&["W/\"3\", \"4\""], &[4]),
+        ];
+        for (lines, expected) in table {
+            assert_eq!(versions(lines), *expected, "{lines:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_missing_and_star_with_428() {
+        assert_eq!(parse(&[]).unwrap_err().code(), "precondition_required");
+        assert_eq!(code(&["*"]), "precondition_required");
+        assert_eq!(code(&[" * "]), "precondition_required");
+    }
+
+    #[test]
+    fn refuses_malformed_values_with_400() {
+        for lines in [
+            &[""][..],
+            &[" , "],
+            &["3"],
+            &["abc"],
+            &["\"3"],
+            &["\"3\" \"4\""],
+            &["\"3\"x"],
+            &["w/\"3\""],
+            &["W/3"],
+            &["*, \"3\""],
+            &["\"3\"", "*"],
+            &["**"],
+            &["\"a b\""],
+            &["\"3\u{7f}\""],
+        ] {
+            assert_eq!(code(lines), "invalid_if_match", "{lines:?}");
+        }
+    }
+
+    #[test]
+    fn matching_returns_the_current_version_or_412() {
+        let m = parse(&["\"2\", \"3\""]).unwrap();
+        assert_eq!(m.matching(3).unwrap(), 3);
+        assert_eq!(m.matching(2).unwrap(), 2);
+        assert_eq!(m.matching(4).unwrap_err().code(), "precondition_failed");
+        assert_eq!(parse(&["W/\"3\""]).unwrap().matching(3).unwrap_err().code(), "precondition_failed");
+    }
+
+    #[test]
+    fn etag_is_what_if_match_reads() {
+        for v in [0, 1, 42, i32::MAX] {
+            let tag = etag(v);
+            assert_eq!(IfMatch::parse([tag.as_bytes()]).unwrap().matching(v).unwrap(), v);
+        }
     }
 }

@@ -534,16 +534,53 @@ async fn member_records_and_contact_edits() {
     patch(&w.m1.1, json!({"phone": "0911111111"}), Some("\"1\""))
         .await
         .expect_problem(StatusCode::PRECONDITION_FAILED, "precondition_failed");
-    patch(&w.m1.1, json!({"phone": "12"}), None).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    patch(&w.m1.1, json!({"citizen_id": "034185999999"}), None).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    let r = patch(&w.sec.1, json!({"email": "mot@example.vn", "phone": null}), None).await.expect(StatusCode::OK);
+    patch(&w.m1.1, json!({"phone": "12"}), Some("\"2\"")).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    patch(&w.m1.1, json!({"citizen_id": "034185999999"}), Some("\"2\""))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let r = patch(&w.sec.1, json!({"email": "mot@example.vn", "phone": null}), Some("\"2\"")).await.expect(StatusCode::OK);
     assert_eq!(r.body["email"], "mot@example.vn");
     assert!(r.body.get("phone").is_none(), "null clears the phone");
-    patch(&w.dep.1, json!({"email": null}), None).await.expect(StatusCode::OK);
-    patch(&w.com.1, json!({"email": "x@example.vn"}), None).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
-    patch(&w.b1.1, json!({"email": "x@example.vn"}), None).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    patch(&w.dep.1, json!({"email": null}), Some("\"3\"")).await.expect(StatusCode::OK);
+    patch(&w.com.1, json!({"email": "x@example.vn"}), Some("\"4\"")).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    // Those who may not edit learn nothing about versions: a stale tag is a 403 too.
+    patch(&w.b1.1, json!({"email": "x@example.vn"}), Some("\"1\"")).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
     let r = t.get(&url, &w.m1.1).await.expect(StatusCode::OK);
     assert_eq!(r.body["version"], 4);
+}
+
+#[tokio::test]
+async fn openapi_documents_the_if_match_rule() {
+    let t = TestApp::new().await;
+    let spec = t.call(Method::GET, "/api/v1/openapi.json", None, None).await.expect(StatusCode::OK).body;
+    for path in ["/api/v1/members/{id}", "/api/v1/documents/{id}", "/api/v1/meetings/{id}", "/api/v1/tasks/{id}"] {
+        let patch = &spec["paths"][path]["patch"];
+        let if_match = patch["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "If-Match").expect(path);
+        assert_eq!((if_match["in"].as_str(), if_match["required"].as_bool()), (Some("header"), Some(true)), "{path}");
+        for status in ["400", "412", "428"] {
+            assert!(patch["responses"][status]["content"]["application/problem+json"].is_object(), "{path} {status}");
+        }
+        assert!(patch["responses"]["200"]["headers"]["ETag"].is_object(), "{path}: PATCH 200 documents its ETag");
+        assert!(spec["paths"][path]["get"]["responses"]["200"]["headers"]["ETag"].is_object(), "{path}: GET 200 documents its ETag");
+    }
+}
+
+#[tokio::test]
+async fn member_edits_follow_the_if_match_rule() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let url = format!("/api/v1/members/{}", w.m1.0);
+    t.check_if_match_rule(
+        &url,
+        &w.sec.1,
+        (json!({"phone": "0911111111"}), "/phone", json!("0911111111")),
+        (json!({"email": "mot@example.vn"}), "/email", json!("mot@example.vn")),
+    )
+    .await;
+    // The member themself, from the ETag of their own read.
+    let tag = t.get(&url, &w.m1.1).await.expect(StatusCode::OK).headers[header::ETAG].to_str().unwrap().to_string();
+    let r = t.patch(&url, &w.m1.1, Some(&tag), json!({"phone": "0987654321"})).await.expect(StatusCode::OK);
+    assert_eq!(r.headers[header::ETAG], "\"4\"");
 }
 
 // ---------------------------------------------------------------- lifecycle

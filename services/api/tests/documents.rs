@@ -97,6 +97,27 @@ async fn audience_feed_and_search_never_leak() {
 }
 
 #[tokio::test]
+async fn draft_edits_follow_the_if_match_rule() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let created = t
+        .post(&format!("/api/v1/org-units/{}/documents", w.c1), &w.csec.1, doc("20-NQ/ĐU", "Dự thảo nghị quyết", json!({})))
+        .await
+        .expect(StatusCode::CREATED);
+    assert_eq!(created.headers[header::ETAG], "\"1\"");
+    let url = format!("/api/v1/documents/{}", created.id());
+    t.check_if_match_rule(
+        &url,
+        &w.csec.1,
+        (doc("20-NQ/ĐU", "Dự thảo sửa lần một", json!({})), "/title", json!("Dự thảo sửa lần một")),
+        (doc("20-NQ/ĐU", "Dự thảo sửa lần hai", json!({})), "/title", json!("Dự thảo sửa lần hai")),
+    )
+    .await;
+    // Members of the audience cannot edit, whatever the tag.
+    t.patch(&url, &w.m1.1, Some("\"3\""), doc("20-NQ/ĐU", "x", json!({}))).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
 async fn roles_transfers_receipts_and_withdrawal() {
     let t = TestApp::new().await;
     let w = t.world().await;

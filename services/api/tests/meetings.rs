@@ -152,6 +152,20 @@ async fn preparing_and_publishing_a_meeting() {
 }
 
 #[tokio::test]
+async fn meeting_edits_follow_the_if_match_rule() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let id = create(&t, &w, meeting_body(t.now(), 3 * 24 * 60, 90)).await.expect(StatusCode::CREATED).id();
+    t.check_if_match_rule(
+        &format!("/api/v1/meetings/{id}"),
+        &w.sec.1,
+        (json!({"title": "Sinh hoạt chi bộ tháng 12"}), "/title", json!("Sinh hoạt chi bộ tháng 12")),
+        (json!({"location": "Hội trường xã"}), "/location", json!("Hội trường xã")),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn roster_check_in_window_and_ledger() {
     let t = TestApp::new().await;
     let w = t.world().await;

@@ -128,6 +128,21 @@ async fn task_workflow_with_denials() {
 }
 
 #[tokio::test]
+async fn task_edits_follow_the_if_match_rule() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let body = json!({"title": "Vận động phân loại rác", "assignee_ids": [w.m1.0], "due_on": t.today() + Duration::days(7)});
+    let id = t.post(&format!("/api/v1/org-units/{}/tasks", w.a), &w.sec.1, body).await.expect(StatusCode::CREATED).id();
+    t.check_if_match_rule(
+        &format!("/api/v1/tasks/{id}"),
+        &w.sec.1,
+        (json!({"title": "Vận động phân loại rác tại nguồn"}), "/title", json!("Vận động phân loại rác tại nguồn")),
+        (json!({"description": "Mỗi hộ hai thùng"}), "/description", json!("Mỗi hộ hai thùng")),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn overdue_review_stats_and_reminders() {
     let t = TestApp::new().await;
     let w = t.world().await;

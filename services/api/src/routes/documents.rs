@@ -27,7 +27,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::blobs::BlobStore;
 use crate::error::{ApiError, ApiResult, FieldIssue};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{IfMatch, Json, Path, Query, etag};
 use crate::routes::{audit, unit_path};
 use crate::state::AppState;
 use crate::views::UnitRef;
@@ -341,7 +341,7 @@ async fn full_view(state: &AppState, caller: &Caller, d: &DocumentRecord, roots:
 /// Drafts a document issued by a unit (its own secretary, deputy and committee members, and
 /// administrators over it).
 #[utoipa::path(post, path = "/api/v1/org-units/{id}/documents", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Issuing unit id")), request_body = DocumentBody,
-    responses((status = 201, body = DocumentView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 201, body = DocumentView, headers(("ETag" = String, description = "Version of the draft (`\"1\"`), for `If-Match`"))), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -388,32 +388,28 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(full_view(&state, &caller, &d, &p.audience).await?)))
+    Ok((StatusCode::CREATED, [(header::ETAG, etag(d.version))], axum::Json(full_view(&state, &caller, &d, &p.audience).await?)))
 }
 
-/// Replaces a draft's content (same body as creation). `If-Match` with the version is honoured
-/// (412 when stale).
-#[utoipa::path(patch, path = "/api/v1/documents/{id}", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Document id")), request_body = DocumentBody,
-    responses((status = 200, body = DocumentView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 412, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+/// Replaces a draft's content (same body as creation). `If-Match` with the `ETag` of the version
+/// being edited is required ([`IfMatch`]): 428 without it or with `*`, 400 when malformed, 412
+/// when stale.
+#[utoipa::path(patch, path = "/api/v1/documents/{id}", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Document id"), IfMatch), request_body = DocumentBody,
+    responses((status = 200, body = DocumentView, headers(("ETag" = String, description = "The new version, for the next `If-Match`"))), (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "`invalid_if_match`: malformed `If-Match`"), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_failed`: `If-Match` is not the current version"), (status = 422, body = crate::error::Problem), (status = 428, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_required`: `If-Match` missing or `*`")))]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
+    if_match: IfMatch,
     Json(body): Json<DocumentBody>,
-) -> ApiResult<axum::Json<DocumentView>> {
+) -> ApiResult<impl IntoResponse> {
     let (mut d, _, a) = readable(&state, &caller, id).await?;
     if !a.manage {
         return Err(ApiError::Forbidden);
     }
-    if let Some(v) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
-        && v.trim() != format!("\"{}\"", d.version)
-    {
-        return Err(ApiError::PreconditionFailed);
-    }
+    let version = if_match.matching(d.version)?;
     model::check_editable(d.status).map_err(|e| ApiError::Conflict { code: "document_not_draft", detail: e.to_string() })?;
     let p = parse_body(&state, d.issuer_unit_id, &body).await?;
-    let version = d.version;
     d.kind = p.kind;
     d.number = p.number;
     d.title = p.title;
@@ -428,14 +424,11 @@ pub async fn update(
     d.updated_at = caller.now;
     let terms = terms_of(&d);
     let tx = state.db.begin().await?;
-    storage::documents::update(tx.conn(), &d, version, Some((&p.audience, &terms))).await.map_err(|e| match e {
-        storage::StoreError::VersionMismatch => ApiError::PreconditionFailed,
-        other => number_conflict(other),
-    })?;
+    storage::documents::update(tx.conn(), &d, version, Some((&p.audience, &terms))).await.map_err(number_conflict)?;
     audit(&tx, &caller, "document.update", ("document", Some(d.id.as_uuid())), Some(d.issuer_unit_id), serde_json::json!({})).await?;
     tx.commit().await?;
     d.version = version + 1;
-    Ok(axum::Json(full_view(&state, &caller, &d, &p.audience).await?))
+    Ok(([(header::ETAG, etag(d.version))], axum::Json(full_view(&state, &caller, &d, &p.audience).await?)))
 }
 
 /// Publishes a draft to its audience (writes a `document.published` outbox event).
@@ -524,7 +517,7 @@ pub async fn withdraw(
 
 /// Reads a document. For a member of the audience, the first read is recorded (idempotent).
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Document id")),
-    responses((status = 200, body = DocumentView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = DocumentView, headers(("ETag" = String, description = "Version of the document (`\"3\"`), for `If-Match`"))), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
     let (d, roots, a) = readable(&state, &caller, id).await?;
     if d.status == DocumentStatus::Published
@@ -540,10 +533,7 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<U
         tx.commit().await?;
     }
     let view = full_view(&state, &caller, &d, &roots).await?;
-    Ok((
-        [(header::ETAG, HeaderValue::from_str(&format!("\"{}\"", d.version)).unwrap_or(HeaderValue::from_static("\"0\"")))],
-        axum::Json(view),
-    ))
+    Ok(([(header::ETAG, etag(d.version))], axum::Json(view)))
 }
 
 // ---------------------------------------------------------------- feed and search

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use app::events::{Event, MeetingCancelled, MeetingOpened, MeetingPublished};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use meetings::attendance::{self, AttendanceStatus, CheckIn, CheckInRules, LedgerRow};
@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{IfMatch, Json, Path, Query, etag};
 use crate::routes::{audit, unit_path};
 use crate::state::AppState;
 
@@ -200,10 +200,6 @@ fn meeting_view(m: &MeetingRecord, agenda: &[AgendaRecord]) -> MeetingView {
         }),
         minutes_approved_at: m.minutes_approved_at,
     }
-}
-
-fn etag(version: i32) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
 async fn respond(state: &AppState, m: &MeetingRecord, status: StatusCode) -> ApiResult<impl IntoResponse + use<>> {
@@ -463,7 +459,7 @@ pub async fn create(
 
 /// A meeting with its agenda (`ETag` = version).
 #[utoipa::path(get, path = "/api/v1/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
-    responses((status = 200, body = MeetingView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = MeetingView, headers(("ETag" = String, description = "Version of the meeting (`\"3\"`), for `If-Match`"))), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
     let (meeting, _) = visible_meeting(&state, &caller, id).await?;
     respond(&state, &meeting, StatusCode::OK).await
@@ -499,24 +495,22 @@ pub struct UpdateMeeting {
     pub agenda: Option<Vec<AgendaItemBody>>,
 }
 
-/// Edits a draft or published meeting (its own secretary or deputy). `If-Match` with the current
-/// `ETag` is required: a stale version gives 412, a missing header 428.
+/// Edits a draft or published meeting (its own secretary or deputy). `If-Match` with the `ETag`
+/// of the version being edited is required ([`IfMatch`]): 428 without it or with `*`, 400 when
+/// malformed, 412 when stale.
 #[utoipa::path(patch, path = "/api/v1/meetings/{id}", tag = "meetings", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Meeting id"), ("If-Match" = String, Header, description = "ETag of the version being edited")), request_body = UpdateMeeting,
-    responses((status = 200, body = MeetingView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 412, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 428, body = crate::error::Problem)))]
+    params(("id" = Uuid, Path, description = "Meeting id"), IfMatch), request_body = UpdateMeeting,
+    responses((status = 200, body = MeetingView, headers(("ETag" = String, description = "The new version, for the next `If-Match`"))), (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "`invalid_if_match`: malformed `If-Match`"), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_failed`: `If-Match` is not the current version"), (status = 422, body = crate::error::Problem), (status = 428, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_required`: `If-Match` missing or `*`")))]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
+    if_match: IfMatch,
     Json(body): Json<UpdateMeeting>,
 ) -> ApiResult<impl IntoResponse> {
     let (mut meeting, access) = visible_meeting(&state, &caller, id).await?;
     require_manage(&access)?;
-    let expected = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).ok_or(ApiError::PreconditionRequired)?;
-    if expected.trim() != format!("\"{}\"", meeting.version) {
-        return Err(ApiError::PreconditionFailed);
-    }
+    let version = if_match.matching(meeting.version)?;
     if !meeting.status.content_editable() {
         return Err(ApiError::Conflict {
             code: "meeting_locked",
@@ -561,17 +555,13 @@ pub async fn update(
         check_monthly(&state, meeting.unit_id, Some(meeting.id), meeting.kind, starts_at).await?;
         meeting.starts_at = starts_at;
     }
-    let version = meeting.version;
     meeting.updated_at = caller.now;
     if meeting.status == MeetingStatus::Published {
         let hours = (meeting.starts_at - meeting.published_at.unwrap_or(caller.now)).num_hours();
         meeting.late_publication = hours < content::PUBLISH_NOTICE_HOURS;
     }
     let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|e| match e {
-        storage::StoreError::VersionMismatch => ApiError::PreconditionFailed,
-        other => ApiError::from(other),
-    })?;
+    storage::meetings::update(tx.conn(), &meeting, version).await?;
     if let Some(agenda) = &agenda {
         storage::meetings::replace_agenda(tx.conn(), meeting.id, agenda).await.map_err(|e| match e {
             storage::StoreError::Conflict { .. } => {

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{IfMatch, Json, Path, Query, etag};
 use crate::routes::{audit, unit_path};
 use crate::state::AppState;
 use crate::views::{DecisionBody, EventView, MemberView, Page, PositionView, decode_cursor, encode_cursor, page_limit};
@@ -156,10 +156,6 @@ fn duplicate_error(err: storage::StoreError) -> ApiError {
     }
 }
 
-fn etag(version: i32) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
-}
-
 /// Creates a member in a cell (secretaries/deputies over the cell and administrators). The
 /// admission is the first entry of the member's history.
 #[utoipa::path(post, path = "/api/v1/org-units/{id}/members", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Cell id")), request_body = CreateMember,
@@ -281,9 +277,9 @@ async fn active_positions(state: &AppState, id: MemberId, today: NaiveDate) -> A
 }
 
 /// One member, at the view the caller is entitled to. The `ETag` header carries the version for
-/// `If-Match` on `PATCH`.
+/// `If-Match` on `PATCH` (sent with the full view, the one those who may edit get).
 #[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id")),
-    responses((status = 200, body = MemberView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = MemberView, headers(("ETag" = String, description = "Version of the member (`\"3\"`), for `If-Match`; sent with the full view only"))), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
     let (member, _, visibility) = load_visible(&state, &caller, MemberId::from_uuid(id)).await?;
     let positions = active_positions(&state, member.id, caller.today()).await?;
@@ -313,27 +309,23 @@ pub struct UpdateContact {
 }
 
 /// Changes a member's contact fields (the member themself, or secretaries/deputies and
-/// administrators over the member's cell). Send `If-Match` with the `ETag` to refuse a lost
-/// update (412).
-#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id"), ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")), request_body = UpdateContact,
-    responses((status = 200, body = MemberView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 412, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+/// administrators over the member's cell). `If-Match` with the `ETag` of the version being
+/// edited is required ([`IfMatch`]): 428 without it or with `*`, 400 when malformed, 412 when
+/// stale.
+#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id"), IfMatch), request_body = UpdateContact,
+    responses((status = 200, body = MemberView, headers(("ETag" = String, description = "The new version, for the next `If-Match`"))), (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "`invalid_if_match`: malformed `If-Match`"), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_failed`: `If-Match` is not the current version"), (status = 422, body = crate::error::Problem), (status = 428, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_required`: `If-Match` missing or `*`")))]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
+    if_match: IfMatch,
     Json(body): Json<UpdateContact>,
 ) -> ApiResult<impl IntoResponse> {
     let (mut member, path, _) = load_visible(&state, &caller, MemberId::from_uuid(id)).await?;
     if caller.actor.member_id != Some(member.id) {
         caller.require(Action::ManageMembers, &path)?;
     }
-    if let Some(expected) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
-        && expected.trim() != "*"
-        && expected.trim() != format!("\"{}\"", member.version)
-    {
-        return Err(ApiError::PreconditionFailed);
-    }
+    let version = if_match.matching(member.version)?;
     let mut issues = Vec::new();
     if let Some(phone) = &body.phone {
         member.phone = optional(phone.as_deref(), Phone::parse, "phone", &mut issues);
@@ -344,13 +336,9 @@ pub async fn update(
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let version = member.version;
     member.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::members::update(tx.conn(), &member, version).await.map_err(|e| match e {
-        storage::StoreError::VersionMismatch => ApiError::PreconditionFailed,
-        other => ApiError::from(other),
-    })?;
+    storage::members::update(tx.conn(), &member, version).await?;
     audit(
         &tx,
         &caller,

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use app::events::Event;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, NaiveDate, Utc};
 use meetings::MeetingId;
@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{IfMatch, Json, Path, Query, etag};
 use crate::routes::meetings::visible_meeting;
 use crate::routes::{audit, unit_path};
 use crate::state::AppState;
@@ -114,10 +114,6 @@ fn view(t: &TaskRecord, now: DateTime<Utc>) -> TaskView {
         version: t.version,
         updates: None,
     }
-}
-
-fn etag(v: i32) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{v}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
 fn step_error(e: StepError) -> ApiError {
@@ -337,7 +333,7 @@ fn task_assigned(t: &TaskRecord, now: DateTime<Utc>) -> Result<storage::outbox::
 
 /// A task with its history (`ETag` = version).
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Task id")),
-    responses((status = 200, body = TaskView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = TaskView, headers(("ETag" = String, description = "Version of the task (`\"3\"`), for `If-Match`"))), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
     let l = load(&state, &caller, id).await?;
     respond(&state, &l.task, caller.now, StatusCode::OK).await
@@ -367,24 +363,22 @@ pub struct UpdateTask {
     pub review_meeting_id: Option<Option<Uuid>>,
 }
 
-/// Edits or reassigns an open task (the unit's secretary or deputy). `If-Match` is required:
-/// 428 without, 412 when stale.
+/// Edits or reassigns an open task (the unit's secretary or deputy). `If-Match` with the `ETag`
+/// of the version being edited is required ([`IfMatch`]): 428 without it or with `*`, 400 when
+/// malformed, 412 when stale.
 #[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Task id"), ("If-Match" = String, Header, description = "ETag of the version being edited")), request_body = UpdateTask,
-    responses((status = 200, body = TaskView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 412, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 428, body = crate::error::Problem)))]
+    params(("id" = Uuid, Path, description = "Task id"), IfMatch), request_body = UpdateTask,
+    responses((status = 200, body = TaskView, headers(("ETag" = String, description = "The new version, for the next `If-Match`"))), (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "`invalid_if_match`: malformed `If-Match`"), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_failed`: `If-Match` is not the current version"), (status = 422, body = crate::error::Problem), (status = 428, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_required`: `If-Match` missing or `*`")))]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
+    if_match: IfMatch,
     Json(body): Json<UpdateTask>,
 ) -> ApiResult<impl IntoResponse> {
     let Loaded { mut task, actor } = load(&state, &caller, id).await?;
     workflow::next(task.status, Step::Edit, actor).map_err(step_error)?;
-    let expected = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).ok_or(ApiError::PreconditionRequired)?;
-    if expected.trim() != format!("\"{}\"", task.version) {
-        return Err(ApiError::PreconditionFailed);
-    }
+    let version = if_match.matching(task.version)?;
     check_dates(&[("due_on", body.due_on)])?;
     let mut issues = Vec::new();
     if let Some(t) = &body.title {
@@ -411,13 +405,9 @@ pub async fn update(
     if let Some(r) = body.review_meeting_id {
         task.review_meeting_id = check_meeting(&state, task.unit_id, r, "review_meeting_id").await?;
     }
-    let version = task.version;
     task.updated_at = caller.now;
     let tx = state.db.begin().await?;
-    storage::tasks::update(tx.conn(), &task, version).await.map_err(|e| match e {
-        storage::StoreError::VersionMismatch => ApiError::PreconditionFailed,
-        other => other.into(),
-    })?;
+    storage::tasks::update(tx.conn(), &task, version).await?;
     storage::tasks::add_update(tx.conn(), &history(&task, &caller, Step::Edit, None, String::new(), None)).await?;
     if body.assignee_ids.is_some() {
         storage::outbox::push(tx.conn(), &task_assigned(&task, caller.now)?).await?;

@@ -108,6 +108,69 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// `PATCH path` with a JSON body and, when given, an `If-Match` header.
+    pub async fn patch(&self, path: &str, token: &str, if_match: Option<&str>, body: Value) -> Reply {
+        let mut req =
+            Request::patch(path).header(header::AUTHORIZATION, format!("Bearer {token}")).header(header::CONTENT_TYPE, "application/json");
+        if let Some(v) = if_match {
+            req = req.header(header::IF_MATCH, v);
+        }
+        self.send(req.body(Body::from(body.to_string())).expect("request")).await
+    }
+
+    /// The one `If-Match` rule (`api::extract::IfMatch`), checked on the resource at `url` (read
+    /// with `GET url`, edited with `PATCH url` by `token`). Each edit is a body and the JSON
+    /// pointer and value it sets; the two must set different values. Checks: missing header,
+    /// `*` → 428; malformed → 400; the current ETag → 200 with a new ETag; the stale one → 412 and
+    /// nothing changed; a list holding the current ETag → 200.
+    pub async fn check_if_match_rule(&self, url: &str, token: &str, first: (Value, &str, Value), second: (Value, &str, Value)) {
+        let read = |what: &'static str| async move {
+            let r = self.get(url, token).await.expect(StatusCode::OK);
+            let tag =
+                r.headers.get(header::ETAG).unwrap_or_else(|| panic!("{what}: GET {url} sends no ETag")).to_str().unwrap().to_string();
+            (tag, r.body)
+        };
+        let (tag0, before) = read("before").await;
+        assert!(tag0.starts_with('"') && tag0.ends_with('"'), "a strong ETag: {tag0}");
+        let (body, pointer, value) = first;
+        assert_ne!(before.pointer(pointer), Some(&value), "the first edit must change {pointer}");
+
+        // Refused before anything is written.
+        self.patch(url, token, None, body.clone()).await.expect_problem(StatusCode::PRECONDITION_REQUIRED, "precondition_required");
+        self.patch(url, token, Some("*"), body.clone()).await.expect_problem(StatusCode::PRECONDITION_REQUIRED, "precondition_required");
+        let unquoted = tag0.trim_matches('"').to_string();
+        for garbage in [unquoted.as_str(), "garbage", "\"1", "*, \"1\"", ""] {
+            self.patch(url, token, Some(garbage), body.clone()).await.expect_problem(StatusCode::BAD_REQUEST, "invalid_if_match");
+        }
+        let (tag, now) = read("after the refusals").await;
+        assert_eq!((&tag, now.pointer(pointer)), (&tag0, before.pointer(pointer)), "nothing changed");
+
+        // The current ETag: written, with a new ETag that the next GET repeats.
+        let r = self.patch(url, token, Some(&tag0), body).await.expect(StatusCode::OK);
+        assert_eq!(r.body.pointer(pointer), Some(&value));
+        let tag1 = r.headers.get(header::ETAG).expect("PATCH sends the new ETag").to_str().unwrap().to_string();
+        assert_ne!(tag1, tag0);
+        let (tag, now) = read("after the edit").await;
+        assert_eq!((&tag, now.pointer(pointer)), (&tag1, Some(&value)));
+
+        // The stale ETag (and its weak form): 412, and the first edit stands.
+        let (body2, pointer2, value2) = second;
+        self.patch(url, token, Some(&tag0), body2.clone()).await.expect_problem(StatusCode::PRECONDITION_FAILED, "precondition_failed");
+        self.patch(url, token, Some(&format!("W/{tag1}")), body2.clone())
+            .await
+            .expect_problem(StatusCode::PRECONDITION_FAILED, "precondition_failed");
+        let (tag, now) = read("after the stale edit").await;
+        assert_eq!((&tag, now.pointer(pointer)), (&tag1, Some(&value)), "a stale If-Match changes nothing");
+        assert_ne!(now.pointer(pointer2), Some(&value2), "the second edit must change {pointer2}");
+
+        // A list is accepted when one of its tags is current.
+        let r = self.patch(url, token, Some(&format!("{tag0}, {tag1}")), body2).await.expect(StatusCode::OK);
+        assert_eq!(r.body.pointer(pointer2), Some(&value2));
+        let tag2 = r.headers.get(header::ETAG).expect("PATCH sends the new ETag").to_str().unwrap().to_string();
+        assert!(tag2 != tag1 && tag2 != tag0);
+        assert_eq!(read("after the second edit").await.0, tag2);
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> Reply {
         self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password}))).await
     }
