@@ -1,8 +1,8 @@
 //! The one error type of the API and its RFC 9457 `application/problem+json` rendering.
 //!
 //! Every error has a stable snake_case `code`; `title` and `detail` are in Vietnamese by default
-//! and in English when the request says `Accept-Language: en…` (see [`localize`]). 5xx bodies
-//! never carry internals; their causes are logged.
+//! and in English when the request says `Accept-Language: en…` (see [`localize`]). The texts of
+//! every code are in [`crate::i18n`]. 5xx bodies never carry internals; their causes are logged.
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -21,8 +21,9 @@ pub struct FieldIssue {
     /// `invalid_characters`, `not_allowed`, `missing`, `invalid_type`, `duplicate`, …
     #[schema(example = "invalid_format")]
     pub code: String,
-    /// Human-readable explanation (English).
-    #[schema(example = "has an invalid format: 12 digits")]
+    /// Human-readable explanation: in Vietnamese the generic message of the code, in English the
+    /// message written for this occurrence.
+    #[schema(example = "sai định dạng")]
     pub message: String,
     /// For CSV imports: the 1-based line number in the file (the header is line 1).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,6 +34,19 @@ impl FieldIssue {
     /// An issue on `field`.
     pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
         Self { field: field.into(), code: code.into(), message: message.into(), line: None }
+    }
+
+    /// The issue with its message in `lang`: Vietnamese from [`crate::i18n::FIELD_ISSUES`],
+    /// English as written at the call site (falling back to the table when empty).
+    pub fn localized(&self, lang: Lang) -> FieldIssue {
+        let table = crate::i18n::field(&self.code).map(|t| t.message(lang));
+        let message = match (lang, table) {
+            (Lang::En, table) if self.message.trim().is_empty() => table.unwrap_or_default().to_string(),
+            (Lang::En, _) => self.message.clone(),
+            (Lang::Vi, Some(vi)) => vi.to_string(),
+            (Lang::Vi, None) => "không hợp lệ".to_string(),
+        };
+        FieldIssue { message, ..self.clone() }
     }
 }
 
@@ -182,28 +196,21 @@ impl ApiError {
         ApiError::Validation(vec![FieldIssue::new(field, code, message)])
     }
 
+    /// The texts of this error's code (see [`crate::i18n`]).
+    fn texts(&self) -> Option<&'static crate::i18n::ProblemText> {
+        crate::i18n::problem(self.code())
+    }
+
     fn title(&self, lang: Lang) -> &'static str {
+        if let Some(texts) = self.texts() {
+            return texts.title(lang);
+        }
+        // Only for a code missing from `i18n::PROBLEMS`, which the i18n tests forbid.
         let (vi, en) = match self {
             ApiError::BadRequest { .. } => ("Yêu cầu không đọc được", "The request could not be read"),
-            ApiError::Validation(_) => ("Dữ liệu không hợp lệ", "Some values are invalid"),
             ApiError::Rule { .. } => ("Yêu cầu trái quy định", "The request breaks a rule"),
-            ApiError::Unauthenticated => ("Chưa đăng nhập hoặc phiên đã hết hạn", "Not signed in, or the session has expired"),
-            ApiError::InvalidCredentials => ("Tên đăng nhập hoặc mật khẩu không đúng", "Wrong username or password"),
-            ApiError::PasswordChangeRequired => {
-                ("Cần đổi mật khẩu ban đầu trước khi tiếp tục", "Change the initial password before continuing")
-            }
-            ApiError::Forbidden => ("Không có quyền thực hiện", "Not permitted"),
-            ApiError::NotFound => ("Không tìm thấy", "Not found"),
             ApiError::Conflict { .. } => ("Xung đột với dữ liệu hiện có", "Conflicts with the current data"),
-            ApiError::PreconditionFailed => ("Dữ liệu đã bị thay đổi bởi người khác", "The data was changed by someone else"),
-            ApiError::PreconditionRequired => ("Cần gửi kèm phiên bản (If-Match) khi sửa", "Send the version in If-Match when editing"),
-            ApiError::PayloadTooLarge => ("Dữ liệu gửi lên quá lớn", "The request body is too large"),
-            ApiError::UnsupportedMediaType => ("Kiểu nội dung không được hỗ trợ", "Unsupported content type"),
-            ApiError::TooManyAttempts { .. } => {
-                ("Đăng nhập sai quá nhiều lần, vui lòng thử lại sau", "Too many failed attempts, try again later")
-            }
-            ApiError::Unavailable => ("Hệ thống tạm thời không sẵn sàng", "The service is temporarily unavailable"),
-            ApiError::Internal(_) => ("Lỗi hệ thống", "Internal error"),
+            _ => ("Lỗi", "Error"),
         };
         match lang {
             Lang::Vi => vi,
@@ -211,17 +218,19 @@ impl ApiError {
         }
     }
 
+    /// Vietnamese: the table's detail of the code. English: the call-site detail when there is
+    /// one (it names the specifics), else the table's. Validation and rate-limit details are built
+    /// from the occurrence.
     fn detail(&self, lang: Lang) -> Option<String> {
+        let table = self.texts().map(|t| t.detail(lang).to_string());
         match self {
-            ApiError::BadRequest { detail, .. } => Some(detail.clone()),
-            ApiError::Rule { code, detail } | ApiError::Conflict { code, detail } => Some(match lang {
-                Lang::En => detail.clone(),
-                Lang::Vi => crate::i18n::rule_vi(code).map(str::to_string).unwrap_or_else(|| detail.clone()),
-            }),
-            ApiError::Validation(issues) => Some(match lang {
-                Lang::Vi => format!("Trường không hợp lệ: {}", issues.iter().map(|i| i.field.as_str()).collect::<Vec<_>>().join(", ")),
-                Lang::En => format!("Invalid fields: {}", issues.iter().map(|i| i.field.as_str()).collect::<Vec<_>>().join(", ")),
-            }),
+            ApiError::Validation(issues) => {
+                let fields = issues.iter().map(|i| i.field.as_str()).collect::<Vec<_>>().join(", ");
+                Some(match lang {
+                    Lang::Vi => format!("Trường không hợp lệ: {fields}"),
+                    Lang::En => format!("Invalid fields: {fields}"),
+                })
+            }
             ApiError::PreconditionRequired => Some(match lang {
                 Lang::Vi => "Gửi kèm ETag nhận được khi đọc (ví dụ \"3\") trong If-Match; không chấp nhận `*`".into(),
                 Lang::En => "Send the ETag a read returned (e.g. \"3\") in If-Match; `*` is not accepted".into(),
@@ -230,7 +239,12 @@ impl ApiError {
                 Lang::Vi => format!("Thử lại sau {retry_after} giây"),
                 Lang::En => format!("Retry after {retry_after} seconds"),
             }),
-            _ => None,
+            ApiError::BadRequest { detail, .. } | ApiError::Rule { detail, .. } | ApiError::Conflict { detail, .. } => match lang {
+                Lang::En if !detail.trim().is_empty() => Some(detail.clone()),
+                _ => table.or_else(|| Some(detail.clone()).filter(|d| !d.trim().is_empty())),
+            },
+            // Never the internal message: that is logged, not sent.
+            _ => table,
         }
     }
 
@@ -243,13 +257,7 @@ impl ApiError {
             detail: self.detail(lang),
             code: self.code().to_string(),
             errors: match self {
-                ApiError::Validation(issues) => issues
-                    .iter()
-                    .map(|i| match lang {
-                        Lang::En => i.clone(),
-                        Lang::Vi => FieldIssue { message: crate::i18n::field_vi(&i.code).to_string(), ..i.clone() },
-                    })
-                    .collect(),
+                ApiError::Validation(issues) => issues.iter().map(|i| i.localized(lang)).collect(),
                 _ => Vec::new(),
             },
         }
