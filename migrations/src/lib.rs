@@ -14,6 +14,7 @@ mod m20261128_000006_unit_points;
 mod m20261128_000007_auth_epoch;
 mod m20261128_000008_search_rank;
 mod m20261128_000009_rank_counts;
+mod m20261128_000010_regular_month;
 mod util;
 
 /// All migrations, in order.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_auth_epoch::Migration),
             Box::new(m20261128_000008_search_rank::Migration),
             Box::new(m20261128_000009_rank_counts::Migration),
+            Box::new(m20261128_000010_regular_month::Migration),
         ]
     }
 }

@@ -207,6 +207,14 @@ pub fn local_month(at: DateTime<Utc>) -> (i32, u32) {
     (d.year(), d.month())
 }
 
+/// The calendar month (Asia/Ho_Chi_Minh) a meeting takes under the one-regular-meeting-per-month
+/// rule: the month of its start for a regular meeting that is not cancelled (a cancelled regular
+/// meeting frees its month), none for any other meeting. Storage keeps it in a unique column so
+/// that the database refuses a second regular meeting in the same month.
+pub fn occupied_month(kind: MeetingKind, status: MeetingStatus, starts_at: DateTime<Utc>) -> Option<(i32, u32)> {
+    (kind == MeetingKind::Regular && status != MeetingStatus::Cancelled).then(|| local_month(starts_at))
+}
+
 /// A regular meeting already scheduled in the cell (not cancelled).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScheduledRegular {
@@ -260,6 +268,19 @@ mod tests {
             Ok(()),
             "rescheduling itself"
         );
+    }
+
+    #[test]
+    fn only_regular_meetings_not_cancelled_occupy_their_local_month() {
+        // 2026-01-31 18:00 UTC is already 1 February in Vietnam.
+        let at = Utc.with_ymd_and_hms(2026, 1, 31, 18, 0, 0).unwrap();
+        for status in MeetingStatus::ALL {
+            let expected = (status != MeetingStatus::Cancelled).then_some((2026, 2));
+            assert_eq!(occupied_month(MeetingKind::Regular, status, at), expected, "{}", status.code());
+        }
+        for kind in [MeetingKind::Thematic, MeetingKind::Extraordinary, MeetingKind::Committee] {
+            assert_eq!(occupied_month(kind, MeetingStatus::Draft, at), None, "{}", kind.code());
+        }
     }
 
     #[test]

@@ -231,6 +231,9 @@ pub mod meetings {
         pub created_by: Option<Uuid>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// `year * 100 + month` (Vietnam) of a regular meeting that is not cancelled, else NULL;
+        /// unique per unit (`ux_meetings_regular_month`).
+        pub regular_month: Option<i32>,
     }
     no_relations!();
 }

@@ -68,6 +68,8 @@ pub enum Constraint {
     OpenPosition,
     /// A document number is unique per issuing unit (`ux_documents_issuer_number`).
     DocumentNumber,
+    /// One regular meeting per unit per Vietnamese calendar month (`ux_meetings_regular_month`).
+    RegularMeetingMonth,
     /// Any other unique or foreign-key constraint, as the database described it.
     Other(String),
 }
@@ -88,6 +90,8 @@ impl Constraint {
             Constraint::OpenPosition
         } else if has(&["ux_documents_issuer_number", "documents.issuer_unit_id, documents.number"]) {
             Constraint::DocumentNumber
+        } else if has(&["ux_meetings_regular_month", "meetings.unit_id, meetings.regular_month"]) {
+            Constraint::RegularMeetingMonth
         } else {
             Constraint::Other(message.to_string())
         }
@@ -103,6 +107,7 @@ impl std::fmt::Display for Constraint {
             Constraint::AccountOfMember => f.write_str("accounts.member_id"),
             Constraint::OpenPosition => f.write_str("ux_positions_open_unique_role"),
             Constraint::DocumentNumber => f.write_str("ux_documents_issuer_number"),
+            Constraint::RegularMeetingMonth => f.write_str("ux_meetings_regular_month"),
             Constraint::Other(message) => f.write_str(message),
         }
     }

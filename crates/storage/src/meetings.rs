@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use meetings::attendance::{AttendanceStatus, LedgerRow};
 use meetings::comments::AuthorPresence;
 use meetings::content::AgendaItem;
-use meetings::lifecycle::{MeetingKind, MeetingStatus};
+use meetings::lifecycle::{self, MeetingKind, MeetingStatus};
 use meetings::minutes::{Minutes, Tally, Vote};
 use meetings::report::ReportStatus;
 use meetings::roster::RosterRole;
@@ -142,7 +142,15 @@ fn to_active(r: &MeetingRecord) -> meeting_rows::ActiveModel {
         created_by: Set(r.created_by.map(|a| a.as_uuid())),
         created_at: Set(r.created_at),
         updated_at: Set(r.updated_at),
+        regular_month: Set(regular_month(r)),
     }
+}
+
+/// The month the meeting takes under the one-regular-meeting-per-month rule, as stored in
+/// `meetings.regular_month` (`year * 100 + month`, unique per unit): written with every insert and
+/// update, so a move to another month or a cancellation updates it in the same statement.
+fn regular_month(r: &MeetingRecord) -> Option<i32> {
+    lifecycle::occupied_month(r.kind, r.status, r.starts_at).map(|(year, month)| year * 100 + i32::try_from(month).unwrap_or(0))
 }
 
 /// An agenda item as stored.
@@ -156,7 +164,8 @@ pub struct AgendaRecord {
     pub item: AgendaItem,
 }
 
-/// Inserts a meeting with its agenda.
+/// Inserts a meeting with its agenda. A second regular meeting of the unit in the same month
+/// (Vietnam) is a `Conflict` on [`Constraint::RegularMeetingMonth`](crate::Constraint).
 pub async fn insert<C: ConnectionTrait>(c: &C, m: &MeetingRecord, agenda: &[AgendaRecord]) -> StoreResult<()> {
     insert_row(c, to_active(m)).await?;
     insert_agenda(c, m.id, agenda).await
@@ -243,7 +252,9 @@ pub async fn agenda<C: ConnectionTrait>(c: &C, id: MeetingId) -> StoreResult<Vec
 }
 
 /// Writes the meeting back if its version is still `expected_version` (the version is
-/// incremented); `VersionMismatch` if it changed meanwhile.
+/// incremented); `VersionMismatch` if it changed meanwhile; a `Conflict` on
+/// [`Constraint::RegularMeetingMonth`](crate::Constraint) if a regular meeting moves into a month
+/// the unit already has one in.
 pub async fn update<C: ConnectionTrait>(c: &C, m: &MeetingRecord, expected_version: i32) -> StoreResult<()> {
     let mut active = to_active(m);
     active.version = Set(expected_version + 1);

@@ -4,9 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use meetings::MeetingId;
+use meetings::lifecycle::{MeetingKind, MeetingStatus};
 use membership::lifecycle::MemberState;
 use membership::position::{Position, Role};
 use membership::{CitizenId, FullName, MemberId, PartyCardNumber, PositionId, Sex, UnitId, UnitKind};
+use storage::meetings::MeetingRecord;
 use storage::members::{ListQuery, MemberRecord, StandingFilter};
 use storage::testing::{backend, empty_database, fresh_database};
 use storage::units::UnitRecord;
@@ -507,4 +510,116 @@ async fn authorisation_epoch_moves_with_every_permission_input_and_only_with_the
     let (id, _, at) = storage::accounts::session_epoch(t.db.conn(), &"h".repeat(64), now()).await.unwrap().unwrap();
     assert_eq!((id, at), (session.id, last));
     assert!(storage::accounts::session_epoch(t.db.conn(), &"h".repeat(64), now() + chrono::Duration::hours(2)).await.unwrap().is_none());
+}
+
+fn meeting(cell: UnitId, kind: MeetingKind, starts_at: DateTime<Utc>) -> MeetingRecord {
+    MeetingRecord {
+        id: MeetingId::from_uuid(Uuid::now_v7()),
+        unit_id: cell,
+        kind,
+        combined_thematic: false,
+        title: "Sinh hoạt chi bộ".into(),
+        status: MeetingStatus::Draft,
+        starts_at,
+        planned_minutes: 120,
+        location: None,
+        online_link: None,
+        notes: String::new(),
+        version: 1,
+        late_publication: false,
+        short_duration_confirmed: false,
+        published_at: None,
+        opened_at: None,
+        ended_at: None,
+        cancelled_at: None,
+        cancel_reason: None,
+        minutes: None,
+        minutes_approved_at: None,
+        created_by: None,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+#[tokio::test]
+async fn a_second_regular_meeting_in_a_cell_and_month_is_refused_by_the_database() {
+    let t = fresh_database().await.unwrap();
+    let c = t.db.conn();
+    let [_, _, _, commune, cell] = tree(&t.db).await;
+    let other_cell = unit(Some(&commune), UnitKind::Cell, "Chi bộ thôn Tây");
+    storage::units::insert(c, &other_cell).await.unwrap();
+    let refused = |r: Result<(), StoreError>| {
+        assert!(matches!(r, Err(StoreError::Conflict { constraint: Constraint::RegularMeetingMonth })), "{r:?}");
+    };
+    // 30 November 17:00 UTC is already 1 December in Vietnam.
+    let december = Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).unwrap();
+    let first = meeting(cell.id, MeetingKind::Regular, december);
+    storage::meetings::insert(c, &first, &[]).await.unwrap();
+    refused(
+        storage::meetings::insert(c, &meeting(cell.id, MeetingKind::Regular, Utc.with_ymd_and_hms(2026, 12, 20, 1, 0, 0).unwrap()), &[])
+            .await,
+    );
+    // Other kinds, other months (November in Vietnam ends at 16:59:59 UTC on the 30th), other cells.
+    for kind in [MeetingKind::Thematic, MeetingKind::Extraordinary, MeetingKind::Committee] {
+        storage::meetings::insert(c, &meeting(cell.id, kind, december), &[]).await.unwrap();
+    }
+    let november = meeting(cell.id, MeetingKind::Regular, Utc.with_ymd_and_hms(2026, 11, 30, 16, 59, 59).unwrap());
+    storage::meetings::insert(c, &november, &[]).await.unwrap();
+    storage::meetings::insert(c, &meeting(cell.id, MeetingKind::Regular, Utc.with_ymd_and_hms(2027, 1, 5, 12, 0, 0).unwrap()), &[])
+        .await
+        .unwrap();
+    storage::meetings::insert(c, &meeting(other_cell.id, MeetingKind::Regular, december), &[]).await.unwrap();
+
+    // Moving a regular meeting into a month that has one is refused too; the row is unchanged.
+    let mut moved = november.clone();
+    moved.starts_at = december + chrono::Duration::days(3);
+    refused(storage::meetings::update(c, &moved, moved.version).await);
+    assert_eq!(storage::meetings::get(c, november.id).await.unwrap().starts_at, november.starts_at);
+
+    // Cancelling frees the month: another regular meeting may take it, and the cancelled one may
+    // still be written (it no longer holds the month).
+    let mut cancelled = storage::meetings::get(c, first.id).await.unwrap();
+    cancelled.status = MeetingStatus::Cancelled;
+    cancelled.cancelled_at = Some(now());
+    storage::meetings::update(c, &cancelled, cancelled.version).await.unwrap();
+    storage::meetings::update(c, &moved, moved.version).await.unwrap();
+    let mut again = storage::meetings::get(c, first.id).await.unwrap();
+    again.title = "Sinh hoạt chi bộ (đã hủy)".into();
+    storage::meetings::update(c, &again, again.version).await.unwrap();
+    let regular = storage::meetings::regular_between(c, cell.id, december, december + chrono::Duration::days(31)).await.unwrap();
+    assert_eq!(regular.iter().map(|m| m.id).collect::<Vec<_>>(), vec![november.id]);
+}
+
+#[tokio::test]
+async fn the_regular_month_migration_backfills_existing_meetings_and_refuses_duplicates() {
+    use migrations::{Migrator, MigratorTrait};
+    let t = fresh_database().await.unwrap();
+    let c = t.db.conn();
+    let [.., cell] = tree(&t.db).await;
+    let december = Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).unwrap(); // 1 December in Vietnam
+    let november = Utc.with_ymd_and_hms(2026, 11, 30, 16, 59, 59).unwrap();
+    let january = Utc.with_ymd_and_hms(2027, 1, 10, 12, 0, 0).unwrap();
+    storage::meetings::insert(c, &meeting(cell.id, MeetingKind::Regular, december), &[]).await.unwrap();
+    storage::meetings::insert(c, &meeting(cell.id, MeetingKind::Regular, november), &[]).await.unwrap();
+    let thematic = MeetingRecord { title: "Chuyên đề".into(), ..meeting(cell.id, MeetingKind::Thematic, december) };
+    storage::meetings::insert(c, &thematic, &[]).await.unwrap();
+    let cancelled = MeetingRecord { status: MeetingStatus::Cancelled, ..meeting(cell.id, MeetingKind::Regular, january) };
+    storage::meetings::insert(c, &cancelled, &[]).await.unwrap();
+
+    Migrator::down(c, Some(1)).await.unwrap();
+    // Rows that break the rule (two regular meetings of the cell in December) stop the migration
+    // with a message saying which, before it changes anything.
+    t.db.execute_unprepared("UPDATE meetings SET kind = 'regular' WHERE kind = 'thematic'").await.unwrap();
+    let err = Migrator::up(c, None).await.unwrap_err();
+    assert!(err.to_string().contains("two regular meetings in month 202612"), "{err}");
+    t.db.execute_unprepared("UPDATE meetings SET kind = 'thematic' WHERE title = 'Chuyên đề'").await.unwrap();
+    Migrator::up(c, None).await.unwrap();
+
+    // The backfilled months hold (November and December in Vietnam's calendar); the cancelled
+    // meeting's January is free.
+    for at in [december + chrono::Duration::days(10), november - chrono::Duration::days(10)] {
+        let r = storage::meetings::insert(c, &meeting(cell.id, MeetingKind::Regular, at), &[]).await;
+        assert!(matches!(r, Err(StoreError::Conflict { constraint: Constraint::RegularMeetingMonth })), "{at}: {r:?}");
+    }
+    storage::meetings::insert(c, &meeting(cell.id, MeetingKind::Regular, january), &[]).await.unwrap();
 }

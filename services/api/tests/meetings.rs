@@ -483,3 +483,101 @@ async fn calendar_feed_lists_upcoming_meetings() {
     let feed = t.call(Method::GET, other.body["path"].as_str().unwrap(), None, None).await.expect(StatusCode::OK);
     assert!(!feed.body.as_str().unwrap().contains("BEGIN:VEVENT"));
 }
+
+/// Cell A's regular meetings as stored, with the Vietnamese month each starts in.
+async fn stored_regular(t: &TestApp, w: &World) -> Vec<(String, String, (i32, u32))> {
+    let q = storage::meetings::MeetingQuery {
+        unit: membership::UnitId::from_uuid(w.a.parse().unwrap()),
+        include_subtree: false,
+        from: None,
+        to: None,
+        statuses: vec![],
+        limit: 1000,
+    };
+    storage::meetings::list(t.state.db.conn(), &q)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == meetings::lifecycle::MeetingKind::Regular)
+        .map(|m| (m.id.to_string(), m.status.code().to_string(), meetings::lifecycle::local_month(m.starts_at)))
+        .collect()
+}
+
+/// Runs the requests at once, each on its own task over a clone of the router.
+async fn in_parallel(t: &TestApp, requests: Vec<Request<Body>>) -> Vec<Reply> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for req in requests {
+        tasks.spawn(common::send_to(t.app.clone(), req));
+    }
+    tasks.join_all().await
+}
+
+fn json_request(method: Method, path: &str, token: &str, if_match: Option<&str>, body: &Value) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(v) = if_match {
+        req = req.header(header::IF_MATCH, v);
+    }
+    req.body(Body::from(body.to_string())).unwrap()
+}
+
+fn assert_one_winner(replies: &[Reply], winner: StatusCode) {
+    let summary: Vec<(StatusCode, &str)> = replies.iter().map(|r| (r.status, r.code())).collect();
+    assert!(replies.iter().all(|r| !r.status.is_server_error()), "no 5xx: {summary:?}");
+    assert_eq!(replies.iter().filter(|r| r.status == winner).count(), 1, "exactly one wins: {summary:?}");
+    for r in replies.iter().filter(|r| r.status != winner) {
+        assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "regular_meeting_exists"), "{}", r.body);
+        assert_eq!(r.headers.get(header::CONTENT_TYPE).unwrap(), "application/problem+json");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_regular_meetings_in_one_month_leave_exactly_one() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let starts_at = t.now() + Duration::days(3);
+    let month = meetings::lifecycle::local_month(starts_at);
+    let path = format!("/api/v1/org-units/{}/meetings", w.a);
+    let body = meeting_body(starts_at, 0, 90);
+    let replies = in_parallel(&t, (0..12).map(|_| json_request(Method::POST, &path, &w.sec.1, None, &body)).collect()).await;
+    assert_one_winner(&replies, StatusCode::CREATED);
+    let stored = stored_regular(&t, &w).await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].2, month);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_moves_into_one_month_leave_exactly_one_and_a_cancellation_frees_it() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    // Six regular meetings in six later months (31 days always reach the next month).
+    let target = t.now() + Duration::days(3);
+    let mut ids = Vec::new();
+    for k in 1..=6 {
+        let at = target + Duration::days(31 * k);
+        ids.push(create(&t, &w, meeting_body(at, 0, 90)).await.expect(StatusCode::CREATED).id());
+    }
+    // The month that has one already is refused to a single move, too.
+    patch(&t, &w.sec.1, &ids[1], Some("\"1\""), json!({"starts_at": target + Duration::days(31)}))
+        .await
+        .expect_problem(StatusCode::CONFLICT, "regular_meeting_exists");
+    // All of them moved into the same free month at once: one move wins.
+    let move_to = json!({"starts_at": target});
+    let requests = ids.iter().map(|id| json_request(Method::PATCH, &format!("/api/v1/meetings/{id}"), &w.sec.1, Some("\"1\""), &move_to));
+    let replies = in_parallel(&t, requests.collect()).await;
+    assert_one_winner(&replies, StatusCode::OK);
+    let month = meetings::lifecycle::local_month(target);
+    let stored = stored_regular(&t, &w).await;
+    let in_month: Vec<&String> = stored.iter().filter(|m| m.2 == month).map(|m| &m.0).collect();
+    assert_eq!(in_month.len(), 1, "{stored:?}");
+    assert_eq!(stored.len(), 6, "the losers stay where they were: {stored:?}");
+
+    // Cancelling the winner frees the month (as before the constraint): another meeting moves in.
+    let winner = in_month[0].clone();
+    t.post(&format!("/api/v1/meetings/{winner}/cancel"), &w.sec.1, json!({"reason": "Trùng lịch"})).await.expect(StatusCode::OK);
+    let loser = ids.iter().find(|id| **id != winner).unwrap();
+    patch(&t, &w.sec.1, loser, Some("\"1\""), move_to).await.expect(StatusCode::OK);
+}

@@ -363,6 +363,18 @@ async fn check_monthly(
     })
 }
 
+/// The guarantee behind [`check_monthly`]: when two writes race past the check into the same
+/// month, the database's `ux_meetings_regular_month` refuses the later one, and it gets the same
+/// 409 `regular_meeting_exists`. Every other storage error maps as usual.
+fn regular_month_taken(err: storage::StoreError) -> ApiError {
+    match err {
+        storage::StoreError::Conflict { constraint: storage::Constraint::RegularMeetingMonth } => {
+            ApiError::Conflict { code: "regular_meeting_exists", detail: "the cell already has a regular meeting this month".into() }
+        }
+        other => ApiError::from(other),
+    }
+}
+
 /// Prepares a meeting (draft) in a cell: its own secretary or deputy only.
 #[utoipa::path(post, path = "/api/v1/org-units/{id}/meetings", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Cell id")), request_body = CreateMeeting,
     responses((status = 201, body = MeetingView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -443,7 +455,7 @@ pub async fn create(
         updated_at: caller.now,
     };
     let tx = state.db.begin().await?;
-    storage::meetings::insert(tx.conn(), &meeting, &agenda).await?;
+    storage::meetings::insert(tx.conn(), &meeting, &agenda).await.map_err(regular_month_taken)?;
     audit(
         &tx,
         &caller,
@@ -561,7 +573,7 @@ pub async fn update(
         meeting.late_publication = hours < content::PUBLISH_NOTICE_HOURS;
     }
     let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
+    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(regular_month_taken)?;
     if let Some(agenda) = &agenda {
         storage::meetings::replace_agenda(tx.conn(), meeting.id, agenda).await.map_err(|e| match e {
             storage::StoreError::Conflict { .. } => {

@@ -76,16 +76,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
-        let response = self.app.clone().oneshot(req).await.expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Reply { status, headers, body }
+        send_to(self.app.clone(), req).await
     }
 
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
@@ -217,6 +208,20 @@ impl TestApp {
         self.post(&format!("/api/v1/org-units/{unit}/positions"), token, json!({"member_id": member, "role": role, "from": "2025-01-01"}))
             .await
     }
+}
+
+/// Sends one request to a clone of the router (`'static`, so it can run on its own task).
+pub async fn send_to(app: Router, req: Request<Body>) -> Reply {
+    let response = app.oneshot(req).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Reply { status, headers, body }
 }
 
 pub fn member_body(n: u32, name: &str) -> Value {
