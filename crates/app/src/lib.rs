@@ -31,6 +31,7 @@ pub mod audit;
 pub mod clock;
 pub mod events;
 pub mod jobs;
+pub mod members;
 pub mod positions;
 pub mod study;
 pub mod units;

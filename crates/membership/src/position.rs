@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 
+use crate::lifecycle::EventKind;
 use crate::{MemberId, PositionId, UnitId};
 
 /// A role in a unit's committee.
@@ -164,9 +165,72 @@ pub fn check_end(position: &Position, to: NaiveDate) -> Result<(), PositionError
     Ok(())
 }
 
+/// The open positions a lifecycle event ends, each with its last day (the day before the event
+/// takes effect, never before the position began). Leaving the Party (removal, expulsion, death)
+/// ends every position; an official transfer ends those held in units that are not on the new
+/// cell's chain (`new_cell_path`: its ancestry, root first, ending with the cell) — a commune
+/// secretary moving to another cell of the same commune keeps the commune position. Other events
+/// end nothing. Whoever records the event needs the right to end each of these positions.
+pub fn ended_by_event(
+    kind: &EventKind,
+    effective_on: NaiveDate,
+    open: &[Position],
+    new_cell_path: &[UnitId],
+) -> Vec<(PositionId, NaiveDate)> {
+    let last_day = |p: &Position| effective_on.pred_opt().unwrap_or(effective_on).max(p.from);
+    open.iter()
+        .filter(|p| p.to.is_none())
+        .filter(|p| match kind {
+            EventKind::Remove | EventKind::Expel | EventKind::Decease => true,
+            EventKind::Transfer { .. } => !new_cell_path.contains(&p.unit_id),
+            _ => false,
+        })
+        .map(|p| (p.id, last_day(p)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_end_the_positions_of_members_who_leave_or_move_away() {
+        let u = |n: u128| UnitId::from_uuid(uuid::Uuid::from_u128(n));
+        let member = MemberId::from_uuid(uuid::Uuid::from_u128(9));
+        let held = |n: u128, unit: u128, from: NaiveDate, to: Option<NaiveDate>| Position {
+            id: PositionId::from_uuid(uuid::Uuid::from_u128(100 + n)),
+            unit_id: u(unit),
+            member_id: member,
+            role: Role::CommitteeMember,
+            from,
+            to,
+        };
+        // Commune 2 with cells 3 and 4; another commune 5 with cell 6. Held: secretary of cell 3,
+        // committee member of commune 2, an ended position in cell 3, one that began on the day.
+        let effective = d(2026, 3, 10);
+        let open = [
+            held(1, 3, d(2024, 1, 1), None),
+            held(2, 2, d(2024, 1, 1), None),
+            held(3, 3, d(2020, 1, 1), Some(d(2022, 1, 1))),
+            held(4, 3, effective, None),
+        ];
+        let ids = |v: Vec<(PositionId, NaiveDate)>| v.into_iter().map(|(p, day)| (p.as_uuid().as_u128() - 100, day)).collect::<Vec<_>>();
+        let day_before = d(2026, 3, 9);
+        let same_commune = [u(1), u(2), u(4)];
+        let other_commune = [u(1), u(5), u(6)];
+        for (kind, path, ended) in [
+            (EventKind::Remove, &[][..], vec![(1, day_before), (2, day_before), (4, effective)]),
+            (EventKind::Expel, &[][..], vec![(1, day_before), (2, day_before), (4, effective)]),
+            (EventKind::Decease, &[][..], vec![(1, day_before), (2, day_before), (4, effective)]),
+            (EventKind::Transfer { to_unit: u(4) }, &same_commune[..], vec![(1, day_before), (4, effective)]),
+            (EventKind::Transfer { to_unit: u(6) }, &other_commune[..], vec![(1, day_before), (2, day_before), (4, effective)]),
+            (EventKind::TemporaryTransfer { host_unit: u(6) }, &other_commune[..], vec![]),
+            (EventKind::Exempt, &[][..], vec![]),
+            (EventKind::RecognizeOfficial, &[][..], vec![]),
+        ] {
+            assert_eq!(ids(ended_by_event(&kind, effective, &open, path)), ended, "{kind:?}");
+        }
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

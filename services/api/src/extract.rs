@@ -152,6 +152,11 @@ pub struct IfMatch {
 }
 
 impl IfMatch {
+    /// The versions the header names (for a use case that compares them after its own checks).
+    pub fn versions(&self) -> &[i32] {
+        &self.versions
+    }
+
     /// The version to write against: `current` when the header names it, else 412
     /// `precondition_failed` (someone else changed the resource since the client read it).
     pub fn matching(&self, current: i32) -> Result<i32, ApiError> {

@@ -7,13 +7,17 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::NaiveDate;
-use membership::lifecycle::{self, EventKind, LifecycleError, MemberState, Standing};
-use membership::permission::{Action, MemberView as Visibility, member_view};
+use membership::lifecycle::{self, EventKind, LifecycleError, Standing};
+use membership::permission::{Action, MemberView as Visibility};
 use membership::{CitizenId, Email, EventId, FullName, MemberId, PartyCardNumber, Phone, Sex, UnitId};
 use serde::{Deserialize, Deserializer, Serialize};
-use storage::members::{Decision, EventRecord, ListQuery, MemberRecord, StandingFilter};
+use storage::members::{Decision, EventRecord, MemberRecord, StandingFilter};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use app::members::{
+    ContactChange, CreateMemberError, NewEvent, NewMember, RecordEventError, UpdateContactError, ViewMemberError, VisibleMember,
+};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
@@ -50,18 +54,6 @@ pub struct CreateMember {
     pub phone: Option<String>,
     /// E-mail.
     pub email: Option<String>,
-}
-
-/// Parsed and checked fields of a new member.
-struct NewMember {
-    full_name: FullName,
-    date_of_birth: NaiveDate,
-    sex: Sex,
-    party_card_number: Option<PartyCardNumber>,
-    citizen_id: CitizenId,
-    phone: Option<Phone>,
-    email: Option<Email>,
-    state: MemberState,
 }
 
 fn optional<T>(
@@ -144,6 +136,22 @@ async fn require_cell(state: &AppState, caller: &Caller, unit: UnitId) -> ApiRes
     Ok(path)
 }
 
+/// The caller as the use cases see them.
+fn requester(caller: &Caller) -> app::audit::Requester<'_> {
+    app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() }
+}
+
+fn view_error(e: ViewMemberError) -> ApiError {
+    match e {
+        ViewMemberError::Forbidden => ApiError::Forbidden,
+        ViewMemberError::Store(e) => e.into(),
+    }
+}
+
+fn member_view_of(m: &VisibleMember) -> MemberView {
+    MemberView::new(&m.member, m.visibility, m.positions.iter().map(PositionView::from).collect())
+}
+
 fn duplicate_error(err: storage::StoreError) -> ApiError {
     match err {
         storage::StoreError::Conflict { constraint: storage::Constraint::CitizenId } => {
@@ -167,22 +175,20 @@ pub async fn create(
     Json(body): Json<CreateMember>,
 ) -> ApiResult<impl IntoResponse> {
     let unit = UnitId::from_uuid(unit);
-    require_cell(&state, &caller, unit).await?;
     let parsed = parse_new_member(&body, unit, caller.today()).map_err(ApiError::Validation)?;
-    let record = new_record(parsed, caller.now);
-    let tx = state.db.begin().await?;
-    storage::members::insert(tx.conn(), &record).await.map_err(duplicate_error)?;
-    storage::members::insert_event(tx.conn(), &admission_event(&record, &caller)).await?;
-    audit(
-        &tx,
-        &caller,
-        "member.create",
-        ("member", Some(record.id.as_uuid())),
-        Some(unit),
-        serde_json::json!({"full_name": record.full_name.as_str()}),
-    )
-    .await?;
-    tx.commit().await?;
+    let record = app::members::create_member(&state.ctx(), requester(&caller), unit, parsed).await.map_err(|e| match e {
+        CreateMemberError::Forbidden => ApiError::Forbidden,
+        CreateMemberError::NotACell => {
+            ApiError::Rule { code: "unit_cannot_hold_members", detail: "only a cell (chi bộ) has a roster of members".into() }
+        }
+        CreateMemberError::DuplicateCitizenId => {
+            ApiError::Conflict { code: "duplicate_citizen_id", detail: "a member with this CCCD already exists".into() }
+        }
+        CreateMemberError::DuplicatePartyCardNumber => {
+            ApiError::Conflict { code: "duplicate_party_card_number", detail: "a member with this party-card number already exists".into() }
+        }
+        CreateMemberError::Store(e) => e.into(),
+    })?;
     Ok((
         StatusCode::CREATED,
         [
@@ -219,10 +225,6 @@ pub async fn list(
     Path(unit): Path<Uuid>,
     Query(q): Query<ListParams>,
 ) -> ApiResult<axum::Json<Page<MemberView>>> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ViewRoster, &path)?;
-    let visibility = if caller.may(Action::ViewMemberPrivate, &path) { Visibility::Full } else { Visibility::Basic };
     let standing = match q.status.as_deref() {
         None | Some("active") => StandingFilter::Active,
         Some("all") => StandingFilter::All,
@@ -233,47 +235,19 @@ pub async fn list(
     };
     let limit = page_limit(q.limit)?;
     let after = q.cursor.as_deref().map(decode_cursor).transpose()?.map(MemberId::from_uuid);
-    let query = ListQuery { unit, include_subtree: q.include_subtree.unwrap_or(false), standing, after, limit: limit + 1 };
-    let mut rows = storage::members::list(state.db.conn(), &query).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let ids: Vec<MemberId> = rows.iter().map(|m| m.id).collect();
-    let today = caller.today();
-    let mut positions: HashMap<MemberId, Vec<PositionView>> = HashMap::new();
-    for p in storage::positions::for_members(state.db.conn(), &ids).await?.iter().filter(|p| p.is_active_on(today)) {
-        positions.entry(p.member_id).or_default().push(PositionView::from(p));
-    }
-    let mut items = Vec::with_capacity(rows.len());
-    for m in &rows {
-        // A member temporarily hosted here is judged on their home cell, not on this one.
-        let v = if caller.actor.member_id == Some(m.id) {
-            Visibility::Full
-        } else if !q.include_subtree.unwrap_or(false) && m.state.home_unit != unit {
-            let home = storage::units::path(state.db.conn(), m.state.home_unit).await?;
-            member_view(&caller.actor, m.id, &home, today).unwrap_or(Visibility::Basic)
-        } else {
-            visibility
-        };
-        items.push(MemberView::new(m, v, positions.remove(&m.id).unwrap_or_default()));
-    }
-    let next_cursor = if more { rows.last().map(|m| encode_cursor(m.id.as_uuid())) } else { None };
-    Ok(axum::Json(Page { items, next_cursor }))
-}
-
-async fn load_visible(state: &AppState, caller: &Caller, id: MemberId) -> ApiResult<(MemberRecord, Vec<UnitId>, Visibility)> {
-    let member = storage::members::get(state.db.conn(), id).await?;
-    let path = storage::units::path(state.db.conn(), member.state.home_unit).await?;
-    let visibility = member_view(&caller.actor, id, &path, caller.today()).ok_or(ApiError::Forbidden)?;
-    Ok((member, path, visibility))
-}
-
-async fn active_positions(state: &AppState, id: MemberId, today: NaiveDate) -> ApiResult<Vec<PositionView>> {
-    Ok(storage::positions::for_members(state.db.conn(), &[id])
-        .await?
-        .iter()
-        .filter(|p| p.is_active_on(today))
-        .map(PositionView::from)
-        .collect())
+    let page = app::members::roster(
+        &state.ctx(),
+        &caller.actor,
+        UnitId::from_uuid(unit),
+        standing,
+        q.include_subtree.unwrap_or(false),
+        after,
+        limit,
+    )
+    .await
+    .map_err(view_error)?;
+    let next_cursor = if page.more { page.items.last().map(|m| encode_cursor(m.member.id.as_uuid())) } else { None };
+    Ok(axum::Json(Page { items: page.items.iter().map(member_view_of).collect(), next_cursor }))
 }
 
 /// One member, at the view the caller is entitled to. The `ETag` header carries the version for
@@ -281,13 +255,12 @@ async fn active_positions(state: &AppState, id: MemberId, today: NaiveDate) -> A
 #[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id")),
     responses((status = 200, body = MemberView, headers(("ETag" = String, description = "Version of the member (`\"3\"`), for `If-Match`; sent with the full view only"))), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let (member, _, visibility) = load_visible(&state, &caller, MemberId::from_uuid(id)).await?;
-    let positions = active_positions(&state, member.id, caller.today()).await?;
+    let found = app::members::member(&state.ctx(), &caller.actor, MemberId::from_uuid(id)).await.map_err(view_error)?;
     let mut headers = HeaderMap::new();
-    if visibility == Visibility::Full {
-        headers.insert(header::ETAG, etag(member.version));
+    if found.visibility == Visibility::Full {
+        headers.insert(header::ETAG, etag(found.member.version));
     }
-    Ok((headers, axum::Json(MemberView::new(&member, visibility, positions))))
+    Ok((headers, axum::Json(member_view_of(&found))))
 }
 
 fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
@@ -321,37 +294,25 @@ pub async fn update(
     if_match: IfMatch,
     Json(body): Json<UpdateContact>,
 ) -> ApiResult<impl IntoResponse> {
-    let (mut member, path, _) = load_visible(&state, &caller, MemberId::from_uuid(id)).await?;
-    if caller.actor.member_id != Some(member.id) {
-        caller.require(Action::ManageMembers, &path)?;
-    }
-    let version = if_match.matching(member.version)?;
     let mut issues = Vec::new();
+    let mut change = ContactChange::default();
     if let Some(phone) = &body.phone {
-        member.phone = optional(phone.as_deref(), Phone::parse, "phone", &mut issues);
+        change.phone = Some(optional(phone.as_deref(), Phone::parse, "phone", &mut issues));
     }
     if let Some(email) = &body.email {
-        member.email = optional(email.as_deref(), Email::parse, "email", &mut issues);
+        change.email = Some(optional(email.as_deref(), Email::parse, "email", &mut issues));
     }
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    member.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::members::update(tx.conn(), &member, version).await?;
-    audit(
-        &tx,
-        &caller,
-        "member.update_contact",
-        ("member", Some(member.id.as_uuid())),
-        Some(member.state.home_unit),
-        serde_json::json!({"phone_changed": body.phone.is_some(), "email_changed": body.email.is_some()}),
-    )
-    .await?;
-    tx.commit().await?;
-    member.version = version + 1;
-    let positions = active_positions(&state, member.id, caller.today()).await?;
-    Ok(([(header::ETAG, etag(member.version))], axum::Json(MemberView::new(&member, Visibility::Full, positions))))
+    let updated = app::members::update_contact(&state.ctx(), requester(&caller), MemberId::from_uuid(id), if_match.versions(), change)
+        .await
+        .map_err(|e| match e {
+            UpdateContactError::Forbidden => ApiError::Forbidden,
+            UpdateContactError::Stale => ApiError::PreconditionFailed,
+            UpdateContactError::Store(e) => e.into(),
+        })?;
+    Ok(([(header::ETAG, etag(updated.member.version))], axum::Json(member_view_of(&updated))))
 }
 
 /// A lifecycle event to record.
@@ -410,8 +371,6 @@ pub async fn create_event(
     Path(id): Path<Uuid>,
     Json(body): Json<CreateEvent>,
 ) -> ApiResult<impl IntoResponse> {
-    let (mut member, path, _) = load_visible(&state, &caller, MemberId::from_uuid(id)).await?;
-    caller.require(Action::ManageMembers, &path)?;
     crate::views::check_dates(&[("effective_on", Some(body.effective_on)), ("decision.date", body.decision.as_ref().map(|d| d.date))])?;
     let today = caller.today();
     let target = body.to_unit_id.map(UnitId::from_uuid);
@@ -442,74 +401,24 @@ pub async fn create_event(
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    if let Some(target) = kind.target_unit() {
-        let target_path = unit_path(&state.db, target).await?;
-        caller.require(Action::ManageMembers, &target_path)?;
-        if !storage::units::get(state.db.conn(), target).await?.kind.holds_members() {
-            return Err(ApiError::Rule { code: "unit_cannot_hold_members", detail: "the target must be a cell (chi bộ)".into() });
+    let event = app::members::record_event(
+        &state.ctx(),
+        requester(&caller),
+        MemberId::from_uuid(id),
+        NewEvent { kind, effective_on: body.effective_on, decision, note },
+    )
+    .await
+    .map_err(|e| match e {
+        RecordEventError::Forbidden => ApiError::Forbidden,
+        RecordEventError::TargetNotACell => {
+            ApiError::Rule { code: "unit_cannot_hold_members", detail: "the target must be a cell (chi bộ)".into() }
         }
-    }
-    let next = lifecycle::apply(&member.state, &kind, body.effective_on, today).map_err(lifecycle_error)?;
-    // Positions the event ends: every position when the member leaves the Party; on an official
-    // transfer, those in units that are not above the new cell. Ending them needs the right to
-    // manage positions in those units, so a cell secretary cannot remove the commune secretary.
-    let positions = storage::positions::for_members(state.db.conn(), &[member.id]).await?;
-    let mut ending = Vec::new();
-    for p in positions.iter().filter(|p| p.to.is_none()) {
-        let ends = match &kind {
-            EventKind::Remove | EventKind::Expel | EventKind::Decease => true,
-            EventKind::Transfer { to_unit } => !storage::units::in_subtree(state.db.conn(), p.unit_id, *to_unit).await?,
-            _ => false,
-        };
-        if ends {
-            let unit_path = storage::units::path(state.db.conn(), p.unit_id).await?;
-            caller.require(Action::ManagePositions, &unit_path)?;
-            // The member left on the effective date: the last day in the position is the day before.
-            let last_day = body.effective_on.pred_opt().unwrap_or(body.effective_on).max(p.from);
-            ending.push((p.id, last_day));
-        }
-    }
-    let event = EventRecord {
-        id: EventId::from_uuid(Uuid::now_v7()),
-        member_id: member.id,
-        kind: kind.code().to_string(),
-        effective_on: body.effective_on,
-        from_unit_id: Some(member.state.home_unit),
-        to_unit_id: target,
-        decision,
-        note,
-        recorded_by: Some(caller.account.id.as_uuid()),
-        recorded_at: caller.now,
-    };
-    let version = member.version;
-    let from_unit = member.state.home_unit;
-    member.state = next;
-    member.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::members::update(tx.conn(), &member, version).await.map_err(|e| match e {
-        storage::StoreError::VersionMismatch => {
+        RecordEventError::Lifecycle(e) => lifecycle_error(e),
+        RecordEventError::Concurrent => {
             ApiError::Conflict { code: "concurrent_change", detail: "the member changed meanwhile; reload and retry".into() }
         }
-        other => ApiError::from(other),
+        RecordEventError::Store(e) => e.into(),
     })?;
-    storage::members::insert_event(tx.conn(), &event).await?;
-    for (position, last_day) in &ending {
-        storage::positions::end(tx.conn(), *position, *last_day).await?;
-    }
-    if member.state.home_unit != from_unit || !member.state.standing.is_active() {
-        // Rankings follow the member's current chain; members who left drop out of them.
-        storage::study::rebuild_unit_points(tx.conn(), &[member.id]).await?;
-    }
-    audit(
-        &tx,
-        &caller,
-        "member.event",
-        ("member", Some(member.id.as_uuid())),
-        Some(from_unit),
-        serde_json::json!({"type": event.kind, "effective_on": event.effective_on, "to_unit_id": target.map(|t| t.as_uuid())}),
-    )
-    .await?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(EventView::from(&event))))
 }
 
@@ -518,11 +427,7 @@ pub async fn create_event(
 #[utoipa::path(get, path = "/api/v1/members/{id}/events", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id")),
     responses((status = 200, body = Vec<EventView>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn list_events(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<Vec<EventView>>> {
-    let (member, _, visibility) = load_visible(&state, &caller, MemberId::from_uuid(id)).await?;
-    if visibility != Visibility::Full {
-        return Err(ApiError::Forbidden);
-    }
-    let events = storage::members::events(state.db.conn(), member.id).await?;
+    let events = app::members::history(&state.ctx(), &caller.actor, MemberId::from_uuid(id)).await.map_err(view_error)?;
     Ok(axum::Json(events.iter().map(EventView::from).collect()))
 }
 
