@@ -27,6 +27,7 @@
 //! assert_eq!(clock.now().to_rfc3339(), "2026-02-01T00:00:00+00:00");
 //! ```
 
+pub mod accounts;
 pub mod audit;
 pub mod clock;
 pub mod events;

@@ -6,66 +6,27 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
-use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use membership::permission::{Action, Actor, authorize};
 use membership::{UnitId, time::local_date};
-use sha2::{Digest, Sha256};
 use storage::accounts::AccountRecord;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes).
+pub use app::accounts::{new_token, token_hash, verify_password};
+
+/// Hashes a password with argon2id (`app::accounts::hash_password`); a failure is a 500.
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+    app::accounts::hash_password(password).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// Verifies a password against a stored hash.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-}
-
-/// Password policy: 8–128 characters, not only digits, not the username.
+/// The password policy (`app::accounts::check_password_policy`) as a 422 `weak_password`.
 pub fn check_password_policy(password: &str, username: &str) -> Result<(), ApiError> {
-    let len = password.chars().count();
-    let reason = if len < 8 {
-        Some("at least 8 characters")
-    } else if len > 128 {
-        Some("at most 128 characters")
-    } else if password.chars().all(|c| c.is_ascii_digit()) {
-        Some("not only digits")
-    } else if password.eq_ignore_ascii_case(username) {
-        Some("different from the username")
-    } else {
-        None
-    };
-    match reason {
-        Some(r) => Err(ApiError::Rule { code: "weak_password", detail: format!("the password must be {r}") }),
-        None => Ok(()),
-    }
-}
-
-/// A new random bearer token (256 bits, base64url).
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Hex SHA-256 of a token, as stored.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    app::accounts::check_password_policy(password, username).map_err(|e| ApiError::Rule { code: "weak_password", detail: e.to_string() })
 }
 
 /// Fixed-window counters of failed logins per username and per client address, in memory.
@@ -309,17 +270,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_hash_and_verify() {
-        let hash = hash_password("mật khẩu dài").unwrap();
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("mật khẩu dài", &hash));
-        assert!(!verify_password("mat khau dai", &hash));
-        assert!(!verify_password("x", "not a hash"));
-    }
-
-    #[test]
-    fn password_policy() {
-        assert!(check_password_policy("short", "user").is_err());
+    fn password_policy_is_a_weak_password_problem() {
+        assert!(matches!(check_password_policy("short", "user"), Err(ApiError::Rule { code: "weak_password", .. })));
         assert!(check_password_policy("1234567890", "user").is_err());
         assert!(check_password_policy("username1", "USERNAME1").is_err());
         assert!(check_password_policy("a good one", "user").is_ok());
@@ -336,14 +288,5 @@ mod tests {
         l.succeed("an", Some("1.2.3.4"));
         assert!(l.attempt("an", Some("9.9.9.9")).is_ok(), "a success clears the account");
         assert!(l.attempt("dung", Some("1.2.3.4")).is_ok(), "and gives the address one attempt back");
-    }
-
-    #[test]
-    fn tokens_are_random_and_hashed() {
-        let (a, b) = (new_token(), new_token());
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 43);
-        assert_eq!(token_hash(&a).len(), 64);
-        assert_eq!(token_hash(&a), token_hash(&a));
     }
 }

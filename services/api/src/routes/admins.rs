@@ -5,17 +5,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use membership::permission::Action;
 use membership::{AccountId, UnitId};
 use serde::{Deserialize, Serialize};
 use storage::accounts::GrantRecord;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use app::accounts::GrantError;
+
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
-use crate::routes::{audit, unit_path};
 use crate::state::AppState;
 
 /// A grant to create.
@@ -56,6 +56,15 @@ impl From<&GrantRecord> for GrantView {
     }
 }
 
+fn grant_error(e: GrantError) -> ApiError {
+    match e {
+        GrantError::Forbidden => ApiError::Forbidden,
+        GrantError::AccountNotFound => ApiError::field("account_id", "not_found", "no such account"),
+        GrantError::AlreadyRevoked => ApiError::Conflict { code: "already_revoked", detail: "the grant is already revoked".into() },
+        GrantError::Store(e) => e.into(),
+    }
+}
+
 /// Grants administration of a unit's subtree (administrators over that unit only).
 #[utoipa::path(post, path = "/api/v1/org-units/{id}/admin-grants", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Unit id")), request_body = CreateGrant,
     responses((status = 201, body = GrantView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -65,26 +74,10 @@ pub async fn create(
     Path(unit): Path<Uuid>,
     Json(body): Json<CreateGrant>,
 ) -> ApiResult<impl IntoResponse> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ManageAdmins, &path)?;
-    let account = match storage::accounts::get(state.db.conn(), AccountId::from_uuid(body.account_id)).await {
-        Err(storage::StoreError::NotFound) => return Err(ApiError::field("account_id", "not_found", "no such account")),
-        other => other?,
-    };
-    let tx = state.db.begin().await?;
-    let id = storage::accounts::grant_admin(tx.conn(), account.id, unit, Some(caller.account.id), caller.now).await?;
-    audit(
-        &tx,
-        &caller,
-        "admin_grant.create",
-        ("admin_grant", Some(id)),
-        Some(unit),
-        serde_json::json!({"account_id": account.id.as_uuid(), "username": account.username}),
-    )
-    .await?;
-    let grant = storage::accounts::get_grant(tx.conn(), id).await?;
-    tx.commit().await?;
+    let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
+    let grant = app::accounts::grant_admin(&state.ctx(), who, UnitId::from_uuid(unit), AccountId::from_uuid(body.account_id))
+        .await
+        .map_err(grant_error)?;
     Ok((StatusCode::CREATED, axum::Json(GrantView::from(&grant))))
 }
 
@@ -92,10 +85,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/org-units/{id}/admin-grants", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Unit id")),
     responses((status = 200, body = Vec<GrantView>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn list(State(state): State<AppState>, caller: Caller, Path(unit): Path<Uuid>) -> ApiResult<axum::Json<Vec<GrantView>>> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ManageAdmins, &path)?;
-    let grants = storage::accounts::grants_for_unit(state.db.conn(), unit).await?;
+    let grants = app::accounts::unit_grants(&state.ctx(), &caller.actor, UnitId::from_uuid(unit)).await.map_err(grant_error)?;
     Ok(axum::Json(grants.iter().map(GrantView::from).collect()))
 }
 
@@ -103,24 +93,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, Path(unit): Pat
 #[utoipa::path(post, path = "/api/v1/admin-grants/{id}/revoke", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Grant id")),
     responses((status = 200, body = GrantView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn revoke(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<GrantView>> {
-    let grant = storage::accounts::get_grant(state.db.conn(), id).await?;
-    let path = unit_path(&state.db, grant.unit_id).await?;
-    caller.require(Action::ManageAdmins, &path)?;
-    if grant.revoked_at.is_some() {
-        return Err(ApiError::Conflict { code: "already_revoked", detail: "the grant is already revoked".into() });
-    }
-    let tx = state.db.begin().await?;
-    storage::accounts::revoke_grant(tx.conn(), id, caller.now).await?;
-    audit(
-        &tx,
-        &caller,
-        "admin_grant.revoke",
-        ("admin_grant", Some(id)),
-        Some(grant.unit_id),
-        serde_json::json!({"account_id": grant.account_id.as_uuid()}),
-    )
-    .await?;
-    let grant = storage::accounts::get_grant(tx.conn(), id).await?;
-    tx.commit().await?;
+    let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
+    let grant = app::accounts::revoke_grant(&state.ctx(), who, id).await.map_err(grant_error)?;
     Ok(axum::Json(GrantView::from(&grant)))
 }

@@ -3,15 +3,15 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use membership::UnitId;
-use membership::permission::Action;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use app::accounts::AuditLogError;
+
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
-use crate::routes::unit_path;
 use crate::state::AppState;
 use crate::views::{Page, decode_cursor, encode_cursor, page_limit};
 
@@ -55,17 +55,14 @@ pub struct AuditView {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = Page<AuditView>), (status = 403, body = crate::error::Problem)))]
 pub async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query<AuditQuery>) -> ApiResult<axum::Json<Page<AuditView>>> {
-    let unit = match q.unit_id {
-        Some(u) => UnitId::from_uuid(u),
-        None => *caller.actor.admin_scopes.first().ok_or(ApiError::Forbidden)?,
-    };
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ViewAudit, &path)?;
     let limit = page_limit(q.limit)?;
     let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
-    let mut rows = storage::audit::list_subtree(state.db.conn(), unit, before, limit + 1).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let (rows, more) = app::accounts::audit_log(&state.ctx(), &caller.actor, q.unit_id.map(UnitId::from_uuid), before, limit)
+        .await
+        .map_err(|e| match e {
+            AuditLogError::Forbidden => ApiError::Forbidden,
+            AuditLogError::Store(e) => e.into(),
+        })?;
     let next_cursor = if more { rows.last().map(|r| encode_cursor(r.id)) } else { None };
     let items = rows
         .into_iter()

@@ -1,0 +1,339 @@
+//! Accounts: credentials (argon2id password hashes, random bearer tokens stored as SHA-256, the
+//! password policy), issuing a member's account, administrator grants, and the audit log.
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine;
+use membership::permission::{Action, Actor};
+use membership::{AccountId, FieldError, MemberId, UnitId, Username};
+use sha2::{Digest, Sha256};
+use storage::accounts::{AccountRecord, GrantRecord};
+use storage::audit::AuditRecord;
+use storage::{Constraint, StoreError};
+use uuid::Uuid;
+
+use crate::audit::{self, Requester};
+use crate::{Ctx, allowed, unit_path};
+
+// ---------------------------------------------------------------- credentials
+
+/// Hashing a password failed (argon2 refused its parameters or the salt).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes). CPU-heavy: call it
+/// from a blocking thread ([`hash_password_blocking`]).
+pub fn hash_password(password: &str) -> Result<String, HashError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| HashError(e.to_string()))
+}
+
+/// [`hash_password`] on tokio's blocking pool, so that the executor keeps serving.
+pub async fn hash_password_blocking(password: String) -> Result<String, HashError> {
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| HashError(format!("hash task: {e}")))?
+}
+
+/// Verifies a password against a stored hash (false for a malformed hash).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A new random bearer token (256 bits, base64url).
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Hex SHA-256 of a token, as stored (the token itself is never stored).
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A password the policy refuses, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the password must be {0}")]
+pub struct WeakPassword(pub &'static str);
+
+/// Password policy: 8–128 characters, not only digits, not the username.
+pub fn check_password_policy(password: &str, username: &str) -> Result<(), WeakPassword> {
+    let len = password.chars().count();
+    if len < 8 {
+        Err(WeakPassword("at least 8 characters"))
+    } else if len > 128 {
+        Err(WeakPassword("at most 128 characters"))
+    } else if password.chars().all(|c| c.is_ascii_digit()) {
+        Err(WeakPassword("not only digits"))
+    } else if password.eq_ignore_ascii_case(username) {
+        Err(WeakPassword("different from the username"))
+    } else {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- issuing accounts
+
+/// Why an account was not issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueAccountError {
+    /// The caller may not manage accounts over the member's cell, or over a unit where the
+    /// member holds a position.
+    #[error("not permitted")]
+    Forbidden,
+    /// The member has left the Party.
+    #[error("the member is no longer active")]
+    MemberNotActive,
+    /// No username given and the member has no party-card number to use.
+    #[error("required when the member has no party-card number")]
+    UsernameMissing,
+    /// The username does not parse.
+    #[error(transparent)]
+    UsernameInvalid(FieldError),
+    /// An all-digit username that is not the member's own party-card number.
+    #[error("an all-digit username must be the member's own party-card number")]
+    UsernameReserved,
+    /// The initial password breaks the policy.
+    #[error(transparent)]
+    WeakPassword(WeakPassword),
+    /// The member already has an account.
+    #[error("the member already has an account")]
+    AccountExists,
+    /// Another account has the username.
+    #[error("the username is taken")]
+    UsernameTaken,
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// Storage (a missing member is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Issues a login account to a member (leaders over the member's cell, administrators): the
+/// username defaults to the party-card number; the initial password must be changed at the first
+/// sign-in. An account carries the member's positions, so issuing one needs the same right over
+/// every unit where the member holds a position (a cell secretary cannot set the password of the
+/// commune secretary who belongs to the cell). Audited.
+pub async fn issue_account(
+    ctx: &Ctx,
+    who: Requester<'_>,
+    member_id: MemberId,
+    username: Option<&str>,
+    initial_password: &str,
+) -> Result<AccountRecord, IssueAccountError> {
+    let now = ctx.clock.now();
+    let today = ctx.clock.today();
+    let member = storage::members::get(ctx.db.conn(), member_id).await?;
+    let path = storage::units::path(ctx.db.conn(), member.state.home_unit).await?;
+    if !allowed(ctx, who.actor, Action::ManageAccounts, &path) {
+        return Err(IssueAccountError::Forbidden);
+    }
+    for p in storage::positions::for_members(ctx.db.conn(), &[member.id]).await?.iter().filter(|p| p.is_active_on(today)) {
+        let unit_path = storage::units::path(ctx.db.conn(), p.unit_id).await?;
+        if !allowed(ctx, who.actor, Action::ManageAccounts, &unit_path) {
+            return Err(IssueAccountError::Forbidden);
+        }
+    }
+    if !member.state.standing.is_active() {
+        return Err(IssueAccountError::MemberNotActive);
+    }
+    let raw = match (username, &member.party_card_number) {
+        (Some(u), _) => u.to_string(),
+        (None, Some(card)) => card.as_str().to_string(),
+        (None, None) => return Err(IssueAccountError::UsernameMissing),
+    };
+    let username = Username::parse(&raw).map_err(IssueAccountError::UsernameInvalid)?;
+    // A party-card number as a login belongs to that card's holder only.
+    if username.as_str().chars().all(|c| c.is_ascii_digit())
+        && member.party_card_number.as_ref().map(|c| c.as_str()) != Some(username.as_str())
+    {
+        return Err(IssueAccountError::UsernameReserved);
+    }
+    check_password_policy(initial_password, username.as_str()).map_err(IssueAccountError::WeakPassword)?;
+    if storage::accounts::for_member(ctx.db.conn(), member.id).await?.is_some() {
+        return Err(IssueAccountError::AccountExists);
+    }
+    let hash = hash_password_blocking(initial_password.to_string()).await?;
+    let account = AccountRecord {
+        id: AccountId::from_uuid(Uuid::now_v7()),
+        member_id: Some(member.id),
+        username: username.as_str().to_string(),
+        password_hash: hash,
+        must_change_password: true,
+        disabled: false,
+        created_at: now,
+    };
+    let tx = ctx.db.begin().await?;
+    storage::accounts::insert(tx.conn(), &account).await.map_err(|e| match e {
+        StoreError::Conflict { constraint: Constraint::Username } => IssueAccountError::UsernameTaken,
+        StoreError::Conflict { constraint: Constraint::AccountOfMember } => IssueAccountError::AccountExists,
+        other => IssueAccountError::Store(other),
+    })?;
+    audit::record(
+        &tx,
+        who,
+        now,
+        "account.create",
+        ("account", Some(account.id.as_uuid())),
+        Some(member.state.home_unit),
+        serde_json::json!({"member_id": member.id.as_uuid(), "username": account.username}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+// ---------------------------------------------------------------- administrator grants
+
+/// Why a grant operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    /// The caller does not administer the unit.
+    #[error("not permitted")]
+    Forbidden,
+    /// The account to grant does not exist.
+    #[error("no such account")]
+    AccountNotFound,
+    /// The grant is already revoked.
+    #[error("the grant is already revoked")]
+    AlreadyRevoked,
+    /// Storage (a missing unit or grant is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Grants `account` the administration of `unit`'s subtree (administrators over that unit only).
+pub async fn grant_admin(ctx: &Ctx, who: Requester<'_>, unit: UnitId, account: AccountId) -> Result<GrantRecord, GrantError> {
+    let now = ctx.clock.now();
+    let path = unit_path(ctx, unit).await?;
+    if !allowed(ctx, who.actor, Action::ManageAdmins, &path) {
+        return Err(GrantError::Forbidden);
+    }
+    let account = match storage::accounts::get(ctx.db.conn(), account).await {
+        Err(StoreError::NotFound) => return Err(GrantError::AccountNotFound),
+        other => other?,
+    };
+    let tx = ctx.db.begin().await?;
+    let id = storage::accounts::grant_admin(tx.conn(), account.id, unit, who.actor.account_id, now).await?;
+    audit::record(
+        &tx,
+        who,
+        now,
+        "admin_grant.create",
+        ("admin_grant", Some(id)),
+        Some(unit),
+        serde_json::json!({"account_id": account.id.as_uuid(), "username": account.username}),
+    )
+    .await?;
+    let grant = storage::accounts::get_grant(tx.conn(), id).await?;
+    tx.commit().await?;
+    Ok(grant)
+}
+
+/// The grants of a unit, revoked ones included (administrators over that unit only).
+pub async fn unit_grants(ctx: &Ctx, actor: &Actor, unit: UnitId) -> Result<Vec<GrantRecord>, GrantError> {
+    let path = unit_path(ctx, unit).await?;
+    if !allowed(ctx, actor, Action::ManageAdmins, &path) {
+        return Err(GrantError::Forbidden);
+    }
+    Ok(storage::accounts::grants_for_unit(ctx.db.conn(), unit).await?)
+}
+
+/// Revokes a grant (administrators over the grant's unit).
+pub async fn revoke_grant(ctx: &Ctx, who: Requester<'_>, id: Uuid) -> Result<GrantRecord, GrantError> {
+    let now = ctx.clock.now();
+    let grant = storage::accounts::get_grant(ctx.db.conn(), id).await?;
+    let path = unit_path(ctx, grant.unit_id).await?;
+    if !allowed(ctx, who.actor, Action::ManageAdmins, &path) {
+        return Err(GrantError::Forbidden);
+    }
+    if grant.revoked_at.is_some() {
+        return Err(GrantError::AlreadyRevoked);
+    }
+    let tx = ctx.db.begin().await?;
+    storage::accounts::revoke_grant(tx.conn(), id, now).await?;
+    audit::record(
+        &tx,
+        who,
+        now,
+        "admin_grant.revoke",
+        ("admin_grant", Some(id)),
+        Some(grant.unit_id),
+        serde_json::json!({"account_id": grant.account_id.as_uuid()}),
+    )
+    .await?;
+    let grant = storage::accounts::get_grant(tx.conn(), id).await?;
+    tx.commit().await?;
+    Ok(grant)
+}
+
+// ---------------------------------------------------------------- audit log
+
+/// Why the audit log cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditLogError {
+    /// The caller may not read the audit of the unit (or administers nothing, when no unit is
+    /// named).
+    #[error("not permitted")]
+    Forbidden,
+    /// Storage (a missing unit is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A page of the audit log of a unit's subtree (default: the caller's first administered unit),
+/// newest first, `before` the last id of the previous page; the flag says whether more follow.
+pub async fn audit_log(
+    ctx: &Ctx,
+    actor: &Actor,
+    unit: Option<UnitId>,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<(Vec<AuditRecord>, bool), AuditLogError> {
+    let unit = match unit {
+        Some(u) => u,
+        None => *actor.admin_scopes.first().ok_or(AuditLogError::Forbidden)?,
+    };
+    let path = unit_path(ctx, unit).await?;
+    if !allowed(ctx, actor, Action::ViewAudit, &path) {
+        return Err(AuditLogError::Forbidden);
+    }
+    let mut rows = storage::audit::list_subtree(ctx.db.conn(), unit, before, limit + 1).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((rows, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let hash = hash_password("mật khẩu dài").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("mật khẩu dài", &hash));
+        assert!(!verify_password("mat khau dai", &hash));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn password_policy() {
+        assert_eq!(check_password_policy("short", "user"), Err(WeakPassword("at least 8 characters")));
+        assert_eq!(check_password_policy("1234567890", "user"), Err(WeakPassword("not only digits")));
+        assert_eq!(check_password_policy("username1", "USERNAME1"), Err(WeakPassword("different from the username")));
+        assert!(check_password_policy(&"x".repeat(129), "user").is_err());
+        assert!(check_password_policy("a good one", "user").is_ok());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_eq!(token_hash(&a), token_hash(&a));
+    }
+}
