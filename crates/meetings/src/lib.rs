@@ -149,6 +149,12 @@ mod serde_tests {
         round_trip(&content::regular_template());
         round_trip(&AgendaItem { title: "A".into(), description: String::new(), presenter: None, planned_minutes: Some(30) });
         round_trip(&attendance::figures(&[row]));
+        let day = |m| chrono::NaiveDate::from_ymd_opt(2026, m, 5).unwrap();
+        let history: Vec<attendance::Attended> =
+            (1..=3).map(|m| attendance::Attended { date: day(m), status: AttendanceStatus::AbsentWithoutReason }).collect();
+        let json = round_trip(&attendance::member_figures(&history));
+        assert_eq!(json["months_absent_without_reason"]["2026"], 3);
+        round_trip(&history);
     }
 
     #[test]
