@@ -1,6 +1,6 @@
 //! Attachment types, detected from the bytes (the client's content type is not trusted).
 
-/// An accepted attachment type.
+/// An accepted attachment type (with the `serde` feature: serialized as its MIME type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileType {
     /// PDF.
@@ -54,6 +54,23 @@ impl FileType {
         ]
         .into_iter()
         .find(|t| t.mime() == mime)
+    }
+}
+
+/// With the `serde` feature a file type serializes as its MIME type, the form storage keeps.
+#[cfg(feature = "serde")]
+impl serde::Serialize for FileType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.mime())
+    }
+}
+
+/// Parses the MIME type through [`FileType::from_mime`]; any other type is refused.
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for FileType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mime = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        FileType::from_mime(&mime).ok_or_else(|| serde::de::Error::custom(format_args!("unsupported file type {mime:?}")))
     }
 }
 

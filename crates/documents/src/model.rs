@@ -4,6 +4,7 @@ use membership::fields::{FieldError, normalize_text};
 
 /// Kind of document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum DocumentKind {
     /// *Nghị quyết*.
     Resolution,
@@ -63,6 +64,7 @@ impl DocumentKind {
 
 /// Lifecycle status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum DocumentStatus {
     /// Being prepared by the issuing unit.
     Draft,

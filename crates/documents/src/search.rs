@@ -25,6 +25,7 @@ pub const MAX_QUERY_WORDS: usize = 8;
 
 /// One index entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Term {
     /// Folded word (the lookup key).
     pub folded: String,
@@ -72,6 +73,7 @@ pub fn index_terms(doc: Searchable<'_>) -> Vec<Term> {
 
 /// A parsed query word.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct QueryWord {
     /// Folded form: what must match.
     pub folded: String,

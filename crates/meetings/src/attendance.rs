@@ -11,6 +11,7 @@ use crate::roster::{RosterLine, RosterRole};
 
 /// Attendance status of one ledger row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum AttendanceStatus {
     /// Checked in on time.
     Present,
@@ -96,6 +97,7 @@ impl CheckInError {
 
 /// A ledger row.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LedgerRow {
     /// The member.
     pub member_id: MemberId,
@@ -128,6 +130,7 @@ pub fn open_ledger(roster: &[RosterLine]) -> Vec<LedgerRow> {
 
 /// The outcome of a self check-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum CheckIn {
     /// First check-in: store this row.
     Recorded(LedgerRow),
@@ -162,6 +165,7 @@ pub fn check_in(
 
 /// Meeting figures over the obliged members (guests are not counted).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Figures {
     /// Members obliged to attend.
     pub obliged: u32,
@@ -211,6 +215,7 @@ pub fn figures(ledger: &[LedgerRow]) -> Figures {
 
 /// One past meeting in a member's history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Attended {
     /// Meeting date (Vietnam).
     pub date: NaiveDate,
@@ -220,6 +225,7 @@ pub struct Attended {
 
 /// A member's attendance over a period, with the flags the Party rules care about.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MemberRecordFigures {
     /// Meetings the member was obliged to attend.
     pub meetings: u32,

@@ -17,6 +17,7 @@ pub const MAX_COMMENT_CHARS: usize = 5_000;
 
 /// The author's attendance when the comment was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum AuthorPresence {
     /// Checked in (present or late).
     Present,

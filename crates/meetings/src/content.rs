@@ -14,6 +14,7 @@ pub const PUBLISH_NOTICE_HOURS: i64 = 24;
 
 /// One agenda item as proposed (before storage assigns ids).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AgendaItem {
     /// Title, 1–300 characters.
     pub title: String,
@@ -99,6 +100,7 @@ pub fn regular_template() -> Vec<AgendaItem> {
 
 /// Something the secretary must see before publishing.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(tag = "type", rename_all = "snake_case"))]
 pub enum Warning {
     /// The planned duration is below the minimum for the kind of meeting: allowed only when the
     /// secretary confirms.

@@ -8,6 +8,7 @@ use membership::time::local_date;
 
 /// Kind of meeting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum MeetingKind {
     /// Regular monthly meeting (*sinh hoạt thường kỳ*); at most one per cell per calendar month.
     Regular,
@@ -41,6 +42,7 @@ impl MeetingKind {
 
 /// Where a meeting is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum MeetingStatus {
     /// Being prepared; visible to the cell's leaders only.
     Draft,
@@ -125,6 +127,7 @@ impl MeetingStatus {
 
 /// A requested change of status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Transition {
     /// Publish the content to the members.
     Publish,
@@ -217,6 +220,7 @@ pub fn occupied_month(kind: MeetingKind, status: MeetingStatus, starts_at: DateT
 
 /// A regular meeting already scheduled in the cell (not cancelled).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ScheduledRegular {
     /// Its id.
     pub id: crate::MeetingId,

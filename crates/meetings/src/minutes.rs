@@ -9,6 +9,7 @@ pub const MAX_TEXT_CHARS: usize = 100_000;
 
 /// The minutes as written by the secretary.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Minutes {
     /// Body of the minutes.
     pub text: String,
@@ -78,6 +79,7 @@ pub fn check_approvable(m: Option<&Minutes>) -> Result<(), MinutesError> {
 
 /// A vote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Vote {
     /// *Tán thành*.
     Agree,
@@ -105,6 +107,7 @@ impl Vote {
 
 /// Vote counts of a motion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Tally {
     /// Agree.
     pub agree: u32,

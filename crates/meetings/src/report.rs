@@ -9,6 +9,7 @@ pub const DUE_DAY: u32 = 5;
 
 /// Status of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum ReportStatus {
     /// Sent, awaiting the superior.
     Submitted,

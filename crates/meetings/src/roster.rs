@@ -6,6 +6,7 @@ use membership::{MemberId, UnitId};
 
 /// What the roster rule needs to know about a member linked to the cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Candidate {
     /// The member.
     pub member_id: MemberId,
@@ -23,6 +24,7 @@ pub struct Candidate {
 
 /// Why a member is on the roster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum RosterRole {
     /// Obliged to attend and counted (official or probationary member of the cell).
     Obliged,
@@ -42,6 +44,7 @@ impl RosterRole {
 
 /// One roster line.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RosterLine {
     /// The member.
     pub member_id: MemberId,

@@ -91,7 +91,26 @@ macro_rules! text_newtype {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(try_from = "String", into = "String"))]
         pub struct $name(String);
+
+        /// Parses through [`parse`](Self::parse): what `serde` deserializes with, so invalid input is
+        /// refused.
+        #[cfg(feature = "serde")]
+        impl TryFrom<String> for $name {
+            type Error = FieldError;
+            fn try_from(raw: String) -> Result<Self, FieldError> {
+                Self::parse(&raw)
+            }
+        }
+
+        /// The normalised value: what `serde` serializes.
+        #[cfg(feature = "serde")]
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
 
         impl $name {
             /// The normalised value.
@@ -261,6 +280,7 @@ impl Username {
 
 /// Sex as recorded on the member record (*giới tính*).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Sex {
     /// *Nam*.
     Male,

@@ -1,7 +1,8 @@
 //! Typed identifiers. Callers create them from UUID v7 values they generate.
 
 /// Declares a UUID-backed identifier newtype with `from_uuid`, `as_uuid` and `Display`.
-/// Exported so that other domain crates declare their ids the same way.
+/// Exported so that other domain crates declare their ids the same way. With the `serde` feature
+/// of `membership`, the id also implements `Serialize`/`Deserialize`, transparently as its UUID.
 #[macro_export]
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -25,7 +26,38 @@ macro_rules! id_type {
                 self.0.fmt(f)
             }
         }
+
+        $crate::__id_type_serde!($name);
     };
+}
+
+/// With the `serde` feature of `membership`: an id serializes transparently as its UUID (the
+/// hyphenated string in JSON). Not part of the public API.
+#[cfg(feature = "serde")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __id_type_serde {
+    ($name:ident) => {
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                $crate::__private::serde::Serialize::serialize(&self.0, serializer)
+            }
+        }
+
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                <::uuid::Uuid as $crate::__private::serde::Deserialize<'de>>::deserialize(deserializer).map(Self)
+            }
+        }
+    };
+}
+
+/// Without the `serde` feature: nothing. Not part of the public API.
+#[cfg(not(feature = "serde"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __id_type_serde {
+    ($name:ident) => {};
 }
 
 id_type!(

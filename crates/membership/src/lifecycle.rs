@@ -18,6 +18,7 @@ pub const PROBATION_MONTHS: u32 = 12;
 
 /// A member's standing in the Party.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Standing {
     /// *Đảng viên dự bị*.
     Probationary,
@@ -59,6 +60,7 @@ impl Standing {
 
 /// The current state of a member, derived by applying events in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MemberState {
     /// Probationary, official, or one of the terminal standings.
     pub standing: Standing,
@@ -192,8 +194,10 @@ pub fn admit(
     }
 }
 
-/// What happened to a member.
+/// What happened to a member. With the `serde` feature it is tagged by its code in a `type`
+/// field: `{"type": "transfer", "to_unit": "…"}`, `{"type": "exempt"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(tag = "type", rename_all = "snake_case"))]
 pub enum EventKind {
     /// Recognised as official member (*công nhận đảng viên chính thức*).
     RecognizeOfficial,

@@ -19,6 +19,7 @@ use crate::{AccountId, MemberId, UnitId};
 
 /// Something an actor wants to do on a unit (or on a member of that unit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Action {
     /// See a unit's name, kind and place in the tree.
     ViewUnit,
@@ -97,6 +98,7 @@ impl Action {
 
 /// A position the actor holds, with its period.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HeldPosition {
     /// Unit the position is held in.
     pub unit_id: UnitId,
@@ -118,6 +120,7 @@ impl HeldPosition {
 
 /// Who is acting: an account, the member behind it (if any), their positions and grants.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Actor {
     /// The account (absent only for internal jobs).
     pub account_id: Option<AccountId>,
@@ -178,6 +181,7 @@ pub fn authorize(actor: &Actor, action: Action, target_path: &[UnitId], on: Naiv
 
 /// How much of a member record the actor may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum MemberView {
     /// Name, standing, cell and positions.
     Basic,

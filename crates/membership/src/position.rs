@@ -9,6 +9,7 @@ use crate::{MemberId, PositionId, UnitId};
 
 /// A role in a unit's committee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Role {
     /// *Bí thư*.
     Secretary,
@@ -49,6 +50,7 @@ impl Role {
 
 /// A position as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Position {
     /// Id.
     pub id: PositionId,
@@ -121,6 +123,7 @@ impl PositionError {
 
 /// A proposed new position.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NewPosition {
     /// The holder.
     pub member_id: MemberId,

@@ -6,6 +6,7 @@ use crate::fields::{FieldError, normalize_text};
 
 /// The kind of an organisation unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum UnitKind {
     /// The central level (*Trung ương*).
     Central,
@@ -97,7 +98,25 @@ impl UnitKind {
 
 /// A unit's name, e.g. `Chi bộ thôn Đông Thành`: NFC, trimmed, 1–200 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(try_from = "String", into = "String"))]
 pub struct UnitName(String);
+
+/// Parses through [`UnitName::parse`]: what `serde` deserializes with, so invalid input is refused.
+#[cfg(feature = "serde")]
+impl TryFrom<String> for UnitName {
+    type Error = FieldError;
+    fn try_from(raw: String) -> Result<Self, FieldError> {
+        Self::parse(&raw)
+    }
+}
+
+/// The normalised name: what `serde` serializes.
+#[cfg(feature = "serde")]
+impl From<UnitName> for String {
+    fn from(value: UnitName) -> String {
+        value.0
+    }
+}
 
 impl UnitName {
     /// Maximum length in characters.

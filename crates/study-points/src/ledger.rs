@@ -15,6 +15,7 @@ pub const MEETING_ATTENDANCE_POINTS: i64 = 5;
 
 /// Why points were awarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Reason {
     /// A correct quiz answer (source: the quiz and question).
     QuizAnswer,
@@ -46,6 +47,7 @@ impl Reason {
 /// One ledger entry. Entries are only ever appended; `(reason, source, member)` is unique, so an
 /// award repeated by a retry is a no-op.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Entry {
     /// Member.
     pub member: MemberId,

@@ -4,6 +4,7 @@ use membership::fields::{FieldError, normalize_text};
 
 /// Kind of question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Kind {
     /// One correct option among 2–8.
     Single,
@@ -31,6 +32,7 @@ impl Kind {
 
 /// Checked content of one version of a question.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct QuestionContent {
     /// Kind.
     pub kind: Kind,

@@ -6,6 +6,7 @@ use membership::time::VIETNAM;
 
 /// Period over which attempts are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Period {
     /// A calendar day.
     Day,
@@ -49,12 +50,14 @@ impl Period {
 
 /// When a quiz accepts new attempts.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Window {
     /// First day (Vietnam).
     pub opens_on: NaiveDate,
     /// Last day (Vietnam).
     pub closes_on: NaiveDate,
-    /// Days of the week (empty: every day).
+    /// Days of the week (empty: every day); with the `serde` feature, as their codes `mon` … `sun`.
+    #[cfg_attr(feature = "serde", serde(with = "weekday_codes"))]
     pub weekdays: Vec<Weekday>,
     /// Daily opening time (Vietnam), if limited.
     pub daily_from: Option<NaiveTime>,
@@ -99,6 +102,27 @@ pub fn weekday_code(d: Weekday) -> &'static str {
         Weekday::Fri => "fri",
         Weekday::Sat => "sat",
         Weekday::Sun => "sun",
+    }
+}
+
+/// Weekdays as their stable codes (`mon` … `sun`) for `serde`.
+#[cfg(feature = "serde")]
+mod weekday_codes {
+    use chrono::Weekday;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(days: &[Weekday], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(days.iter().map(|d| super::weekday_code(*d)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Weekday>, D::Error> {
+        let codes = Vec::<String>::deserialize(deserializer)?;
+        codes
+            .iter()
+            .map(|c| {
+                super::parse_weekday(c).ok_or_else(|| serde::de::Error::custom(format_args!("unknown weekday {c:?}, expected mon … sun")))
+            })
+            .collect()
     }
 }
 
@@ -149,6 +173,7 @@ pub fn check_start(window: &Window, max_per_period: u32, used_in_period: u32, ru
 
 /// What the start rule needs to know of a member's earlier attempt on the same quiz.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PastAttempt {
     /// When it started.
     pub started_at: DateTime<Utc>,

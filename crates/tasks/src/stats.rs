@@ -8,6 +8,7 @@ use crate::workflow::{Rating, Status, done_late, is_overdue};
 
 /// What the figures need about one task (counted once per assignee for member figures).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TaskFacts {
     /// Status.
     pub status: Status,
@@ -19,8 +20,10 @@ pub struct TaskFacts {
     pub rating: Option<Rating>,
 }
 
-/// Figures over a set of tasks.
+/// Figures over a set of tasks (computed, not stored: with the `serde` feature they serialize but
+/// do not deserialize).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TaskFigures {
     /// Tasks assigned (cancelled ones excluded).
     pub assigned: u32,

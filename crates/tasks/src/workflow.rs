@@ -6,6 +6,7 @@ use membership::time::local_date;
 
 /// Status of a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Status {
     /// Assigned, not started.
     Assigned,
@@ -47,6 +48,7 @@ impl Status {
 
 /// A step in the workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Step {
     /// A progress update (moves an assigned task to in progress).
     Progress,
@@ -81,6 +83,7 @@ impl Step {
 
 /// Who takes a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Actor {
     /// One of the task's assignees.
     Assignee,
@@ -139,6 +142,7 @@ pub fn next(from: Status, step: Step, actor: Actor) -> Result<Status, StepError>
 
 /// A leader's rating of a done task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Rating {
     /// *Hoàn thành xuất sắc*.
     Excellent,
@@ -172,6 +176,7 @@ impl Rating {
 
 /// Priority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Priority {
     /// Low.
     Low,
