@@ -29,6 +29,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bootstrap;
 pub mod clock;
 pub mod events;
 pub mod jobs;

@@ -9,14 +9,17 @@ pub mod auth;
 pub mod blobs;
 pub mod bootstrap;
 pub mod config;
-pub mod dataset;
-pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod routes;
 pub mod state;
 pub mod views;
+
+/// The demo province (the `demo` crate), re-exported for the binary and tests.
+pub use ::demo;
+/// The benchmark dataset generator (`demo::dataset`).
+pub use ::demo::dataset;
 
 use std::sync::Arc;
 

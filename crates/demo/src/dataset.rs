@@ -21,7 +21,7 @@ use storage::meetings::MeetingRecord;
 use storage::members::{ListQuery, StandingFilter};
 use study_points::ledger::{Entry, Reason};
 
-use crate::demo::Rng;
+use crate::Rng;
 
 /// Dataset size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +126,7 @@ pub async fn generate(db: &storage::Database, size: Size, seed: u64, now: DateTi
     let err = |e: storage::StoreError| e.to_string();
     let started = Instant::now();
     let (communes, cells_per_commune, per_cell, n_docs) = size.shape();
-    let demo = crate::demo::seed_sized(db, seed, communes, cells_per_commune, per_cell, now).await?;
+    let demo = crate::seed_sized(db, seed, communes, cells_per_commune, per_cell, now).await?;
     if !demo.created {
         return Err("the database already has members: generate needs an empty database".into());
     }

@@ -11,6 +11,12 @@
 //! `dangvien` (a member of the first cell); every other member logs in with their party-card
 //! number (probationary members, who have none yet, with `dv` + a six-digit serial). All demo accounts share one password hash (same salt) so that seeding does not spend
 //! minutes in argon2; real accounts each get their own salt.
+//!
+//! The crate also holds the province-scale benchmark dataset ([`dataset`]). Both are run by the
+//! API binary (`api --demo`, `api demo`, `api generate --size …`) and by tests and benchmarks;
+//! they write through `storage` and take `now` as a parameter.
+
+pub mod dataset;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use membership::lifecycle::{MemberState, Standing};
@@ -185,7 +191,7 @@ pub async fn seed_sized(
     let mut members = Vec::new();
     let mut positions = Vec::new();
     let mut accounts = Vec::new();
-    let hash = crate::auth::hash_password(DEMO_PASSWORD).map_err(|e| format!("{e:?}"))?;
+    let hash = app::accounts::hash_password(DEMO_PASSWORD).map_err(|e| e.to_string())?;
     let mut serial: u64 = 0;
     for (cell_index, (_, cell)) in cells.iter().enumerate() {
         for m in 0..members_per_cell {
