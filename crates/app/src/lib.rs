@@ -13,6 +13,10 @@
 //! - [`study`]: the study use cases (quiz attempts, point adjustments, activity points), each an
 //!   async function over [`Ctx`] and the caller's `Actor` returning its own error enum;
 //!   [`audit`] writes their audit records.
+//! - [`tasks`]: the task use cases (assigning, editing with a version check, progress and result
+//!   reports, evaluation, return, cancellation, lists, review at a meeting, figures), with the
+//!   assignees chosen by `tasks::assignees`' rule and the `task.assigned` outbox event written in
+//!   the transaction of the change.
 //!
 //! The crate knows nothing of HTTP.
 //!
@@ -36,6 +40,7 @@ pub mod jobs;
 pub mod members;
 pub mod positions;
 pub mod study;
+pub mod tasks;
 pub mod units;
 
 use clock::SharedClock;

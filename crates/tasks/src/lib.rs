@@ -4,7 +4,9 @@
 //! → in progress → awaiting evaluation (*chờ đánh giá*) → done with a rating, or sent back to in
 //! progress; cancelled with a reason ([`workflow`]). Overdue is derived from the due date and the
 //! status at read time in `Asia/Ho_Chi_Minh` ([`workflow::is_overdue`]), never stored.
-//! Per-member and per-unit figures ([`stats`]) feed the quality rating later.
+//! Per-member and per-unit figures ([`stats`]) feed the quality rating later. Who may be assigned
+//! a task — active members of the assigning unit, or those holding a position in it — is
+//! [`assignees`]' rule.
 //!
 //! ```
 //! use tasks::workflow::{Actor, Status, Step, next};
@@ -28,6 +30,7 @@
 //! assert_eq!(rating, Rating::NotComplete);
 //! ```
 
+pub mod assignees;
 pub mod stats;
 pub mod workflow;
 

@@ -1,22 +1,28 @@
 //! Tasks assigned in a unit: assignment, progress, result report, evaluation, return,
 //! cancellation, lists (overdue derived at read time), review at a meeting, figures, reminders.
+//!
+//! Each handler parses the request, calls one use case of `app::tasks` and renders its result;
+//! the request's own refusals are handed to the use case, which reports them once the caller is
+//! known to be allowed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use app::events::Event;
+use app::audit::Requester;
+use app::tasks::{
+    AssignTaskError, Evaluation, ListTasksError, Listing, MeetingField, NewTask, Page, Report, TaskChanges, TaskDetail, TaskStepError,
+    UpdateTaskError, ViewTaskError,
+};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, NaiveDate, Utc};
 use meetings::MeetingId;
-use meetings::lifecycle::{MeetingKind, MeetingStatus};
-use membership::permission::Action;
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
-use storage::tasks::{TaskQuery, TaskRecord, UpdateRecord};
+use storage::tasks::TaskRecord;
 use tasks::TaskId;
-use tasks::stats::{TaskFacts, figures};
-use tasks::workflow::{self, Actor, Priority, Rating, Status, Step, StepError};
+use tasks::assignees::AssigneeError;
+use tasks::workflow::{self, Priority, Rating, Status, Step, StepError};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -24,7 +30,6 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{IfMatch, Json, Path, Query, etag};
 use crate::routes::meetings::visible_meeting;
-use crate::routes::{audit, unit_path};
 use crate::state::AppState;
 use crate::views::{check_dates, check_query_dates, decode_cursor, encode_cursor, page_limit};
 
@@ -123,68 +128,65 @@ fn step_error(e: StepError) -> ApiError {
     }
 }
 
-struct Loaded {
-    task: TaskRecord,
-    actor: Actor,
+fn who(caller: &Caller) -> Requester<'_> {
+    Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() }
 }
 
-/// Loads a task the caller may see (assignees; members of the unit; leaders, committee members
-/// and administrators over it) and the caller's role in it.
-async fn load(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Loaded> {
-    let task = storage::tasks::get(state.db.conn(), TaskId::from_uuid(id)).await?;
-    let path = unit_path(&state.db, task.unit_id).await?;
-    let assignee = caller.actor.member_id.is_some_and(|m| task.assignees.contains(&m));
-    if !assignee && !caller.may(Action::ViewRoster, &path) {
-        return Err(ApiError::Forbidden);
+fn view_error(e: ViewTaskError) -> ApiError {
+    match e {
+        ViewTaskError::Forbidden => ApiError::Forbidden,
+        ViewTaskError::Store(e) => e.into(),
     }
-    let leader = caller.may(Action::ManageTasks, &path);
-    let actor = match (assignee, leader) {
-        (true, true) => Actor::LeaderAssignee,
-        (true, false) => Actor::Assignee,
-        (false, true) => Actor::Leader,
-        (false, false) => Actor::Other,
-    };
-    Ok(Loaded { task, actor })
 }
 
-async fn respond(state: &AppState, t: &TaskRecord, now: DateTime<Utc>, status: StatusCode) -> ApiResult<impl IntoResponse + use<>> {
-    let mut v = view(t, now);
+fn assignees_error(e: AssigneeError) -> ApiError {
+    let detail = e.to_string();
+    ApiError::field(
+        "assignee_ids",
+        match e {
+            AssigneeError::None => "empty",
+            AssigneeError::TooMany => "too_long",
+            AssigneeError::NotFound(_) => "not_found",
+            AssigneeError::NotInUnit(_) => "not_in_unit",
+        },
+        detail,
+    )
+}
+
+fn meeting_error(field: MeetingField) -> ApiError {
+    let field = match field {
+        MeetingField::Source => "source_meeting_id",
+        MeetingField::Review => "review_meeting_id",
+    };
+    ApiError::field(field, "not_found", "not a meeting of this unit")
+}
+
+fn step_task_error(e: TaskStepError<ApiError>) -> ApiError {
+    match e {
+        TaskStepError::Forbidden => ApiError::Forbidden,
+        TaskStepError::Step(e) => step_error(e),
+        TaskStepError::Request(e) => e,
+        TaskStepError::Concurrent => crate::error::concurrent_change("task")(storage::StoreError::VersionMismatch),
+        TaskStepError::Store(e) => e.into(),
+    }
+}
+
+fn respond(d: &TaskDetail, now: DateTime<Utc>, status: StatusCode) -> impl IntoResponse + use<> {
+    let mut v = view(&d.task, now);
     v.updates = Some(
-        storage::tasks::updates(state.db.conn(), t.id)
-            .await?
-            .into_iter()
+        d.updates
+            .iter()
             .map(|u| TaskUpdateView {
-                kind: u.kind,
+                kind: u.kind.clone(),
                 author_member_id: u.author_member_id.map(|m| m.as_uuid()),
                 percent: u.percent,
-                note: u.note,
-                attachment_ref: u.attachment_ref,
+                note: u.note.clone(),
+                attachment_ref: u.attachment_ref.clone(),
                 created_at: u.created_at,
             })
             .collect(),
     );
-    Ok((status, [(header::ETAG, etag(t.version))], axum::Json(v)))
-}
-
-fn history(
-    task: &TaskRecord,
-    caller: &Caller,
-    kind: Step,
-    percent: Option<u8>,
-    note: String,
-    attachment_ref: Option<String>,
-) -> UpdateRecord {
-    UpdateRecord {
-        id: Uuid::now_v7(),
-        task_id: task.id,
-        kind: kind.code().into(),
-        author_member_id: caller.actor.member_id,
-        author_account_id: caller.account.id,
-        percent,
-        note,
-        attachment_ref,
-        created_at: caller.now,
-    }
+    (status, [(header::ETAG, etag(d.task.version))], axum::Json(v))
 }
 
 fn text(raw: &str, field: &str, max: usize, required: bool, issues: &mut Vec<FieldIssue>) -> String {
@@ -195,43 +197,6 @@ fn text(raw: &str, field: &str, max: usize, required: bool, issues: &mut Vec<Fie
         issues.push(FieldIssue::new(field, "too_long", format!("at most {max} characters")));
     }
     t
-}
-
-async fn check_assignees(state: &AppState, unit: UnitId, ids: &[Uuid], today: NaiveDate) -> ApiResult<Vec<MemberId>> {
-    let mut out = Vec::new();
-    if ids.is_empty() {
-        return Err(ApiError::field("assignee_ids", "empty", "at least one assignee"));
-    }
-    if ids.len() > 100 {
-        return Err(ApiError::field("assignee_ids", "too_long", "at most 100 assignees"));
-    }
-    let ids: Vec<MemberId> = ids.iter().map(|u| MemberId::from_uuid(*u)).collect();
-    let members = storage::members::get_many(state.db.conn(), &ids).await?;
-    let positions = storage::positions::for_members(state.db.conn(), &ids).await?;
-    for id in &ids {
-        let Some(m) = members.iter().find(|m| m.id == *id) else {
-            return Err(ApiError::field("assignee_ids", "not_found", format!("no member {id}")));
-        };
-        let in_unit = m.state.standing.is_active()
-            && (storage::units::in_subtree(state.db.conn(), unit, m.state.home_unit).await?
-                || positions.iter().any(|p| p.member_id == *id && p.unit_id == unit && p.is_active_on(today)));
-        if !in_unit {
-            return Err(ApiError::field("assignee_ids", "not_in_unit", format!("member {id} does not belong to this unit")));
-        }
-        if !out.contains(id) {
-            out.push(*id);
-        }
-    }
-    Ok(out)
-}
-
-async fn check_meeting(state: &AppState, unit: UnitId, id: Option<Uuid>, field: &str) -> ApiResult<Option<MeetingId>> {
-    let Some(id) = id else { return Ok(None) };
-    match storage::meetings::get(state.db.conn(), MeetingId::from_uuid(id)).await {
-        Ok(m) if m.unit_id == unit => Ok(Some(m.id)),
-        Ok(_) | Err(storage::StoreError::NotFound) => Err(ApiError::field(field, "not_found", "not a meeting of this unit")),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// A new task.
@@ -266,9 +231,18 @@ pub async fn create(
     Path(unit): Path<Uuid>,
     Json(body): Json<CreateTask>,
 ) -> ApiResult<impl IntoResponse> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ManageTasks, &path)?;
+    let detail = app::tasks::assign(&state.ctx(), who(&caller), UnitId::from_uuid(unit), parse_new(body)).await.map_err(|e| match e {
+        AssignTaskError::Forbidden => ApiError::Forbidden,
+        AssignTaskError::Request(e) => e,
+        AssignTaskError::Assignees(e) => assignees_error(e),
+        AssignTaskError::MeetingNotOfUnit(field) => meeting_error(field),
+        AssignTaskError::Event(e) => e.into(),
+        AssignTaskError::Store(e) => e.into(),
+    })?;
+    Ok(respond(&detail, caller.now, StatusCode::CREATED))
+}
+
+fn parse_new(body: CreateTask) -> ApiResult<NewTask> {
     check_dates(&[("due_on", Some(body.due_on))])?;
     let mut issues = Vec::new();
     let title = membership::fields::normalize_text(&text(&body.title, "title", 300, true, &mut issues));
@@ -283,60 +257,23 @@ pub async fn create(
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let assignees = check_assignees(&state, unit, &body.assignee_ids, caller.today()).await?;
-    let source = check_meeting(&state, unit, body.source_meeting_id, "source_meeting_id").await?;
-    let review = check_meeting(&state, unit, body.review_meeting_id, "review_meeting_id").await?;
-    let task = TaskRecord {
-        id: TaskId::from_uuid(Uuid::now_v7()),
-        unit_id: unit,
+    Ok(NewTask {
         title,
         description,
-        assignees,
-        assigner_member_id: caller.actor.member_id,
-        assigner_account_id: caller.account.id,
-        source_meeting_id: source,
-        review_meeting_id: review,
+        assignee_ids: body.assignee_ids.into_iter().map(MemberId::from_uuid).collect(),
         due_on: body.due_on,
         priority: priority.unwrap_or(Priority::Normal),
-        status: Status::Assigned,
-        percent: 0,
-        rating: None,
-        evaluation_comment: None,
-        evaluated_by: None,
-        evaluated_at: None,
-        submitted_at: None,
-        cancelled_at: None,
-        cancel_reason: None,
-        version: 1,
-        created_at: caller.now,
-        updated_at: caller.now,
-    };
-    let tx = state.db.begin().await?;
-    storage::tasks::insert(tx.conn(), &task).await?;
-    storage::outbox::push(tx.conn(), &task_assigned(&task, caller.now)?).await?;
-    audit(
-        &tx,
-        &caller,
-        "task.create",
-        ("task", Some(task.id.as_uuid())),
-        Some(unit),
-        serde_json::json!({"title": task.title, "assignees": task.assignees.len()}),
-    )
-    .await?;
-    tx.commit().await?;
-    respond(&state, &task, caller.now, StatusCode::CREATED).await
-}
-
-fn task_assigned(t: &TaskRecord, now: DateTime<Utc>) -> Result<storage::outbox::OutboxEvent, ApiError> {
-    Ok(Event::TaskAssigned(app::jobs::task_notice(t)).to_outbox(now)?)
+        source_meeting: body.source_meeting_id.map(MeetingId::from_uuid),
+        review_meeting: body.review_meeting_id.map(MeetingId::from_uuid),
+    })
 }
 
 /// A task with its history (`ETag` = version).
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Task id")),
     responses((status = 200, body = TaskView, headers(("ETag" = String, description = "Version of the task (`\"3\"`), for `If-Match`"))), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let l = load(&state, &caller, id).await?;
-    respond(&state, &l.task, caller.now, StatusCode::OK).await
+    let detail = app::tasks::task(&state.ctx(), &caller.actor, TaskId::from_uuid(id)).await.map_err(view_error)?;
+    Ok(respond(&detail, caller.now, StatusCode::OK))
 }
 
 fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
@@ -376,54 +313,45 @@ pub async fn update(
     if_match: IfMatch,
     Json(body): Json<UpdateTask>,
 ) -> ApiResult<impl IntoResponse> {
-    let Loaded { mut task, actor } = load(&state, &caller, id).await?;
-    workflow::next(task.status, Step::Edit, actor).map_err(step_error)?;
-    let version = if_match.matching(task.version)?;
+    let changes = parse_changes(&body);
+    let detail = app::tasks::update(&state.ctx(), who(&caller), TaskId::from_uuid(id), |current| if_match.matching(current), changes)
+        .await
+        .map_err(|e| match e {
+            UpdateTaskError::Forbidden => ApiError::Forbidden,
+            UpdateTaskError::Step(e) => step_error(e),
+            UpdateTaskError::Request(e) => e,
+            UpdateTaskError::Assignees(e) => assignees_error(e),
+            UpdateTaskError::MeetingNotOfUnit(field) => meeting_error(field),
+            UpdateTaskError::Event(e) => e.into(),
+            UpdateTaskError::Store(e) => e.into(),
+        })?;
+    Ok(respond(&detail, caller.now, StatusCode::OK))
+}
+
+fn parse_changes(body: &UpdateTask) -> ApiResult<TaskChanges> {
     check_dates(&[("due_on", body.due_on)])?;
     let mut issues = Vec::new();
-    if let Some(t) = &body.title {
-        task.title = membership::fields::normalize_text(&text(t, "title", 300, true, &mut issues));
-    }
-    if let Some(d) = &body.description {
-        task.description = text(d, "description", 20_000, false, &mut issues);
-    }
-    if let Some(p) = &body.priority {
-        match Priority::parse(p) {
-            Some(p) => task.priority = p,
-            None => issues.push(FieldIssue::new("priority", "not_allowed", "low, normal, high or urgent")),
+    let title = body.title.as_ref().map(|t| membership::fields::normalize_text(&text(t, "title", 300, true, &mut issues)));
+    let description = body.description.as_ref().map(|d| text(d, "description", 20_000, false, &mut issues));
+    let priority = match body.priority.as_deref().map(|p| (p, Priority::parse(p))) {
+        None => None,
+        Some((_, Some(p))) => Some(p),
+        Some((_, None)) => {
+            issues.push(FieldIssue::new("priority", "not_allowed", "low, normal, high or urgent"));
+            None
         }
-    }
+    };
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    if let Some(ids) = &body.assignee_ids {
-        task.assignees = check_assignees(&state, task.unit_id, ids, caller.today()).await?;
-    }
-    if let Some(d) = body.due_on {
-        task.due_on = d;
-    }
-    if let Some(r) = body.review_meeting_id {
-        task.review_meeting_id = check_meeting(&state, task.unit_id, r, "review_meeting_id").await?;
-    }
-    task.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::tasks::update(tx.conn(), &task, version).await?;
-    storage::tasks::add_update(tx.conn(), &history(&task, &caller, Step::Edit, None, String::new(), None)).await?;
-    if body.assignee_ids.is_some() {
-        storage::outbox::push(tx.conn(), &task_assigned(&task, caller.now)?).await?;
-    }
-    audit(
-        &tx,
-        &caller,
-        "task.update",
-        ("task", Some(task.id.as_uuid())),
-        Some(task.unit_id),
-        serde_json::json!({"reassigned": body.assignee_ids.is_some()}),
-    )
-    .await?;
-    tx.commit().await?;
-    task.version = version + 1;
-    respond(&state, &task, caller.now, StatusCode::OK).await
+    Ok(TaskChanges {
+        title,
+        description,
+        priority,
+        assignee_ids: body.assignee_ids.as_ref().map(|ids| ids.iter().map(|u| MemberId::from_uuid(*u)).collect()),
+        due_on: body.due_on,
+        review_meeting: body.review_meeting_id.map(|r| r.map(MeetingId::from_uuid)),
+    })
 }
 
 /// A progress update or result report.
@@ -439,9 +367,7 @@ pub struct ReportBody {
     pub attachment_ref: Option<String>,
 }
 
-async fn assignee_step(state: &AppState, caller: &Caller, id: Uuid, step: Step, body: ReportBody) -> ApiResult<TaskRecord> {
-    let Loaded { mut task, actor } = load(state, caller, id).await?;
-    let next = workflow::next(task.status, step, actor).map_err(step_error)?;
+fn parse_report(step: Step, body: ReportBody) -> ApiResult<Report> {
     let mut issues = Vec::new();
     let note = text(&body.note, "note", 5_000, step == Step::Submit, &mut issues);
     if let Some(p) = body.percent
@@ -458,25 +384,7 @@ async fn assignee_step(state: &AppState, caller: &Caller, id: Uuid, step: Step, 
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let version = task.version;
-    task.status = next;
-    if let Some(p) = body.percent {
-        task.percent = p;
-    }
-    if step == Step::Submit {
-        task.submitted_at = Some(caller.now);
-    }
-    task.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::tasks::update(tx.conn(), &task, version).await.map_err(crate::error::concurrent_change("task"))?;
-    storage::tasks::add_update(
-        tx.conn(),
-        &history(&task, caller, step, body.percent, note, body.attachment_ref.map(|a| a.trim().to_string())),
-    )
-    .await?;
-    tx.commit().await?;
-    task.version = version + 1;
-    Ok(task)
+    Ok(Report { percent: body.percent, note, attachment_ref: body.attachment_ref.map(|a| a.trim().to_string()) })
 }
 
 /// Reports progress (assignees only). Moves an assigned task to in progress.
@@ -488,8 +396,9 @@ pub async fn progress(
     Path(id): Path<Uuid>,
     Json(body): Json<ReportBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let task = assignee_step(&state, &caller, id, Step::Progress, body).await?;
-    respond(&state, &task, caller.now, StatusCode::OK).await
+    let input = parse_report(Step::Progress, body);
+    let detail = app::tasks::progress(&state.ctx(), who(&caller), TaskId::from_uuid(id), input).await.map_err(step_task_error)?;
+    Ok(respond(&detail, caller.now, StatusCode::OK))
 }
 
 /// Reports the result (assignees only): the task awaits the leaders' evaluation.
@@ -501,8 +410,9 @@ pub async fn submit(
     Path(id): Path<Uuid>,
     Json(body): Json<ReportBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let task = assignee_step(&state, &caller, id, Step::Submit, body).await?;
-    respond(&state, &task, caller.now, StatusCode::OK).await
+    let input = parse_report(Step::Submit, body);
+    let detail = app::tasks::submit(&state.ctx(), who(&caller), TaskId::from_uuid(id), input).await.map_err(step_task_error)?;
+    Ok(respond(&detail, caller.now, StatusCode::OK))
 }
 
 /// An evaluation.
@@ -526,8 +436,12 @@ pub async fn evaluate(
     Path(id): Path<Uuid>,
     Json(body): Json<EvaluateBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let Loaded { mut task, actor } = load(&state, &caller, id).await?;
-    let next = workflow::next(task.status, Step::Evaluate, actor).map_err(step_error)?;
+    let input = parse_evaluation(&body);
+    let detail = app::tasks::evaluate(&state.ctx(), who(&caller), TaskId::from_uuid(id), input).await.map_err(step_task_error)?;
+    Ok(respond(&detail, caller.now, StatusCode::OK))
+}
+
+fn parse_evaluation(body: &EvaluateBody) -> ApiResult<Evaluation> {
     let rating =
         Rating::parse(&body.rating).ok_or_else(|| ApiError::field("rating", "not_allowed", "excellent, good, complete or not_complete"))?;
     let mut issues = Vec::new();
@@ -535,29 +449,7 @@ pub async fn evaluate(
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let version = task.version;
-    task.status = next;
-    task.rating = Some(rating);
-    task.evaluation_comment = Some(comment.clone()).filter(|c| !c.is_empty());
-    task.evaluated_by = Some(caller.account.id);
-    task.evaluated_at = Some(caller.now);
-    task.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::tasks::update(tx.conn(), &task, version).await.map_err(crate::error::concurrent_change("task"))?;
-    storage::tasks::add_update(tx.conn(), &history(&task, &caller, Step::Evaluate, None, format!("{}: {comment}", rating.code()), None))
-        .await?;
-    audit(
-        &tx,
-        &caller,
-        "task.evaluate",
-        ("task", Some(task.id.as_uuid())),
-        Some(task.unit_id),
-        serde_json::json!({"rating": rating.code()}),
-    )
-    .await?;
-    tx.commit().await?;
-    task.version = version + 1;
-    respond(&state, &task, caller.now, StatusCode::OK).await
+    Ok(Evaluation { rating, comment })
 }
 
 /// A return or cancellation.
@@ -568,39 +460,13 @@ pub struct CommentBody {
     pub comment: String,
 }
 
-async fn leader_close(state: &AppState, caller: &Caller, id: Uuid, step: Step, comment: &str) -> ApiResult<TaskRecord> {
-    let Loaded { mut task, actor } = load(state, caller, id).await?;
-    let next = workflow::next(task.status, step, actor).map_err(step_error)?;
+fn parse_comment(body: &CommentBody) -> ApiResult<String> {
     let mut issues = Vec::new();
-    let comment = text(comment, "comment", 2_000, true, &mut issues);
+    let comment = text(&body.comment, "comment", 2_000, true, &mut issues);
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let version = task.version;
-    task.status = next;
-    if step == Step::Cancel {
-        task.cancelled_at = Some(caller.now);
-        task.cancel_reason = Some(comment.clone());
-    } else {
-        task.evaluation_comment = Some(comment.clone());
-        task.submitted_at = None;
-    }
-    task.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::tasks::update(tx.conn(), &task, version).await.map_err(crate::error::concurrent_change("task"))?;
-    storage::tasks::add_update(tx.conn(), &history(&task, caller, step, None, comment.clone(), None)).await?;
-    audit(
-        &tx,
-        caller,
-        &format!("task.{}", step.code()),
-        ("task", Some(task.id.as_uuid())),
-        Some(task.unit_id),
-        serde_json::json!({"comment": comment}),
-    )
-    .await?;
-    tx.commit().await?;
-    task.version = version + 1;
-    Ok(task)
+    Ok(comment)
 }
 
 /// Sends the result back to in progress with a comment (the unit's secretary or deputy).
@@ -612,8 +478,9 @@ pub async fn return_task(
     Path(id): Path<Uuid>,
     Json(body): Json<CommentBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let task = leader_close(&state, &caller, id, Step::Return, &body.comment).await?;
-    respond(&state, &task, caller.now, StatusCode::OK).await
+    let detail =
+        app::tasks::return_task(&state.ctx(), who(&caller), TaskId::from_uuid(id), parse_comment(&body)).await.map_err(step_task_error)?;
+    Ok(respond(&detail, caller.now, StatusCode::OK))
 }
 
 /// Cancels an open task with a reason (the unit's secretary or deputy).
@@ -625,8 +492,9 @@ pub async fn cancel(
     Path(id): Path<Uuid>,
     Json(body): Json<CommentBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let task = leader_close(&state, &caller, id, Step::Cancel, &body.comment).await?;
-    respond(&state, &task, caller.now, StatusCode::OK).await
+    let detail =
+        app::tasks::cancel(&state.ctx(), who(&caller), TaskId::from_uuid(id), parse_comment(&body)).await.map_err(step_task_error)?;
+    Ok(respond(&detail, caller.now, StatusCode::OK))
 }
 
 /// Task list query.
@@ -666,15 +534,24 @@ fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<Status>> {
     }
 }
 
-async fn page(state: &AppState, caller: &Caller, mut q: TaskQuery, cursor: Option<&str>, limit: Option<u64>) -> ApiResult<TaskPage> {
+fn listing(status: Option<&str>, overdue: Option<bool>, cursor: Option<&str>, limit: Option<u64>) -> ApiResult<Listing> {
+    let statuses = parse_statuses(status)?;
     let limit = page_limit(limit)?;
-    q.after = cursor.map(decode_cursor).transpose()?.map(TaskId::from_uuid);
-    q.limit = limit + 1;
-    let mut rows = storage::tasks::list(state.db.conn(), &q).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = if more { rows.last().map(|t| encode_cursor(t.id.as_uuid())) } else { None };
-    Ok(TaskPage { items: rows.iter().map(|t| view(t, caller.now)).collect(), next_cursor })
+    let after = cursor.map(decode_cursor).transpose()?.map(TaskId::from_uuid);
+    Ok(Listing { statuses, overdue: overdue.unwrap_or(false), after, limit })
+}
+
+fn list_error(e: ListTasksError<ApiError>) -> ApiError {
+    match e {
+        ListTasksError::Forbidden => ApiError::Forbidden,
+        ListTasksError::Request(e) => e,
+        ListTasksError::Store(e) => e.into(),
+    }
+}
+
+fn task_page(page: &Page, now: DateTime<Utc>) -> TaskPage {
+    let next_cursor = if page.more { page.tasks.last().map(|t| encode_cursor(t.id.as_uuid())) } else { None };
+    TaskPage { items: page.tasks.iter().map(|t| view(t, now)).collect(), next_cursor }
 }
 
 /// Tasks of a unit (or its subtree): members of the unit, leaders, committee members and
@@ -687,22 +564,13 @@ pub async fn list(
     Path(unit): Path<Uuid>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<axum::Json<TaskPage>> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ViewRoster, &path)?;
+    let listing = listing(p.status.as_deref(), p.overdue, p.cursor.as_deref(), p.limit);
     let include_subtree = p.include_subtree.unwrap_or(false);
-    if include_subtree && !caller.may(Action::ViewMemberPrivate, &path) {
-        return Err(ApiError::Forbidden);
-    }
-    let q = TaskQuery {
-        unit: Some(unit),
-        include_subtree,
-        assignee: p.assignee.map(MemberId::from_uuid),
-        statuses: parse_statuses(p.status.as_deref())?,
-        due_before: p.overdue.unwrap_or(false).then(|| caller.today()),
-        ..TaskQuery::default()
-    };
-    Ok(axum::Json(page(&state, &caller, q, p.cursor.as_deref(), p.limit).await?))
+    let assignee = p.assignee.map(MemberId::from_uuid);
+    let page = app::tasks::unit_tasks(&state.ctx(), &caller.actor, UnitId::from_uuid(unit), include_subtree, assignee, listing)
+        .await
+        .map_err(list_error)?;
+    Ok(axum::Json(task_page(&page, caller.now)))
 }
 
 /// My tasks query.
@@ -723,14 +591,9 @@ pub struct MyParams {
 #[utoipa::path(get, path = "/api/v1/me/tasks", tag = "tasks", security(("bearer" = [])), params(MyParams),
     responses((status = 200, body = TaskPage), (status = 403, body = crate::error::Problem)))]
 pub async fn mine(State(state): State<AppState>, caller: Caller, Query(p): Query<MyParams>) -> ApiResult<axum::Json<TaskPage>> {
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    let q = TaskQuery {
-        assignee: Some(member),
-        statuses: parse_statuses(p.status.as_deref())?,
-        due_before: p.overdue.unwrap_or(false).then(|| caller.today()),
-        ..TaskQuery::default()
-    };
-    Ok(axum::Json(page(&state, &caller, q, p.cursor.as_deref(), p.limit).await?))
+    let listing = listing(p.status.as_deref(), p.overdue, p.cursor.as_deref(), p.limit);
+    let page = app::tasks::my_tasks(&state.ctx(), &caller.actor, listing).await.map_err(list_error)?;
+    Ok(axum::Json(task_page(&page, caller.now)))
 }
 
 /// The tasks to be reviewed at a meeting: those explicitly set for it, and the unit's tasks
@@ -740,34 +603,7 @@ pub async fn mine(State(state): State<AppState>, caller: Caller, Query(p): Query
     responses((status = 200, body = Vec<TaskView>), (status = 403, body = crate::error::Problem)))]
 pub async fn for_review(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<Vec<TaskView>>> {
     let (meeting, _) = visible_meeting(&state, &caller, id).await?;
-    let mut tasks =
-        storage::tasks::list(state.db.conn(), &TaskQuery { review_meeting: Some(meeting.id), limit: 1000, ..TaskQuery::default() }).await?;
-    let date = membership::time::local_date(meeting.starts_at);
-    if meeting.kind == MeetingKind::Regular {
-        let earlier = storage::meetings::list(
-            state.db.conn(),
-            &storage::meetings::MeetingQuery {
-                unit: meeting.unit_id,
-                include_subtree: false,
-                from: None,
-                to: Some(meeting.starts_at),
-                statuses: Vec::new(),
-                limit: 500,
-            },
-        )
-        .await?;
-        let previous = earlier
-            .iter()
-            .filter(|m| m.kind == MeetingKind::Regular && m.status != MeetingStatus::Cancelled && m.id != meeting.id)
-            .map(|m| membership::time::local_date(m.starts_at))
-            .max();
-        let defaults = storage::tasks::list(
-            state.db.conn(),
-            &TaskQuery { unit: Some(meeting.unit_id), due_from: previous, due_to: date.pred_opt(), limit: 1000, ..TaskQuery::default() },
-        )
-        .await?;
-        tasks.extend(defaults.into_iter().filter(|t| t.review_meeting_id.is_none() && t.status != Status::Cancelled));
-    }
+    let tasks = app::tasks::for_review(&state.ctx(), &meeting).await?;
     Ok(axum::Json(tasks.iter().map(|t| view(t, caller.now)).collect()))
 }
 
@@ -840,42 +676,7 @@ pub async fn stats(
     Query(p): Query<StatsParams>,
 ) -> ApiResult<axum::Json<TaskStats>> {
     check_query_dates(&[p.from, p.to])?;
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ViewMemberPrivate, &path)?;
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = storage::tasks::list(
-            state.db.conn(),
-            &TaskQuery {
-                unit: Some(unit),
-                include_subtree: true,
-                due_from: p.from,
-                due_to: p.to,
-                after,
-                limit: 1000,
-                ..TaskQuery::default()
-            },
-        )
-        .await?;
-        let done = page.len() < 1000;
-        after = page.last().map(|t| t.id);
-        all.extend(page);
-        if done {
-            break;
-        }
-    }
-    let facts = |t: &TaskRecord| TaskFacts { status: t.status, due_on: t.due_on, submitted_at: t.submitted_at, rating: t.rating };
-    let total = figures(&all.iter().map(facts).collect::<Vec<_>>(), caller.now).into();
-    let mut per: HashMap<MemberId, Vec<TaskFacts>> = HashMap::new();
-    for t in &all {
-        for m in &t.assignees {
-            per.entry(*m).or_default().push(facts(t));
-        }
-    }
-    let mut members: Vec<MemberFigures> =
-        per.into_iter().map(|(m, f)| MemberFigures { member_id: m.as_uuid(), figures: figures(&f, caller.now).into() }).collect();
-    members.sort_by_key(|m| m.member_id);
-    Ok(axum::Json(TaskStats { total, members }))
+    let stats = app::tasks::stats(&state.ctx(), &caller.actor, UnitId::from_uuid(unit), p.from, p.to).await.map_err(view_error)?;
+    let members = stats.members.into_iter().map(|(m, f)| MemberFigures { member_id: m.as_uuid(), figures: f.into() }).collect();
+    Ok(axum::Json(TaskStats { total: stats.total.into(), members }))
 }
