@@ -73,6 +73,161 @@ pub fn check_password_policy(password: &str, username: &str) -> Result<(), WeakP
     }
 }
 
+// ---------------------------------------------------------------- sessions
+
+/// A new session: the bearer token (given to the client once; only its hash is stored).
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The token.
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// Whether the initial password must be changed before anything else.
+    pub must_change_password: bool,
+}
+
+/// Why a sign-in failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Wrong username or password, a disabled account or a member who has left the Party (never
+    /// said which).
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    /// The verification task failed.
+    #[error("password verification failed: {0}")]
+    Verify(String),
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Signs in with a username (case-insensitive) and password and opens a session of `ttl`. An
+/// unknown username is verified against `dummy_hash` so that both cases take the same time;
+/// members who have left the Party (removed, expelled, deceased) cannot sign in.
+pub async fn sign_in(
+    ctx: &Ctx,
+    username: &str,
+    password: String,
+    dummy_hash: &str,
+    ttl: chrono::Duration,
+    client_addr: Option<&str>,
+) -> Result<NewSession, SignInError> {
+    let account = match Username::parse(username) {
+        Ok(u) => storage::accounts::find_by_username(ctx.db.conn(), u.as_str()).await?,
+        Err(_) => None,
+    };
+    let hash = account.as_ref().map_or_else(|| dummy_hash.to_string(), |a| a.password_hash.clone());
+    let ok =
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(|e| SignInError::Verify(e.to_string()))?;
+    let member_active = match account.as_ref().and_then(|a| a.member_id) {
+        Some(member) => storage::members::get(ctx.db.conn(), member).await?.state.standing.is_active(),
+        None => true,
+    };
+    let account = match account {
+        Some(a) if ok && !a.disabled && member_active => a,
+        _ => return Err(SignInError::InvalidCredentials),
+    };
+    let now = ctx.clock.now();
+    let token = new_token();
+    let expires_at = now + ttl;
+    storage::accounts::insert_session(
+        ctx.db.conn(),
+        &storage::accounts::SessionRecord {
+            id: Uuid::now_v7(),
+            account_id: account.id,
+            token_hash: token_hash(&token),
+            created_at: now,
+            expires_at,
+            client_addr: client_addr.map(str::to_string),
+        },
+    )
+    .await?;
+    Ok(NewSession { token, expires_at, must_change_password: account.must_change_password })
+}
+
+/// Signs out: revokes the session.
+pub async fn sign_out(ctx: &Ctx, session: Uuid) -> Result<(), StoreError> {
+    storage::accounts::revoke_session(ctx.db.conn(), session, ctx.clock.now()).await
+}
+
+/// Why a password change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    /// The new password breaks the policy.
+    #[error(transparent)]
+    Weak(WeakPassword),
+    /// The new password is the current one.
+    #[error("the new password must differ from the current one")]
+    Unchanged,
+    /// The current password is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Changes the password of `account` (the caller's own) and revokes its other sessions, in one
+/// transaction; the session `keep` stays signed in.
+pub async fn change_password(
+    ctx: &Ctx,
+    account: &AccountRecord,
+    keep: Uuid,
+    current: String,
+    new: String,
+) -> Result<(), ChangePasswordError> {
+    check_password_policy(&new, &account.username).map_err(ChangePasswordError::Weak)?;
+    if new == current {
+        return Err(ChangePasswordError::Unchanged);
+    }
+    let stored = account.password_hash.clone();
+    let (ok, hash) = tokio::task::spawn_blocking(move || (verify_password(&current, &stored), hash_password(&new)))
+        .await
+        .map_err(|e| HashError(format!("hash task: {e}")))?;
+    if !ok {
+        return Err(ChangePasswordError::WrongPassword);
+    }
+    let hash = hash?;
+    let now = ctx.clock.now();
+    let tx = ctx.db.begin().await?;
+    storage::accounts::set_password(tx.conn(), account.id, &hash, now).await?;
+    storage::accounts::revoke_other_sessions(tx.conn(), account.id, keep, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Who a signed-in account is: the units it administers, its member record and the positions
+/// held today.
+#[derive(Debug, Clone)]
+pub struct Whoami {
+    /// Units whose subtrees the account administers.
+    pub admin_units: Vec<storage::units::UnitRecord>,
+    /// The member behind the account.
+    pub member: Option<storage::members::MemberRecord>,
+    /// Positions held today.
+    pub positions: Vec<membership::position::Position>,
+}
+
+/// The signed-in account's units, member record and positions today.
+pub async fn whoami(ctx: &Ctx, account: &AccountRecord) -> Result<Whoami, StoreError> {
+    let conn = ctx.db.conn();
+    let today = ctx.clock.today();
+    let scopes = storage::accounts::admin_scopes(conn, account.id).await?;
+    let admin_units = storage::units::get_many(conn, &scopes).await?;
+    let (member, positions) = match account.member_id {
+        Some(id) => {
+            let record = storage::members::get(conn, id).await?;
+            let positions = storage::positions::for_members(conn, &[id]).await?.into_iter().filter(|p| p.is_active_on(today)).collect();
+            (Some(record), positions)
+        }
+        None => (None, Vec::new()),
+    };
+    Ok(Whoami { admin_units, member, positions })
+}
+
 // ---------------------------------------------------------------- issuing accounts
 
 /// Why an account was not issued.

@@ -1,5 +1,5 @@
-//! Passwords (argon2id), bearer tokens (random, stored as SHA-256), login rate limiting and the
-//! extractors that authenticate a request and load the caller's [`Actor`].
+//! Bearer-token authentication: the login rate limiter and the extractors that authenticate a
+//! request and load the caller's [`Actor`] (credentials themselves are `app::accounts`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,17 +17,8 @@ use storage::accounts::AccountRecord;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// Credentials live in the application layer (`app::accounts`); re-exported for the benchmarks.
 pub use app::accounts::{new_token, token_hash, verify_password};
-
-/// Hashes a password with argon2id (`app::accounts::hash_password`); a failure is a 500.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    app::accounts::hash_password(password).map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-/// The password policy (`app::accounts::check_password_policy`) as a 422 `weak_password`.
-pub fn check_password_policy(password: &str, username: &str) -> Result<(), ApiError> {
-    app::accounts::check_password_policy(password, username).map_err(|e| ApiError::Rule { code: "weak_password", detail: e.to_string() })
-}
 
 /// Fixed-window counters of failed logins per username and per client address, in memory.
 #[derive(Debug)]
@@ -268,14 +259,6 @@ impl FromRequestParts<AppState> for Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn password_policy_is_a_weak_password_problem() {
-        assert!(matches!(check_password_policy("short", "user"), Err(ApiError::Rule { code: "weak_password", .. })));
-        assert!(check_password_policy("1234567890", "user").is_err());
-        assert!(check_password_policy("username1", "USERNAME1").is_err());
-        assert!(check_password_policy("a good one", "user").is_ok());
-    }
 
     #[test]
     fn limiter_blocks_after_limit_per_account_and_address() {

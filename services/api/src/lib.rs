@@ -251,7 +251,7 @@ pub async fn prepare_with(db: storage::Database, config: Config) -> Result<AppSt
 pub async fn prepare_with_clock(db: storage::Database, config: Config, clock: SharedClock) -> Result<AppState, StartError> {
     db.migrate().await?;
     bootstrap::ensure_bootstrap(&db, &config, clock.now()).await.map_err(|e| StartError::Setup(format!("bootstrap: {e}")))?;
-    let dummy = auth::hash_password(&auth::new_token()).map_err(|e| StartError::Setup(format!("{e:?}")))?;
+    let dummy = ::app::accounts::hash_password(&::app::accounts::new_token()).map_err(|e| StartError::Setup(e.to_string()))?;
     let limiter = LoginLimiter::new(config.login_window, config.login_failures_per_account, config.login_failures_per_address);
     let blobs = Arc::new(blobs::LocalDir::new(config.attachments_dir.clone()));
     Ok(AppState {

@@ -3,13 +3,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use membership::Username;
 use membership::permission::MemberView as Visibility;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{ClientAddr, PendingCaller, check_password_policy, hash_password, new_token, token_hash, verify_password};
+use app::accounts::{ChangePasswordError, SignInError};
+
+use crate::auth::{ClientAddr, PendingCaller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
@@ -56,48 +57,20 @@ pub async fn login(
     if let Err(retry_after) = state.limiter.attempt(&username, addr.as_deref()) {
         return Err(ApiError::TooManyAttempts { retry_after });
     }
-    let account = match Username::parse(&username) {
-        Ok(u) => storage::accounts::find_by_username(state.db.conn(), u.as_str()).await?,
-        Err(_) => None,
-    };
-    let password = body.password;
-    let (account, ok) = {
-        let hash = account.as_ref().map_or_else(|| state.dummy_hash.as_str().to_string(), |a| a.password_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+    let session =
+        app::accounts::sign_in(&state.ctx(), &username, body.password, &state.dummy_hash, state.config.token_ttl, addr.as_deref())
             .await
-            .map_err(|e| ApiError::Internal(format!("verify task: {e}")))?;
-        (account, ok)
-    };
-    // Members who have left the Party (removed, expelled, deceased) can no longer sign in.
-    let member_active = match account.as_ref().and_then(|a| a.member_id) {
-        Some(member) => storage::members::get(state.db.conn(), member).await?.state.standing.is_active(),
-        None => true,
-    };
-    let account = match account {
-        Some(a) if ok && !a.disabled && member_active => a,
-        _ => return Err(ApiError::InvalidCredentials),
-    };
+            .map_err(|e| match e {
+                SignInError::InvalidCredentials => ApiError::InvalidCredentials,
+                SignInError::Verify(e) => ApiError::Internal(format!("verify task: {e}")),
+                SignInError::Store(e) => e.into(),
+            })?;
     state.limiter.succeed(&username, addr.as_deref());
-    let now = state.clock.now();
-    let token = new_token();
-    let expires_at = now + state.config.token_ttl;
-    storage::accounts::insert_session(
-        state.db.conn(),
-        &storage::accounts::SessionRecord {
-            id: Uuid::now_v7(),
-            account_id: account.id,
-            token_hash: token_hash(&token),
-            created_at: now,
-            expires_at,
-            client_addr: addr,
-        },
-    )
-    .await?;
     Ok(Json(LoginResponse {
-        access_token: token,
+        access_token: session.token,
         token_type: "Bearer".into(),
-        expires_at,
-        must_change_password: account.must_change_password,
+        expires_at: session.expires_at,
+        must_change_password: session.must_change_password,
     }))
 }
 
@@ -105,7 +78,7 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = crate::error::Problem)))]
 pub async fn logout(State(state): State<AppState>, caller: PendingCaller) -> ApiResult<StatusCode> {
-    storage::accounts::revoke_session(state.db.conn(), caller.session_id, caller.now).await?;
+    app::accounts::sign_out(&state.ctx(), caller.session_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -131,25 +104,18 @@ pub async fn change_password(
     if let Err(retry_after) = state.limiter.attempt(&key, None) {
         return Err(ApiError::TooManyAttempts { retry_after });
     }
-    check_password_policy(&body.new_password, &caller.account.username)?;
-    if body.new_password == body.current_password {
-        return Err(ApiError::Rule { code: "weak_password", detail: "the new password must differ from the current one".into() });
-    }
-    let stored = caller.account.password_hash.clone();
-    let current = body.current_password;
-    let new = body.new_password;
-    let (ok, hash) = tokio::task::spawn_blocking(move || (verify_password(&current, &stored), hash_password(&new)))
+    app::accounts::change_password(&state.ctx(), &caller.account, caller.session_id, body.current_password, body.new_password)
         .await
-        .map_err(|e| ApiError::Internal(format!("hash task: {e}")))?;
-    if !ok {
-        return Err(ApiError::Rule { code: "wrong_password", detail: "the current password is wrong".into() });
-    }
-    let hash = hash?;
+        .map_err(|e| match e {
+            ChangePasswordError::Weak(e) => ApiError::Rule { code: "weak_password", detail: e.to_string() },
+            ChangePasswordError::Unchanged => {
+                ApiError::Rule { code: "weak_password", detail: "the new password must differ from the current one".into() }
+            }
+            ChangePasswordError::WrongPassword => ApiError::Rule { code: "wrong_password", detail: "the current password is wrong".into() },
+            ChangePasswordError::Hash(e) => ApiError::Internal(e.to_string()),
+            ChangePasswordError::Store(e) => e.into(),
+        })?;
     state.limiter.succeed(&key, None);
-    let tx = state.db.begin().await?;
-    storage::accounts::set_password(tx.conn(), caller.account.id, &hash, caller.now).await?;
-    storage::accounts::revoke_other_sessions(tx.conn(), caller.account.id, caller.session_id, caller.now).await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -182,31 +148,16 @@ pub struct MeResponse {
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = MeResponse), (status = 401, body = crate::error::Problem)))]
 pub async fn me(State(state): State<AppState>, caller: PendingCaller) -> ApiResult<axum::Json<MeResponse>> {
-    let conn = state.db.conn();
-    let today = membership::time::local_date(caller.now);
-    let scopes = storage::accounts::admin_scopes(conn, caller.account.id).await?;
-    let admin_units = storage::units::get_many(conn, &scopes).await?.iter().map(UnitView::from).collect();
-    let (member, positions) = match caller.account.member_id {
-        Some(id) => {
-            let record = storage::members::get(conn, id).await?;
-            let positions: Vec<PositionView> = storage::positions::for_members(conn, &[id])
-                .await?
-                .iter()
-                .filter(|p| p.is_active_on(today))
-                .map(PositionView::from)
-                .collect();
-            (Some(MemberView::new(&record, Visibility::Full, positions.clone())), positions)
-        }
-        None => (None, Vec::new()),
-    };
+    let me = app::accounts::whoami(&state.ctx(), &caller.account).await?;
+    let positions: Vec<PositionView> = me.positions.iter().map(PositionView::from).collect();
     Ok(axum::Json(MeResponse {
         account: AccountView {
             id: caller.account.id.as_uuid(),
             username: caller.account.username.clone(),
             must_change_password: caller.account.must_change_password,
         },
-        member,
+        member: me.member.as_ref().map(|m| MemberView::new(m, Visibility::Full, positions.clone())),
         positions,
-        admin_units,
+        admin_units: me.admin_units.iter().map(UnitView::from).collect(),
     }))
 }
