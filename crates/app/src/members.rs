@@ -84,6 +84,22 @@ fn duplicate(err: StoreError) -> CreateMemberError {
     }
 }
 
+/// The admission of a new member, the first entry of their history.
+fn admission_event(m: &MemberRecord, actor: &Actor, now: chrono::DateTime<chrono::Utc>) -> EventRecord {
+    EventRecord {
+        id: EventId::from_uuid(Uuid::now_v7()),
+        member_id: m.id,
+        kind: "admit".into(),
+        effective_on: m.state.admitted_on,
+        from_unit_id: None,
+        to_unit_id: Some(m.state.home_unit),
+        decision: None,
+        note: m.state.official_on.map(|d| format!("recorded as official since {d}")),
+        recorded_by: actor.account_id.map(|a| a.as_uuid()),
+        recorded_at: now,
+    }
+}
+
 /// Admits a member into `cell` (secretaries and deputies over the cell, administrators): the
 /// member row, the admission as the first entry of the history, and the audit record, in one
 /// transaction.
@@ -104,18 +120,7 @@ pub async fn create_member(ctx: &Ctx, who: Requester<'_>, cell: UnitId, new: New
         created_at: now,
         updated_at: now,
     };
-    let admission = EventRecord {
-        id: EventId::from_uuid(Uuid::now_v7()),
-        member_id: record.id,
-        kind: "admit".into(),
-        effective_on: record.state.admitted_on,
-        from_unit_id: None,
-        to_unit_id: Some(record.state.home_unit),
-        decision: None,
-        note: record.state.official_on.map(|d| format!("recorded as official since {d}")),
-        recorded_by: who.actor.account_id.map(|a| a.as_uuid()),
-        recorded_at: now,
-    };
+    let admission = admission_event(&record, who.actor, now);
     let tx = ctx.db.begin().await?;
     storage::members::insert(tx.conn(), &record).await.map_err(duplicate)?;
     storage::members::insert_event(tx.conn(), &admission).await?;
@@ -422,4 +427,165 @@ pub async fn record_event(ctx: &Ctx, who: Requester<'_>, id: MemberId, event: Ne
     .await?;
     tx.commit().await?;
     Ok(record)
+}
+
+/// An import file as the caller's parser read it: the rows that parsed, with their 1-based
+/// lines, and the parser's own problems with the others (of the caller's type `I`).
+#[derive(Debug, Clone)]
+pub struct ParsedImport<I> {
+    /// Parsed rows.
+    pub rows: Vec<(usize, NewMember)>,
+    /// Problems found while parsing.
+    pub issues: Vec<I>,
+}
+
+/// Which unique key of a member an import row repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberKey {
+    /// The CCCD.
+    CitizenId,
+    /// The party-card number.
+    PartyCardNumber,
+}
+
+/// An import row whose key is already taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DuplicateRow {
+    /// Its line.
+    pub line: usize,
+    /// The key.
+    pub key: MemberKey,
+    /// The earlier line of the file with the same key; `None` when a stored member has it.
+    pub first_line: Option<usize>,
+}
+
+/// Why an import wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError<E, I> {
+    /// The caller may not manage the cell's members.
+    #[error("not permitted")]
+    Forbidden,
+    /// Only a cell has a roster.
+    #[error("only a cell (chi bộ) has a roster of members")]
+    NotACell,
+    /// The caller's parser refused the file as a whole.
+    #[error("the file was refused")]
+    Request(E),
+    /// Rows are invalid (the parser's problems), repeat a key within the file, or collide with
+    /// stored members.
+    #[error("{} invalid and {} duplicate rows", parse.len(), duplicates.len())]
+    Invalid {
+        /// The parser's problems.
+        parse: Vec<I>,
+        /// Keys repeated in the file or already stored, by line.
+        duplicates: Vec<DuplicateRow>,
+    },
+    /// The file has no data rows.
+    #[error("the file has no data rows")]
+    Empty,
+    /// A concurrent write took a CCCD of the file.
+    #[error("a member with this CCCD already exists")]
+    DuplicateCitizenId,
+    /// A concurrent write took a party-card number of the file.
+    #[error("a member with this party-card number already exists")]
+    DuplicatePartyCardNumber,
+    /// Storage (a missing unit is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Imports a cell's members in one transaction, or nothing: the caller must manage the cell, then
+/// `parse` reads the file (given today's date for the admission rules); any problem — the parser's,
+/// a CCCD or card number repeated in the file, or one already stored — refuses the whole file
+/// with every problem listed. Each member gets the admission as the first entry of the history;
+/// one audit record covers the import.
+pub async fn import_members<E, I>(
+    ctx: &Ctx,
+    who: Requester<'_>,
+    cell: UnitId,
+    parse: impl FnOnce(NaiveDate) -> Result<ParsedImport<I>, E>,
+) -> Result<Vec<MemberRecord>, ImportError<E, I>> {
+    let now = ctx.clock.now();
+    managed_cell(ctx, who.actor, cell).await.map_err(|e| match e {
+        CreateMemberError::NotACell => ImportError::NotACell,
+        CreateMemberError::Store(e) => ImportError::Store(e),
+        _ => ImportError::Forbidden,
+    })?;
+    let ParsedImport { rows, issues } = parse(ctx.clock.today()).map_err(ImportError::Request)?;
+    let mut duplicates = Vec::new();
+    let mut seen_cards: HashMap<String, usize> = HashMap::new();
+    let mut seen_ids: HashMap<String, usize> = HashMap::new();
+    let mut unique = Vec::with_capacity(rows.len());
+    for (line, m) in rows {
+        let mut row_ok = true;
+        if let Some(first) = seen_ids.insert(m.citizen_id.as_str().to_string(), line) {
+            duplicates.push(DuplicateRow { line, key: MemberKey::CitizenId, first_line: Some(first) });
+            row_ok = false;
+        }
+        if let Some(card) = &m.party_card_number
+            && let Some(first) = seen_cards.insert(card.as_str().to_string(), line)
+        {
+            duplicates.push(DuplicateRow { line, key: MemberKey::PartyCardNumber, first_line: Some(first) });
+            row_ok = false;
+        }
+        if row_ok {
+            unique.push((line, m));
+        }
+    }
+    let cards: Vec<String> = unique.iter().filter_map(|(_, m)| m.party_card_number.as_ref().map(|c| c.as_str().to_string())).collect();
+    let ids: Vec<String> = unique.iter().map(|(_, m)| m.citizen_id.as_str().to_string()).collect();
+    let (stored_cards, stored_ids) = storage::members::existing_keys(ctx.db.conn(), &cards, &ids).await?;
+    for (line, m) in &unique {
+        if stored_ids.iter().any(|s| s == m.citizen_id.as_str()) {
+            duplicates.push(DuplicateRow { line: *line, key: MemberKey::CitizenId, first_line: None });
+        }
+        if m.party_card_number.as_ref().is_some_and(|c| stored_cards.iter().any(|s| s == c.as_str())) {
+            duplicates.push(DuplicateRow { line: *line, key: MemberKey::PartyCardNumber, first_line: None });
+        }
+    }
+    if !issues.is_empty() || !duplicates.is_empty() {
+        duplicates.sort_by_key(|d| d.line);
+        return Err(ImportError::Invalid { parse: issues, duplicates });
+    }
+    if unique.is_empty() {
+        return Err(ImportError::Empty);
+    }
+    let records: Vec<MemberRecord> = unique
+        .into_iter()
+        .map(|(_, m)| MemberRecord {
+            id: MemberId::from_uuid(Uuid::now_v7()),
+            full_name: m.full_name,
+            date_of_birth: m.date_of_birth,
+            sex: m.sex,
+            party_card_number: m.party_card_number,
+            citizen_id: m.citizen_id,
+            phone: m.phone,
+            email: m.email,
+            state: m.state,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    let events: Vec<EventRecord> = records.iter().map(|m| admission_event(m, who.actor, now)).collect();
+    let tx = ctx.db.begin().await?;
+    storage::members::insert_many(tx.conn(), &records).await.map_err(|e| match duplicate(e) {
+        CreateMemberError::DuplicateCitizenId => ImportError::DuplicateCitizenId,
+        CreateMemberError::DuplicatePartyCardNumber => ImportError::DuplicatePartyCardNumber,
+        CreateMemberError::Store(e) => ImportError::Store(e),
+        _ => ImportError::Forbidden,
+    })?;
+    storage::members::insert_events(tx.conn(), &events).await?;
+    audit::record(
+        &tx,
+        who,
+        now,
+        "member.import",
+        ("org_unit", Some(cell.as_uuid())),
+        Some(cell),
+        serde_json::json!({"imported": records.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(records)
 }

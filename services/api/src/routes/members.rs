@@ -8,21 +8,21 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::NaiveDate;
 use membership::lifecycle::{self, EventKind, LifecycleError, Standing};
-use membership::permission::{Action, MemberView as Visibility};
-use membership::{CitizenId, Email, EventId, FullName, MemberId, PartyCardNumber, Phone, Sex, UnitId};
+use membership::permission::MemberView as Visibility;
+use membership::{CitizenId, Email, FullName, MemberId, PartyCardNumber, Phone, Sex, UnitId};
 use serde::{Deserialize, Deserializer, Serialize};
-use storage::members::{Decision, EventRecord, MemberRecord, StandingFilter};
+use storage::members::{Decision, StandingFilter};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use app::members::{
-    ContactChange, CreateMemberError, NewEvent, NewMember, RecordEventError, UpdateContactError, ViewMemberError, VisibleMember,
+    ContactChange, CreateMemberError, ImportError, MemberKey, NewEvent, NewMember, ParsedImport, RecordEventError, UpdateContactError,
+    ViewMemberError, VisibleMember,
 };
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{IfMatch, Json, Path, Query, etag};
-use crate::routes::{audit, unit_path};
 use crate::state::AppState;
 use crate::views::{DecisionBody, EventView, MemberView, Page, PositionView, decode_cursor, encode_cursor, page_limit};
 
@@ -94,48 +94,6 @@ fn parse_new_member(input: &CreateMember, cell: UnitId, today: NaiveDate) -> Res
     }
 }
 
-fn new_record(m: NewMember, now: chrono::DateTime<chrono::Utc>) -> MemberRecord {
-    MemberRecord {
-        id: MemberId::from_uuid(Uuid::now_v7()),
-        full_name: m.full_name,
-        date_of_birth: m.date_of_birth,
-        sex: m.sex,
-        party_card_number: m.party_card_number,
-        citizen_id: m.citizen_id,
-        phone: m.phone,
-        email: m.email,
-        state: m.state,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-fn admission_event(m: &MemberRecord, caller: &Caller) -> EventRecord {
-    EventRecord {
-        id: EventId::from_uuid(Uuid::now_v7()),
-        member_id: m.id,
-        kind: "admit".into(),
-        effective_on: m.state.admitted_on,
-        from_unit_id: None,
-        to_unit_id: Some(m.state.home_unit),
-        decision: None,
-        note: m.state.official_on.map(|d| format!("recorded as official since {d}")),
-        recorded_by: Some(caller.account.id.as_uuid()),
-        recorded_at: caller.now,
-    }
-}
-
-async fn require_cell(state: &AppState, caller: &Caller, unit: UnitId) -> ApiResult<Vec<UnitId>> {
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ManageMembers, &path)?;
-    let record = storage::units::get(state.db.conn(), unit).await?;
-    if !record.kind.holds_members() {
-        return Err(ApiError::Rule { code: "unit_cannot_hold_members", detail: "only a cell (chi bộ) has a roster of members".into() });
-    }
-    Ok(path)
-}
-
 /// The caller as the use cases see them.
 fn requester(caller: &Caller) -> app::audit::Requester<'_> {
     app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() }
@@ -150,18 +108,6 @@ fn view_error(e: ViewMemberError) -> ApiError {
 
 fn member_view_of(m: &VisibleMember) -> MemberView {
     MemberView::new(&m.member, m.visibility, m.positions.iter().map(PositionView::from).collect())
-}
-
-fn duplicate_error(err: storage::StoreError) -> ApiError {
-    match err {
-        storage::StoreError::Conflict { constraint: storage::Constraint::CitizenId } => {
-            ApiError::Conflict { code: "duplicate_citizen_id", detail: "a member with this CCCD already exists".into() }
-        }
-        storage::StoreError::Conflict { constraint: storage::Constraint::PartyCardNumber } => {
-            ApiError::Conflict { code: "duplicate_party_card_number", detail: "a member with this party-card number already exists".into() }
-        }
-        other => ApiError::from(other),
-    }
 }
 
 /// Creates a member in a cell (secretaries/deputies over the cell and administrators). The
@@ -466,135 +412,123 @@ pub async fn import(
         return Err(ApiError::UnsupportedMediaType);
     }
     let unit = UnitId::from_uuid(unit);
-    require_cell(&state, &caller, unit).await?;
-    let today = caller.today();
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::BadRequest { code: "invalid_encoding", detail: "the file must be UTF-8".into() })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
-    let header_row = reader.headers().map_err(|e| ApiError::BadRequest { code: "invalid_csv", detail: e.to_string() })?.clone();
-    let columns: Vec<String> = header_row.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
-    let mut issues = Vec::new();
-    for (i, c) in columns.iter().enumerate() {
-        if !IMPORT_COLUMNS.contains(&c.as_str()) {
-            issues.push(FieldIssue {
-                line: Some(1),
-                ..FieldIssue::new(c.clone(), "unknown_column", format!("unknown column {} ({c})", i + 1))
-            });
-        }
-    }
-    for required_col in REQUIRED_COLUMNS {
-        if !columns.iter().any(|c| c == required_col) {
-            issues.push(FieldIssue { line: Some(1), ..FieldIssue::new(required_col, "missing_column", "required column is missing") });
-        }
-    }
-    if !issues.is_empty() {
-        return Err(ApiError::Validation(issues));
-    }
-    let index: HashMap<&str, usize> = columns.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
-    let mut parsed: Vec<(usize, NewMember)> = Vec::new();
-    let mut seen_cards: HashMap<String, usize> = HashMap::new();
-    let mut seen_ids: HashMap<String, usize> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
-                issues.push(FieldIssue { line: Some(line), ..FieldIssue::new("row", "invalid_row", e.to_string()) });
-                continue;
+    let parse = |today: NaiveDate| -> Result<ParsedImport<FieldIssue>, ApiError> {
+        let text = std::str::from_utf8(&body)
+            .map_err(|_| ApiError::BadRequest { code: "invalid_encoding", detail: "the file must be UTF-8".into() })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
+        let header_row = reader.headers().map_err(|e| ApiError::BadRequest { code: "invalid_csv", detail: e.to_string() })?.clone();
+        let columns: Vec<String> = header_row.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+        let mut issues = Vec::new();
+        for (i, c) in columns.iter().enumerate() {
+            if !IMPORT_COLUMNS.contains(&c.as_str()) {
+                issues.push(FieldIssue {
+                    line: Some(1),
+                    ..FieldIssue::new(c.clone(), "unknown_column", format!("unknown column {} ({c})", i + 1))
+                });
             }
-        };
-        let line = record.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
-        if parsed.len() + issues.len() >= MAX_IMPORT_ROWS {
-            return Err(ApiError::Rule { code: "too_many_rows", detail: format!("at most {MAX_IMPORT_ROWS} rows per import") });
         }
-        let cell = |name: &str| index.get(name).and_then(|i| record.get(*i)).unwrap_or("").to_string();
-        let mut row_issues = Vec::new();
-        let mut date = |name: &'static str, required_value: bool| -> Option<NaiveDate> {
-            let raw = cell(name);
-            if raw.is_empty() {
-                if required_value {
-                    row_issues.push(FieldIssue::new(name, "empty", "must not be empty"));
+        for required_col in REQUIRED_COLUMNS {
+            if !columns.iter().any(|c| c == required_col) {
+                issues.push(FieldIssue { line: Some(1), ..FieldIssue::new(required_col, "missing_column", "required column is missing") });
+            }
+        }
+        if !issues.is_empty() {
+            return Err(ApiError::Validation(issues));
+        }
+        let index: HashMap<&str, usize> = columns.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+        let mut parsed: Vec<(usize, NewMember)> = Vec::new();
+        for record in reader.records() {
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+                    issues.push(FieldIssue { line: Some(line), ..FieldIssue::new("row", "invalid_row", e.to_string()) });
+                    continue;
                 }
-                return None;
-            }
-            NaiveDate::parse_from_str(&raw, "%Y-%m-%d")
-                .map_err(|_| row_issues.push(FieldIssue::new(name, "invalid_format", "expected YYYY-MM-DD")))
-                .ok()
-        };
-        let dob = date("date_of_birth", true);
-        let admitted = date("admitted_on", true);
-        let official = date("official_on", false);
-        let opt = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
-        let mut result = None;
-        if let (Some(date_of_birth), Some(admitted_on)) = (dob, admitted) {
-            let input = CreateMember {
-                full_name: cell("full_name"),
-                date_of_birth,
-                sex: cell("sex"),
-                admitted_on,
-                official_on: official,
-                party_card_number: opt("party_card_number"),
-                citizen_id: cell("citizen_id"),
-                phone: opt("phone"),
-                email: opt("email"),
             };
-            match parse_new_member(&input, unit, today) {
-                Ok(m) if row_issues.is_empty() => result = Some(m),
-                Ok(_) => {}
-                Err(mut more) => row_issues.append(&mut more),
+            let line = record.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+            if parsed.len() + issues.len() >= MAX_IMPORT_ROWS {
+                return Err(ApiError::Rule { code: "too_many_rows", detail: format!("at most {MAX_IMPORT_ROWS} rows per import") });
+            }
+            let cell = |name: &str| index.get(name).and_then(|i| record.get(*i)).unwrap_or("").to_string();
+            let mut row_issues = Vec::new();
+            let mut date = |name: &'static str, required_value: bool| -> Option<NaiveDate> {
+                let raw = cell(name);
+                if raw.is_empty() {
+                    if required_value {
+                        row_issues.push(FieldIssue::new(name, "empty", "must not be empty"));
+                    }
+                    return None;
+                }
+                NaiveDate::parse_from_str(&raw, "%Y-%m-%d")
+                    .map_err(|_| row_issues.push(FieldIssue::new(name, "invalid_format", "expected YYYY-MM-DD")))
+                    .ok()
+            };
+            let dob = date("date_of_birth", true);
+            let admitted = date("admitted_on", true);
+            let official = date("official_on", false);
+            let opt = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
+            let mut result = None;
+            if let (Some(date_of_birth), Some(admitted_on)) = (dob, admitted) {
+                let input = CreateMember {
+                    full_name: cell("full_name"),
+                    date_of_birth,
+                    sex: cell("sex"),
+                    admitted_on,
+                    official_on: official,
+                    party_card_number: opt("party_card_number"),
+                    citizen_id: cell("citizen_id"),
+                    phone: opt("phone"),
+                    email: opt("email"),
+                };
+                match parse_new_member(&input, unit, today) {
+                    Ok(m) if row_issues.is_empty() => result = Some(m),
+                    Ok(_) => {}
+                    Err(mut more) => row_issues.append(&mut more),
+                }
+            }
+            if row_issues.is_empty() {
+                if let Some(m) = result {
+                    parsed.push((line, m));
+                }
+            } else {
+                issues.extend(row_issues.into_iter().map(|i| FieldIssue { line: Some(line), ..i }));
             }
         }
-        if let Some(m) = &result {
-            if let Some(first) = seen_ids.insert(m.citizen_id.as_str().to_string(), line) {
-                row_issues.push(FieldIssue::new("citizen_id", "duplicate", format!("same CCCD as line {first}")));
-            }
-            if let Some(card) = &m.party_card_number
-                && let Some(first) = seen_cards.insert(card.as_str().to_string(), line)
-            {
-                row_issues.push(FieldIssue::new("party_card_number", "duplicate", format!("same party-card number as line {first}")));
-            }
+        Ok(ParsedImport { rows: parsed, issues })
+    };
+    let records = app::members::import_members(&state.ctx(), requester(&caller), unit, parse).await.map_err(|e| match e {
+        ImportError::Forbidden => ApiError::Forbidden,
+        ImportError::NotACell => {
+            ApiError::Rule { code: "unit_cannot_hold_members", detail: "only a cell (chi bộ) has a roster of members".into() }
         }
-        if row_issues.is_empty() {
-            if let Some(m) = result {
-                parsed.push((line, m));
-            }
-        } else {
-            issues.extend(row_issues.into_iter().map(|i| FieldIssue { line: Some(line), ..i }));
+        ImportError::Request(e) => e,
+        ImportError::Invalid { parse, duplicates } => {
+            let mut issues = parse;
+            issues.extend(duplicates.into_iter().map(|d| {
+                let (field, what) = match d.key {
+                    MemberKey::CitizenId => ("citizen_id", "CCCD"),
+                    MemberKey::PartyCardNumber => ("party_card_number", "party-card number"),
+                };
+                let message = match d.first_line {
+                    Some(first) => format!("same {what} as line {first}"),
+                    None => format!("a member with this {what} already exists"),
+                };
+                FieldIssue { line: Some(d.line), ..FieldIssue::new(field, "duplicate", message) }
+            }));
+            issues.sort_by_key(|i| i.line);
+            ApiError::Validation(issues)
         }
-    }
-    let cards: Vec<String> = parsed.iter().filter_map(|(_, m)| m.party_card_number.as_ref().map(|c| c.as_str().to_string())).collect();
-    let ids: Vec<String> = parsed.iter().map(|(_, m)| m.citizen_id.as_str().to_string()).collect();
-    let (stored_cards, stored_ids) = storage::members::existing_keys(state.db.conn(), &cards, &ids).await?;
-    for (line, m) in &parsed {
-        if stored_ids.iter().any(|s| s == m.citizen_id.as_str()) {
-            issues.push(FieldIssue {
-                line: Some(*line),
-                ..FieldIssue::new("citizen_id", "duplicate", "a member with this CCCD already exists")
-            });
+        ImportError::Empty => ApiError::Rule { code: "empty_import", detail: "the file has no data rows".into() },
+        ImportError::DuplicateCitizenId => {
+            ApiError::Conflict { code: "duplicate_citizen_id", detail: "a member with this CCCD already exists".into() }
         }
-        if m.party_card_number.as_ref().is_some_and(|c| stored_cards.iter().any(|s| s == c.as_str())) {
-            issues.push(FieldIssue {
-                line: Some(*line),
-                ..FieldIssue::new("party_card_number", "duplicate", "a member with this party-card number already exists")
-            });
+        ImportError::DuplicatePartyCardNumber => {
+            ApiError::Conflict { code: "duplicate_party_card_number", detail: "a member with this party-card number already exists".into() }
         }
-    }
-    if !issues.is_empty() {
-        issues.sort_by_key(|i| i.line);
-        return Err(ApiError::Validation(issues));
-    }
-    if parsed.is_empty() {
-        return Err(ApiError::Rule { code: "empty_import", detail: "the file has no data rows".into() });
-    }
-    let records: Vec<MemberRecord> = parsed.into_iter().map(|(_, m)| new_record(m, caller.now)).collect();
-    let events: Vec<EventRecord> = records.iter().map(|m| admission_event(m, &caller)).collect();
-    let tx = state.db.begin().await?;
-    storage::members::insert_many(tx.conn(), &records).await.map_err(duplicate_error)?;
-    storage::members::insert_events(tx.conn(), &events).await?;
-    audit(&tx, &caller, "member.import", ("org_unit", Some(unit.as_uuid())), Some(unit), serde_json::json!({"imported": records.len()}))
-        .await?;
-    tx.commit().await?;
+        ImportError::Store(e) => e.into(),
+    })?;
     Ok((
         StatusCode::CREATED,
         axum::Json(ImportResult { imported: records.len(), member_ids: records.iter().map(|m| m.id.as_uuid()).collect() }),
