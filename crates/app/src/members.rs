@@ -44,13 +44,16 @@ pub struct NewMember {
 
 /// Why a member cannot be added.
 #[derive(Debug, thiserror::Error)]
-pub enum CreateMemberError {
+pub enum CreateMemberError<E> {
     /// The caller may not manage the cell's members.
     #[error("not permitted")]
     Forbidden,
     /// Only a cell has a roster.
     #[error("only a cell (chi bộ) has a roster of members")]
     NotACell,
+    /// The caller's parser refused the request (reported only once the caller is allowed).
+    #[error("the request was refused")]
+    Request(E),
     /// Another member has this CCCD.
     #[error("a member with this CCCD already exists")]
     DuplicateCitizenId,
@@ -62,25 +65,31 @@ pub enum CreateMemberError {
     Store(#[from] StoreError),
 }
 
-/// Checks that the caller may manage the members of `unit` and that it is a cell; returns its
-/// ancestry.
-async fn managed_cell(ctx: &Ctx, actor: &Actor, unit: UnitId) -> Result<Vec<UnitId>, CreateMemberError> {
-    let path = unit_path(ctx, unit).await?;
-    if !allowed(ctx, actor, Action::ManageMembers, &path) {
-        return Err(CreateMemberError::Forbidden);
-    }
-    if !storage::units::get(ctx.db.conn(), unit).await?.kind.holds_members() {
-        return Err(CreateMemberError::NotACell);
-    }
-    Ok(path)
+/// Why the caller cannot manage a unit's roster.
+enum CellRefusal {
+    Forbidden,
+    NotACell,
+    Store(StoreError),
 }
 
-/// Maps the unique constraints of the members table.
-fn duplicate(err: StoreError) -> CreateMemberError {
+/// Checks that the caller may manage the members of `unit` and that it is a cell.
+async fn managed_cell(ctx: &Ctx, actor: &Actor, unit: UnitId) -> Result<(), CellRefusal> {
+    let path = unit_path(ctx, unit).await.map_err(CellRefusal::Store)?;
+    if !allowed(ctx, actor, Action::ManageMembers, &path) {
+        return Err(CellRefusal::Forbidden);
+    }
+    if !storage::units::get(ctx.db.conn(), unit).await.map_err(CellRefusal::Store)?.kind.holds_members() {
+        return Err(CellRefusal::NotACell);
+    }
+    Ok(())
+}
+
+/// Which unique key of the members table a write collided with, if any.
+fn duplicate_key(err: &StoreError) -> Option<MemberKey> {
     match err {
-        StoreError::Conflict { constraint: Constraint::CitizenId } => CreateMemberError::DuplicateCitizenId,
-        StoreError::Conflict { constraint: Constraint::PartyCardNumber } => CreateMemberError::DuplicatePartyCardNumber,
-        other => CreateMemberError::Store(other),
+        StoreError::Conflict { constraint: Constraint::CitizenId } => Some(MemberKey::CitizenId),
+        StoreError::Conflict { constraint: Constraint::PartyCardNumber } => Some(MemberKey::PartyCardNumber),
+        _ => None,
     }
 }
 
@@ -102,10 +111,21 @@ fn admission_event(m: &MemberRecord, actor: &Actor, now: chrono::DateTime<chrono
 
 /// Admits a member into `cell` (secretaries and deputies over the cell, administrators): the
 /// member row, the admission as the first entry of the history, and the audit record, in one
-/// transaction.
-pub async fn create_member(ctx: &Ctx, who: Requester<'_>, cell: UnitId, new: NewMember) -> Result<MemberRecord, CreateMemberError> {
+/// transaction. `new` is the caller's parse of the request, looked at only once the caller is
+/// known to be allowed (an outsider learns nothing of the body's rules).
+pub async fn create_member<E>(
+    ctx: &Ctx,
+    who: Requester<'_>,
+    cell: UnitId,
+    new: Result<NewMember, E>,
+) -> Result<MemberRecord, CreateMemberError<E>> {
     let now = ctx.clock.now();
-    managed_cell(ctx, who.actor, cell).await?;
+    managed_cell(ctx, who.actor, cell).await.map_err(|e| match e {
+        CellRefusal::Forbidden => CreateMemberError::Forbidden,
+        CellRefusal::NotACell => CreateMemberError::NotACell,
+        CellRefusal::Store(e) => CreateMemberError::Store(e),
+    })?;
+    let new = new.map_err(CreateMemberError::Request)?;
     let record = MemberRecord {
         id: MemberId::from_uuid(Uuid::now_v7()),
         full_name: new.full_name,
@@ -122,7 +142,11 @@ pub async fn create_member(ctx: &Ctx, who: Requester<'_>, cell: UnitId, new: New
     };
     let admission = admission_event(&record, who.actor, now);
     let tx = ctx.db.begin().await?;
-    storage::members::insert(tx.conn(), &record).await.map_err(duplicate)?;
+    storage::members::insert(tx.conn(), &record).await.map_err(|e| match duplicate_key(&e) {
+        Some(MemberKey::CitizenId) => CreateMemberError::DuplicateCitizenId,
+        Some(MemberKey::PartyCardNumber) => CreateMemberError::DuplicatePartyCardNumber,
+        None => CreateMemberError::Store(e),
+    })?;
     storage::members::insert_event(tx.conn(), &admission).await?;
     audit::record(
         &tx,
@@ -254,13 +278,16 @@ pub struct ContactChange {
 
 /// Why a contact change was refused.
 #[derive(Debug, thiserror::Error)]
-pub enum UpdateContactError {
+pub enum UpdateContactError<E> {
     /// Neither the member nor a leader over the member's cell.
     #[error("not permitted")]
     Forbidden,
     /// The version the caller edited is not the current one.
     #[error("the member changed since it was read")]
     Stale,
+    /// The caller's parser refused the new values (reported after the version check).
+    #[error("the request was refused")]
+    Request(E),
     /// Storage (a missing member is `Store(NotFound)`; a race lost at the write is
     /// `Store(VersionMismatch)`).
     #[error(transparent)]
@@ -269,13 +296,13 @@ pub enum UpdateContactError {
 
 /// Changes a member's contact fields (the member themself, or leaders and administrators over the
 /// member's cell), against one of the versions the caller names (`If-Match`), audited.
-pub async fn update_contact(
+pub async fn update_contact<E>(
     ctx: &Ctx,
     who: Requester<'_>,
     id: MemberId,
     expected_versions: &[i32],
-    change: ContactChange,
-) -> Result<VisibleMember, UpdateContactError> {
+    change: Result<ContactChange, E>,
+) -> Result<VisibleMember, UpdateContactError<E>> {
     let now = ctx.clock.now();
     let (mut member, path, _) = load_visible(ctx, who.actor, id).await.map_err(|e| match e {
         ViewMemberError::Forbidden => UpdateContactError::Forbidden,
@@ -287,6 +314,7 @@ pub async fn update_contact(
     if !expected_versions.contains(&member.version) {
         return Err(UpdateContactError::Stale);
     }
+    let change = change.map_err(UpdateContactError::Request)?;
     let version = member.version;
     let (phone_changed, email_changed) = (change.phone.is_some(), change.email.is_some());
     if let Some(phone) = change.phone {
@@ -329,11 +357,14 @@ pub struct NewEvent {
 
 /// Why an event was refused.
 #[derive(Debug, thiserror::Error)]
-pub enum RecordEventError {
+pub enum RecordEventError<E> {
     /// The caller may not manage the member's cell, the receiving cell, or a position the event
     /// ends.
     #[error("not permitted")]
     Forbidden,
+    /// The caller's parser refused the event (reported only once the caller is allowed).
+    #[error("the request was refused")]
+    Request(E),
     /// The receiving or host unit is not a cell.
     #[error("the target must be a cell (chi bộ)")]
     TargetNotACell,
@@ -354,7 +385,12 @@ pub enum RecordEventError {
 /// right to appoint to it, so a cell secretary cannot remove the commune secretary), the rebuilt
 /// rankings when the member's chain changes or they leave, and the audit record are written in one
 /// transaction.
-pub async fn record_event(ctx: &Ctx, who: Requester<'_>, id: MemberId, event: NewEvent) -> Result<EventRecord, RecordEventError> {
+pub async fn record_event<E>(
+    ctx: &Ctx,
+    who: Requester<'_>,
+    id: MemberId,
+    event: Result<NewEvent, E>,
+) -> Result<EventRecord, RecordEventError<E>> {
     let now = ctx.clock.now();
     let today = ctx.clock.today();
     let (mut member, path, _) = load_visible(ctx, who.actor, id).await.map_err(|e| match e {
@@ -364,6 +400,7 @@ pub async fn record_event(ctx: &Ctx, who: Requester<'_>, id: MemberId, event: Ne
     if !allowed(ctx, who.actor, Action::ManageMembers, &path) {
         return Err(RecordEventError::Forbidden);
     }
+    let event = event.map_err(RecordEventError::Request)?;
     let target = event.kind.target_unit();
     let mut target_path = Vec::new();
     if let Some(target) = target {
@@ -507,9 +544,9 @@ pub async fn import_members<E, I>(
 ) -> Result<Vec<MemberRecord>, ImportError<E, I>> {
     let now = ctx.clock.now();
     managed_cell(ctx, who.actor, cell).await.map_err(|e| match e {
-        CreateMemberError::NotACell => ImportError::NotACell,
-        CreateMemberError::Store(e) => ImportError::Store(e),
-        _ => ImportError::Forbidden,
+        CellRefusal::Forbidden => ImportError::Forbidden,
+        CellRefusal::NotACell => ImportError::NotACell,
+        CellRefusal::Store(e) => ImportError::Store(e),
     })?;
     let ParsedImport { rows, issues } = parse(ctx.clock.today()).map_err(ImportError::Request)?;
     let mut duplicates = Vec::new();
@@ -569,11 +606,10 @@ pub async fn import_members<E, I>(
         .collect();
     let events: Vec<EventRecord> = records.iter().map(|m| admission_event(m, who.actor, now)).collect();
     let tx = ctx.db.begin().await?;
-    storage::members::insert_many(tx.conn(), &records).await.map_err(|e| match duplicate(e) {
-        CreateMemberError::DuplicateCitizenId => ImportError::DuplicateCitizenId,
-        CreateMemberError::DuplicatePartyCardNumber => ImportError::DuplicatePartyCardNumber,
-        CreateMemberError::Store(e) => ImportError::Store(e),
-        _ => ImportError::Forbidden,
+    storage::members::insert_many(tx.conn(), &records).await.map_err(|e| match duplicate_key(&e) {
+        Some(MemberKey::CitizenId) => ImportError::DuplicateCitizenId,
+        Some(MemberKey::PartyCardNumber) => ImportError::DuplicatePartyCardNumber,
+        None => ImportError::Store(e),
     })?;
     storage::members::insert_events(tx.conn(), &events).await?;
     audit::record(

@@ -15,10 +15,13 @@ use crate::{Ctx, allowed, unit_path};
 
 /// Why an appointment was refused.
 #[derive(Debug, thiserror::Error)]
-pub enum AppointError {
+pub enum AppointError<E> {
     /// The caller may not manage the unit's positions.
     #[error("not permitted")]
     Forbidden,
+    /// The caller's parser refused the request (reported only once the caller is allowed).
+    #[error("the request was refused")]
+    Request(E),
     /// No such member.
     #[error("no such member")]
     MemberNotFound,
@@ -33,22 +36,28 @@ pub enum AppointError {
     Store(#[from] StoreError),
 }
 
-/// Appoints `member` to `role` in `unit` from `from` (secretaries and deputies of a superior unit,
+/// An appointment as requested.
+#[derive(Debug, Clone, Copy)]
+pub struct Appointment {
+    /// The member appointed.
+    pub member: MemberId,
+    /// The role.
+    pub role: Role,
+    /// First day.
+    pub from: NaiveDate,
+}
+
+/// Appoints a member to a role in `unit` (secretaries and deputies of a superior unit,
 /// administrators), with its audit record. At most one open secretary and one open deputy per
-/// unit, guaranteed by the database.
-pub async fn appoint(
-    ctx: &Ctx,
-    who: Requester<'_>,
-    unit: UnitId,
-    member_id: MemberId,
-    role: Role,
-    from: NaiveDate,
-) -> Result<Position, AppointError> {
+/// unit, guaranteed by the database. `request` is the caller's parse, looked at only once the
+/// caller is known to be allowed.
+pub async fn appoint<E>(ctx: &Ctx, who: Requester<'_>, unit: UnitId, request: Result<Appointment, E>) -> Result<Position, AppointError<E>> {
     let now = ctx.clock.now();
     let path = unit_path(ctx, unit).await?;
     if !allowed(ctx, who.actor, Action::ManagePositions, &path) {
         return Err(AppointError::Forbidden);
     }
+    let Appointment { member: member_id, role, from } = request.map_err(AppointError::Request)?;
     let member = match storage::members::get(ctx.db.conn(), member_id).await {
         Err(StoreError::NotFound) => return Err(AppointError::MemberNotFound),
         other => other?,
@@ -84,10 +93,13 @@ pub async fn appoint(
 
 /// Why a position cannot be ended.
 #[derive(Debug, thiserror::Error)]
-pub enum EndPositionError {
+pub enum EndPositionError<E> {
     /// The caller may not manage the unit's positions.
     #[error("not permitted")]
     Forbidden,
+    /// The caller's parser refused the request (reported only once the caller is allowed).
+    #[error("the request was refused")]
+    Request(E),
     /// Already ended, or the last day is before the first.
     #[error(transparent)]
     Rule(PositionError),
@@ -97,13 +109,19 @@ pub enum EndPositionError {
 }
 
 /// Ends a position on `to` (default today), with the same rights as appointing; audited.
-pub async fn end_position(ctx: &Ctx, who: Requester<'_>, id: PositionId, to: Option<NaiveDate>) -> Result<Position, EndPositionError> {
+pub async fn end_position<E>(
+    ctx: &Ctx,
+    who: Requester<'_>,
+    id: PositionId,
+    to: Result<Option<NaiveDate>, E>,
+) -> Result<Position, EndPositionError<E>> {
     let now = ctx.clock.now();
     let mut position = storage::positions::get(ctx.db.conn(), id).await?;
     let path = unit_path(ctx, position.unit_id).await?;
     if !allowed(ctx, who.actor, Action::ManagePositions, &path) {
         return Err(EndPositionError::Forbidden);
     }
+    let to = to.map_err(EndPositionError::Request)?;
     let to = to.unwrap_or_else(|| ctx.clock.today());
     check_end(&position, to).map_err(EndPositionError::Rule)?;
     let tx = ctx.db.begin().await?;

@@ -243,23 +243,34 @@ pub async fn view_attempt(ctx: &Ctx, actor: &Actor, id: AttemptId) -> Result<Att
 
 /// Why an adjustment was refused.
 #[derive(Debug, thiserror::Error)]
-pub enum AdjustPointsError {
+pub enum AdjustPointsError<E> {
     /// The caller may not manage the member's cell.
     #[error("not permitted")]
     Forbidden,
+    /// The caller's parser refused the request (reported only once the caller is allowed).
+    #[error("the request was refused")]
+    Request(E),
     /// Storage (a missing member is `Store(NotFound)`).
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// A leader's manual ledger entry for a member (a correction is a new negative entry, never an
-/// edit), audited in the same transaction. `points` and `note` are validated by the caller
-/// (−1000 to 1000, not 0; a non-empty normalised reason).
-pub async fn adjust_points(ctx: &Ctx, who: Requester<'_>, member: MemberId, points: i64, note: &str) -> Result<Entry, AdjustPointsError> {
+/// edit), audited in the same transaction. `request` is the caller's parse of the points and the
+/// reason (−1000 to 1000, not 0; a non-empty normalised reason), looked at only once the caller
+/// is known to be allowed.
+pub async fn adjust_points<E>(
+    ctx: &Ctx,
+    who: Requester<'_>,
+    member: MemberId,
+    request: Result<(i64, String), E>,
+) -> Result<Entry, AdjustPointsError<E>> {
     let now = ctx.clock.now();
     let record = storage::members::get(ctx.db.conn(), member).await?;
     let path = storage::units::path(ctx.db.conn(), record.state.home_unit).await?;
     authorize(who.actor, Action::ManageMembers, &path, ctx.clock.today()).map_err(|_| AdjustPointsError::Forbidden)?;
+    let (points, note) = request.map_err(AdjustPointsError::Request)?;
+    let note = note.as_str();
     let entry = Entry { member: record.id, points, reason: Reason::Adjustment, source: Uuid::now_v7(), at: now };
     let tx = ctx.db.begin().await?;
     storage::study::award(tx.conn(), &entry, Some(note), who.actor.account_id).await?;

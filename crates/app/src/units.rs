@@ -49,10 +49,13 @@ pub async fn top_units(ctx: &Ctx, actor: &Actor) -> Result<Vec<UnitRecord>, Stor
 
 /// Why a unit cannot be created.
 #[derive(Debug, thiserror::Error)]
-pub enum CreateUnitError {
+pub enum CreateUnitError<E> {
     /// The caller may not manage the parent's structure.
     #[error("not permitted")]
     Forbidden,
+    /// The caller's parser refused the request (reported only once the caller is allowed).
+    #[error("the request was refused")]
+    Request(E),
     /// A unit of this kind cannot be placed under the parent.
     #[error(transparent)]
     Placement(PlacementError),
@@ -61,20 +64,21 @@ pub enum CreateUnitError {
     Store(#[from] StoreError),
 }
 
-/// Creates a unit under `parent` (leaders and administrators over the parent), dated today, with
-/// its audit record. The parent is locked so that a concurrent move cannot misplace the new unit.
-pub async fn create_unit(
+/// Creates a unit of the requested kind and name under `parent` (leaders and administrators over
+/// the parent), dated today, with its audit record. The parent is locked so that a concurrent move
+/// cannot misplace the new unit. `request` is looked at only once the caller is allowed.
+pub async fn create_unit<E>(
     ctx: &Ctx,
     who: Requester<'_>,
     parent: UnitId,
-    kind: UnitKind,
-    name: &UnitName,
-) -> Result<UnitRecord, CreateUnitError> {
+    request: Result<(UnitKind, UnitName), E>,
+) -> Result<UnitRecord, CreateUnitError<E>> {
     let now = ctx.clock.now();
     let parent_path = unit_path(ctx, parent).await?;
     if !allowed(ctx, who.actor, Action::ManageStructure, &parent_path) {
         return Err(CreateUnitError::Forbidden);
     }
+    let (kind, name) = request.map_err(CreateUnitError::Request)?;
     let tx = ctx.db.begin().await?;
     storage::units::lock(tx.conn(), &[parent]).await?;
     let parent_unit = storage::units::get(tx.conn(), parent).await?;
@@ -146,10 +150,13 @@ pub async fn children(ctx: &Ctx, actor: &Actor, id: UnitId) -> Result<Vec<UnitRe
 
 /// Why a unit cannot be moved.
 #[derive(Debug, thiserror::Error)]
-pub enum MoveUnitError {
+pub enum MoveUnitError<E> {
     /// The caller may not manage both the current and the new superior's structure.
     #[error("not permitted")]
     Forbidden,
+    /// The caller's parser refused the request (reported only once the caller is allowed).
+    #[error("the request was refused")]
+    Request(E),
     /// The root unit has no superior to change.
     #[error("the root unit cannot be moved")]
     Root,
@@ -167,13 +174,13 @@ pub enum MoveUnitError {
 /// Moves a unit under a new superior from `effective_on` (no later than today), keeping the
 /// history of superiors, with its audit record. Both units are locked and the tree re-read inside
 /// the transaction: a concurrent move has either committed (and is seen) or waits.
-pub async fn move_unit(
+pub async fn move_unit<E>(
     ctx: &Ctx,
     who: Requester<'_>,
     id: UnitId,
     new_parent: UnitId,
-    effective_on: NaiveDate,
-) -> Result<UnitRecord, MoveUnitError> {
+    effective_on: Result<NaiveDate, E>,
+) -> Result<UnitRecord, MoveUnitError<E>> {
     let now = ctx.clock.now();
     let path = unit_path(ctx, id).await?;
     if !allowed(ctx, who.actor, Action::ViewUnit, &path) {
@@ -190,6 +197,7 @@ pub async fn move_unit(
     if !allowed(ctx, who.actor, Action::ManageStructure, &new_parent_path) {
         return Err(MoveUnitError::Forbidden);
     }
+    let effective_on = effective_on.map_err(MoveUnitError::Request)?;
     let tx = ctx.db.begin().await?;
     storage::units::lock(tx.conn(), &[id, new_parent]).await?;
     let unit = storage::units::get(tx.conn(), id).await?;

@@ -1053,3 +1053,31 @@ async fn permission_changes_apply_to_existing_sessions_at_once() {
     t.call(Method::POST, "/api/v1/auth/logout", Some(&w.b1.1), None).await.expect(StatusCode::NO_CONTENT);
     t.get("/api/v1/me", &w.b1.1).await.expect_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
+
+/// Commands authorise before they judge the body: an outsider learns nothing of the input rules
+/// (403 whatever they send), while an insider sending the same body gets the 422 it deserves.
+#[tokio::test]
+async fn outsiders_are_refused_before_their_input_is_judged() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let outsider = &w.x1.1;
+    let bad_member = json!({"full_name": "", "date_of_birth": "1985-01-01", "sex": "x", "admitted_on": "2010-01-01", "citizen_id": "1"});
+    let cases = [
+        (format!("/api/v1/org-units/{}/members", w.a), bad_member, &w.sec.1),
+        (format!("/api/v1/members/{}/events", w.m1.0), json!({"type": "nonsense", "effective_on": "2020-01-01"}), &w.sec.1),
+        (format!("/api/v1/org-units/{}/positions", w.a), json!({"member_id": w.m1.0, "role": "king", "from": "2025-01-01"}), &w.csec.1),
+        ("/api/v1/org-units".to_string(), json!({"parent_id": w.c1, "kind": "castle", "name": ""}), &w.admin),
+        (format!("/api/v1/members/{}/points/adjustments", w.m1.0), json!({"points": 0, "reason": ""}), &w.sec.1),
+        (format!("/api/v1/org-units/{}/move", w.b), json!({"new_parent_id": w.c2, "effective_on": "1800-01-01"}), &w.admin),
+    ];
+    for (url, body, insider) in cases {
+        t.post(&url, outsider, body.clone()).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+        let r = t.post(&url, insider, body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {}", r.body);
+    }
+    let member = format!("/api/v1/members/{}", w.m1.0);
+    let tag = t.get(&member, &w.sec.1).await.expect(StatusCode::OK).headers[header::ETAG].to_str().unwrap().to_string();
+    let bad_phone = json!({"phone": "not a phone"});
+    t.patch(&member, outsider, Some(&tag), bad_phone.clone()).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.patch(&member, &w.sec.1, Some(&tag), bad_phone).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+}

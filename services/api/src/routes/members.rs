@@ -121,9 +121,10 @@ pub async fn create(
     Json(body): Json<CreateMember>,
 ) -> ApiResult<impl IntoResponse> {
     let unit = UnitId::from_uuid(unit);
-    let parsed = parse_new_member(&body, unit, caller.today()).map_err(ApiError::Validation)?;
+    let parsed = parse_new_member(&body, unit, caller.today()).map_err(ApiError::Validation);
     let record = app::members::create_member(&state.ctx(), requester(&caller), unit, parsed).await.map_err(|e| match e {
         CreateMemberError::Forbidden => ApiError::Forbidden,
+        CreateMemberError::Request(e) => e,
         CreateMemberError::NotACell => {
             ApiError::Rule { code: "unit_cannot_hold_members", detail: "only a cell (chi bộ) has a roster of members".into() }
         }
@@ -248,14 +249,13 @@ pub async fn update(
     if let Some(email) = &body.email {
         change.email = Some(optional(email.as_deref(), Email::parse, "email", &mut issues));
     }
-    if !issues.is_empty() {
-        return Err(ApiError::Validation(issues));
-    }
+    let change = if issues.is_empty() { Ok(change) } else { Err(ApiError::Validation(issues)) };
     let updated = app::members::update_contact(&state.ctx(), requester(&caller), MemberId::from_uuid(id), if_match.versions(), change)
         .await
         .map_err(|e| match e {
             UpdateContactError::Forbidden => ApiError::Forbidden,
             UpdateContactError::Stale => ApiError::PreconditionFailed,
+            UpdateContactError::Request(e) => e,
             UpdateContactError::Store(e) => e.into(),
         })?;
     Ok(([(header::ETAG, etag(updated.member.version))], axum::Json(member_view_of(&updated))))
@@ -317,54 +317,52 @@ pub async fn create_event(
     Path(id): Path<Uuid>,
     Json(body): Json<CreateEvent>,
 ) -> ApiResult<impl IntoResponse> {
-    crate::views::check_dates(&[("effective_on", Some(body.effective_on)), ("decision.date", body.decision.as_ref().map(|d| d.date))])?;
-    let today = caller.today();
-    let target = body.to_unit_id.map(UnitId::from_uuid);
-    let kind = match (body.kind.as_str(), target) {
-        ("recognize_official", _) => EventKind::RecognizeOfficial,
-        ("transfer", Some(to_unit)) => EventKind::Transfer { to_unit },
-        ("temporary_transfer", Some(host_unit)) => EventKind::TemporaryTransfer { host_unit },
-        ("transfer" | "temporary_transfer", None) => {
-            return Err(ApiError::field("to_unit_id", "missing", "required for transfers"));
+    let parse = || -> ApiResult<NewEvent> {
+        crate::views::check_dates(&[("effective_on", Some(body.effective_on)), ("decision.date", body.decision.as_ref().map(|d| d.date))])?;
+        let today = caller.today();
+        let target = body.to_unit_id.map(UnitId::from_uuid);
+        let kind = match (body.kind.as_str(), target) {
+            ("recognize_official", _) => EventKind::RecognizeOfficial,
+            ("transfer", Some(to_unit)) => EventKind::Transfer { to_unit },
+            ("temporary_transfer", Some(host_unit)) => EventKind::TemporaryTransfer { host_unit },
+            ("transfer" | "temporary_transfer", None) => {
+                return Err(ApiError::field("to_unit_id", "missing", "required for transfers"));
+            }
+            ("end_temporary_transfer", _) => EventKind::EndTemporaryTransfer,
+            ("exempt", _) => EventKind::Exempt,
+            ("end_exemption", _) => EventKind::EndExemption,
+            ("remove", _) => EventKind::Remove,
+            ("expel", _) => EventKind::Expel,
+            ("decease", _) => EventKind::Decease,
+            _ => return Err(ApiError::field("type", "not_allowed", "unknown event type")),
+        };
+        let mut issues = Vec::new();
+        let decision = body.decision.as_ref().and_then(|d| parse_decision(d, today, &mut issues));
+        if body.decision.is_none() && kind.requires_decision() {
+            issues.push(FieldIssue::new("decision", "missing", "a deciding document is required"));
         }
-        ("end_temporary_transfer", _) => EventKind::EndTemporaryTransfer,
-        ("exempt", _) => EventKind::Exempt,
-        ("end_exemption", _) => EventKind::EndExemption,
-        ("remove", _) => EventKind::Remove,
-        ("expel", _) => EventKind::Expel,
-        ("decease", _) => EventKind::Decease,
-        _ => return Err(ApiError::field("type", "not_allowed", "unknown event type")),
+        let note = body.note.as_deref().map(membership::fields::normalize_text).filter(|n| !n.is_empty());
+        if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
+            issues.push(FieldIssue::new("note", "too_long", "at most 1000 characters"));
+        }
+        if !issues.is_empty() {
+            return Err(ApiError::Validation(issues));
+        }
+        Ok(NewEvent { kind, effective_on: body.effective_on, decision, note })
     };
-    let mut issues = Vec::new();
-    let decision = body.decision.as_ref().and_then(|d| parse_decision(d, today, &mut issues));
-    if body.decision.is_none() && kind.requires_decision() {
-        issues.push(FieldIssue::new("decision", "missing", "a deciding document is required"));
-    }
-    let note = body.note.as_deref().map(membership::fields::normalize_text).filter(|n| !n.is_empty());
-    if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
-        issues.push(FieldIssue::new("note", "too_long", "at most 1000 characters"));
-    }
-    if !issues.is_empty() {
-        return Err(ApiError::Validation(issues));
-    }
-    let event = app::members::record_event(
-        &state.ctx(),
-        requester(&caller),
-        MemberId::from_uuid(id),
-        NewEvent { kind, effective_on: body.effective_on, decision, note },
-    )
-    .await
-    .map_err(|e| match e {
-        RecordEventError::Forbidden => ApiError::Forbidden,
-        RecordEventError::TargetNotACell => {
-            ApiError::Rule { code: "unit_cannot_hold_members", detail: "the target must be a cell (chi bộ)".into() }
-        }
-        RecordEventError::Lifecycle(e) => lifecycle_error(e),
-        RecordEventError::Concurrent => {
-            ApiError::Conflict { code: "concurrent_change", detail: "the member changed meanwhile; reload and retry".into() }
-        }
-        RecordEventError::Store(e) => e.into(),
-    })?;
+    let event =
+        app::members::record_event(&state.ctx(), requester(&caller), MemberId::from_uuid(id), parse()).await.map_err(|e| match e {
+            RecordEventError::Forbidden => ApiError::Forbidden,
+            RecordEventError::Request(e) => e,
+            RecordEventError::TargetNotACell => {
+                ApiError::Rule { code: "unit_cannot_hold_members", detail: "the target must be a cell (chi bộ)".into() }
+            }
+            RecordEventError::Lifecycle(e) => lifecycle_error(e),
+            RecordEventError::Concurrent => {
+                ApiError::Conflict { code: "concurrent_change", detail: "the member changed meanwhile; reload and retry".into() }
+            }
+            RecordEventError::Store(e) => e.into(),
+        })?;
     Ok((StatusCode::CREATED, axum::Json(EventView::from(&event))))
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use app::positions::{AppointError, EndPositionError};
+use app::positions::{AppointError, Appointment, EndPositionError};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -50,22 +50,22 @@ pub async fn create(
     Path(unit): Path<Uuid>,
     Json(body): Json<CreatePosition>,
 ) -> ApiResult<impl IntoResponse> {
-    crate::views::check_dates(&[("from", Some(body.from))])?;
-    let role =
-        Role::parse(&body.role).ok_or_else(|| ApiError::field("role", "not_allowed", "secretary, deputy_secretary or committee_member"))?;
+    let request = crate::views::check_dates(&[("from", Some(body.from))]).and_then(|()| {
+        let role = Role::parse(&body.role)
+            .ok_or_else(|| ApiError::field("role", "not_allowed", "secretary, deputy_secretary or committee_member"))?;
+        Ok(Appointment { member: MemberId::from_uuid(body.member_id), role, from: body.from })
+    });
     let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
-    let position =
-        app::positions::appoint(&state.ctx(), who, UnitId::from_uuid(unit), MemberId::from_uuid(body.member_id), role, body.from)
-            .await
-            .map_err(|e| match e {
-                AppointError::Forbidden => ApiError::Forbidden,
-                AppointError::MemberNotFound => ApiError::field("member_id", "not_found", "no such member"),
-                AppointError::Rule(e) => position_error(e),
-                AppointError::Taken => {
-                    ApiError::Conflict { code: "position_taken", detail: "the unit already has an active holder of this role".into() }
-                }
-                AppointError::Store(e) => e.into(),
-            })?;
+    let position = app::positions::appoint(&state.ctx(), who, UnitId::from_uuid(unit), request).await.map_err(|e| match e {
+        AppointError::Forbidden => ApiError::Forbidden,
+        AppointError::Request(e) => e,
+        AppointError::MemberNotFound => ApiError::field("member_id", "not_found", "no such member"),
+        AppointError::Rule(e) => position_error(e),
+        AppointError::Taken => {
+            ApiError::Conflict { code: "position_taken", detail: "the unit already has an active holder of this role".into() }
+        }
+        AppointError::Store(e) => e.into(),
+    })?;
     Ok((StatusCode::CREATED, axum::Json(PositionView::from(&position))))
 }
 
@@ -86,10 +86,11 @@ pub async fn end(
     Path(id): Path<Uuid>,
     Json(body): Json<EndPosition>,
 ) -> ApiResult<axum::Json<PositionView>> {
-    crate::views::check_dates(&[("to", body.to)])?;
+    let to = crate::views::check_dates(&[("to", body.to)]).map(|()| body.to);
     let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
-    let position = app::positions::end_position(&state.ctx(), who, PositionId::from_uuid(id), body.to).await.map_err(|e| match e {
+    let position = app::positions::end_position(&state.ctx(), who, PositionId::from_uuid(id), to).await.map_err(|e| match e {
         EndPositionError::Forbidden => ApiError::Forbidden,
+        EndPositionError::Request(e) => e,
         EndPositionError::Rule(e) => position_error(e),
         EndPositionError::Store(e) => e.into(),
     })?;

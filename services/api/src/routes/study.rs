@@ -887,12 +887,11 @@ pub async fn adjust(
     if reason.is_empty() || reason.chars().count() > 1000 {
         issues.push(FieldIssue::new("reason", if reason.is_empty() { "empty" } else { "too_long" }, "1 to 1000 characters"));
     }
-    if !issues.is_empty() {
-        return Err(ApiError::Validation(issues));
-    }
+    let request = if issues.is_empty() { Ok((body.points, reason.clone())) } else { Err(ApiError::Validation(issues)) };
     let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
-    let entry = app::study::adjust_points(&state.ctx(), who, MemberId::from_uuid(id), body.points, &reason).await.map_err(|e| match e {
+    let entry = app::study::adjust_points(&state.ctx(), who, MemberId::from_uuid(id), request).await.map_err(|e| match e {
         AdjustPointsError::Forbidden => ApiError::Forbidden,
+        AdjustPointsError::Request(e) => e,
         AdjustPointsError::Store(e) => e.into(),
     })?;
     Ok((

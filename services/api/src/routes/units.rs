@@ -71,12 +71,14 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Json(body): J
     let mut issues = Vec::new();
     let kind = UnitKind::parse(&body.kind).map_err(|e| issues.push(crate::error::FieldIssue::new("kind", e.code(), e.to_string()))).ok();
     let name = UnitName::parse(&body.name).map_err(|e| issues.push(crate::error::FieldIssue::new("name", e.code(), e.to_string()))).ok();
-    let (Some(kind), Some(name)) = (kind, name) else {
-        return Err(ApiError::Validation(issues));
+    let request = match (kind, name) {
+        (Some(kind), Some(name)) => Ok((kind, name)),
+        _ => Err(ApiError::Validation(issues)),
     };
     let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
-    let unit = app::units::create_unit(&state.ctx(), who, UnitId::from_uuid(body.parent_id), kind, &name).await.map_err(|e| match e {
+    let unit = app::units::create_unit(&state.ctx(), who, UnitId::from_uuid(body.parent_id), request).await.map_err(|e| match e {
         CreateUnitError::Forbidden => ApiError::Forbidden,
+        CreateUnitError::Request(e) => e,
         CreateUnitError::Placement(e) => placement_error(e),
         CreateUnitError::Store(e) => e.into(),
     })?;
@@ -120,12 +122,13 @@ pub async fn move_unit(
     Path(id): Path<Uuid>,
     Json(body): Json<MoveUnit>,
 ) -> ApiResult<axum::Json<UnitView>> {
-    crate::views::check_dates(&[("effective_on", Some(body.effective_on))])?;
+    let effective_on = crate::views::check_dates(&[("effective_on", Some(body.effective_on))]).map(|()| body.effective_on);
     let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
-    let moved = app::units::move_unit(&state.ctx(), who, UnitId::from_uuid(id), UnitId::from_uuid(body.new_parent_id), body.effective_on)
+    let moved = app::units::move_unit(&state.ctx(), who, UnitId::from_uuid(id), UnitId::from_uuid(body.new_parent_id), effective_on)
         .await
         .map_err(|e| match e {
             MoveUnitError::Forbidden => ApiError::Forbidden,
+            MoveUnitError::Request(e) => e,
             MoveUnitError::Root => ApiError::Rule { code: "cannot_move_root", detail: "the root unit cannot be moved".into() },
             MoveUnitError::Concurrent => {
                 ApiError::Conflict { code: "concurrent_change", detail: "the unit was moved meanwhile; reload and retry".into() }
