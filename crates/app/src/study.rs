@@ -7,8 +7,8 @@
 //! answers only for a submitted attempt.
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use membership::MemberId;
 use membership::permission::{Action, Actor, authorize};
+use membership::{MemberId, UnitId};
 use storage::StoreError;
 use storage::study::{AttemptRecord, QuestionRecord, QuizRecord};
 use study_points::ledger::{self, Entry, Reason};
@@ -298,4 +298,335 @@ pub async fn award_activity(tx: &storage::Tx, member: MemberId, reason: Reason, 
     };
     storage::study::award(tx.conn(), &Entry { member, points, reason, source, at }, None, None).await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- question bank
+
+/// Why a question-bank operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BankError<E> {
+    /// The caller does not lead (or administer) the bank's unit.
+    #[error("not permitted")]
+    Forbidden,
+    /// The caller's parser refused the question (reported only once the caller is allowed).
+    #[error("the request was refused")]
+    Request(E),
+    /// Storage (a missing document or question is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Adds a question about a document to its issuing unit's bank (that unit's leaders and
+/// administrators), audited. `question` is the caller's parse (content and tags).
+pub async fn create_question<E>(
+    ctx: &Ctx,
+    who: Requester<'_>,
+    document: documents::DocumentId,
+    question: Result<(QuestionContent, Vec<String>), E>,
+) -> Result<QuestionRecord, BankError<E>> {
+    let now = ctx.clock.now();
+    let doc = storage::documents::get(ctx.db.conn(), document).await?;
+    let path = crate::unit_path(ctx, doc.issuer_unit_id).await?;
+    if !crate::allowed(ctx, who.actor, Action::ManageDocuments, &path) {
+        return Err(BankError::Forbidden);
+    }
+    let (content, tags) = question.map_err(BankError::Request)?;
+    let q = QuestionRecord {
+        id: QuestionId::from_uuid(Uuid::now_v7()),
+        document_id: document.as_uuid(),
+        unit_id: doc.issuer_unit_id,
+        tags,
+        version_id: QuestionVersionId::from_uuid(Uuid::now_v7()),
+        version: 1,
+        answered: false,
+        content,
+        created_at: now,
+    };
+    let tx = ctx.db.begin().await?;
+    storage::study::insert_question(tx.conn(), &q).await?;
+    audit::record(
+        &tx,
+        who,
+        now,
+        "question.create",
+        ("question", Some(q.id.as_uuid())),
+        Some(q.unit_id),
+        serde_json::json!({"document_id": document.as_uuid()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(q)
+}
+
+/// A question of a bank with its correct answers (the bank unit's leaders and administrators).
+pub async fn bank_question(ctx: &Ctx, actor: &Actor, id: QuestionId) -> Result<QuestionRecord, BankError<std::convert::Infallible>> {
+    let q = storage::study::get_question(ctx.db.conn(), id).await?;
+    let path = crate::unit_path(ctx, q.unit_id).await?;
+    if !crate::allowed(ctx, actor, Action::ManageDocuments, &path) {
+        return Err(BankError::Forbidden);
+    }
+    Ok(q)
+}
+
+/// Edits a question (the bank unit's leaders and administrators), audited. If its current
+/// version has been answered, a new version is created and earlier attempts keep the version they
+/// were served.
+pub async fn edit_question<E>(
+    ctx: &Ctx,
+    who: Requester<'_>,
+    id: QuestionId,
+    question: Result<(QuestionContent, Vec<String>), E>,
+) -> Result<QuestionRecord, BankError<E>> {
+    let now = ctx.clock.now();
+    let q = bank_question(ctx, who.actor, id).await.map_err(|e| match e {
+        BankError::Forbidden => BankError::Forbidden,
+        BankError::Store(e) => BankError::Store(e),
+        BankError::Request(never) => match never {},
+    })?;
+    let (content, tags) = question.map_err(BankError::Request)?;
+    let tx = ctx.db.begin().await?;
+    storage::study::edit_question(tx.conn(), &q, &content, &tags, now).await?;
+    audit::record(
+        &tx,
+        who,
+        now,
+        "question.edit",
+        ("question", Some(q.id.as_uuid())),
+        Some(q.unit_id),
+        serde_json::json!({"new_version": q.answered}),
+    )
+    .await?;
+    let updated = storage::study::get_question(tx.conn(), q.id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+// ---------------------------------------------------------------- quizzes
+
+/// Why a quiz cannot be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateQuizError<E> {
+    /// The caller does not lead (or administer) the unit.
+    #[error("not permitted")]
+    Forbidden,
+    /// The caller's parser refused the quiz (reported only once the caller is allowed).
+    #[error("the request was refused")]
+    Request(E),
+    /// A fixed question is not in a bank of the unit or above.
+    #[error("question {0} is not in a bank of this unit or above")]
+    QuestionNotInBank(QuestionId),
+    /// Fewer questions match the quiz's documents and tags than it draws.
+    #[error("only {available} questions match")]
+    NotEnoughQuestions {
+        /// How many match.
+        available: usize,
+    },
+    /// Storage (a missing unit is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Creates a quiz for a unit's subtree (the unit's leaders and administrators), audited. `quiz`
+/// is the caller's parse, with `unit_id`, `created_by` and `created_at` filled in here; its fixed
+/// questions must lie in the banks of the unit or the units above it, and a drawn quiz needs at
+/// least as many matching questions as it draws.
+pub async fn create_quiz<E>(
+    ctx: &Ctx,
+    who: Requester<'_>,
+    unit: UnitId,
+    quiz: Result<QuizRecord, E>,
+) -> Result<QuizRecord, CreateQuizError<E>> {
+    let now = ctx.clock.now();
+    let path = crate::unit_path(ctx, unit).await?;
+    if !crate::allowed(ctx, who.actor, Action::ManageDocuments, &path) {
+        return Err(CreateQuizError::Forbidden);
+    }
+    let mut q = quiz.map_err(CreateQuizError::Request)?;
+    q.unit_id = unit;
+    q.created_by = who.actor.account_id;
+    q.created_at = now;
+    if q.fixed_questions.is_empty() {
+        let available = pool(ctx, &q).await?.len();
+        if available < q.question_count as usize {
+            return Err(CreateQuizError::NotEnoughQuestions { available });
+        }
+    } else {
+        let found = storage::study::questions_by_id(ctx.db.conn(), &q.fixed_questions).await?;
+        for id in &q.fixed_questions {
+            if !found.iter().any(|x| x.id == *id && path.contains(&x.unit_id)) {
+                return Err(CreateQuizError::QuestionNotInBank(*id));
+            }
+        }
+    }
+    let tx = ctx.db.begin().await?;
+    storage::study::insert_quiz(tx.conn(), &q).await?;
+    audit::record(&tx, who, now, "quiz.create", ("quiz", Some(q.id.as_uuid())), Some(unit), serde_json::json!({"title": q.title})).await?;
+    tx.commit().await?;
+    Ok(q)
+}
+
+/// The quizzes open to the caller: organised by their cell or a unit above it, not closed.
+pub async fn my_quizzes(ctx: &Ctx, actor: &Actor) -> Result<Vec<QuizRecord>, StoreError> {
+    storage::study::quizzes_of(ctx.db.conn(), &actor.home_path, ctx.clock.today()).await
+}
+
+// ---------------------------------------------------------------- points
+
+/// Why the caller's points cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum MyPointsError {
+    /// The account belongs to no member.
+    #[error("not a member")]
+    NotAMember,
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The caller's points in a year.
+#[derive(Debug, Clone)]
+pub struct MyPoints {
+    /// Total of the year.
+    pub total: i64,
+    /// Total of all years.
+    pub all_time: i64,
+    /// The caller's rank in each unit of their chain, nearest first (the root excluded).
+    pub ranks: Vec<(storage::units::UnitRecord, u64)>,
+}
+
+/// The caller's total in `year` (0: all time), all-time total and rank at every level of the
+/// chain.
+pub async fn my_points(ctx: &Ctx, actor: &Actor, year: i32) -> Result<MyPoints, MyPointsError> {
+    let member = actor.member_id.ok_or(MyPointsError::NotAMember)?;
+    let total = storage::study::total(ctx.db.conn(), member, year).await?;
+    let all_time = storage::study::total(ctx.db.conn(), member, 0).await?;
+    let units = storage::units::get_many(ctx.db.conn(), &actor.home_path).await?;
+    let mut ranks = Vec::new();
+    for u in actor.home_path.iter().rev().filter_map(|id| units.iter().find(|x| x.id == *id)).filter(|u| u.parent_id.is_some()) {
+        ranks.push((u.clone(), storage::study::rank(ctx.db.conn(), u.id, year, total).await?));
+    }
+    Ok(MyPoints { total, all_time, ranks })
+}
+
+/// A page of the caller's ledger, newest first, `before` the last id of the previous page; the
+/// flag says whether more follow.
+pub async fn my_ledger(
+    ctx: &Ctx,
+    actor: &Actor,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<(Vec<storage::study::LedgerRow>, bool), MyPointsError> {
+    let member = actor.member_id.ok_or(MyPointsError::NotAMember)?;
+    let mut rows = storage::study::ledger(ctx.db.conn(), member, before, limit + 1).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((rows, more))
+}
+
+// ---------------------------------------------------------------- leaderboards and figures
+
+/// Why a unit's board or figures cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum BoardError<E> {
+    /// The caller is neither in the unit's subtree nor a leader over it.
+    #[error("not permitted")]
+    Forbidden,
+    /// The caller's parser refused the query (reported only once the caller is allowed).
+    #[error("the request was refused")]
+    Request(E),
+    /// Storage (a missing unit is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One line of a leaderboard: rank (ties share it), member, name, cell, points.
+pub type BoardLine = (u64, MemberId, String, UnitId, i64);
+
+/// A unit's leaderboard for a year.
+#[derive(Debug, Clone)]
+pub struct Board {
+    /// The best `limit` members.
+    pub top: Vec<BoardLine>,
+    /// The caller's rank and points, when the unit is on their chain.
+    pub mine: Option<(u64, i64)>,
+    /// The members just above and below the caller, when asked for.
+    pub around_me: Option<Vec<BoardLine>>,
+}
+
+/// The board query: year (0: all time), page size, and whether to add the caller's neighbours.
+#[derive(Debug, Clone, Copy)]
+pub struct BoardQuery {
+    /// Year.
+    pub year: i32,
+    /// How many lines (1–100).
+    pub limit: u64,
+    /// Add the members just above and below the caller.
+    pub around_me: bool,
+}
+
+/// A unit's leaderboard: for members of its subtree and for those who may see its members'
+/// private data. Ranks come from the per-total counts (a few hundred rows, not a scan).
+pub async fn leaderboard<E>(ctx: &Ctx, actor: &Actor, unit: UnitId, query: Result<BoardQuery, E>) -> Result<Board, BoardError<E>> {
+    let path = crate::unit_path(ctx, unit).await?;
+    let on_chain = actor.home_path.contains(&unit);
+    if !on_chain && !crate::allowed(ctx, actor, Action::ViewMemberPrivate, &path) {
+        return Err(BoardError::Forbidden);
+    }
+    let BoardQuery { year, limit, around_me } = query.map_err(BoardError::Request)?;
+    let rows = storage::study::top(ctx.db.conn(), unit, year, limit).await?;
+    let mut top: Vec<BoardLine> = Vec::with_capacity(rows.len());
+    for (i, (m, name, cell, points)) in rows.into_iter().enumerate() {
+        let rank = match top.last() {
+            Some(last) if last.4 == points => last.0,
+            _ => u64::try_from(i).unwrap_or(0) + 1,
+        };
+        top.push((rank, m, name, cell, points));
+    }
+    let me = actor.member_id.filter(|_| on_chain);
+    let mine = match me {
+        Some(m) => {
+            let points = storage::study::total(ctx.db.conn(), m, year).await?;
+            Some((storage::study::rank(ctx.db.conn(), unit, year, points).await?, points))
+        }
+        None => None,
+    };
+    let around_me = match (around_me, me, mine) {
+        (true, Some(m), Some((_, points))) => {
+            let rows = storage::study::neighbours(ctx.db.conn(), unit, year, m, points, limit).await?;
+            let mut lines = Vec::with_capacity(rows.len());
+            for (id, name, cell, p) in rows {
+                lines.push((storage::study::rank(ctx.db.conn(), unit, year, p).await?, id, name, cell, p));
+            }
+            Some(lines)
+        }
+        _ => None,
+    };
+    Ok(Board { top, mine, around_me })
+}
+
+/// A unit's study figures for a year.
+#[derive(Debug, Clone)]
+pub struct StudyFigures {
+    /// Members per band of points: 0, 1–49, 50–99, 100–199, 200–399, 400+.
+    pub buckets: [u64; 6],
+    /// Members on the yearly target.
+    pub on_target: u64,
+    /// Members below the target (up to 200, lowest first): member, name, points.
+    pub below_target: Vec<(MemberId, String, i64)>,
+}
+
+/// The bands of [`StudyFigures::buckets`].
+pub const POINT_BANDS: [&str; 6] = ["0", "1-49", "50-99", "100-199", "200-399", "400+"];
+
+/// A unit's study figures against the yearly target (leaders and administrators over the unit).
+pub async fn study_figures<E>(ctx: &Ctx, actor: &Actor, unit: UnitId, year: Result<i32, E>) -> Result<StudyFigures, BoardError<E>> {
+    let path = crate::unit_path(ctx, unit).await?;
+    if !crate::allowed(ctx, actor, Action::ViewMemberPrivate, &path) {
+        return Err(BoardError::Forbidden);
+    }
+    let year = year.map_err(BoardError::Request)?;
+    let target = ledger::DEFAULT_YEARLY_TARGET;
+    let (buckets, below_target) = storage::study::distribution(ctx.db.conn(), unit, year, target, 200).await?;
+    let on_target = storage::study::count_above(ctx.db.conn(), unit, year, target).await?;
+    Ok(StudyFigures { buckets, on_target, below_target })
 }

@@ -7,23 +7,24 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use membership::permission::Action;
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
 use storage::study::{QuestionRecord, QuizRecord};
 use study_points::ledger;
 use study_points::question::{Kind, QuestionContent, score};
 use study_points::quiz::{self, Period};
-use study_points::{AttemptId, QuestionId, QuestionVersionId, QuizId};
+use study_points::{AttemptId, QuestionId, QuizId};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use app::study::{AdjustPointsError, AttemptDetail, StartAttemptError, SubmitAttemptError, ViewAttemptError};
+use app::study::{
+    AdjustPointsError, AttemptDetail, BankError, BoardError, CreateQuizError, MyPointsError, StartAttemptError, SubmitAttemptError,
+    ViewAttemptError,
+};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{Json, Path, Query};
-use crate::routes::{audit, unit_path};
 use crate::state::AppState;
 use crate::views::{check_dates, decode_cursor, encode_cursor, page_limit};
 
@@ -111,41 +112,31 @@ pub async fn create_question(
     Path(id): Path<Uuid>,
     Json(body): Json<QuestionBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let doc = storage::documents::get(state.db.conn(), documents::DocumentId::from_uuid(id)).await?;
-    let path = unit_path(&state.db, doc.issuer_unit_id).await?;
-    caller.require(Action::ManageDocuments, &path)?;
-    let (content, tags) = parse_question(&body)?;
-    let q = QuestionRecord {
-        id: QuestionId::from_uuid(Uuid::now_v7()),
-        document_id: id,
-        unit_id: doc.issuer_unit_id,
-        tags,
-        version_id: QuestionVersionId::from_uuid(Uuid::now_v7()),
-        version: 1,
-        answered: false,
-        content,
-        created_at: caller.now,
-    };
-    let tx = state.db.begin().await?;
-    storage::study::insert_question(tx.conn(), &q).await?;
-    audit(&tx, &caller, "question.create", ("question", Some(q.id.as_uuid())), Some(q.unit_id), serde_json::json!({"document_id": id}))
-        .await?;
-    tx.commit().await?;
+    let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
+    let q = app::study::create_question(&state.ctx(), who, documents::DocumentId::from_uuid(id), parse_question(&body))
+        .await
+        .map_err(bank_error)?;
     Ok((StatusCode::CREATED, axum::Json(question_view(&q))))
 }
 
-async fn bank_question(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<QuestionRecord> {
-    let q = storage::study::get_question(state.db.conn(), QuestionId::from_uuid(id)).await?;
-    let path = unit_path(&state.db, q.unit_id).await?;
-    caller.require(Action::ManageDocuments, &path)?;
-    Ok(q)
+fn bank_error(e: BankError<ApiError>) -> ApiError {
+    match e {
+        BankError::Forbidden => ApiError::Forbidden,
+        BankError::Request(e) => e,
+        BankError::Store(e) => e.into(),
+    }
 }
 
 /// A question with its correct answers (the bank unit's leaders and administrators only).
 #[utoipa::path(get, path = "/api/v1/questions/{id}", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Question id")),
     responses((status = 200, body = QuestionView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get_question(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<QuestionView>> {
-    Ok(axum::Json(question_view(&bank_question(&state, &caller, id).await?)))
+    let q = app::study::bank_question(&state.ctx(), &caller.actor, QuestionId::from_uuid(id)).await.map_err(|e| match e {
+        BankError::Forbidden => ApiError::Forbidden,
+        BankError::Store(e) => e.into(),
+        BankError::Request(never) => match never {},
+    })?;
+    Ok(axum::Json(question_view(&q)))
 }
 
 /// Edits a question. If its current version has been answered, a new version is created and
@@ -158,21 +149,9 @@ pub async fn edit_question(
     Path(id): Path<Uuid>,
     Json(body): Json<QuestionBody>,
 ) -> ApiResult<axum::Json<QuestionView>> {
-    let q = bank_question(&state, &caller, id).await?;
-    let (content, tags) = parse_question(&body)?;
-    let tx = state.db.begin().await?;
-    storage::study::edit_question(tx.conn(), &q, &content, &tags, caller.now).await?;
-    audit(
-        &tx,
-        &caller,
-        "question.edit",
-        ("question", Some(q.id.as_uuid())),
-        Some(q.unit_id),
-        serde_json::json!({"new_version": q.answered}),
-    )
-    .await?;
-    let updated = storage::study::get_question(tx.conn(), q.id).await?;
-    tx.commit().await?;
+    let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
+    let updated =
+        app::study::edit_question(&state.ctx(), who, QuestionId::from_uuid(id), parse_question(&body)).await.map_err(bank_error)?;
     Ok(axum::Json(question_view(&updated)))
 }
 
@@ -288,106 +267,92 @@ pub async fn create_quiz(
     Path(unit): Path<Uuid>,
     Json(b): Json<QuizBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ManageDocuments, &path)?;
-    check_dates(&[("opens_on", Some(b.opens_on)), ("closes_on", Some(b.closes_on))])?;
-    let mut issues = Vec::new();
-    let title = membership::fields::normalize_text(&b.title);
-    if title.is_empty() || title.chars().count() > 300 {
-        issues.push(FieldIssue::new("title", if title.is_empty() { "empty" } else { "too_long" }, "1 to 300 characters"));
-    }
-    if b.closes_on < b.opens_on {
-        issues.push(FieldIssue::new("closes_on", "before_opens_on", "the last day is before the first"));
-    }
-    if b.weekdays.iter().any(|w| quiz::parse_weekday(w).is_none()) {
-        issues.push(FieldIssue::new("weekdays", "not_allowed", "mon, tue, wed, thu, fri, sat, sun"));
-    }
-    for (field, v) in [("daily_from", &b.daily_from), ("daily_to", &b.daily_to)] {
-        if v.is_some() && app::study::hhmm(v).is_none() {
-            issues.push(FieldIssue::new(field, "invalid_format", "HH:MM"));
+    let parse = || -> ApiResult<QuizRecord> {
+        check_dates(&[("opens_on", Some(b.opens_on)), ("closes_on", Some(b.closes_on))])?;
+        let mut issues = Vec::new();
+        let title = membership::fields::normalize_text(&b.title);
+        if title.is_empty() || title.chars().count() > 300 {
+            issues.push(FieldIssue::new("title", if title.is_empty() { "empty" } else { "too_long" }, "1 to 300 characters"));
         }
-    }
-    if let (Some(f), Some(t)) = (app::study::hhmm(&b.daily_from), app::study::hhmm(&b.daily_to))
-        && t <= f
-    {
-        issues.push(FieldIssue::new("daily_to", "before_daily_from", "closing time must be after opening time"));
-    }
-    let ranges = [
-        ("time_limit_minutes", b.time_limit_minutes, 1, 180),
-        ("max_attempts", b.max_attempts, 1, 100),
-        ("points_per_correct", b.points_per_correct, 1, 100),
-    ];
-    for (field, v, lo, hi) in ranges {
-        if !(lo..=hi).contains(&v) {
-            issues.push(FieldIssue::new(field, "out_of_range", format!("{lo} to {hi}")));
+        if b.closes_on < b.opens_on {
+            issues.push(FieldIssue::new("closes_on", "before_opens_on", "the last day is before the first"));
         }
-    }
-    let period = Period::parse(&b.attempt_period);
-    if period.is_none() {
-        issues.push(FieldIssue::new("attempt_period", "not_allowed", "day, week, month or total"));
-    }
-    let count =
-        if b.question_ids.is_empty() { b.question_count.unwrap_or(0) } else { u32::try_from(b.question_ids.len()).unwrap_or(u32::MAX) };
-    if !(1..=100).contains(&count) {
-        issues.push(FieldIssue::new(
-            if b.question_ids.is_empty() { "question_count" } else { "question_ids" },
-            "out_of_range",
-            "1 to 100 questions",
-        ));
-    }
-    if !issues.is_empty() {
-        return Err(ApiError::Validation(issues));
-    }
-    let tags = documents::model::parse_tags(&b.tags).map_err(|e| ApiError::field("tags", e.code(), e.to_string()))?;
-    let mut q = QuizRecord {
-        id: QuizId::from_uuid(Uuid::now_v7()),
-        unit_id: unit,
-        title,
-        description: b.description.trim().to_string(),
-        opens_on: b.opens_on,
-        closes_on: b.closes_on,
-        weekdays: b.weekdays.clone(),
-        daily_from: b.daily_from.clone(),
-        daily_to: b.daily_to.clone(),
-        time_limit_minutes: b.time_limit_minutes,
-        max_attempts: b.max_attempts,
-        attempt_period: period.unwrap_or(Period::Week),
-        points_per_correct: b.points_per_correct,
-        question_count: count,
-        selection: if b.question_ids.is_empty() { "random" } else { "fixed" }.into(),
-        tags,
-        document_ids: b.document_ids.clone(),
-        fixed_questions: Vec::new(),
-        created_by: Some(caller.account.id),
-        created_at: caller.now,
-    };
-    if !b.question_ids.is_empty() {
-        let ids: Vec<QuestionId> = b.question_ids.iter().map(|u| QuestionId::from_uuid(*u)).collect();
-        let found = storage::study::questions_by_id(state.db.conn(), &ids).await?;
-        for id in &ids {
-            match found.iter().find(|x| x.id == *id) {
-                Some(x) if path.contains(&x.unit_id) => {}
-                _ => {
-                    return Err(ApiError::field(
-                        "question_ids",
-                        "not_found",
-                        format!("question {id} is not in a bank of this unit or above"),
-                    ));
-                }
+        if b.weekdays.iter().any(|w| quiz::parse_weekday(w).is_none()) {
+            issues.push(FieldIssue::new("weekdays", "not_allowed", "mon, tue, wed, thu, fri, sat, sun"));
+        }
+        for (field, v) in [("daily_from", &b.daily_from), ("daily_to", &b.daily_to)] {
+            if v.is_some() && app::study::hhmm(v).is_none() {
+                issues.push(FieldIssue::new(field, "invalid_format", "HH:MM"));
             }
         }
-        q.fixed_questions = ids;
-    } else {
-        let available = app::study::pool(&state.ctx(), &q).await?.len();
-        if available < count as usize {
-            return Err(ApiError::field("question_count", "not_enough_questions", format!("only {available} questions match")));
+        if let (Some(f), Some(t)) = (app::study::hhmm(&b.daily_from), app::study::hhmm(&b.daily_to))
+            && t <= f
+        {
+            issues.push(FieldIssue::new("daily_to", "before_daily_from", "closing time must be after opening time"));
         }
-    }
-    let tx = state.db.begin().await?;
-    storage::study::insert_quiz(tx.conn(), &q).await?;
-    audit(&tx, &caller, "quiz.create", ("quiz", Some(q.id.as_uuid())), Some(unit), serde_json::json!({"title": q.title})).await?;
-    tx.commit().await?;
+        let ranges = [
+            ("time_limit_minutes", b.time_limit_minutes, 1, 180),
+            ("max_attempts", b.max_attempts, 1, 100),
+            ("points_per_correct", b.points_per_correct, 1, 100),
+        ];
+        for (field, v, lo, hi) in ranges {
+            if !(lo..=hi).contains(&v) {
+                issues.push(FieldIssue::new(field, "out_of_range", format!("{lo} to {hi}")));
+            }
+        }
+        let period = Period::parse(&b.attempt_period);
+        if period.is_none() {
+            issues.push(FieldIssue::new("attempt_period", "not_allowed", "day, week, month or total"));
+        }
+        let count =
+            if b.question_ids.is_empty() { b.question_count.unwrap_or(0) } else { u32::try_from(b.question_ids.len()).unwrap_or(u32::MAX) };
+        if !(1..=100).contains(&count) {
+            issues.push(FieldIssue::new(
+                if b.question_ids.is_empty() { "question_count" } else { "question_ids" },
+                "out_of_range",
+                "1 to 100 questions",
+            ));
+        }
+        if !issues.is_empty() {
+            return Err(ApiError::Validation(issues));
+        }
+        let tags = documents::model::parse_tags(&b.tags).map_err(|e| ApiError::field("tags", e.code(), e.to_string()))?;
+        let q = QuizRecord {
+            id: QuizId::from_uuid(Uuid::now_v7()),
+            unit_id: UnitId::from_uuid(unit),
+            title,
+            description: b.description.trim().to_string(),
+            opens_on: b.opens_on,
+            closes_on: b.closes_on,
+            weekdays: b.weekdays.clone(),
+            daily_from: b.daily_from.clone(),
+            daily_to: b.daily_to.clone(),
+            time_limit_minutes: b.time_limit_minutes,
+            max_attempts: b.max_attempts,
+            attempt_period: period.unwrap_or(Period::Week),
+            points_per_correct: b.points_per_correct,
+            question_count: count,
+            selection: if b.question_ids.is_empty() { "random" } else { "fixed" }.into(),
+            tags,
+            document_ids: b.document_ids.clone(),
+            fixed_questions: b.question_ids.iter().map(|u| QuestionId::from_uuid(*u)).collect(),
+            created_by: None,
+            created_at: caller.now,
+        };
+        Ok(q)
+    };
+    let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
+    let q = app::study::create_quiz(&state.ctx(), who, UnitId::from_uuid(unit), parse()).await.map_err(|e| match e {
+        CreateQuizError::Forbidden => ApiError::Forbidden,
+        CreateQuizError::Request(e) => e,
+        CreateQuizError::QuestionNotInBank(id) => {
+            ApiError::field("question_ids", "not_found", format!("question {id} is not in a bank of this unit or above"))
+        }
+        CreateQuizError::NotEnoughQuestions { available } => {
+            ApiError::field("question_count", "not_enough_questions", format!("only {available} questions match"))
+        }
+        CreateQuizError::Store(e) => e.into(),
+    })?;
     Ok((StatusCode::CREATED, axum::Json(quiz_view(&q, caller.now))))
 }
 
@@ -407,7 +372,7 @@ pub async fn list_quizzes(
     caller: Caller,
     Query(q): Query<QuizzesQuery>,
 ) -> ApiResult<axum::Json<Vec<QuizView>>> {
-    let quizzes = storage::study::quizzes_of(state.db.conn(), &caller.actor.home_path, caller.today()).await?;
+    let quizzes = app::study::my_quizzes(&state.ctx(), &caller.actor).await?;
     Ok(axum::Json(quizzes.iter().map(|x| quiz_view(x, caller.now)).filter(|v| !q.open.unwrap_or(false) || v.open_now).collect()))
 }
 
@@ -603,6 +568,21 @@ pub struct MyPoints {
     pub ranks: Vec<UnitRank>,
 }
 
+fn board_error(e: BoardError<ApiError>) -> ApiError {
+    match e {
+        BoardError::Forbidden => ApiError::Forbidden,
+        BoardError::Request(e) => e,
+        BoardError::Store(e) => e.into(),
+    }
+}
+
+fn points_error(e: MyPointsError) -> ApiError {
+    match e {
+        MyPointsError::NotAMember => ApiError::Forbidden,
+        MyPointsError::Store(e) => e.into(),
+    }
+}
+
 fn year_of(q: &YearQuery, caller: &Caller) -> ApiResult<i32> {
     match q.year {
         None => Ok(caller.today().year()),
@@ -615,19 +595,10 @@ fn year_of(q: &YearQuery, caller: &Caller) -> ApiResult<i32> {
 #[utoipa::path(get, path = "/api/v1/me/points", tag = "study", security(("bearer" = [])), params(YearQuery),
     responses((status = 200, body = MyPoints), (status = 403, body = crate::error::Problem)))]
 pub async fn my_points(State(state): State<AppState>, caller: Caller, Query(q): Query<YearQuery>) -> ApiResult<axum::Json<MyPoints>> {
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
     let year = year_of(&q, &caller)?;
-    let total = storage::study::total(state.db.conn(), member, year).await?;
-    let all_time = storage::study::total(state.db.conn(), member, 0).await?;
-    let units = storage::units::get_many(state.db.conn(), &caller.actor.home_path).await?;
-    let mut ranks = Vec::new();
-    for u in caller.actor.home_path.iter().rev().filter_map(|id| units.iter().find(|x| x.id == *id)).filter(|u| u.parent_id.is_some()) {
-        ranks.push(UnitRank {
-            unit_id: u.id.as_uuid(),
-            unit_name: u.name.clone(),
-            rank: storage::study::rank(state.db.conn(), u.id, year, total).await?,
-        });
-    }
+    let mine = app::study::my_points(&state.ctx(), &caller.actor, year).await.map_err(points_error)?;
+    let (total, all_time) = (mine.total, mine.all_time);
+    let ranks = mine.ranks.into_iter().map(|(u, rank)| UnitRank { unit_id: u.id.as_uuid(), unit_name: u.name, rank }).collect();
     let target = ledger::DEFAULT_YEARLY_TARGET;
     Ok(axum::Json(MyPoints { year, total, all_time, target, on_target: ledger::on_target(total, target), ranks }))
 }
@@ -672,12 +643,9 @@ pub struct LedgerQuery {
 #[utoipa::path(get, path = "/api/v1/me/points/ledger", tag = "study", security(("bearer" = [])), params(LedgerQuery),
     responses((status = 200, body = LedgerPage), (status = 403, body = crate::error::Problem)))]
 pub async fn my_ledger(State(state): State<AppState>, caller: Caller, Query(q): Query<LedgerQuery>) -> ApiResult<axum::Json<LedgerPage>> {
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
     let limit = page_limit(q.limit)?;
     let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
-    let mut rows = storage::study::ledger(state.db.conn(), member, before, limit + 1).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let (rows, more) = app::study::my_ledger(&state.ctx(), &caller.actor, before, limit).await.map_err(points_error)?;
     let next_cursor = if more { rows.last().map(|r| encode_cursor(r.id)) } else { None };
     Ok(axum::Json(LedgerPage {
         items: rows
@@ -750,53 +718,31 @@ pub async fn leaderboard(
     Path(unit): Path<Uuid>,
     Query(q): Query<BoardQuery>,
 ) -> ApiResult<axum::Json<Leaderboard>> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    let on_chain = caller.actor.home_path.contains(&unit);
-    if !on_chain && !caller.may(Action::ViewMemberPrivate, &path) {
-        return Err(ApiError::Forbidden);
-    }
-    let year = year_of(&YearQuery { year: q.year }, &caller)?;
-    let limit = match q.limit {
-        None => 10,
-        Some(n @ 1..=100) => n,
-        Some(_) => return Err(ApiError::BadRequest { code: "invalid_query", detail: "limit must be between 1 and 100".into() }),
-    };
-    let rows = storage::study::top(state.db.conn(), unit, year, limit).await?;
-    let mut top = Vec::new();
-    for (i, (m, name, cell, points)) in rows.iter().enumerate() {
-        let rank = if i > 0 && rows[i - 1].3 == *points {
-            top.last().map_or(1, |l: &BoardLine| l.rank)
-        } else {
-            u64::try_from(i).unwrap_or(0) + 1
+    let query = year_of(&YearQuery { year: q.year }, &caller).and_then(|year| {
+        let limit = match q.limit {
+            None => 10,
+            Some(n @ 1..=100) => n,
+            Some(_) => return Err(ApiError::BadRequest { code: "invalid_query", detail: "limit must be between 1 and 100".into() }),
         };
-        top.push(BoardLine { rank, member_id: m.as_uuid(), full_name: name.clone(), unit_id: cell.as_uuid(), points: *points });
-    }
-    let (my_rank, my_points) = match caller.actor.member_id.filter(|_| on_chain) {
-        Some(m) => {
-            let mine = storage::study::total(state.db.conn(), m, year).await?;
-            (Some(storage::study::rank(state.db.conn(), unit, year, mine).await?), Some(mine))
-        }
-        None => (None, None),
+        Ok(app::study::BoardQuery { year, limit, around_me: q.around_me.unwrap_or(false) })
+    });
+    let year = query.as_ref().map_or(0, |q| q.year);
+    let board = app::study::leaderboard(&state.ctx(), &caller.actor, UnitId::from_uuid(unit), query).await.map_err(board_error)?;
+    let line = |(rank, m, name, cell, points): app::study::BoardLine| BoardLine {
+        rank,
+        member_id: m.as_uuid(),
+        full_name: name,
+        unit_id: cell.as_uuid(),
+        points,
     };
-    let around_me = match (q.around_me.unwrap_or(false), caller.actor.member_id.filter(|_| on_chain), my_points) {
-        (true, Some(m), Some(mine)) => {
-            let rows = storage::study::neighbours(state.db.conn(), unit, year, m, mine, limit).await?;
-            let mut lines = Vec::with_capacity(rows.len());
-            for (id, name, cell, points) in rows {
-                lines.push(BoardLine {
-                    rank: storage::study::rank(state.db.conn(), unit, year, points).await?,
-                    member_id: id.as_uuid(),
-                    full_name: name,
-                    unit_id: cell.as_uuid(),
-                    points,
-                });
-            }
-            Some(lines)
-        }
-        _ => None,
-    };
-    Ok(axum::Json(Leaderboard { unit_id: unit.as_uuid(), year, top, my_rank, my_points, around_me }))
+    Ok(axum::Json(Leaderboard {
+        unit_id: unit,
+        year,
+        top: board.top.into_iter().map(line).collect(),
+        my_rank: board.mine.map(|(rank, _)| rank),
+        my_points: board.mine.map(|(_, points)| points),
+        around_me: board.around_me.map(|lines| lines.into_iter().map(line).collect()),
+    }))
 }
 
 /// A member below the target.
@@ -839,23 +785,23 @@ pub async fn study_stats(
     Path(unit): Path<Uuid>,
     Query(q): Query<YearQuery>,
 ) -> ApiResult<axum::Json<StudyStats>> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ViewMemberPrivate, &path)?;
-    let year = year_of(&q, &caller)?;
+    let year = year_of(&q, &caller);
+    let shown_year = year.as_ref().map_or(0, |y| *y);
+    let f = app::study::study_figures(&state.ctx(), &caller.actor, UnitId::from_uuid(unit), year).await.map_err(board_error)?;
     let target = ledger::DEFAULT_YEARLY_TARGET;
-    let (buckets, below) = storage::study::distribution(state.db.conn(), unit, year, target, 200).await?;
-    let labels = ["0", "1-49", "50-99", "100-199", "200-399", "400+"];
-    let members: u64 = buckets.iter().sum();
-    let on_target_count = storage::study::count_above(state.db.conn(), unit, year, target).await?;
+    let members: u64 = f.buckets.iter().sum();
     Ok(axum::Json(StudyStats {
-        year,
+        year: shown_year,
         target,
         members,
-        on_target: on_target_count,
-        on_target_share: if members == 0 { 0.0 } else { on_target_count as f64 / members as f64 },
-        distribution: labels.iter().zip(buckets.iter()).map(|(l, n)| ((*l).to_string(), *n)).collect(),
-        below_target: below.into_iter().map(|(m, name, points)| BelowTarget { member_id: m.as_uuid(), full_name: name, points }).collect(),
+        on_target: f.on_target,
+        on_target_share: if members == 0 { 0.0 } else { f.on_target as f64 / members as f64 },
+        distribution: app::study::POINT_BANDS.iter().zip(f.buckets.iter()).map(|(l, n)| ((*l).to_string(), *n)).collect(),
+        below_target: f
+            .below_target
+            .into_iter()
+            .map(|(m, name, points)| BelowTarget { member_id: m.as_uuid(), full_name: name, points })
+            .collect(),
     }))
 }
 
