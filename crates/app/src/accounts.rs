@@ -228,6 +228,41 @@ pub async fn whoami(ctx: &Ctx, account: &AccountRecord) -> Result<Whoami, StoreE
     Ok(Whoami { admin_units, member, positions })
 }
 
+/// Who a live session belongs to.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The session.
+    pub session_id: Uuid,
+    /// Its account.
+    pub account: AccountRecord,
+    /// False when the member behind the account has left the Party (the session is refused).
+    pub member_active: bool,
+    /// Positions, grants and home cell, for the permission function.
+    pub actor: Actor,
+}
+
+/// The session a token opens and the authorisation epoch, in one indexed query: `None` when the
+/// token is unknown, expired or revoked. A caller may reuse what it loaded for this session while
+/// the epoch is unchanged (the database advances it with every change to positions, grants,
+/// accounts, members' cells or standing, and the tree).
+pub async fn session_epoch(ctx: &Ctx, token_hash: &str) -> Result<Option<(Uuid, i64)>, StoreError> {
+    Ok(storage::accounts::session_epoch(ctx.db.conn(), token_hash, ctx.clock.now()).await?.map(|(session, _, epoch)| (session, epoch)))
+}
+
+/// Loads the principal of a live session (read after [`session_epoch`], so it is at least as new
+/// as the epoch it is cached with); `None` when the session is no longer live.
+pub async fn principal(ctx: &Ctx, token_hash: &str) -> Result<Option<Principal>, StoreError> {
+    let Some((session, account)) = storage::accounts::live_session(ctx.db.conn(), token_hash, ctx.clock.now()).await? else {
+        return Ok(None);
+    };
+    let member_active = match account.member_id {
+        Some(member) => storage::members::get(ctx.db.conn(), member).await?.state.standing.is_active(),
+        None => true,
+    };
+    let actor = storage::accounts::load_actor(ctx.db.conn(), &account).await?;
+    Ok(Some(Principal { session_id: session.id, account, member_active, actor }))
+}
+
 // ---------------------------------------------------------------- issuing accounts
 
 /// Why an account was not issued.

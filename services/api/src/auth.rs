@@ -150,7 +150,7 @@ fn bearer(parts: &Parts) -> Option<&str> {
 }
 
 /// What a session resolves to, cached per token hash with the authorisation epoch it was computed
-/// at (see [`storage::accounts::session_epoch`]).
+/// at (see [`app::accounts::session_epoch`]).
 #[derive(Debug)]
 struct CachedSession {
     session_id: uuid::Uuid,
@@ -207,23 +207,19 @@ impl AuthCache {
 }
 
 /// Resolves a bearer token to its session, account and actor, through the cache.
-async fn resolve(state: &AppState, token: &str, now: DateTime<Utc>) -> Result<Arc<CachedSession>, ApiError> {
+async fn resolve(state: &AppState, token: &str) -> Result<Arc<CachedSession>, ApiError> {
     let hash = token_hash(token);
-    let Some((session_id, _, epoch)) = storage::accounts::session_epoch(state.db.conn(), &hash, now).await? else {
+    let ctx = state.ctx();
+    let Some((session_id, epoch)) = app::accounts::session_epoch(&ctx, &hash).await? else {
         state.auth_cache.forget(&hash);
         return Err(ApiError::Unauthenticated);
     };
     if let Some(hit) = state.auth_cache.get(&hash, session_id, epoch) {
         return Ok(hit);
     }
-    // Read after the epoch: what is loaded is at least as new as the epoch it is stored with.
-    let (session, account) = storage::accounts::live_session(state.db.conn(), &hash, now).await?.ok_or(ApiError::Unauthenticated)?;
-    let member_active = match account.member_id {
-        Some(member) => storage::members::get(state.db.conn(), member).await?.state.standing.is_active(),
-        None => true,
-    };
-    let actor = storage::accounts::load_actor(state.db.conn(), &account).await?;
-    let entry = Arc::new(CachedSession { session_id: session.id, epoch, account, member_active, actor });
+    let p = app::accounts::principal(&ctx, &hash).await?.ok_or(ApiError::Unauthenticated)?;
+    let entry =
+        Arc::new(CachedSession { session_id: p.session_id, epoch, account: p.account, member_active: p.member_active, actor: p.actor });
     state.auth_cache.put(hash, entry.clone());
     Ok(entry)
 }
@@ -234,7 +230,7 @@ impl FromRequestParts<AppState> for PendingCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
         let now = state.clock.now();
-        let entry = resolve(state, token, now).await?;
+        let entry = resolve(state, token).await?;
         // Members who have left the Party lose their sessions at once.
         if !entry.member_active {
             return Err(ApiError::Unauthenticated);
