@@ -19,7 +19,9 @@
 //!   the transaction of the change.
 //! - [`meetings`]: the meeting use cases (who may see a meeting, preparing and editing a draft
 //!   with a version check, publishing, opening, ending, cancelling, lists, check-in and the
-//!   attendance ledger); status and lifecycle timestamps change only through the domain's
+//!   attendance ledger; reports to the superior unit, attendance history and the calendar feed in
+//!   `meetings::reports`; opinions in `meetings::comments`; minutes, motions, votes and ratings in
+//!   `meetings::minutes`); status and lifecycle timestamps change only through the domain's
 //!   `meetings::lifecycle::Meeting` transitions, and each write saves the meeting, its audit record
 //!   and its outbox event in one transaction.
 //!

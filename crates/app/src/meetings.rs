@@ -1,6 +1,8 @@
 //! Meeting use cases: who may see a meeting ([`visible_meeting`]), preparing a draft, editing it
 //! with a version check, publishing, opening (roster frozen, ledger created), ending and
-//! cancelling, the list of a unit's meetings, check-in and the attendance ledger.
+//! cancelling, the list of a unit's meetings, check-in and the attendance ledger; [`reports`]
+//! (reports to the superior unit, attendance history, calendar feed), [`comments`] (opinions) and
+//! [`minutes`] (minutes, motions, votes, ratings).
 //!
 //! Status and lifecycle timestamps change only through the domain's
 //! [`Meeting`](meetings::lifecycle::Meeting) transitions. Each write saves the meeting, its audit
@@ -26,6 +28,10 @@ use uuid::Uuid;
 use crate::audit::{self, Requester};
 use crate::events::{Event, EventError, MeetingCancelled, MeetingOpened, MeetingPublished};
 use crate::{Ctx, allowed, unit_path};
+
+pub mod comments;
+pub mod minutes;
+pub mod reports;
 
 /// What the caller may do with a meeting's unit.
 #[derive(Debug, Clone)]
@@ -138,7 +144,7 @@ impl<E> From<ViewMeetingError> for AttendanceError<E> {
 
 // ---------------------------------------------------------------- state
 
-fn state_of(m: &MeetingRecord) -> Meeting {
+pub(crate) fn state_of(m: &MeetingRecord) -> Meeting {
     Meeting {
         status: m.status,
         starts_at: m.starts_at,
@@ -148,10 +154,11 @@ fn state_of(m: &MeetingRecord) -> Meeting {
         ended_at: m.ended_at,
         cancelled_at: m.cancelled_at,
         cancel_reason: m.cancel_reason.clone(),
+        minutes_approved_at: m.minutes_approved_at,
     }
 }
 
-fn apply(m: &mut MeetingRecord, s: Meeting, now: DateTime<Utc>) {
+pub(crate) fn apply(m: &mut MeetingRecord, s: Meeting, now: DateTime<Utc>) {
     m.status = s.status;
     m.starts_at = s.starts_at;
     m.late_publication = s.late_publication;
@@ -160,6 +167,7 @@ fn apply(m: &mut MeetingRecord, s: Meeting, now: DateTime<Utc>) {
     m.ended_at = s.ended_at;
     m.cancelled_at = s.cancelled_at;
     m.cancel_reason = s.cancel_reason;
+    m.minutes_approved_at = s.minutes_approved_at;
     m.updated_at = now;
 }
 
@@ -189,7 +197,7 @@ async fn is_guest(ctx: &Ctx, actor: &Actor, unit: UnitId) -> Result<bool, StoreE
     Ok(record.state.standing.is_active() && record.state.temporary_host == Some(unit))
 }
 
-async fn managed<E>(ctx: &Ctx, actor: &Actor, id: MeetingId) -> Result<MeetingRecord, MeetingError<E>> {
+pub(crate) async fn managed<E>(ctx: &Ctx, actor: &Actor, id: MeetingId) -> Result<MeetingRecord, MeetingError<E>> {
     let (meeting, access) = visible_meeting(ctx, actor, id).await?;
     if access.manage { Ok(meeting) } else { Err(MeetingError::Forbidden) }
 }

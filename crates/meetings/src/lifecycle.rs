@@ -233,6 +233,8 @@ pub struct Meeting {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Cancellation reason.
     pub cancel_reason: Option<String>,
+    /// Approval of the minutes (cleared when the report is returned for revision).
+    pub minutes_approved_at: Option<DateTime<Utc>>,
 }
 
 impl Meeting {
@@ -247,6 +249,7 @@ impl Meeting {
             ended_at: None,
             cancelled_at: None,
             cancel_reason: None,
+            minutes_approved_at: None,
         }
     }
 
@@ -273,6 +276,27 @@ impl Meeting {
     /// Cancels the meeting (before it opens) at `now`, for `reason`.
     pub fn cancel(&self, now: DateTime<Utc>, reason: impl Into<String>) -> Result<Self, InvalidTransition> {
         Ok(Self { cancelled_at: Some(now), cancel_reason: Some(reason.into()), ..self.step(Transition::Cancel)? })
+    }
+
+    /// Approves (and locks) the minutes at `now`.
+    pub fn approve_minutes(&self, now: DateTime<Utc>) -> Result<Self, InvalidTransition> {
+        Ok(Self { minutes_approved_at: Some(now), ..self.step(Transition::ApproveMinutes)? })
+    }
+
+    /// Sends the report to the superior unit.
+    pub fn send_report(&self) -> Result<Self, InvalidTransition> {
+        self.step(Transition::SendReport)
+    }
+
+    /// The superior acknowledges the report.
+    pub fn acknowledge(&self) -> Result<Self, InvalidTransition> {
+        self.step(Transition::Acknowledge)
+    }
+
+    /// The superior returns the report for revision: the meeting is ended again and its minutes
+    /// unlock (their approval is cleared).
+    pub fn return_report(&self) -> Result<Self, InvalidTransition> {
+        Ok(Self { minutes_approved_at: None, ..self.step(Transition::Return)? })
     }
 
     /// Moves the start to `starts_at`; a published meeting's late-publication flag is recomputed
@@ -410,6 +434,20 @@ mod tests {
         let open = draft.publish(at(1, 0)).unwrap().open(at(10, 12)).unwrap();
         assert_eq!(open.cancel(at(10, 13), "x"), Err(InvalidTransition { from: MeetingStatus::Open, transition: Transition::Cancel }));
         assert!(cancelled.cancel(at(6, 0), "again").is_err() && cancelled.publish(at(6, 0)).is_err());
+    }
+
+    #[test]
+    fn minutes_report_and_its_return() {
+        let ended = Meeting::draft(at(10, 12)).publish(at(1, 0)).and_then(|m| m.open(at(10, 12))).and_then(|m| m.end(at(10, 14))).unwrap();
+        assert!(ended.send_report().is_err(), "the minutes are approved first");
+        let approved = ended.approve_minutes(at(11, 9)).unwrap();
+        assert_eq!((approved.status, approved.minutes_approved_at), (MeetingStatus::MinutesApproved, Some(at(11, 9))));
+        let reported = approved.send_report().unwrap();
+        assert_eq!(reported.status, MeetingStatus::Reported);
+        assert_eq!(reported.acknowledge().unwrap().status, MeetingStatus::Acknowledged);
+        let returned = reported.return_report().unwrap();
+        assert_eq!((returned.status, returned.minutes_approved_at), (MeetingStatus::Ended, None));
+        assert!(returned.acknowledge().is_err() && reported.approve_minutes(at(12, 0)).is_err());
     }
 
     #[test]

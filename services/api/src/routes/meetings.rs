@@ -1,18 +1,23 @@
 //! Cell meetings: prepare (draft), edit with `If-Match`, publish, open (roster frozen, ledger
 //! created), end, cancel; check-in and the attendance ledger; minutes, motions, votes, ratings.
+//!
+//! Each handler parses the request, calls one use case of `app::meetings` (or its `minutes`
+//! module) and renders its result; the request's own refusals are handed to the use case, which
+//! reports them once the caller is known to be allowed, and every use-case error maps here to
+//! today's problem codes.
 
 use app::audit::Requester;
-use app::meetings::{Access, AttendanceError, MeetingEdit, MeetingError, NamedRow, NewMeeting, ViewMeetingError};
+use app::meetings::minutes::{NewMotion, RecordError};
+use app::meetings::{AttendanceError, MeetingEdit, MeetingError, NamedRow, NewMeeting, ViewMeetingError};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use meetings::attendance::{self, AttendanceStatus, LedgerRow};
+use meetings::attendance::{self, AttendanceStatus};
 use meetings::content::{self, AgendaItem};
-use meetings::lifecycle::{self, MeetingKind, MeetingStatus, Transition};
+use meetings::lifecycle::{self, MeetingKind, MeetingStatus};
 use meetings::minutes::{self, Minutes, Tally, Vote};
 use meetings::{AgendaItemId, MeetingId, MotionId};
-use membership::permission::Action;
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
 use storage::meetings::{AgendaRecord, MeetingQuery, MeetingRecord, MotionRecord};
@@ -22,7 +27,6 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{IfMatch, Json, Path, Query, etag};
-use crate::routes::audit;
 use crate::state::AppState;
 
 // ---------------------------------------------------------------- views
@@ -268,17 +272,6 @@ fn attendance_error(e: AttendanceError<ApiError>) -> ApiError {
         AttendanceError::Request(e) => e,
         AttendanceError::Store(e) => ApiError::from(e),
     }
-}
-
-// ---------------------------------------------------------------- access
-
-/// Loads the meeting and checks that the caller may see it ([`app::meetings::visible_meeting`]).
-pub(crate) async fn visible_meeting(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<(MeetingRecord, Access)> {
-    Ok(app::meetings::visible_meeting(&state.ctx(), &caller.actor, MeetingId::from_uuid(id)).await?)
-}
-
-fn require_manage(access: &Access) -> ApiResult<()> {
-    if access.manage { Ok(()) } else { Err(ApiError::Forbidden) }
 }
 
 // ---------------------------------------------------------------- create, read, edit
@@ -830,6 +823,34 @@ fn minutes_error(e: minutes::MinutesError) -> ApiError {
     }
 }
 
+fn record_error(e: RecordError<ApiError>) -> ApiError {
+    match e {
+        RecordError::Forbidden => ApiError::Forbidden,
+        RecordError::Request(e) => e,
+        RecordError::Transition(e) => transition_error(e),
+        RecordError::MinutesLocked(status) => {
+            ApiError::Conflict { code: "minutes_locked", detail: format!("minutes of a {} meeting cannot be changed", status.code()) }
+        }
+        RecordError::MotionsClosed => {
+            ApiError::Conflict { code: "minutes_locked", detail: "motions are recorded while the meeting is open or ended".into() }
+        }
+        RecordError::VotingClosed => ApiError::Conflict { code: "minutes_locked", detail: "voting is closed".into() },
+        RecordError::Minutes(e) => minutes_error(e),
+        RecordError::MinutesMissing => ApiError::Rule { code: "minutes_missing", detail: "write the minutes before approving them".into() },
+        RecordError::Tally(e) => ApiError::Rule { code: e.code(), detail: e.to_string() },
+        RecordError::VotedByCount => ApiError::Rule { code: "wrong_vote_mode", detail: "this motion is voted by count".into() },
+        RecordError::NotPresent => ApiError::Rule { code: "not_present", detail: "only members present at the meeting may vote".into() },
+        RecordError::AlreadyVoted => {
+            ApiError::Conflict { code: "already_voted", detail: "the member has already voted on this motion".into() }
+        }
+        RecordError::NotEnded => ApiError::Conflict { code: "meeting_not_ended", detail: "a meeting is rated after it ends".into() },
+        RecordError::AlreadyRated => {
+            ApiError::Conflict { code: "already_rated", detail: "the meeting has already been rated by this member".into() }
+        }
+        RecordError::Store(e) => ApiError::from(e),
+    }
+}
+
 /// Writes the minutes (the cell's secretary or deputy; open or ended meetings, until approved).
 #[utoipa::path(put, path = "/api/v1/meetings/{id}/minutes", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")), request_body = MinutesBody,
     responses((status = 200, body = MeetingView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -839,15 +860,6 @@ pub async fn put_minutes(
     Path(id): Path<Uuid>,
     Json(body): Json<MinutesBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let (mut meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
-    if !meeting.status.minutes_editable() {
-        return Err(ApiError::Conflict {
-            code: "minutes_locked",
-            detail: format!("minutes of a {} meeting cannot be changed", meeting.status.code()),
-        });
-    }
-    let ledger = storage::meetings::ledger(state.db.conn(), meeting.id).await?;
     let m = Minutes {
         text: body.text.trim().to_string(),
         resolution: body.resolution.trim().to_string(),
@@ -856,15 +868,7 @@ pub async fn put_minutes(
         started_at: body.started_at,
         ended_at: body.ended_at,
     };
-    minutes::check_minutes(&m, |who| ledger.iter().any(|r| r.member_id == who && r.status.attended())).map_err(minutes_error)?;
-    let version = meeting.version;
-    meeting.minutes = Some(m);
-    meeting.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
-    audit(&tx, &caller, "meeting.minutes", ("meeting", Some(meeting.id.as_uuid())), Some(meeting.unit_id), serde_json::json!({})).await?;
-    tx.commit().await?;
-    meeting.version = version + 1;
+    let meeting = app::meetings::minutes::write(&state.ctx(), who(&caller), MeetingId::from_uuid(id), m).await.map_err(record_error)?;
     respond(&state, &meeting, StatusCode::OK).await
 }
 
@@ -872,21 +876,7 @@ pub async fn put_minutes(
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/minutes/approve", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = MeetingView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn approve_minutes(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let (mut meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
-    let next = lifecycle::transition(meeting.status, Transition::ApproveMinutes).map_err(transition_error)?;
-    minutes::check_approvable(meeting.minutes.as_ref())
-        .map_err(|_| ApiError::Rule { code: "minutes_missing", detail: "write the minutes before approving them".into() })?;
-    let version = meeting.version;
-    meeting.status = next;
-    meeting.minutes_approved_at = Some(caller.now);
-    meeting.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
-    audit(&tx, &caller, "meeting.approve_minutes", ("meeting", Some(meeting.id.as_uuid())), Some(meeting.unit_id), serde_json::json!({}))
-        .await?;
-    tx.commit().await?;
-    meeting.version = version + 1;
+    let meeting = app::meetings::minutes::approve(&state.ctx(), who(&caller), MeetingId::from_uuid(id)).await.map_err(record_error)?;
     respond(&state, &meeting, StatusCode::OK).await
 }
 
@@ -942,10 +932,6 @@ fn motion_view(m: &MotionRecord, attended: u32) -> MotionView {
     }
 }
 
-fn attended_count(ledger: &[LedgerRow]) -> u32 {
-    u32::try_from(ledger.iter().filter(|r| r.status.attended()).count()).unwrap_or(u32::MAX)
-}
-
 /// Adds a motion (the cell's secretary or deputy; open or ended meetings).
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/motions", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")), request_body = MotionBody,
     responses((status = 201, body = MotionView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -955,14 +941,12 @@ pub async fn create_motion(
     Path(id): Path<Uuid>,
     Json(body): Json<MotionBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let (meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
-    if !meeting.status.minutes_editable() {
-        return Err(ApiError::Conflict {
-            code: "minutes_locked",
-            detail: "motions are recorded while the meeting is open or ended".into(),
-        });
-    }
+    let input = parse_motion(&body);
+    let m = app::meetings::minutes::add_motion(&state.ctx(), who(&caller), MeetingId::from_uuid(id), input).await.map_err(record_error)?;
+    Ok((StatusCode::CREATED, axum::Json(motion_view(&m.motion, m.attended))))
+}
+
+fn parse_motion(body: &MotionBody) -> Result<NewMotion, ApiError> {
     let mut issues = Vec::new();
     let title = text_field(&body.title, "title", 500, &mut issues).ok_or(ApiError::Validation(issues))?;
     let counts = [body.agree, body.disagree, body.other];
@@ -970,30 +954,7 @@ pub async fn create_motion(
         return Err(ApiError::field("by_ballot", "wrong_vote_mode", "a motion voted by ballot takes no counts"));
     }
     let tally = Tally { agree: body.agree.unwrap_or(0), disagree: body.disagree.unwrap_or(0), other: body.other.unwrap_or(0) };
-    let ledger = storage::meetings::ledger(state.db.conn(), meeting.id).await?;
-    let attended = attended_count(&ledger);
-    minutes::check_tally(&tally, attended).map_err(|e| ApiError::Rule { code: e.code(), detail: e.to_string() })?;
-    let motion = MotionRecord {
-        id: MotionId::from_uuid(Uuid::now_v7()),
-        meeting_id: meeting.id,
-        title,
-        by_ballot: body.by_ballot,
-        tally,
-        created_at: caller.now,
-    };
-    let tx = state.db.begin().await?;
-    storage::meetings::insert_motion(tx.conn(), &motion).await?;
-    audit(
-        &tx,
-        &caller,
-        "meeting.motion",
-        ("motion", Some(motion.id.as_uuid())),
-        Some(meeting.unit_id),
-        serde_json::json!({"title": motion.title}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(motion_view(&motion, attended))))
+    Ok(NewMotion { title, by_ballot: body.by_ballot, tally })
 }
 
 /// A ballot.
@@ -1014,39 +975,17 @@ pub async fn vote(
     Path(id): Path<Uuid>,
     Json(body): Json<VoteBody>,
 ) -> ApiResult<axum::Json<MotionView>> {
-    let mut motion = storage::meetings::get_motion(state.db.conn(), MotionId::from_uuid(id)).await?;
-    let (meeting, _) = visible_meeting(&state, &caller, motion.meeting_id.as_uuid()).await?;
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    let vote = Vote::parse(&body.vote).ok_or_else(|| ApiError::field("vote", "not_allowed", "agree, disagree or other"))?;
-    if !motion.by_ballot {
-        return Err(ApiError::Rule { code: "wrong_vote_mode", detail: "this motion is voted by count".into() });
-    }
-    if !meeting.status.minutes_editable() {
-        return Err(ApiError::Conflict { code: "minutes_locked", detail: "voting is closed".into() });
-    }
-    let ledger = storage::meetings::ledger(state.db.conn(), meeting.id).await?;
-    if !ledger.iter().any(|r| r.member_id == member && r.status.attended()) {
-        return Err(ApiError::Rule { code: "not_present", detail: "only members present at the meeting may vote".into() });
-    }
-    let tx = state.db.begin().await?;
-    motion.tally = storage::meetings::cast_ballot(tx.conn(), motion.id, member, vote, caller.now).await.map_err(|e| match e {
-        storage::StoreError::Conflict { .. } => {
-            ApiError::Conflict { code: "already_voted", detail: "the member has already voted on this motion".into() }
-        }
-        other => ApiError::from(other),
-    })?;
-    tx.commit().await?;
-    Ok(axum::Json(motion_view(&motion, attended_count(&ledger))))
+    let vote = Vote::parse(&body.vote).ok_or_else(|| ApiError::field("vote", "not_allowed", "agree, disagree or other"));
+    let m = app::meetings::minutes::vote(&state.ctx(), &caller.actor, MotionId::from_uuid(id), vote).await.map_err(record_error)?;
+    Ok(axum::Json(motion_view(&m.motion, m.attended)))
 }
 
 /// The motions of a meeting.
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/motions", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = Vec<MotionView>), (status = 403, body = crate::error::Problem)))]
 pub async fn list_motions(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<Vec<MotionView>>> {
-    let (meeting, _) = visible_meeting(&state, &caller, id).await?;
-    let ledger = storage::meetings::ledger(state.db.conn(), meeting.id).await?;
-    let attended = attended_count(&ledger);
-    Ok(axum::Json(storage::meetings::motions_of(state.db.conn(), meeting.id).await?.iter().map(|m| motion_view(m, attended)).collect()))
+    let (motions, attended) = app::meetings::minutes::motions(&state.ctx(), &caller.actor, MeetingId::from_uuid(id)).await?;
+    Ok(axum::Json(motions.iter().map(|m| motion_view(m, attended)).collect()))
 }
 
 /// A member's rating of a meeting, 1–5 per criterion.
@@ -1083,31 +1022,14 @@ pub async fn rate(
     Path(id): Path<Uuid>,
     Json(body): Json<RatingBody>,
 ) -> ApiResult<StatusCode> {
-    let (meeting, _) = visible_meeting(&state, &caller, id).await?;
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    if storage::meetings::ledger_row(state.db.conn(), meeting.id, member).await?.is_none() {
-        return Err(ApiError::Forbidden);
-    }
-    if !meeting.status.has_ended() {
-        return Err(ApiError::Conflict { code: "meeting_not_ended", detail: "a meeting is rated after it ends".into() });
-    }
     let mut issues = Vec::new();
     for (field, score) in [("preparation", body.preparation), ("content", body.content), ("discussion", body.discussion)] {
         if let Err(e) = minutes::check_score(score) {
             issues.push(FieldIssue::new(field, e.code(), e.to_string()));
         }
     }
-    if !issues.is_empty() {
-        return Err(ApiError::Validation(issues));
-    }
-    storage::meetings::insert_rating(state.db.conn(), meeting.id, member, [body.preparation, body.content, body.discussion], caller.now)
-        .await
-        .map_err(|e| match e {
-            storage::StoreError::Conflict { .. } => {
-                ApiError::Conflict { code: "already_rated", detail: "the meeting has already been rated by this member".into() }
-            }
-            other => ApiError::from(other),
-        })?;
+    let scores = if issues.is_empty() { Ok([body.preparation, body.content, body.discussion]) } else { Err(ApiError::Validation(issues)) };
+    app::meetings::minutes::rate(&state.ctx(), &caller.actor, MeetingId::from_uuid(id), scores).await.map_err(record_error)?;
     Ok(StatusCode::CREATED)
 }
 
@@ -1115,8 +1037,7 @@ pub async fn rate(
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/ratings", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = RatingSummary), (status = 403, body = crate::error::Problem)))]
 pub async fn ratings(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<RatingSummary>> {
-    let (meeting, access) = visible_meeting(&state, &caller, id).await?;
-    caller.require(Action::ViewMemberPrivate, &access.path)?;
-    let (count, [preparation, content, discussion]) = storage::meetings::rating_summary(state.db.conn(), meeting.id).await?;
+    let (count, [preparation, content, discussion]) =
+        app::meetings::minutes::ratings(&state.ctx(), &caller.actor, MeetingId::from_uuid(id)).await?;
     Ok(axum::Json(RatingSummary { count, preparation, content, discussion }))
 }
