@@ -10,7 +10,7 @@ use meetings::minutes::{self, Minutes, MinutesError, Tally, Vote, VoteError};
 use meetings::{MeetingId, MotionId};
 use membership::permission::{Action, Actor};
 use storage::StoreError;
-use storage::meetings::{MeetingRecord, MotionRecord};
+use storage::meetings::{AgendaRecord, MeetingRecord, MotionRecord};
 use uuid::Uuid;
 
 use super::{ViewMeetingError, apply, state_of, visible_meeting};
@@ -87,8 +87,13 @@ pub fn attended_count(ledger: &[LedgerRow]) -> u32 {
 }
 
 /// Writes the minutes (the cell's secretary or deputy; open or ended meetings, until approved);
-/// chair and minutes-taker must have attended.
-pub async fn write<E>(ctx: &Ctx, who: Requester<'_>, id: MeetingId, m: Minutes) -> Result<MeetingRecord, RecordError<E>> {
+/// chair and minutes-taker must have attended. Returns the meeting with its agenda.
+pub async fn write<E>(
+    ctx: &Ctx,
+    who: Requester<'_>,
+    id: MeetingId,
+    m: Minutes,
+) -> Result<(MeetingRecord, Vec<AgendaRecord>), RecordError<E>> {
     let now = ctx.clock.now();
     let mut meeting = managed(ctx, who.actor, id).await?;
     if !meeting.status.minutes_editable() {
@@ -105,11 +110,13 @@ pub async fn write<E>(ctx: &Ctx, who: Requester<'_>, id: MeetingId, m: Minutes) 
         .await?;
     tx.commit().await?;
     meeting.version = version + 1;
-    Ok(meeting)
+    let agenda = storage::meetings::agenda(ctx.db.conn(), meeting.id).await?;
+    Ok((meeting, agenda))
 }
 
-/// Approves the minutes: minutes, ledger and opinions are locked.
-pub async fn approve<E>(ctx: &Ctx, who: Requester<'_>, id: MeetingId) -> Result<MeetingRecord, RecordError<E>> {
+/// Approves the minutes: minutes, ledger and opinions are locked. Returns the meeting with its
+/// agenda.
+pub async fn approve<E>(ctx: &Ctx, who: Requester<'_>, id: MeetingId) -> Result<(MeetingRecord, Vec<AgendaRecord>), RecordError<E>> {
     let now = ctx.clock.now();
     let mut meeting = managed(ctx, who.actor, id).await?;
     let next = state_of(&meeting).approve_minutes(now)?;
@@ -130,7 +137,8 @@ pub async fn approve<E>(ctx: &Ctx, who: Requester<'_>, id: MeetingId) -> Result<
     .await?;
     tx.commit().await?;
     meeting.version = version + 1;
-    Ok(meeting)
+    let agenda = storage::meetings::agenda(ctx.db.conn(), meeting.id).await?;
+    Ok((meeting, agenda))
 }
 
 /// A motion as parsed by the caller.

@@ -207,11 +207,6 @@ fn render(m: &MeetingRecord, agenda: &[AgendaRecord], status: StatusCode) -> imp
     (status, [(header::ETAG, etag(m.version))], axum::Json(meeting_view(m, agenda)))
 }
 
-async fn respond(state: &AppState, m: &MeetingRecord, status: StatusCode) -> ApiResult<impl IntoResponse + use<>> {
-    let agenda = storage::meetings::agenda(state.db.conn(), m.id).await?;
-    Ok(render(m, &agenda, status))
-}
-
 fn transition_error(e: lifecycle::InvalidTransition) -> ApiError {
     ApiError::Conflict { code: "invalid_transition", detail: e.to_string() }
 }
@@ -868,16 +863,18 @@ pub async fn put_minutes(
         started_at: body.started_at,
         ended_at: body.ended_at,
     };
-    let meeting = app::meetings::minutes::write(&state.ctx(), who(&caller), MeetingId::from_uuid(id), m).await.map_err(record_error)?;
-    respond(&state, &meeting, StatusCode::OK).await
+    let (meeting, agenda) =
+        app::meetings::minutes::write(&state.ctx(), who(&caller), MeetingId::from_uuid(id), m).await.map_err(record_error)?;
+    Ok(render(&meeting, &agenda, StatusCode::OK))
 }
 
 /// Approves the minutes: minutes, ledger and opinions are locked.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/minutes/approve", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = MeetingView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn approve_minutes(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let meeting = app::meetings::minutes::approve(&state.ctx(), who(&caller), MeetingId::from_uuid(id)).await.map_err(record_error)?;
-    respond(&state, &meeting, StatusCode::OK).await
+    let (meeting, agenda) =
+        app::meetings::minutes::approve(&state.ctx(), who(&caller), MeetingId::from_uuid(id)).await.map_err(record_error)?;
+    Ok(render(&meeting, &agenda, StatusCode::OK))
 }
 
 /// A motion put to the vote.
