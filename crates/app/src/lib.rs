@@ -17,6 +17,13 @@
 //!   reports, evaluation, return, cancellation, lists, review at a meeting, figures), with the
 //!   assignees chosen by `tasks::assignees`' rule and the `task.assigned` outbox event written in
 //!   the transaction of the change.
+//! - [`meetings`]: the meeting use cases (who may see a meeting, preparing and editing a draft
+//!   with a version check, publishing, opening, ending, cancelling, lists, check-in and the
+//!   attendance ledger; reports to the superior unit, attendance history and the calendar feed in
+//!   `meetings::reports`; opinions in `meetings::comments`; minutes, motions, votes and ratings in
+//!   `meetings::minutes`); status and lifecycle timestamps change only through the domain's
+//!   `meetings::lifecycle::Meeting` transitions, and each write saves the meeting, its audit record
+//!   and its outbox event in one transaction.
 //!
 //! The crate knows nothing of HTTP.
 //!
@@ -37,6 +44,7 @@ pub mod bootstrap;
 pub mod clock;
 pub mod events;
 pub mod jobs;
+pub mod meetings;
 pub mod members;
 pub mod positions;
 pub mod study;

@@ -204,6 +204,113 @@ pub fn transition(from: MeetingStatus, transition: Transition) -> Result<Meeting
     Ok(to)
 }
 
+/// Whether publishing at `published_at` gives less than the required notice
+/// ([`PUBLISH_NOTICE_HOURS`](crate::content::PUBLISH_NOTICE_HOURS)) before `starts_at`.
+pub fn late_notice(starts_at: DateTime<Utc>, published_at: DateTime<Utc>) -> bool {
+    starts_at - published_at < chrono::Duration::hours(crate::content::PUBLISH_NOTICE_HOURS)
+}
+
+/// The lifecycle state of one meeting: its status and the timestamps its transitions set. Each
+/// transition returns the changed meeting, or [`InvalidTransition`] (by [`transition`]'s table)
+/// leaving the caller's copy untouched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Meeting {
+    /// Where the meeting is in its life.
+    pub status: MeetingStatus,
+    /// Scheduled start.
+    pub starts_at: DateTime<Utc>,
+    /// Published less than [`PUBLISH_NOTICE_HOURS`](crate::content::PUBLISH_NOTICE_HOURS) before
+    /// the start.
+    pub late_publication: bool,
+    /// Publication time.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Opening time.
+    pub opened_at: Option<DateTime<Utc>>,
+    /// End time.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Cancellation time.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Cancellation reason.
+    pub cancel_reason: Option<String>,
+    /// Approval of the minutes (cleared when the report is returned for revision).
+    pub minutes_approved_at: Option<DateTime<Utc>>,
+}
+
+impl Meeting {
+    /// A new draft starting at `starts_at`.
+    pub fn draft(starts_at: DateTime<Utc>) -> Self {
+        Self {
+            status: MeetingStatus::Draft,
+            starts_at,
+            late_publication: false,
+            published_at: None,
+            opened_at: None,
+            ended_at: None,
+            cancelled_at: None,
+            cancel_reason: None,
+            minutes_approved_at: None,
+        }
+    }
+
+    fn step(&self, t: Transition) -> Result<Self, InvalidTransition> {
+        Ok(Self { status: transition(self.status, t)?, ..self.clone() })
+    }
+
+    /// Publishes the content at `now`; flags a late publication (less than the required notice).
+    pub fn publish(&self, now: DateTime<Utc>) -> Result<Self, InvalidTransition> {
+        let late_publication = late_notice(self.starts_at, now);
+        Ok(Self { published_at: Some(now), late_publication, ..self.step(Transition::Publish)? })
+    }
+
+    /// Opens the meeting at `now`.
+    pub fn open(&self, now: DateTime<Utc>) -> Result<Self, InvalidTransition> {
+        Ok(Self { opened_at: Some(now), ..self.step(Transition::Open)? })
+    }
+
+    /// Ends the meeting at `now`.
+    pub fn end(&self, now: DateTime<Utc>) -> Result<Self, InvalidTransition> {
+        Ok(Self { ended_at: Some(now), ..self.step(Transition::End)? })
+    }
+
+    /// Cancels the meeting (before it opens) at `now`, for `reason`.
+    pub fn cancel(&self, now: DateTime<Utc>, reason: impl Into<String>) -> Result<Self, InvalidTransition> {
+        Ok(Self { cancelled_at: Some(now), cancel_reason: Some(reason.into()), ..self.step(Transition::Cancel)? })
+    }
+
+    /// Approves (and locks) the minutes at `now`.
+    pub fn approve_minutes(&self, now: DateTime<Utc>) -> Result<Self, InvalidTransition> {
+        Ok(Self { minutes_approved_at: Some(now), ..self.step(Transition::ApproveMinutes)? })
+    }
+
+    /// Sends the report to the superior unit.
+    pub fn send_report(&self) -> Result<Self, InvalidTransition> {
+        self.step(Transition::SendReport)
+    }
+
+    /// The superior acknowledges the report.
+    pub fn acknowledge(&self) -> Result<Self, InvalidTransition> {
+        self.step(Transition::Acknowledge)
+    }
+
+    /// The superior returns the report for revision: the meeting is ended again and its minutes
+    /// unlock (their approval is cleared).
+    pub fn return_report(&self) -> Result<Self, InvalidTransition> {
+        Ok(Self { minutes_approved_at: None, ..self.step(Transition::Return)? })
+    }
+
+    /// Moves the start to `starts_at`; a published meeting's late-publication flag is recomputed
+    /// against its publication time (or `now` if that is unknown).
+    pub fn reschedule(&self, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        let late_publication = if self.status == MeetingStatus::Published {
+            late_notice(starts_at, self.published_at.unwrap_or(now))
+        } else {
+            self.late_publication
+        };
+        Self { starts_at, late_publication, ..self.clone() }
+    }
+}
+
 /// Calendar month (year, month) in Vietnam of an instant.
 pub fn local_month(at: DateTime<Utc>) -> (i32, u32) {
     let d = local_date(at);
@@ -285,6 +392,71 @@ mod tests {
         for kind in [MeetingKind::Thematic, MeetingKind::Extraordinary, MeetingKind::Committee] {
             assert_eq!(occupied_month(kind, MeetingStatus::Draft, at), None, "{}", kind.code());
         }
+    }
+
+    fn at(d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, d, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn publish_sets_status_time_and_late_flag() {
+        let draft = Meeting::draft(at(10, 12));
+        let early = draft.publish(at(8, 12)).unwrap();
+        assert_eq!((early.status, early.published_at, early.late_publication), (MeetingStatus::Published, Some(at(8, 12)), false));
+        assert!(!draft.publish(at(9, 12)).unwrap().late_publication, "exactly 24 hours is enough notice");
+        let late = draft.publish(at(9, 13)).unwrap();
+        assert!(late.late_publication, "23 hours before the start");
+        assert!(draft.publish(at(11, 12)).unwrap().late_publication, "after the start");
+        assert_eq!(late.publish(at(9, 14)), Err(InvalidTransition { from: MeetingStatus::Published, transition: Transition::Publish }));
+    }
+
+    #[test]
+    fn open_and_end_set_their_times() {
+        let published = Meeting::draft(at(10, 12)).publish(at(1, 0)).unwrap();
+        let open = published.open(at(10, 12)).unwrap();
+        assert_eq!((open.status, open.opened_at, open.ended_at), (MeetingStatus::Open, Some(at(10, 12)), None));
+        let ended = open.end(at(10, 14)).unwrap();
+        assert_eq!((ended.status, ended.opened_at, ended.ended_at), (MeetingStatus::Ended, Some(at(10, 12)), Some(at(10, 14))));
+        assert_eq!(Meeting::draft(at(10, 12)).open(at(10, 12)).unwrap_err().from, MeetingStatus::Draft);
+        assert_eq!(published.end(at(10, 14)).unwrap_err().transition, Transition::End);
+        assert!(ended.open(at(10, 15)).is_err() && ended.end(at(10, 15)).is_err());
+    }
+
+    #[test]
+    fn cancel_before_opening_only() {
+        let draft = Meeting::draft(at(10, 12));
+        let cancelled = draft.cancel(at(5, 9), "mưa bão").unwrap();
+        assert_eq!(
+            (cancelled.status, cancelled.cancelled_at, cancelled.cancel_reason.as_deref()),
+            (MeetingStatus::Cancelled, Some(at(5, 9)), Some("mưa bão"))
+        );
+        assert!(draft.publish(at(1, 0)).unwrap().cancel(at(5, 9), "x").is_ok());
+        let open = draft.publish(at(1, 0)).unwrap().open(at(10, 12)).unwrap();
+        assert_eq!(open.cancel(at(10, 13), "x"), Err(InvalidTransition { from: MeetingStatus::Open, transition: Transition::Cancel }));
+        assert!(cancelled.cancel(at(6, 0), "again").is_err() && cancelled.publish(at(6, 0)).is_err());
+    }
+
+    #[test]
+    fn minutes_report_and_its_return() {
+        let ended = Meeting::draft(at(10, 12)).publish(at(1, 0)).and_then(|m| m.open(at(10, 12))).and_then(|m| m.end(at(10, 14))).unwrap();
+        assert!(ended.send_report().is_err(), "the minutes are approved first");
+        let approved = ended.approve_minutes(at(11, 9)).unwrap();
+        assert_eq!((approved.status, approved.minutes_approved_at), (MeetingStatus::MinutesApproved, Some(at(11, 9))));
+        let reported = approved.send_report().unwrap();
+        assert_eq!(reported.status, MeetingStatus::Reported);
+        assert_eq!(reported.acknowledge().unwrap().status, MeetingStatus::Acknowledged);
+        let returned = reported.return_report().unwrap();
+        assert_eq!((returned.status, returned.minutes_approved_at), (MeetingStatus::Ended, None));
+        assert!(returned.acknowledge().is_err() && reported.approve_minutes(at(12, 0)).is_err());
+    }
+
+    #[test]
+    fn rescheduling_a_published_meeting_recomputes_the_late_flag() {
+        let published = Meeting::draft(at(10, 12)).publish(at(8, 12)).unwrap();
+        assert!(published.reschedule(at(9, 0), at(8, 13)).late_publication);
+        assert!(!published.reschedule(at(20, 0), at(8, 13)).late_publication);
+        let draft = Meeting::draft(at(10, 12)).reschedule(at(1, 0), at(8, 13));
+        assert_eq!((draft.starts_at, draft.late_publication), (at(1, 0), false));
     }
 
     #[test]

@@ -1,16 +1,18 @@
 //! Opinions (*ý kiến*) on a meeting or one of its agenda items: threaded, open from publication
-//! until the minutes are approved, absent members included and marked.
+//! until the minutes are approved, absent members included and marked. Each handler calls one use
+//! case of `app::meetings::comments`.
 
 use std::collections::HashMap;
 
+use app::audit::Requester;
+use app::meetings::comments::{self as opinions, CommentsError, NewComment, Opinions};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use meetings::comments::{self, AuthorPresence, CommentError};
-use meetings::{AgendaItemId, CommentId};
+use meetings::comments::{AuthorPresence, CommentError};
+use meetings::{CommentId, MeetingId};
 use membership::MemberId;
-use membership::permission::Action;
 use serde::{Deserialize, Serialize};
 use storage::meetings::CommentRecord;
 use utoipa::ToSchema;
@@ -19,8 +21,6 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{Json, Path};
-use crate::routes::audit;
-use crate::routes::meetings::visible_meeting;
 use crate::state::AppState;
 
 /// An opinion.
@@ -92,24 +92,35 @@ fn comment_error(e: CommentError) -> ApiError {
     }
 }
 
+fn comments_error(e: CommentsError<ApiError>) -> ApiError {
+    match e {
+        CommentsError::Forbidden => ApiError::Forbidden,
+        CommentsError::Comment(e) => comment_error(e),
+        CommentsError::AgendaItemNotFound => {
+            ApiError::Validation(vec![FieldIssue::new("agenda_item_id", "not_found", "not an item of this meeting")])
+        }
+        CommentsError::Request(e) => e,
+        CommentsError::Store(e) => ApiError::from(e),
+    }
+}
+
+/// The one opinion a post or an edit returns.
+fn single(o: &Opinions) -> ApiResult<CommentView> {
+    o.comments.first().map(|c| view(c, &o.names, o.leader)).ok_or(ApiError::NotFound)
+}
+
 /// The opinions of a meeting (anyone who may see the meeting).
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/comments", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = CommentList), (status = 403, body = crate::error::Problem)))]
 pub async fn list(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<CommentList>> {
-    let (meeting, access) = visible_meeting(&state, &caller, id).await?;
-    let leader = access.manage || caller.may(Action::ViewMemberPrivate, &access.path);
-    let rows = storage::meetings::comments_of(state.db.conn(), meeting.id).await?;
-    let mut authors: Vec<MemberId> = rows.iter().map(|c| c.author_id).collect();
-    authors.sort();
-    authors.dedup();
-    let names: HashMap<MemberId, String> = storage::members::get_many(state.db.conn(), &authors)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m.full_name.as_str().to_string()))
+    let o = opinions::list(&state.ctx(), &caller.actor, MeetingId::from_uuid(id)).await?;
+    let absent_opinions = o
+        .comments
+        .iter()
+        .filter(|c| c.author_presence == AuthorPresence::Absent && c.hidden_at.is_none())
+        .map(|c| c.id.as_uuid())
         .collect();
-    let absent_opinions =
-        rows.iter().filter(|c| c.author_presence == AuthorPresence::Absent && c.hidden_at.is_none()).map(|c| c.id.as_uuid()).collect();
-    Ok(axum::Json(CommentList { items: rows.iter().map(|c| view(c, &names, leader)).collect(), absent_opinions }))
+    Ok(axum::Json(CommentList { items: o.comments.iter().map(|c| view(c, &o.names, o.leader)).collect(), absent_opinions }))
 }
 
 /// A new opinion.
@@ -135,55 +146,9 @@ pub async fn create(
     Path(id): Path<Uuid>,
     Json(body): Json<CreateComment>,
 ) -> ApiResult<impl IntoResponse> {
-    let (meeting, access) = visible_meeting(&state, &caller, id).await?;
-    let author = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    let row = storage::meetings::ledger_row(state.db.conn(), meeting.id, author).await?;
-    let member = storage::members::get(state.db.conn(), author).await?;
-    let belongs = member.state.home_unit == meeting.unit_id || member.state.temporary_host == Some(meeting.unit_id) || row.is_some();
-    if !(belongs || access.manage) {
-        return Err(ApiError::Forbidden);
-    }
-    comments::check_post(meeting.status).map_err(comment_error)?;
-    let text = comments::parse_text(&body.body).map_err(comment_error)?;
-    let agenda_item_id = match body.agenda_item_id {
-        Some(item) => {
-            let agenda = storage::meetings::agenda(state.db.conn(), meeting.id).await?;
-            if !agenda.iter().any(|a| a.id.as_uuid() == item) {
-                return Err(ApiError::Validation(vec![FieldIssue::new("agenda_item_id", "not_found", "not an item of this meeting")]));
-            }
-            Some(AgendaItemId::from_uuid(item))
-        }
-        None => None,
-    };
-    let parent_id = match body.parent_id {
-        Some(p) => {
-            let parent = storage::meetings::get_comment(state.db.conn(), CommentId::from_uuid(p))
-                .await
-                .map_err(|_| comment_error(CommentError::BadParent))?;
-            if parent.meeting_id != meeting.id {
-                return Err(comment_error(CommentError::BadParent));
-            }
-            Some(parent.id)
-        }
-        None => None,
-    };
-    let record = CommentRecord {
-        id: CommentId::from_uuid(Uuid::now_v7()),
-        meeting_id: meeting.id,
-        agenda_item_id,
-        parent_id,
-        author_id: author,
-        author_presence: comments::author_presence(meeting.status, row.as_ref()),
-        body: text,
-        created_at: caller.now,
-        edited_at: None,
-        hidden_at: None,
-        hidden_by: None,
-        hidden_reason: None,
-    };
-    storage::meetings::insert_comment(state.db.conn(), &record).await?;
-    let names = HashMap::from([(author, member.full_name.as_str().to_string())]);
-    Ok((StatusCode::CREATED, axum::Json(view(&record, &names, access.manage))))
+    let new = NewComment { body: body.body, agenda_item_id: body.agenda_item_id, parent_id: body.parent_id };
+    let o = opinions::post(&state.ctx(), &caller.actor, MeetingId::from_uuid(id), new).await.map_err(comments_error)?;
+    Ok((StatusCode::CREATED, axum::Json(single(&o)?)))
 }
 
 /// An edit.
@@ -203,19 +168,8 @@ pub async fn edit(
     Path(id): Path<Uuid>,
     Json(body): Json<EditComment>,
 ) -> ApiResult<axum::Json<CommentView>> {
-    let mut comment = storage::meetings::get_comment(state.db.conn(), CommentId::from_uuid(id)).await?;
-    let (meeting, access) = visible_meeting(&state, &caller, comment.meeting_id.as_uuid()).await?;
-    let editor = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    comments::check_edit(meeting.status, comment.author_id, editor, comment.created_at, comment.hidden_at.is_some(), caller.now)
-        .map_err(comment_error)?;
-    let text = comments::parse_text(&body.body).map_err(comment_error)?;
-    let tx = state.db.begin().await?;
-    storage::meetings::edit_comment(tx.conn(), &comment, &text, caller.now).await?;
-    tx.commit().await?;
-    comment.body = text;
-    comment.edited_at = Some(caller.now);
-    let name = storage::members::get(state.db.conn(), editor).await?.full_name.as_str().to_string();
-    Ok(axum::Json(view(&comment, &HashMap::from([(editor, name)]), access.manage)))
+    let o = opinions::edit(&state.ctx(), &caller.actor, CommentId::from_uuid(id), &body.body).await.map_err(comments_error)?;
+    Ok(axum::Json(single(&o)?))
 }
 
 /// Hiding an opinion.
@@ -235,29 +189,13 @@ pub async fn hide(
     Path(id): Path<Uuid>,
     Json(body): Json<HideComment>,
 ) -> ApiResult<StatusCode> {
-    let comment = storage::meetings::get_comment(state.db.conn(), CommentId::from_uuid(id)).await?;
-    let (meeting, access) = visible_meeting(&state, &caller, comment.meeting_id.as_uuid()).await?;
-    if !access.manage {
-        return Err(ApiError::Forbidden);
-    }
     let reason = membership::fields::normalize_text(&body.reason);
-    if reason.is_empty() || reason.chars().count() > 1000 {
-        return Err(ApiError::field("reason", if reason.is_empty() { "empty" } else { "too_long" }, "1 to 1000 characters"));
-    }
-    let tx = state.db.begin().await?;
-    storage::meetings::hide_comment(tx.conn(), comment.id, caller.account.id, &reason, caller.now).await.map_err(|e| match e {
-        storage::StoreError::NotFound => comment_error(CommentError::Hidden),
-        other => ApiError::from(other),
-    })?;
-    audit(
-        &tx,
-        &caller,
-        "comment.hide",
-        ("comment", Some(comment.id.as_uuid())),
-        Some(meeting.unit_id),
-        serde_json::json!({"reason": reason}),
-    )
-    .await?;
-    tx.commit().await?;
+    let reason = if reason.is_empty() || reason.chars().count() > 1000 {
+        Err(ApiError::field("reason", if reason.is_empty() { "empty" } else { "too_long" }, "1 to 1000 characters"))
+    } else {
+        Ok(reason)
+    };
+    let who = Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
+    opinions::hide(&state.ctx(), who, CommentId::from_uuid(id), reason).await.map_err(comments_error)?;
     Ok(StatusCode::NO_CONTENT)
 }

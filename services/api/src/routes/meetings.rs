@@ -1,31 +1,32 @@
 //! Cell meetings: prepare (draft), edit with `If-Match`, publish, open (roster frozen, ledger
 //! created), end, cancel; check-in and the attendance ledger; minutes, motions, votes, ratings.
+//!
+//! Each handler parses the request, calls one use case of `app::meetings` (or its `minutes`
+//! module) and renders its result; the request's own refusals are handed to the use case, which
+//! reports them once the caller is known to be allowed, and every use-case error maps here to
+//! today's problem codes.
 
-use std::collections::HashMap;
-
-use app::events::{Event, MeetingCancelled, MeetingOpened, MeetingPublished};
+use app::audit::Requester;
+use app::meetings::minutes::{NewMotion, RecordError};
+use app::meetings::{AttendanceError, MeetingEdit, MeetingError, NamedRow, NewMeeting, ViewMeetingError};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use meetings::attendance::{self, AttendanceStatus, CheckIn, CheckInRules, LedgerRow};
-use meetings::content::{self, AgendaItem, Warning};
-use meetings::lifecycle::{self, MeetingKind, MeetingStatus, ScheduledRegular, Transition};
+use meetings::attendance::{self, AttendanceStatus};
+use meetings::content::{self, AgendaItem};
+use meetings::lifecycle::{self, MeetingKind, MeetingStatus};
 use meetings::minutes::{self, Minutes, Tally, Vote};
-use meetings::roster::{self, Candidate};
 use meetings::{AgendaItemId, MeetingId, MotionId};
-use membership::permission::Action;
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
 use storage::meetings::{AgendaRecord, MeetingQuery, MeetingRecord, MotionRecord};
-use storage::members::{ListQuery, StandingFilter};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{IfMatch, Json, Path, Query, etag};
-use crate::routes::{audit, unit_path};
 use crate::state::AppState;
 
 // ---------------------------------------------------------------- views
@@ -202,54 +203,70 @@ fn meeting_view(m: &MeetingRecord, agenda: &[AgendaRecord]) -> MeetingView {
     }
 }
 
-async fn respond(state: &AppState, m: &MeetingRecord, status: StatusCode) -> ApiResult<impl IntoResponse + use<>> {
-    let agenda = storage::meetings::agenda(state.db.conn(), m.id).await?;
-    Ok((status, [(header::ETAG, etag(m.version))], axum::Json(meeting_view(m, &agenda))))
+fn render(m: &MeetingRecord, agenda: &[AgendaRecord], status: StatusCode) -> impl IntoResponse + use<> {
+    (status, [(header::ETAG, etag(m.version))], axum::Json(meeting_view(m, agenda)))
 }
 
 fn transition_error(e: lifecycle::InvalidTransition) -> ApiError {
     ApiError::Conflict { code: "invalid_transition", detail: e.to_string() }
 }
 
-// ---------------------------------------------------------------- access
-
-/// What the caller may do with a meeting's unit.
-pub(crate) struct Access {
-    pub path: Vec<UnitId>,
-    pub manage: bool,
+fn who(caller: &Caller) -> Requester<'_> {
+    Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() }
 }
 
-/// Loads the meeting and checks that the caller may see it (drafts: the cell's secretary/deputy,
-/// committee members and leaders above; otherwise: members of the cell, guests temporarily
-/// transferred in, leaders above, administrators).
-pub(crate) async fn visible_meeting(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<(MeetingRecord, Access)> {
-    let meeting = storage::meetings::get(state.db.conn(), MeetingId::from_uuid(id)).await?;
-    let path = unit_path(&state.db, meeting.unit_id).await?;
-    let manage = caller.may(Action::ManageMeetings, &path);
-    let visible = if meeting.status.visible_to_members() {
-        caller.may(Action::ViewMeetings, &path) || is_guest(state, caller, meeting.unit_id).await?
-    } else {
-        manage || caller.may(Action::ViewMemberPrivate, &path)
-    };
-    if !visible {
-        return Err(ApiError::Forbidden);
+impl From<ViewMeetingError> for ApiError {
+    fn from(e: ViewMeetingError) -> Self {
+        match e {
+            ViewMeetingError::Forbidden => ApiError::Forbidden,
+            ViewMeetingError::Store(e) => ApiError::from(e),
+        }
     }
-    Ok((meeting, Access { path, manage }))
 }
 
-async fn is_guest(state: &AppState, caller: &Caller, unit: UnitId) -> ApiResult<bool> {
-    let Some(member) = caller.actor.member_id else { return Ok(false) };
-    let record = storage::members::get(state.db.conn(), member).await?;
-    Ok(record.state.standing.is_active() && record.state.temporary_host == Some(unit))
+/// Today's problems of the meeting use cases. A second regular meeting in a month is 409
+/// `regular_meeting_exists`, whether the rule found the clash or the database's
+/// `ux_meetings_regular_month` refused a write that raced past the check.
+fn meeting_error(e: MeetingError<ApiError>) -> ApiError {
+    match e {
+        MeetingError::Forbidden => ApiError::Forbidden,
+        MeetingError::Request(e) => e,
+        MeetingError::Locked(status) => {
+            ApiError::Conflict { code: "meeting_locked", detail: format!("a {} meeting can no longer be edited", status.code()) }
+        }
+        MeetingError::Transition(e) => transition_error(e),
+        MeetingError::RegularMonthTaken(Some(clash)) => ApiError::Conflict {
+            code: "regular_meeting_exists",
+            detail: format!("the cell already has a regular meeting this month ({clash})"),
+        },
+        MeetingError::RegularMonthTaken(None) => {
+            ApiError::Conflict { code: "regular_meeting_exists", detail: "the cell already has a regular meeting this month".into() }
+        }
+        MeetingError::AgendaItemHasComments => {
+            ApiError::Conflict { code: "agenda_item_has_comments", detail: "an agenda item with comments cannot be removed".into() }
+        }
+        MeetingError::ShortDurationUnconfirmed { minimum, planned } => ApiError::Rule {
+            code: "short_duration_unconfirmed",
+            detail: format!("planned {planned} minutes, minimum {minimum}: publish again with confirm_short_duration"),
+        },
+        MeetingError::Event(e) => ApiError::from(e),
+        MeetingError::Store(e) => ApiError::from(e),
+    }
 }
 
-fn require_manage(access: &Access) -> ApiResult<()> {
-    if access.manage { Ok(()) } else { Err(ApiError::Forbidden) }
-}
-
-/// The outbox row of a meeting event, written at `now`.
-fn outbox(event: Event, now: DateTime<Utc>) -> Result<storage::outbox::OutboxEvent, ApiError> {
-    Ok(event.to_outbox(now)?)
+fn attendance_error(e: AttendanceError<ApiError>) -> ApiError {
+    match e {
+        AttendanceError::Forbidden => ApiError::Forbidden,
+        AttendanceError::NotOpen(status) => {
+            ApiError::Conflict { code: "meeting_not_open", detail: format!("the meeting is {}", status.code()) }
+        }
+        AttendanceError::LedgerLocked(status) => {
+            ApiError::Conflict { code: "ledger_locked", detail: format!("the ledger of a {} meeting cannot be changed", status.code()) }
+        }
+        AttendanceError::CheckIn(e) => ApiError::Rule { code: e.code(), detail: e.to_string() },
+        AttendanceError::Request(e) => e,
+        AttendanceError::Store(e) => ApiError::from(e),
+    }
 }
 
 // ---------------------------------------------------------------- create, read, edit
@@ -341,40 +358,6 @@ fn optional_text(raw: Option<&str>, field: &str, max: usize, issues: &mut Vec<Fi
     Some(text)
 }
 
-async fn check_monthly(
-    state: &AppState,
-    unit: UnitId,
-    this: Option<MeetingId>,
-    kind: MeetingKind,
-    starts_at: DateTime<Utc>,
-) -> ApiResult<()> {
-    if kind != MeetingKind::Regular {
-        return Ok(());
-    }
-    let window = Duration::days(40);
-    let existing: Vec<ScheduledRegular> = storage::meetings::regular_between(state.db.conn(), unit, starts_at - window, starts_at + window)
-        .await?
-        .iter()
-        .map(|m| ScheduledRegular { id: m.id, starts_at: m.starts_at })
-        .collect();
-    lifecycle::check_monthly_regular(&existing, this, starts_at).map_err(|clash| ApiError::Conflict {
-        code: "regular_meeting_exists",
-        detail: format!("the cell already has a regular meeting this month ({clash})"),
-    })
-}
-
-/// The guarantee behind [`check_monthly`]: when two writes race past the check into the same
-/// month, the database's `ux_meetings_regular_month` refuses the later one, and it gets the same
-/// 409 `regular_meeting_exists`. Every other storage error maps as usual.
-fn regular_month_taken(err: storage::StoreError) -> ApiError {
-    match err {
-        storage::StoreError::Conflict { constraint: storage::Constraint::RegularMeetingMonth } => {
-            ApiError::Conflict { code: "regular_meeting_exists", detail: "the cell already has a regular meeting this month".into() }
-        }
-        other => ApiError::from(other),
-    }
-}
-
 /// Prepares a meeting (draft) in a cell: its own secretary or deputy only.
 #[utoipa::path(post, path = "/api/v1/org-units/{id}/meetings", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Cell id")), request_body = CreateMeeting,
     responses((status = 201, body = MeetingView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -384,9 +367,13 @@ pub async fn create(
     Path(unit): Path<Uuid>,
     Json(body): Json<CreateMeeting>,
 ) -> ApiResult<impl IntoResponse> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ManageMeetings, &path)?;
+    let input = parse_new(&body);
+    let (meeting, agenda) =
+        app::meetings::create(&state.ctx(), who(&caller), UnitId::from_uuid(unit), input).await.map_err(meeting_error)?;
+    Ok(render(&meeting, &agenda, StatusCode::CREATED))
+}
+
+fn parse_new(body: &CreateMeeting) -> Result<NewMeeting, ApiError> {
     let mut issues = Vec::new();
     crate::views::check_dates(&[("starts_at", Some(body.starts_at.date_naive()))])?;
     let kind = MeetingKind::parse(&body.kind);
@@ -427,54 +414,25 @@ pub async fn create(
         return Err(ApiError::Validation(issues));
     }
     let agenda = parse_agenda(&agenda_input, &[])?;
-    check_monthly(&state, unit, None, kind, body.starts_at).await?;
-    let meeting = MeetingRecord {
-        id: MeetingId::from_uuid(Uuid::now_v7()),
-        unit_id: unit,
+    Ok(NewMeeting {
         kind,
         combined_thematic: body.combined_thematic,
         title,
-        status: MeetingStatus::Draft,
         starts_at: body.starts_at,
         planned_minutes: body.planned_minutes,
         location,
         online_link,
         notes: body.notes.trim().to_string(),
-        version: 1,
-        late_publication: false,
-        short_duration_confirmed: false,
-        published_at: None,
-        opened_at: None,
-        ended_at: None,
-        cancelled_at: None,
-        cancel_reason: None,
-        minutes: None,
-        minutes_approved_at: None,
-        created_by: Some(caller.account.id),
-        created_at: caller.now,
-        updated_at: caller.now,
-    };
-    let tx = state.db.begin().await?;
-    storage::meetings::insert(tx.conn(), &meeting, &agenda).await.map_err(regular_month_taken)?;
-    audit(
-        &tx,
-        &caller,
-        "meeting.create",
-        ("meeting", Some(meeting.id.as_uuid())),
-        Some(unit),
-        serde_json::json!({"title": meeting.title, "kind": kind.code()}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, [(header::ETAG, etag(meeting.version))], axum::Json(meeting_view(&meeting, &agenda))))
+        agenda,
+    })
 }
 
 /// A meeting with its agenda (`ETag` = version).
 #[utoipa::path(get, path = "/api/v1/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = MeetingView, headers(("ETag" = String, description = "Version of the meeting (`\"3\"`), for `If-Match`"))), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let (meeting, _) = visible_meeting(&state, &caller, id).await?;
-    respond(&state, &meeting, StatusCode::OK).await
+    let (meeting, agenda) = app::meetings::meeting(&state.ctx(), &caller.actor, MeetingId::from_uuid(id)).await?;
+    Ok(render(&meeting, &agenda, StatusCode::OK))
 }
 
 fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
@@ -520,80 +478,54 @@ pub async fn update(
     if_match: IfMatch,
     Json(body): Json<UpdateMeeting>,
 ) -> ApiResult<impl IntoResponse> {
-    let (mut meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
-    let version = if_match.matching(meeting.version)?;
-    if !meeting.status.content_editable() {
-        return Err(ApiError::Conflict {
-            code: "meeting_locked",
-            detail: format!("a {} meeting can no longer be edited", meeting.status.code()),
-        });
-    }
+    let (meeting, agenda) = app::meetings::update(
+        &state.ctx(),
+        who(&caller),
+        MeetingId::from_uuid(id),
+        |current| if_match.matching(current),
+        |meeting, existing| parse_edit(&body, meeting, existing),
+    )
+    .await
+    .map_err(meeting_error)?;
+    Ok(render(&meeting, &agenda, StatusCode::OK))
+}
+
+fn parse_edit(body: &UpdateMeeting, meeting: &MeetingRecord, existing: &[AgendaRecord]) -> Result<MeetingEdit, ApiError> {
     let mut issues = Vec::new();
     crate::views::check_dates(&[("starts_at", body.starts_at.map(|s| s.date_naive()))])?;
+    let mut edit = MeetingEdit { starts_at: body.starts_at, ..MeetingEdit::default() };
     if let Some(t) = &body.title {
-        meeting.title = text_field(t, "title", 300, &mut issues).unwrap_or_default();
+        edit.title = Some(text_field(t, "title", 300, &mut issues).unwrap_or_default());
     }
     if let Some(m) = body.planned_minutes {
         if let Err(e) = content::check_duration(m) {
             issues.push(FieldIssue::new("planned_minutes", e.code(), e.to_string()));
         }
-        meeting.planned_minutes = m;
+        edit.planned_minutes = Some(m);
     }
     if let Some(c) = body.combined_thematic {
         if c && meeting.kind != MeetingKind::Regular {
             issues.push(FieldIssue::new("combined_thematic", "not_allowed", "only a regular meeting can be combined with a thematic one"));
         }
-        meeting.combined_thematic = c;
+        edit.combined_thematic = Some(c);
     }
     if let Some(l) = &body.location {
-        meeting.location = optional_text(l.as_deref(), "location", 300, &mut issues);
+        edit.location = Some(optional_text(l.as_deref(), "location", 300, &mut issues));
     }
     if let Some(l) = &body.online_link {
-        meeting.online_link = optional_text(l.as_deref(), "online_link", 500, &mut issues);
+        edit.online_link = Some(optional_text(l.as_deref(), "online_link", 500, &mut issues));
     }
     if let Some(n) = &body.notes {
         if n.chars().count() > 20_000 {
             issues.push(FieldIssue::new("notes", "too_long", "at most 20000 characters"));
         }
-        meeting.notes = n.trim().to_string();
+        edit.notes = Some(n.trim().to_string());
     }
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let existing = storage::meetings::agenda(state.db.conn(), meeting.id).await?;
-    let agenda = body.agenda.as_ref().map(|a| parse_agenda(a, &existing)).transpose()?;
-    if let Some(starts_at) = body.starts_at {
-        check_monthly(&state, meeting.unit_id, Some(meeting.id), meeting.kind, starts_at).await?;
-        meeting.starts_at = starts_at;
-    }
-    meeting.updated_at = caller.now;
-    if meeting.status == MeetingStatus::Published {
-        let hours = (meeting.starts_at - meeting.published_at.unwrap_or(caller.now)).num_hours();
-        meeting.late_publication = hours < content::PUBLISH_NOTICE_HOURS;
-    }
-    let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(regular_month_taken)?;
-    if let Some(agenda) = &agenda {
-        storage::meetings::replace_agenda(tx.conn(), meeting.id, agenda).await.map_err(|e| match e {
-            storage::StoreError::Conflict { .. } => {
-                ApiError::Conflict { code: "agenda_item_has_comments", detail: "an agenda item with comments cannot be removed".into() }
-            }
-            other => ApiError::from(other),
-        })?;
-    }
-    audit(
-        &tx,
-        &caller,
-        "meeting.update",
-        ("meeting", Some(meeting.id.as_uuid())),
-        Some(meeting.unit_id),
-        serde_json::json!({"version": version + 1}),
-    )
-    .await?;
-    tx.commit().await?;
-    meeting.version = version + 1;
-    respond(&state, &meeting, StatusCode::OK).await
+    edit.agenda = body.agenda.as_ref().map(|a| parse_agenda(a, existing)).transpose()?;
+    Ok(edit)
 }
 
 /// Meeting list query.
@@ -627,10 +559,11 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Vec<MeetingView>>> {
     crate::views::check_query_dates(&[q.from, q.to])?;
     let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    if !caller.may(Action::ViewMeetings, &path) && !is_guest(&state, &caller, unit).await? {
-        return Err(ApiError::Forbidden);
-    }
+    let rows = app::meetings::list(&state.ctx(), &caller.actor, unit, list_query(unit, &q)).await.map_err(meeting_error)?;
+    Ok(axum::Json(rows.iter().map(|(m, agenda)| meeting_view(m, agenda)).collect()))
+}
+
+fn list_query(unit: UnitId, q: &ListParams) -> Result<MeetingQuery, ApiError> {
     let statuses = match &q.status {
         None => Vec::new(),
         Some(s) => s
@@ -646,35 +579,14 @@ pub async fn list(
         Some(n @ 1..=500) => n,
         Some(_) => return Err(ApiError::BadRequest { code: "invalid_query", detail: "limit must be between 1 and 500".into() }),
     };
-    let query = MeetingQuery {
+    Ok(MeetingQuery {
         unit,
         include_subtree: q.include_subtree.unwrap_or(false),
         from: q.from.map(vn_midnight),
         to: q.to.and_then(|d| d.checked_add_signed(Duration::days(1))).map(vn_midnight),
         statuses,
         limit,
-    };
-    let rows = storage::meetings::list(state.db.conn(), &query).await?;
-    let mut out = Vec::new();
-    let mut paths: HashMap<UnitId, Vec<UnitId>> = HashMap::new();
-    for m in rows {
-        if m.status == MeetingStatus::Draft {
-            let p = match paths.get(&m.unit_id) {
-                Some(p) => p.clone(),
-                None => {
-                    let p = storage::units::path(state.db.conn(), m.unit_id).await?;
-                    paths.insert(m.unit_id, p.clone());
-                    p
-                }
-            };
-            if !(caller.may(Action::ManageMeetings, &p) || caller.may(Action::ViewMemberPrivate, &p)) {
-                continue;
-            }
-        }
-        let agenda = storage::meetings::agenda(state.db.conn(), m.id).await?;
-        out.push(meeting_view(&m, &agenda));
-    }
-    Ok(axum::Json(out))
+    })
 }
 
 // ---------------------------------------------------------------- transitions
@@ -711,86 +623,13 @@ pub async fn publish(
     // The body is optional: an empty body publishes without confirmations.
     let body: PublishBody =
         if raw.iter().all(u8::is_ascii_whitespace) { PublishBody::default() } else { crate::extract::parse_json(&raw)? };
-    let (mut meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
-    let next = lifecycle::transition(meeting.status, Transition::Publish).map_err(transition_error)?;
-    let agenda = storage::meetings::agenda(state.db.conn(), meeting.id).await?;
-    let warnings = content::publication_warnings(
-        meeting.kind,
-        meeting.combined_thematic,
-        meeting.planned_minutes,
-        agenda.len(),
-        meeting.starts_at,
-        caller.now,
-    );
-    if let Some(Warning::ShortDuration { minimum, planned }) = warnings.iter().find(|w| w.needs_confirmation())
-        && !body.confirm_short_duration
-    {
-        return Err(ApiError::Rule {
-            code: "short_duration_unconfirmed",
-            detail: format!("planned {planned} minutes, minimum {minimum}: publish again with confirm_short_duration"),
-        });
-    }
-    let version = meeting.version;
-    meeting.status = next;
-    meeting.published_at = Some(caller.now);
-    meeting.late_publication = warnings.iter().any(|w| matches!(w, Warning::LatePublication { .. }));
-    meeting.short_duration_confirmed = warnings.iter().any(Warning::needs_confirmation);
-    meeting.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
-    storage::outbox::push(
-        tx.conn(),
-        &outbox(
-            Event::MeetingPublished(MeetingPublished {
-                meeting_id: meeting.id.as_uuid(),
-                unit_id: meeting.unit_id.as_uuid(),
-                title: meeting.title.clone(),
-                starts_at: meeting.starts_at,
-                late_publication: meeting.late_publication,
-            }),
-            caller.now,
-        )?,
-    )
-    .await?;
-    let codes: Vec<String> = warnings.iter().map(|w| w.code().to_string()).collect();
-    audit(
-        &tx,
-        &caller,
-        "meeting.publish",
-        ("meeting", Some(meeting.id.as_uuid())),
-        Some(meeting.unit_id),
-        serde_json::json!({"warnings": codes}),
-    )
-    .await?;
-    tx.commit().await?;
-    meeting.version = version + 1;
-    Ok(axum::Json(PublishResult { meeting: meeting_view(&meeting, &agenda), warnings: codes }))
-}
-
-async fn roster_candidates(state: &AppState, cell: UnitId) -> ApiResult<Vec<Candidate>> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = storage::members::list(
-            state.db.conn(),
-            &ListQuery { unit: cell, include_subtree: false, standing: StandingFilter::Active, after, limit: 1000 },
-        )
-        .await?;
-        let done = page.len() < 1000;
-        after = page.last().map(|m| m.id);
-        out.extend(page.into_iter().map(|m| Candidate {
-            member_id: m.id,
-            standing: m.state.standing,
-            home_unit: m.state.home_unit,
-            temporary_host: m.state.temporary_host,
-            exempt_since: m.state.exempt_since,
-            admitted_on: m.state.admitted_on,
-        }));
-        if done {
-            return Ok(out);
-        }
-    }
+    let published = app::meetings::publish(&state.ctx(), who(&caller), MeetingId::from_uuid(id), body.confirm_short_duration)
+        .await
+        .map_err(meeting_error)?;
+    Ok(axum::Json(PublishResult {
+        meeting: meeting_view(&published.meeting, &published.agenda),
+        warnings: published.warnings.iter().map(|w| w.code().to_string()).collect(),
+    }))
 }
 
 /// Opens the meeting: freezes the roster as of the meeting date and creates one ledger row per
@@ -798,57 +637,16 @@ async fn roster_candidates(state: &AppState, cell: UnitId) -> ApiResult<Vec<Cand
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/open", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = MeetingView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn open(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let (mut meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
-    let next = lifecycle::transition(meeting.status, Transition::Open).map_err(transition_error)?;
-    let candidates = roster_candidates(&state, meeting.unit_id).await?;
-    let date = membership::time::local_date(meeting.starts_at);
-    let ledger = attendance::open_ledger(&roster::roster(meeting.unit_id, date, &candidates));
-    let version = meeting.version;
-    meeting.status = next;
-    meeting.opened_at = Some(caller.now);
-    meeting.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
-    storage::meetings::insert_ledger(tx.conn(), meeting.id, &ledger).await?;
-    let opened = Event::MeetingOpened(MeetingOpened {
-        meeting_id: meeting.id.as_uuid(),
-        unit_id: meeting.unit_id.as_uuid(),
-        title: meeting.title.clone(),
-        starts_at: meeting.starts_at,
-    });
-    storage::outbox::push(tx.conn(), &outbox(opened, caller.now)?).await?;
-    audit(
-        &tx,
-        &caller,
-        "meeting.open",
-        ("meeting", Some(meeting.id.as_uuid())),
-        Some(meeting.unit_id),
-        serde_json::json!({"roster": ledger.len()}),
-    )
-    .await?;
-    tx.commit().await?;
-    meeting.version = version + 1;
-    respond(&state, &meeting, StatusCode::OK).await
+    let (meeting, agenda) = app::meetings::open(&state.ctx(), who(&caller), MeetingId::from_uuid(id)).await.map_err(meeting_error)?;
+    Ok(render(&meeting, &agenda, StatusCode::OK))
 }
 
 /// Ends the meeting.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/end", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = MeetingView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn end(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let (mut meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
-    let next = lifecycle::transition(meeting.status, Transition::End).map_err(transition_error)?;
-    let version = meeting.version;
-    meeting.status = next;
-    meeting.ended_at = Some(caller.now);
-    meeting.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
-    audit(&tx, &caller, "meeting.end", ("meeting", Some(meeting.id.as_uuid())), Some(meeting.unit_id), serde_json::json!({})).await?;
-    tx.commit().await?;
-    meeting.version = version + 1;
-    respond(&state, &meeting, StatusCode::OK).await
+    let (meeting, agenda) = app::meetings::end(&state.ctx(), who(&caller), MeetingId::from_uuid(id)).await.map_err(meeting_error)?;
+    Ok(render(&meeting, &agenda, StatusCode::OK))
 }
 
 /// Cancellation.
@@ -869,41 +667,11 @@ pub async fn cancel(
     Path(id): Path<Uuid>,
     Json(body): Json<CancelBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let (mut meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
     let mut issues = Vec::new();
-    let reason = text_field(&body.reason, "reason", 1000, &mut issues).ok_or(ApiError::Validation(issues))?;
-    let was_published = meeting.status == MeetingStatus::Published;
-    let next = lifecycle::transition(meeting.status, Transition::Cancel).map_err(transition_error)?;
-    let version = meeting.version;
-    meeting.status = next;
-    meeting.cancelled_at = Some(caller.now);
-    meeting.cancel_reason = Some(reason.clone());
-    meeting.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
-    if was_published {
-        let cancelled = Event::MeetingCancelled(MeetingCancelled {
-            meeting_id: meeting.id.as_uuid(),
-            unit_id: meeting.unit_id.as_uuid(),
-            title: meeting.title.clone(),
-            starts_at: meeting.starts_at,
-            reason: reason.clone(),
-        });
-        storage::outbox::push(tx.conn(), &outbox(cancelled, caller.now)?).await?;
-    }
-    audit(
-        &tx,
-        &caller,
-        "meeting.cancel",
-        ("meeting", Some(meeting.id.as_uuid())),
-        Some(meeting.unit_id),
-        serde_json::json!({"reason": reason}),
-    )
-    .await?;
-    tx.commit().await?;
-    meeting.version = version + 1;
-    respond(&state, &meeting, StatusCode::OK).await
+    let reason = text_field(&body.reason, "reason", 1000, &mut issues).ok_or(ApiError::Validation(issues));
+    let (meeting, agenda) =
+        app::meetings::cancel(&state.ctx(), who(&caller), MeetingId::from_uuid(id), reason).await.map_err(meeting_error)?;
+    Ok(render(&meeting, &agenda, StatusCode::OK))
 }
 
 // ---------------------------------------------------------------- attendance
@@ -938,27 +706,17 @@ pub struct AttendanceView {
     pub figures: FiguresView,
 }
 
-async fn attendance_view(state: &AppState, meeting: MeetingId) -> ApiResult<AttendanceView> {
-    let ledger = storage::meetings::ledger(state.db.conn(), meeting).await?;
-    let ids: Vec<MemberId> = ledger.iter().map(|r| r.member_id).collect();
-    let names: HashMap<MemberId, String> =
-        storage::members::get_many(state.db.conn(), &ids).await?.into_iter().map(|m| (m.id, m.full_name.as_str().to_string())).collect();
-    let mut rows: Vec<AttendanceRowView> = ledger
-        .iter()
-        .map(|r| AttendanceRowView {
-            member_id: r.member_id.as_uuid(),
-            full_name: names.get(&r.member_id).cloned().unwrap_or_default(),
-            role: r.role.code().into(),
-            official: r.official,
-            status: r.status.code().into(),
-            checked_in_at: r.checked_in_at,
-            reason: r.reason.clone(),
-        })
-        .collect();
-    rows.sort_by(|a, b| a.full_name.cmp(&b.full_name));
-    Ok(AttendanceView { rows, figures: FiguresView::from(&attendance::figures(&ledger)) })
+fn row_view(r: NamedRow) -> AttendanceRowView {
+    AttendanceRowView {
+        member_id: r.row.member_id.as_uuid(),
+        full_name: r.full_name,
+        role: r.row.role.code().into(),
+        official: r.row.official,
+        status: r.row.status.code().into(),
+        checked_in_at: r.row.checked_in_at,
+        reason: r.row.reason,
+    }
 }
-
 /// Check-in result.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckInResult {
@@ -975,35 +733,9 @@ pub struct CheckInResult {
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/check-in", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = CheckInResult), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn check_in(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<CheckInResult>> {
-    let (meeting, _) = visible_meeting(&state, &caller, id).await?;
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    if meeting.status != MeetingStatus::Open {
-        return Err(ApiError::Conflict { code: "meeting_not_open", detail: format!("the meeting is {}", meeting.status.code()) });
-    }
-    let row = storage::meetings::ledger_row(state.db.conn(), meeting.id, member).await?;
-    let decision = attendance::check_in(row.as_ref(), meeting.starts_at, meeting.planned_minutes, CheckInRules::default(), caller.now)
-        .map_err(|e| match e {
-            attendance::CheckInError::NotOnRoster => ApiError::Forbidden,
-            other => ApiError::Rule { code: other.code(), detail: other.to_string() },
-        })?;
-    match decision {
-        CheckIn::Unchanged(r) => {
-            Ok(axum::Json(CheckInResult { status: r.status.code().into(), checked_in_at: r.checked_in_at, recorded: false }))
-        }
-        CheckIn::Recorded(r) => {
-            // The attendance and its points commit together.
-            let tx = state.db.begin().await?;
-            let recorded = storage::meetings::record_check_in(tx.conn(), meeting.id, &r, caller.now).await?;
-            if recorded {
-                app::study::award_activity(&tx, member, study_points::ledger::Reason::MeetingAttendance, meeting.id.as_uuid(), caller.now)
-                    .await?;
-            }
-            tx.commit().await?;
-            // A concurrent retry may have won the race: report the stored row.
-            let stored = storage::meetings::ledger_row(state.db.conn(), meeting.id, member).await?.ok_or(ApiError::NotFound)?;
-            Ok(axum::Json(CheckInResult { status: stored.status.code().into(), checked_in_at: stored.checked_in_at, recorded }))
-        }
-    }
+    let done =
+        app::meetings::check_in::<ApiError>(&state.ctx(), &caller.actor, MeetingId::from_uuid(id)).await.map_err(attendance_error)?;
+    Ok(axum::Json(CheckInResult { status: done.row.status.code().into(), checked_in_at: done.row.checked_in_at, recorded: done.recorded }))
 }
 
 /// A correction of one ledger row by the secretary or deputy.
@@ -1027,14 +759,14 @@ pub async fn set_attendance(
     Path((id, member_id)): Path<(Uuid, Uuid)>,
     Json(body): Json<AttendanceBody>,
 ) -> ApiResult<axum::Json<AttendanceRowView>> {
-    let (meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
-    if !meeting.status.ledger_editable() {
-        return Err(ApiError::Conflict {
-            code: "ledger_locked",
-            detail: format!("the ledger of a {} meeting cannot be changed", meeting.status.code()),
-        });
-    }
+    let input = parse_attendance(&body);
+    let row = app::meetings::set_attendance(&state.ctx(), who(&caller), MeetingId::from_uuid(id), MemberId::from_uuid(member_id), input)
+        .await
+        .map_err(attendance_error)?;
+    Ok(axum::Json(row_view(row)))
+}
+
+fn parse_attendance(body: &AttendanceBody) -> Result<(AttendanceStatus, String), ApiError> {
     let mut issues = Vec::new();
     let status = AttendanceStatus::parse(&body.status);
     if status.is_none() {
@@ -1042,43 +774,17 @@ pub async fn set_attendance(
     }
     let reason = text_field(&body.reason, "reason", 1000, &mut issues);
     let (Some(status), Some(reason)) = (status, reason) else { return Err(ApiError::Validation(issues)) };
-    let member = MemberId::from_uuid(member_id);
-    let current = storage::meetings::ledger_row(state.db.conn(), meeting.id, member).await?.ok_or(ApiError::NotFound)?;
-    let checked_in_at = if status.attended() { current.checked_in_at.or(Some(caller.now)) } else { None };
-    let row = LedgerRow { status, checked_in_at, reason: Some(reason.clone()), ..current.clone() };
-    let tx = state.db.begin().await?;
-    storage::meetings::set_row(tx.conn(), meeting.id, &row, caller.account.id, caller.now).await?;
-    audit(
-        &tx,
-        &caller,
-        "meeting.attendance",
-        ("meeting", Some(meeting.id.as_uuid())),
-        Some(meeting.unit_id),
-        serde_json::json!({"member_id": member_id, "from": current.status.code(), "to": status.code(), "reason": reason}),
-    )
-    .await?;
-    if status.attended() {
-        app::study::award_activity(&tx, member, study_points::ledger::Reason::MeetingAttendance, meeting.id.as_uuid(), caller.now).await?;
-    }
-    tx.commit().await?;
-    let name = storage::members::get(state.db.conn(), member).await?.full_name.as_str().to_string();
-    Ok(axum::Json(AttendanceRowView {
-        member_id,
-        full_name: name,
-        role: row.role.code().into(),
-        official: row.official,
-        status: row.status.code().into(),
-        checked_in_at: row.checked_in_at,
-        reason: row.reason,
-    }))
+    Ok((status, reason))
 }
 
 /// The attendance ledger with its figures (anyone who may see the meeting).
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/attendance", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = AttendanceView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get_attendance(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<AttendanceView>> {
-    let (meeting, _) = visible_meeting(&state, &caller, id).await?;
-    Ok(axum::Json(attendance_view(&state, meeting.id).await?))
+    let (rows, figures) = app::meetings::attendance(&state.ctx(), &caller.actor, MeetingId::from_uuid(id)).await?;
+    let mut rows: Vec<AttendanceRowView> = rows.into_iter().map(row_view).collect();
+    rows.sort_by(|a, b| a.full_name.cmp(&b.full_name));
+    Ok(axum::Json(AttendanceView { rows, figures: FiguresView::from(&figures) }))
 }
 
 // ---------------------------------------------------------------- minutes, motions, ratings
@@ -1112,6 +818,34 @@ fn minutes_error(e: minutes::MinutesError) -> ApiError {
     }
 }
 
+fn record_error(e: RecordError<ApiError>) -> ApiError {
+    match e {
+        RecordError::Forbidden => ApiError::Forbidden,
+        RecordError::Request(e) => e,
+        RecordError::Transition(e) => transition_error(e),
+        RecordError::MinutesLocked(status) => {
+            ApiError::Conflict { code: "minutes_locked", detail: format!("minutes of a {} meeting cannot be changed", status.code()) }
+        }
+        RecordError::MotionsClosed => {
+            ApiError::Conflict { code: "minutes_locked", detail: "motions are recorded while the meeting is open or ended".into() }
+        }
+        RecordError::VotingClosed => ApiError::Conflict { code: "minutes_locked", detail: "voting is closed".into() },
+        RecordError::Minutes(e) => minutes_error(e),
+        RecordError::MinutesMissing => ApiError::Rule { code: "minutes_missing", detail: "write the minutes before approving them".into() },
+        RecordError::Tally(e) => ApiError::Rule { code: e.code(), detail: e.to_string() },
+        RecordError::VotedByCount => ApiError::Rule { code: "wrong_vote_mode", detail: "this motion is voted by count".into() },
+        RecordError::NotPresent => ApiError::Rule { code: "not_present", detail: "only members present at the meeting may vote".into() },
+        RecordError::AlreadyVoted => {
+            ApiError::Conflict { code: "already_voted", detail: "the member has already voted on this motion".into() }
+        }
+        RecordError::NotEnded => ApiError::Conflict { code: "meeting_not_ended", detail: "a meeting is rated after it ends".into() },
+        RecordError::AlreadyRated => {
+            ApiError::Conflict { code: "already_rated", detail: "the meeting has already been rated by this member".into() }
+        }
+        RecordError::Store(e) => ApiError::from(e),
+    }
+}
+
 /// Writes the minutes (the cell's secretary or deputy; open or ended meetings, until approved).
 #[utoipa::path(put, path = "/api/v1/meetings/{id}/minutes", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")), request_body = MinutesBody,
     responses((status = 200, body = MeetingView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -1121,15 +855,6 @@ pub async fn put_minutes(
     Path(id): Path<Uuid>,
     Json(body): Json<MinutesBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let (mut meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
-    if !meeting.status.minutes_editable() {
-        return Err(ApiError::Conflict {
-            code: "minutes_locked",
-            detail: format!("minutes of a {} meeting cannot be changed", meeting.status.code()),
-        });
-    }
-    let ledger = storage::meetings::ledger(state.db.conn(), meeting.id).await?;
     let m = Minutes {
         text: body.text.trim().to_string(),
         resolution: body.resolution.trim().to_string(),
@@ -1138,38 +863,18 @@ pub async fn put_minutes(
         started_at: body.started_at,
         ended_at: body.ended_at,
     };
-    minutes::check_minutes(&m, |who| ledger.iter().any(|r| r.member_id == who && r.status.attended())).map_err(minutes_error)?;
-    let version = meeting.version;
-    meeting.minutes = Some(m);
-    meeting.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
-    audit(&tx, &caller, "meeting.minutes", ("meeting", Some(meeting.id.as_uuid())), Some(meeting.unit_id), serde_json::json!({})).await?;
-    tx.commit().await?;
-    meeting.version = version + 1;
-    respond(&state, &meeting, StatusCode::OK).await
+    let (meeting, agenda) =
+        app::meetings::minutes::write(&state.ctx(), who(&caller), MeetingId::from_uuid(id), m).await.map_err(record_error)?;
+    Ok(render(&meeting, &agenda, StatusCode::OK))
 }
 
 /// Approves the minutes: minutes, ledger and opinions are locked.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/minutes/approve", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = MeetingView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn approve_minutes(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let (mut meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
-    let next = lifecycle::transition(meeting.status, Transition::ApproveMinutes).map_err(transition_error)?;
-    minutes::check_approvable(meeting.minutes.as_ref())
-        .map_err(|_| ApiError::Rule { code: "minutes_missing", detail: "write the minutes before approving them".into() })?;
-    let version = meeting.version;
-    meeting.status = next;
-    meeting.minutes_approved_at = Some(caller.now);
-    meeting.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
-    audit(&tx, &caller, "meeting.approve_minutes", ("meeting", Some(meeting.id.as_uuid())), Some(meeting.unit_id), serde_json::json!({}))
-        .await?;
-    tx.commit().await?;
-    meeting.version = version + 1;
-    respond(&state, &meeting, StatusCode::OK).await
+    let (meeting, agenda) =
+        app::meetings::minutes::approve(&state.ctx(), who(&caller), MeetingId::from_uuid(id)).await.map_err(record_error)?;
+    Ok(render(&meeting, &agenda, StatusCode::OK))
 }
 
 /// A motion put to the vote.
@@ -1224,10 +929,6 @@ fn motion_view(m: &MotionRecord, attended: u32) -> MotionView {
     }
 }
 
-fn attended_count(ledger: &[LedgerRow]) -> u32 {
-    u32::try_from(ledger.iter().filter(|r| r.status.attended()).count()).unwrap_or(u32::MAX)
-}
-
 /// Adds a motion (the cell's secretary or deputy; open or ended meetings).
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/motions", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")), request_body = MotionBody,
     responses((status = 201, body = MotionView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -1237,14 +938,12 @@ pub async fn create_motion(
     Path(id): Path<Uuid>,
     Json(body): Json<MotionBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let (meeting, access) = visible_meeting(&state, &caller, id).await?;
-    require_manage(&access)?;
-    if !meeting.status.minutes_editable() {
-        return Err(ApiError::Conflict {
-            code: "minutes_locked",
-            detail: "motions are recorded while the meeting is open or ended".into(),
-        });
-    }
+    let input = parse_motion(&body);
+    let m = app::meetings::minutes::add_motion(&state.ctx(), who(&caller), MeetingId::from_uuid(id), input).await.map_err(record_error)?;
+    Ok((StatusCode::CREATED, axum::Json(motion_view(&m.motion, m.attended))))
+}
+
+fn parse_motion(body: &MotionBody) -> Result<NewMotion, ApiError> {
     let mut issues = Vec::new();
     let title = text_field(&body.title, "title", 500, &mut issues).ok_or(ApiError::Validation(issues))?;
     let counts = [body.agree, body.disagree, body.other];
@@ -1252,30 +951,7 @@ pub async fn create_motion(
         return Err(ApiError::field("by_ballot", "wrong_vote_mode", "a motion voted by ballot takes no counts"));
     }
     let tally = Tally { agree: body.agree.unwrap_or(0), disagree: body.disagree.unwrap_or(0), other: body.other.unwrap_or(0) };
-    let ledger = storage::meetings::ledger(state.db.conn(), meeting.id).await?;
-    let attended = attended_count(&ledger);
-    minutes::check_tally(&tally, attended).map_err(|e| ApiError::Rule { code: e.code(), detail: e.to_string() })?;
-    let motion = MotionRecord {
-        id: MotionId::from_uuid(Uuid::now_v7()),
-        meeting_id: meeting.id,
-        title,
-        by_ballot: body.by_ballot,
-        tally,
-        created_at: caller.now,
-    };
-    let tx = state.db.begin().await?;
-    storage::meetings::insert_motion(tx.conn(), &motion).await?;
-    audit(
-        &tx,
-        &caller,
-        "meeting.motion",
-        ("motion", Some(motion.id.as_uuid())),
-        Some(meeting.unit_id),
-        serde_json::json!({"title": motion.title}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(motion_view(&motion, attended))))
+    Ok(NewMotion { title, by_ballot: body.by_ballot, tally })
 }
 
 /// A ballot.
@@ -1296,39 +972,17 @@ pub async fn vote(
     Path(id): Path<Uuid>,
     Json(body): Json<VoteBody>,
 ) -> ApiResult<axum::Json<MotionView>> {
-    let mut motion = storage::meetings::get_motion(state.db.conn(), MotionId::from_uuid(id)).await?;
-    let (meeting, _) = visible_meeting(&state, &caller, motion.meeting_id.as_uuid()).await?;
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    let vote = Vote::parse(&body.vote).ok_or_else(|| ApiError::field("vote", "not_allowed", "agree, disagree or other"))?;
-    if !motion.by_ballot {
-        return Err(ApiError::Rule { code: "wrong_vote_mode", detail: "this motion is voted by count".into() });
-    }
-    if !meeting.status.minutes_editable() {
-        return Err(ApiError::Conflict { code: "minutes_locked", detail: "voting is closed".into() });
-    }
-    let ledger = storage::meetings::ledger(state.db.conn(), meeting.id).await?;
-    if !ledger.iter().any(|r| r.member_id == member && r.status.attended()) {
-        return Err(ApiError::Rule { code: "not_present", detail: "only members present at the meeting may vote".into() });
-    }
-    let tx = state.db.begin().await?;
-    motion.tally = storage::meetings::cast_ballot(tx.conn(), motion.id, member, vote, caller.now).await.map_err(|e| match e {
-        storage::StoreError::Conflict { .. } => {
-            ApiError::Conflict { code: "already_voted", detail: "the member has already voted on this motion".into() }
-        }
-        other => ApiError::from(other),
-    })?;
-    tx.commit().await?;
-    Ok(axum::Json(motion_view(&motion, attended_count(&ledger))))
+    let vote = Vote::parse(&body.vote).ok_or_else(|| ApiError::field("vote", "not_allowed", "agree, disagree or other"));
+    let m = app::meetings::minutes::vote(&state.ctx(), &caller.actor, MotionId::from_uuid(id), vote).await.map_err(record_error)?;
+    Ok(axum::Json(motion_view(&m.motion, m.attended)))
 }
 
 /// The motions of a meeting.
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/motions", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = Vec<MotionView>), (status = 403, body = crate::error::Problem)))]
 pub async fn list_motions(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<Vec<MotionView>>> {
-    let (meeting, _) = visible_meeting(&state, &caller, id).await?;
-    let ledger = storage::meetings::ledger(state.db.conn(), meeting.id).await?;
-    let attended = attended_count(&ledger);
-    Ok(axum::Json(storage::meetings::motions_of(state.db.conn(), meeting.id).await?.iter().map(|m| motion_view(m, attended)).collect()))
+    let (motions, attended) = app::meetings::minutes::motions(&state.ctx(), &caller.actor, MeetingId::from_uuid(id)).await?;
+    Ok(axum::Json(motions.iter().map(|m| motion_view(m, attended)).collect()))
 }
 
 /// A member's rating of a meeting, 1–5 per criterion.
@@ -1365,31 +1019,14 @@ pub async fn rate(
     Path(id): Path<Uuid>,
     Json(body): Json<RatingBody>,
 ) -> ApiResult<StatusCode> {
-    let (meeting, _) = visible_meeting(&state, &caller, id).await?;
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    if storage::meetings::ledger_row(state.db.conn(), meeting.id, member).await?.is_none() {
-        return Err(ApiError::Forbidden);
-    }
-    if !meeting.status.has_ended() {
-        return Err(ApiError::Conflict { code: "meeting_not_ended", detail: "a meeting is rated after it ends".into() });
-    }
     let mut issues = Vec::new();
     for (field, score) in [("preparation", body.preparation), ("content", body.content), ("discussion", body.discussion)] {
         if let Err(e) = minutes::check_score(score) {
             issues.push(FieldIssue::new(field, e.code(), e.to_string()));
         }
     }
-    if !issues.is_empty() {
-        return Err(ApiError::Validation(issues));
-    }
-    storage::meetings::insert_rating(state.db.conn(), meeting.id, member, [body.preparation, body.content, body.discussion], caller.now)
-        .await
-        .map_err(|e| match e {
-            storage::StoreError::Conflict { .. } => {
-                ApiError::Conflict { code: "already_rated", detail: "the meeting has already been rated by this member".into() }
-            }
-            other => ApiError::from(other),
-        })?;
+    let scores = if issues.is_empty() { Ok([body.preparation, body.content, body.discussion]) } else { Err(ApiError::Validation(issues)) };
+    app::meetings::minutes::rate(&state.ctx(), &caller.actor, MeetingId::from_uuid(id), scores).await.map_err(record_error)?;
     Ok(StatusCode::CREATED)
 }
 
@@ -1397,8 +1034,7 @@ pub async fn rate(
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/ratings", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = RatingSummary), (status = 403, body = crate::error::Problem)))]
 pub async fn ratings(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<RatingSummary>> {
-    let (meeting, access) = visible_meeting(&state, &caller, id).await?;
-    caller.require(Action::ViewMemberPrivate, &access.path)?;
-    let (count, [preparation, content, discussion]) = storage::meetings::rating_summary(state.db.conn(), meeting.id).await?;
+    let (count, [preparation, content, discussion]) =
+        app::meetings::minutes::ratings(&state.ctx(), &caller.actor, MeetingId::from_uuid(id)).await?;
     Ok(axum::Json(RatingSummary { count, preparation, content, discussion }))
 }

@@ -1,28 +1,26 @@
 //! Reports to the superior unit, a member's attendance history, and the iCalendar feed.
+//!
+//! Each handler parses the request, calls one use case of `app::meetings::reports` and renders
+//! its result; the iCalendar rendering stays here, as a view.
 
-use app::events::{Event, ReportReturned, ReportSubmitted};
+use app::audit::Requester;
+use app::meetings::reports::{self, FeedError, HistoryError, ReportError, UnitReport};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use meetings::ReportId;
-use meetings::attendance::{self, Attended};
-use meetings::comments::AuthorPresence;
-use meetings::lifecycle::{self, MeetingStatus, Transition};
-use meetings::report::{self, ReportStatus};
-use membership::permission::{Action, MemberView as Visibility, member_view};
-use membership::time::local_date;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use meetings::lifecycle::MeetingStatus;
+use meetings::report::ReportStatus;
+use meetings::{MeetingId, ReportId};
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
-use storage::meetings::{MeetingQuery, ReportRecord};
+use storage::meetings::ReportRecord;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{Caller, new_token, token_hash};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
-use crate::routes::meetings::{FiguresView, visible_meeting};
-use crate::routes::{audit, unit_path};
 use crate::state::AppState;
 use crate::views::UnitRef;
 
@@ -55,21 +53,47 @@ pub struct ReportView {
     pub decision_comment: Option<String>,
 }
 
-async fn report_view(state: &AppState, r: &ReportRecord) -> ApiResult<ReportView> {
-    let unit = storage::units::get(state.db.conn(), r.unit_id).await?;
-    Ok(ReportView {
-        id: r.id.as_uuid(),
-        meeting_id: r.meeting_id.as_uuid(),
-        unit: UnitRef::from(&unit),
-        parent_unit_id: r.parent_unit_id.as_uuid(),
-        status: r.status.code().into(),
-        sent_at: r.sent_at,
-        late: r.late,
-        month: r.month.clone(),
-        summary: r.summary.clone(),
-        decided_at: r.decided_at,
-        decision_comment: r.decision_comment.clone(),
-    })
+fn report_view(r: &UnitReport) -> ReportView {
+    let (report, unit) = (&r.report, &r.unit);
+    ReportView {
+        id: report.id.as_uuid(),
+        meeting_id: report.meeting_id.as_uuid(),
+        unit: UnitRef::from(unit),
+        parent_unit_id: report.parent_unit_id.as_uuid(),
+        status: report.status.code().into(),
+        sent_at: report.sent_at,
+        late: report.late,
+        month: report.month.clone(),
+        summary: report.summary.clone(),
+        decided_at: report.decided_at,
+        decision_comment: report.decision_comment.clone(),
+    }
+}
+
+fn who(caller: &Caller) -> Requester<'_> {
+    Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() }
+}
+
+fn report_error(e: ReportError<ApiError>) -> ApiError {
+    match e {
+        ReportError::Forbidden => ApiError::Forbidden,
+        ReportError::Request(e) => e,
+        ReportError::Transition(e) => ApiError::Conflict { code: "invalid_transition", detail: e.to_string() },
+        ReportError::NoSuperior => ApiError::Rule { code: "no_superior", detail: "the unit has no superior to report to".into() },
+        ReportError::Decided(status) => {
+            ApiError::Conflict { code: "report_decided", detail: format!("the report is already {}", status.code()) }
+        }
+        ReportError::Event(e) => ApiError::from(e),
+        ReportError::Store(e) => ApiError::from(e),
+    }
+}
+
+fn feed_error(e: FeedError) -> ApiError {
+    match e {
+        FeedError::NotAMember => ApiError::Forbidden,
+        FeedError::UnknownToken => ApiError::Unauthenticated,
+        FeedError::Store(e) => ApiError::from(e),
+    }
 }
 
 /// Sends the meeting report to the superior unit in effect at the meeting date (the cell's
@@ -77,129 +101,16 @@ async fn report_view(state: &AppState, r: &ReportRecord) -> ApiResult<ReportView
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/report", tag = "meeting-reports", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 201, body = ReportView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn send(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let (mut meeting, access) = visible_meeting(&state, &caller, id).await?;
-    if !access.manage {
-        return Err(ApiError::Forbidden);
-    }
-    let next = lifecycle::transition(meeting.status, Transition::SendReport)
-        .map_err(|e| ApiError::Conflict { code: "invalid_transition", detail: e.to_string() })?;
-    let date = local_date(meeting.starts_at);
-    let parent = match storage::units::parent_on(state.db.conn(), meeting.unit_id, date).await? {
-        Some(p) => p,
-        None => storage::units::get(state.db.conn(), meeting.unit_id)
-            .await?
-            .parent_id
-            .ok_or(ApiError::Rule { code: "no_superior", detail: "the unit has no superior to report to".into() })?,
-    };
-    let ledger = storage::meetings::ledger(state.db.conn(), meeting.id).await?;
-    let comments = storage::meetings::comments_of(state.db.conn(), meeting.id).await?;
-    let motions = storage::meetings::motions_of(state.db.conn(), meeting.id).await?;
-    let figures = attendance::figures(&ledger);
-    let minutes = meeting.minutes.clone().unwrap_or(meetings::minutes::Minutes {
-        text: String::new(),
-        resolution: String::new(),
-        chair: None,
-        secretary: None,
-        started_at: None,
-        ended_at: None,
-    });
-    let summary = serde_json::json!({
-        "title": meeting.title,
-        "kind": meeting.kind.code(),
-        "starts_at": meeting.starts_at,
-        "minutes": minutes.text,
-        "resolution": minutes.resolution,
-        "figures": serde_json::to_value(FiguresView::from(&figures)).unwrap_or_default(),
-        "opinions": {
-            "total": comments.iter().filter(|c| c.hidden_at.is_none()).count(),
-            "from_absent_members": comments.iter().filter(|c| c.hidden_at.is_none() && c.author_presence == AuthorPresence::Absent).count(),
-        },
-        "motions": motions.iter().map(|m| serde_json::json!({"title": m.title, "agree": m.tally.agree, "disagree": m.tally.disagree, "other": m.tally.other})).collect::<Vec<_>>(),
-        "late_publication": meeting.late_publication,
-    });
-    let record = ReportRecord {
-        id: ReportId::from_uuid(Uuid::now_v7()),
-        meeting_id: meeting.id,
-        unit_id: meeting.unit_id,
-        parent_unit_id: parent,
-        status: ReportStatus::Submitted,
-        sent_at: caller.now,
-        sent_by: Some(caller.account.id),
-        late: report::is_late(meeting.starts_at, caller.now),
-        month: format!("{:04}-{:02}", date.year(), date.month()),
-        summary,
-        decided_at: None,
-        decided_by: None,
-        decision_comment: None,
-    };
-    let version = meeting.version;
-    meeting.status = next;
-    meeting.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
-    storage::meetings::insert_report(tx.conn(), &record).await?;
-    storage::outbox::push(
-        tx.conn(),
-        &Event::ReportSubmitted(ReportSubmitted {
-            report_id: record.id.as_uuid(),
-            meeting_id: meeting.id.as_uuid(),
-            unit_id: meeting.unit_id.as_uuid(),
-            parent_unit_id: parent.as_uuid(),
-            late: record.late,
-        })
-        .to_outbox(caller.now)?,
-    )
-    .await?;
-    audit(
-        &tx,
-        &caller,
-        "meeting.report",
-        ("meeting_report", Some(record.id.as_uuid())),
-        Some(meeting.unit_id),
-        serde_json::json!({"late": record.late}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(report_view(&state, &record).await?)))
-}
-
-async fn reviewable(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<(ReportRecord, storage::meetings::MeetingRecord)> {
-    let report = storage::meetings::get_report(state.db.conn(), ReportId::from_uuid(id)).await?;
-    let parent_path = unit_path(&state.db, report.parent_unit_id).await?;
-    caller.require(Action::ReviewReports, &parent_path)?;
-    if report.status != ReportStatus::Submitted {
-        return Err(ApiError::Conflict { code: "report_decided", detail: format!("the report is already {}", report.status.code()) });
-    }
-    let meeting = storage::meetings::get(state.db.conn(), report.meeting_id).await?;
-    Ok((report, meeting))
+    let report = reports::send(&state.ctx(), who(&caller), MeetingId::from_uuid(id)).await.map_err(report_error)?;
+    Ok((StatusCode::CREATED, axum::Json(report_view(&report))))
 }
 
 /// Acknowledges a report (secretaries and deputies of the superior unit or above, administrators).
 #[utoipa::path(post, path = "/api/v1/meeting-reports/{id}/acknowledge", tag = "meeting-reports", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Report id")),
     responses((status = 200, body = ReportView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn acknowledge(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<ReportView>> {
-    let (mut report, mut meeting) = reviewable(&state, &caller, id).await?;
-    let next = lifecycle::transition(meeting.status, Transition::Acknowledge)
-        .map_err(|e| ApiError::Conflict { code: "invalid_transition", detail: e.to_string() })?;
-    let version = meeting.version;
-    meeting.status = next;
-    meeting.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::meetings::decide_report(tx.conn(), report.id, ReportStatus::Acknowledged, caller.account.id, None, caller.now).await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
-    audit(
-        &tx,
-        &caller,
-        "meeting_report.acknowledge",
-        ("meeting_report", Some(report.id.as_uuid())),
-        Some(report.parent_unit_id),
-        serde_json::json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    report.status = ReportStatus::Acknowledged;
-    report.decided_at = Some(caller.now);
-    Ok(axum::Json(report_view(&state, &report).await?))
+    let report = reports::acknowledge(&state.ctx(), who(&caller), ReportId::from_uuid(id)).await.map_err(report_error)?;
+    Ok(axum::Json(report_view(&report)))
 }
 
 /// A return for revision.
@@ -220,45 +131,14 @@ pub async fn return_report(
     Path(id): Path<Uuid>,
     Json(body): Json<ReturnBody>,
 ) -> ApiResult<axum::Json<ReportView>> {
-    let (mut report, mut meeting) = reviewable(&state, &caller, id).await?;
     let comment = body.comment.trim().to_string();
-    if comment.is_empty() || comment.chars().count() > 2000 {
-        return Err(ApiError::field("comment", if comment.is_empty() { "empty" } else { "too_long" }, "1 to 2000 characters"));
-    }
-    let next = lifecycle::transition(meeting.status, Transition::Return)
-        .map_err(|e| ApiError::Conflict { code: "invalid_transition", detail: e.to_string() })?;
-    let version = meeting.version;
-    meeting.status = next;
-    meeting.minutes_approved_at = None;
-    meeting.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::meetings::decide_report(tx.conn(), report.id, ReportStatus::Returned, caller.account.id, Some(&comment), caller.now).await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
-    storage::outbox::push(
-        tx.conn(),
-        &Event::ReportReturned(ReportReturned {
-            report_id: report.id.as_uuid(),
-            meeting_id: meeting.id.as_uuid(),
-            unit_id: meeting.unit_id.as_uuid(),
-            comment: comment.clone(),
-        })
-        .to_outbox(caller.now)?,
-    )
-    .await?;
-    audit(
-        &tx,
-        &caller,
-        "meeting_report.return",
-        ("meeting_report", Some(report.id.as_uuid())),
-        Some(report.parent_unit_id),
-        serde_json::json!({"comment": comment}),
-    )
-    .await?;
-    tx.commit().await?;
-    report.status = ReportStatus::Returned;
-    report.decided_at = Some(caller.now);
-    report.decision_comment = Some(comment);
-    Ok(axum::Json(report_view(&state, &report).await?))
+    let comment = if comment.is_empty() || comment.chars().count() > 2000 {
+        Err(ApiError::field("comment", if comment.is_empty() { "empty" } else { "too_long" }, "1 to 2000 characters"))
+    } else {
+        Ok(comment)
+    };
+    let report = reports::return_report(&state.ctx(), who(&caller), ReportId::from_uuid(id), comment).await.map_err(report_error)?;
+    Ok(axum::Json(report_view(&report)))
 }
 
 /// Report list query.
@@ -301,40 +181,17 @@ pub async fn list(
     Path(unit): Path<Uuid>,
     Query(q): Query<ReportsQuery>,
 ) -> ApiResult<axum::Json<ReportList>> {
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ViewMeetings, &path)?;
-    if let Some(m) = &q.month
-        && NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").is_err()
-    {
-        return Err(ApiError::BadRequest { code: "invalid_query", detail: "month must be YYYY-MM".into() });
-    }
-    let rows = storage::meetings::reports_in(state.db.conn(), unit, q.include_subtree.unwrap_or(false), q.month.as_deref(), 10_000).await?;
-    // The reporting units in one query per thousand (a province month holds thousands of cells).
-    let mut ids: Vec<UnitId> = rows.iter().map(|r| r.unit_id).collect();
-    ids.sort();
-    ids.dedup();
-    let mut units = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(1000) {
-        units.extend(storage::units::get_many(state.db.conn(), chunk).await?.into_iter().map(|u| (u.id, u)));
-    }
-    let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let unit = units.get(&r.unit_id).ok_or(ApiError::NotFound)?;
-        items.push(ReportView {
-            id: r.id.as_uuid(),
-            meeting_id: r.meeting_id.as_uuid(),
-            unit: UnitRef::from(unit),
-            parent_unit_id: r.parent_unit_id.as_uuid(),
-            status: r.status.code().into(),
-            sent_at: r.sent_at,
-            late: r.late,
-            month: r.month.clone(),
-            summary: r.summary.clone(),
-            decided_at: r.decided_at,
-            decision_comment: r.decision_comment.clone(),
-        });
-    }
+    let month = match &q.month {
+        Some(m) if NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").is_err() => {
+            Err(ApiError::BadRequest { code: "invalid_query", detail: "month must be YYYY-MM".into() })
+        }
+        m => Ok(m.clone()),
+    };
+    let reports = reports::list(&state.ctx(), &caller.actor, UnitId::from_uuid(unit), q.include_subtree.unwrap_or(false), month)
+        .await
+        .map_err(report_error)?;
+    let items: Vec<ReportView> = reports.iter().map(report_view).collect();
+    let rows: Vec<&ReportRecord> = reports.iter().map(|r| &r.report).collect();
     let count = |s: ReportStatus| u32::try_from(rows.iter().filter(|r| r.status == s).count()).unwrap_or(0);
     let total = u32::try_from(rows.len()).unwrap_or(0);
     let late = u32::try_from(rows.iter().filter(|r| r.late).count()).unwrap_or(0);
@@ -406,29 +263,13 @@ pub async fn member_history(
     Path(id): Path<Uuid>,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<axum::Json<MemberAttendance>> {
-    let member = storage::members::get(state.db.conn(), MemberId::from_uuid(id)).await?;
-    let path = storage::units::path(state.db.conn(), member.state.home_unit).await?;
-    if member_view(&caller.actor, member.id, &path, caller.today()) != Some(Visibility::Full) {
-        return Err(ApiError::Forbidden);
-    }
-    crate::views::check_query_dates(&[q.from, q.to])?;
-    let to = q.to.unwrap_or_else(|| caller.today());
-    let from = q.from.unwrap_or_else(|| to.checked_sub_signed(Duration::days(365)).unwrap_or(membership::time::MIN_DATE));
-    let start = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0).and_then(|dt| dt.checked_sub_signed(Duration::hours(7))).map_or(DateTime::<Utc>::MIN_UTC, |dt| dt.and_utc())
-    };
-    let end = to.checked_add_signed(Duration::days(1)).unwrap_or(membership::time::MAX_DATE);
-    let rows = storage::meetings::member_attendance(state.db.conn(), member.id, start(from), start(end)).await?;
-    let rows: Vec<_> = rows
-        .into_iter()
-        .filter(|(m, _)| !matches!(m.status, MeetingStatus::Draft | MeetingStatus::Published | MeetingStatus::Cancelled))
-        .collect();
-    let obliged: Vec<Attended> = rows
-        .iter()
-        .filter(|(_, r)| r.role == meetings::roster::RosterRole::Obliged)
-        .map(|(m, r)| Attended { date: local_date(m.starts_at), status: r.status })
-        .collect();
-    let f = attendance::member_figures(&obliged);
+    let dates = crate::views::check_query_dates(&[q.from, q.to]).map(|()| (q.from, q.to));
+    let history = reports::member_history(&state.ctx(), &caller.actor, MemberId::from_uuid(id), dates).await.map_err(|e| match e {
+        HistoryError::Forbidden => ApiError::Forbidden,
+        HistoryError::Request(e) => e,
+        HistoryError::Store(e) => ApiError::from(e),
+    })?;
+    let (rows, f) = (history.meetings, history.figures);
     Ok(axum::Json(MemberAttendance {
         meetings: rows
             .iter()
@@ -465,11 +306,7 @@ pub struct FeedToken {
 #[utoipa::path(post, path = "/api/v1/me/calendar-token", tag = "meetings", security(("bearer" = [])),
     responses((status = 201, body = FeedToken), (status = 403, body = crate::error::Problem)))]
 pub async fn calendar_token(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    let token = new_token();
-    let tx = state.db.begin().await?;
-    storage::meetings::set_feed_token(tx.conn(), member, &token_hash(&token), caller.now).await?;
-    tx.commit().await?;
+    let token = reports::calendar_token(&state.ctx(), &caller.actor).await.map_err(feed_error)?;
     Ok((StatusCode::CREATED, axum::Json(FeedToken { path: format!("/api/v1/me/meetings.ics?token={token}"), token })))
 }
 
@@ -552,32 +389,8 @@ pub fn render_ics(meetings: &[storage::meetings::MeetingRecord], now: DateTime<U
 #[utoipa::path(get, path = "/api/v1/me/meetings.ics", tag = "meetings", params(FeedQuery),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 401, body = crate::error::Problem)))]
 pub async fn feed(State(state): State<AppState>, Query(q): Query<FeedQuery>) -> ApiResult<impl IntoResponse> {
-    let member = storage::meetings::feed_member(state.db.conn(), &token_hash(&q.token)).await?.ok_or(ApiError::Unauthenticated)?;
-    let record = storage::members::get(state.db.conn(), member).await?;
-    if !record.state.standing.is_active() {
-        return Err(ApiError::Unauthenticated);
-    }
+    let meetings = reports::feed(&state.ctx(), &q.token).await.map_err(feed_error)?;
     let now = state.clock.now();
-    let mut meetings = Vec::new();
-    for unit in std::iter::once(record.state.home_unit).chain(record.state.temporary_host) {
-        meetings.extend(
-            storage::meetings::list(
-                state.db.conn(),
-                &MeetingQuery {
-                    unit,
-                    include_subtree: false,
-                    from: Some(now - Duration::days(1)),
-                    to: None,
-                    statuses: vec![MeetingStatus::Published, MeetingStatus::Open, MeetingStatus::Cancelled],
-                    limit: 200,
-                },
-            )
-            .await?
-            .into_iter()
-            .filter(|m| m.status != MeetingStatus::Cancelled || m.published_at.is_some()),
-        );
-    }
-    meetings.sort_by_key(|m| m.starts_at);
     let base = format!("http://{}", state.config.bind);
     Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], render_ics(&meetings, now, &base)))
 }

@@ -29,7 +29,6 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{IfMatch, Json, Path, Query, etag};
-use crate::routes::meetings::visible_meeting;
 use crate::state::AppState;
 use crate::views::{check_dates, check_query_dates, decode_cursor, encode_cursor, page_limit};
 
@@ -602,7 +601,7 @@ pub async fn mine(State(state): State<AppState>, caller: Caller, Query(p): Query
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/tasks-for-review", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = Vec<TaskView>), (status = 403, body = crate::error::Problem)))]
 pub async fn for_review(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<Vec<TaskView>>> {
-    let (meeting, _) = visible_meeting(&state, &caller, id).await?;
+    let (meeting, _) = app::meetings::visible_meeting(&state.ctx(), &caller.actor, MeetingId::from_uuid(id)).await?;
     let tasks = app::tasks::for_review(&state.ctx(), &meeting).await?;
     Ok(axum::Json(tasks.iter().map(|t| view(t, caller.now)).collect()))
 }
