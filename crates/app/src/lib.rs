@@ -7,6 +7,11 @@
 //!   scheduled jobs, the demo and benchmark generators — takes it from a [`Clock`](clock::Clock),
 //!   so that tests pin it and "today" is always Vietnam's date of the same instant.
 //! - [`Ctx`]: what a use case needs from outside the domain (the database and the clock).
+//! - [`documents`]: the document use cases (drafting and editing with a version check,
+//!   attachments through a small [`Blobs`](documents::Blobs) store, publication with the
+//!   `document.published` outbox event, withdrawal, reading with the first-read receipt and its
+//!   points, the feed and search, readers and read rates, bookmarks), with who may read a
+//!   document decided by `documents::access`' rule.
 //! - [`events`]: the typed events of the transactional outbox, with their versioned JSON form.
 //! - [`jobs`]: the scheduled jobs (task reminders, unread-reading escalation) as plain async
 //!   functions with typed errors.
@@ -42,6 +47,7 @@ pub mod accounts;
 pub mod audit;
 pub mod bootstrap;
 pub mod clock;
+pub mod documents;
 pub mod events;
 pub mod jobs;
 pub mod meetings;

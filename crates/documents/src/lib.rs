@@ -3,7 +3,9 @@
 //! Rules of the official channel that carries documents from any level down to the members they
 //! are addressed to: kinds and official numbers ([`model`]), the draft → published → withdrawn
 //! lifecycle, audiences (a unit's subtree, chosen child subtrees, optionally narrowed to roles —
-//! [`audience`]), attachment type detection from the bytes ([`attachment`]), and the Vietnamese
+//! [`audience`]), who may read and who may manage a document ([`access`]: the issuer's side in
+//! every status, the audience once published, leaders over the audience also once withdrawn),
+//! attachment type detection from the bytes ([`attachment`]), and the Vietnamese
 //! search: diacritic and case folding, tokenising and ranking ([`fold`], [`search`]).
 //!
 //! What it leaves to callers: storage, the clock, ids, the bytes of attachments, and the actual
@@ -31,6 +33,7 @@
 //! assert!(serde_json::from_str::<FileType>(r#""application/x-msdownload""#).is_err());
 //! ```
 
+pub mod access;
 pub mod attachment;
 pub mod audience;
 pub mod fold;

@@ -52,3 +52,14 @@ impl BlobStore for LocalDir {
         tokio::fs::remove_file(self.path(key)?).await
     }
 }
+
+/// The document use cases store attachment bytes here.
+impl app::documents::Blobs for LocalDir {
+    async fn put(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
+        BlobStore::put(self, key, bytes).await
+    }
+
+    async fn remove(&self, key: &str) -> std::io::Result<()> {
+        BlobStore::remove(self, key).await
+    }
+}

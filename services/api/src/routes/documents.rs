@@ -1,26 +1,30 @@
 //! Documents and news: drafting, publication to an audience, withdrawal, the feed and the
 //! diacritic-insensitive search, read receipts, readers and read rates, attachments, bookmarks.
+//!
+//! Each handler parses the request, calls one use case of `app::documents` and renders its
+//! result; the request's own refusals are handed to the use case, which reports them once the
+//! caller is known to be allowed. Who may read a document is `documents::access`' rule. An upload
+//! is read from the multipart stream by a future the use case awaits once the caller may attach;
+//! the bytes are stored through `app::documents::Blobs` (implemented by the API's `LocalDir`) and a
+//! download is streamed here from the blob store.
 
-use std::collections::{HashMap, HashSet};
-
-use app::events::{DocumentPublished, Event};
+use app::audit::Requester;
+use app::documents::{
+    AttachError, AudienceIssue, Bookmark, ChangeStatusError, DocumentDetail, Draft, FeedItem, ReadFilter, SaveDraftError, Search, Upload,
+    ViewDocumentError,
+};
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
-use documents::attachment::{self, FileType};
-use documents::audience;
+use documents::attachment;
 use documents::model::{self, DocumentKind, DocumentStatus};
-use documents::search::{self, Searchable};
 use documents::{AttachmentId, DocumentId};
-use membership::permission::Action;
+use membership::UnitId;
 use membership::position::Role;
-use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use storage::documents::{AttachmentRecord, DocumentRecord, FeedQuery, Viewer};
-use storage::members::{ListQuery, StandingFilter};
+use storage::documents::{AttachmentRecord, DocumentRecord};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -28,7 +32,6 @@ use crate::auth::Caller;
 use crate::blobs::BlobStore;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{IfMatch, Json, Path, Query, etag};
-use crate::routes::{audit, unit_path};
 use crate::state::AppState;
 use crate::views::UnitRef;
 
@@ -141,59 +144,32 @@ fn base_view(d: &DocumentRecord, issuer: UnitRef, audience: &[UnitId]) -> Docume
     }
 }
 
-// ---------------------------------------------------------------- access
-
-fn today_roles(caller: &Caller) -> Vec<Role> {
-    let today = caller.today();
-    caller.actor.positions.iter().filter(|p| p.is_active_on(today)).map(|p| p.role).collect()
+fn full_view(detail: &DocumentDetail) -> DocumentView {
+    let mut v = base_view(&detail.document, UnitRef::from(&detail.issuer), &detail.audience);
+    v.body = Some(detail.document.body.clone());
+    v.attachments = Some(detail.attachments.iter().map(AttachmentView::from).collect());
+    v.read_at = detail.read_at;
+    v.bookmarked = detail.bookmarked;
+    v
 }
 
-fn viewer(caller: &Caller) -> Viewer {
-    let today = caller.today();
-    Viewer {
-        chain: caller.actor.home_path.clone(),
-        member: caller.actor.member_id.filter(|_| !caller.actor.home_path.is_empty()),
-        roles: today_roles(caller),
-        admin_scopes: caller.actor.admin_scopes.clone(),
-        position_units: caller.actor.positions.iter().filter(|p| p.is_active_on(today)).map(|p| p.unit_id).collect(),
+fn who(caller: &Caller) -> Requester<'_> {
+    Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() }
+}
+
+fn view_error(e: ViewDocumentError) -> ApiError {
+    match e {
+        ViewDocumentError::Forbidden => ApiError::Forbidden,
+        ViewDocumentError::Store(e) => e.into(),
     }
 }
 
-struct Access {
-    manage: bool,
-    in_audience: bool,
-    leader_over_audience: bool,
+fn transition_error(e: model::InvalidTransition) -> ApiError {
+    ApiError::Conflict { code: "invalid_transition", detail: e.to_string() }
 }
 
-async fn access(state: &AppState, caller: &Caller, d: &DocumentRecord, audience_roots: &[UnitId]) -> ApiResult<Access> {
-    let issuer_path = unit_path(&state.db, d.issuer_unit_id).await?;
-    let manage = caller.may(Action::ManageDocuments, &issuer_path);
-    let in_audience = audience::includes(audience_roots, &d.roles, &caller.actor.home_path, &today_roles(caller));
-    let mut leader_over_audience = false;
-    for root in audience_roots {
-        let path = storage::units::path(state.db.conn(), *root).await?;
-        if caller.may(Action::ViewMemberPrivate, &path) {
-            leader_over_audience = true;
-            break;
-        }
-    }
-    Ok(Access { manage, in_audience, leader_over_audience })
-}
-
-/// Loads a document the caller may read: drafts for the issuer's managers; published documents
-/// for the audience, leaders over it and the issuer's managers; withdrawn documents for leaders
-/// (with a banner), never for members.
-async fn readable(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<(DocumentRecord, Vec<UnitId>, Access)> {
-    let d = storage::documents::get(state.db.conn(), DocumentId::from_uuid(id)).await?;
-    let roots = storage::documents::audience(state.db.conn(), d.id).await?;
-    let a = access(state, caller, &d, &roots).await?;
-    let has_position = !today_roles(caller).is_empty();
-    let ok = match d.status {
-        DocumentStatus::Draft => a.manage,
-        DocumentStatus::Published => a.manage || a.in_audience || a.leader_over_audience,
-        DocumentStatus::Withdrawn => a.manage || a.leader_over_audience || (a.in_audience && has_position),
-    };
-    if ok { Ok((d, roots, a)) } else { Err(ApiError::Forbidden) }
+fn not_draft(e: model::InvalidTransition) -> ApiError {
+    ApiError::Conflict { code: "document_not_draft", detail: e.to_string() }
 }
 
 // ---------------------------------------------------------------- create, edit, publish
@@ -240,18 +216,17 @@ pub struct DocumentBody {
     pub read_deadline: Option<NaiveDate>,
 }
 
-struct Parsed {
-    kind: DocumentKind,
-    number: Option<String>,
-    title: String,
-    tags: Vec<String>,
-    roles: Vec<Role>,
-    audience: Vec<UnitId>,
+/// Why a draft's body is refused: a final refusal (dates out of range, a stale `If-Match`), or
+/// field issues to which the audience's own issues are added.
+enum Refused {
+    Final(ApiError),
+    Issues(Vec<FieldIssue>),
 }
 
-async fn parse_body(state: &AppState, issuer: UnitId, b: &DocumentBody) -> ApiResult<Parsed> {
+fn parse_draft(b: &DocumentBody) -> Result<Draft, Refused> {
     let mut issues = Vec::new();
-    crate::views::check_dates(&[("issued_on", b.issued_on), ("effective_on", b.effective_on), ("read_deadline", b.read_deadline)])?;
+    crate::views::check_dates(&[("issued_on", b.issued_on), ("effective_on", b.effective_on), ("read_deadline", b.read_deadline)])
+        .map_err(Refused::Final)?;
     let kind = DocumentKind::parse(&b.kind);
     if kind.is_none() {
         issues.push(FieldIssue::new(
@@ -288,54 +263,54 @@ async fn parse_body(state: &AppState, issuer: UnitId, b: &DocumentBody) -> ApiRe
     if b.read_deadline.is_some() && !b.required {
         issues.push(FieldIssue::new("read_deadline", "not_allowed", "a deadline needs required = true"));
     }
-    let mut chosen = Vec::new();
-    for u in &b.audience_unit_ids {
-        let path = storage::units::path(state.db.conn(), UnitId::from_uuid(*u)).await?;
-        if path.is_empty() {
-            issues.push(FieldIssue::new("audience_unit_ids", "not_found", format!("no unit {u}")));
-        } else {
-            chosen.push((UnitId::from_uuid(*u), path));
-        }
-    }
-    let audience = audience::check_roots(issuer, &chosen)
-        .map_err(|e| issues.push(FieldIssue::new("audience_unit_ids", "outside_issuer", e.to_string())))
-        .unwrap_or_default();
     match (kind, title) {
-        (Some(kind), Some(title)) if issues.is_empty() => Ok(Parsed { kind, number, title, tags, roles, audience }),
-        _ => Err(ApiError::Validation(issues)),
+        (Some(kind), Some(title)) if issues.is_empty() => Ok(Draft {
+            kind,
+            number,
+            title,
+            summary: b.summary.trim().to_string(),
+            body: b.body.trim().to_string(),
+            issued_on: b.issued_on,
+            effective_on: b.effective_on,
+            tags,
+            roles,
+            required: b.required,
+            read_deadline: b.read_deadline,
+        }),
+        _ => Err(Refused::Issues(issues)),
     }
 }
 
-fn terms_of(d: &DocumentRecord) -> Vec<search::Term> {
-    search::index_terms(Searchable {
-        title: &d.title,
-        number: d.number.as_deref().unwrap_or(""),
-        summary: &d.summary,
-        body: &d.body,
-        tags: &d.tags,
-    })
+fn audience_units(b: &DocumentBody) -> Vec<UnitId> {
+    b.audience_unit_ids.iter().map(|u| UnitId::from_uuid(*u)).collect()
 }
 
-fn number_conflict(e: storage::StoreError) -> ApiError {
+fn save_draft_error(e: SaveDraftError<Refused>) -> ApiError {
     match e {
-        storage::StoreError::Conflict { constraint: storage::Constraint::DocumentNumber } => ApiError::Conflict {
+        SaveDraftError::Forbidden => ApiError::Forbidden,
+        SaveDraftError::Version(Refused::Final(e)) => e,
+        SaveDraftError::Version(Refused::Issues(issues)) => ApiError::Validation(issues),
+        SaveDraftError::NotDraft(e) => not_draft(e),
+        SaveDraftError::Invalid { request, audience } => {
+            let audience = audience.into_iter().map(|issue| match issue {
+                AudienceIssue::UnknownUnit(u) => FieldIssue::new("audience_unit_ids", "not_found", format!("no unit {}", u.as_uuid())),
+                AudienceIssue::Refused(e) => FieldIssue::new("audience_unit_ids", "outside_issuer", e.to_string()),
+            });
+            match request {
+                Some(Refused::Final(e)) => e,
+                Some(Refused::Issues(mut issues)) => {
+                    issues.extend(audience);
+                    ApiError::Validation(issues)
+                }
+                None => ApiError::Validation(audience.collect()),
+            }
+        }
+        SaveDraftError::DuplicateNumber => ApiError::Conflict {
             code: "duplicate_document_number",
             detail: "the issuing unit already has a document with this number".into(),
         },
-        other => ApiError::from(other),
+        SaveDraftError::Store(e) => e.into(),
     }
-}
-
-async fn full_view(state: &AppState, caller: &Caller, d: &DocumentRecord, roots: &[UnitId]) -> ApiResult<DocumentView> {
-    let issuer = storage::units::get(state.db.conn(), d.issuer_unit_id).await?;
-    let mut v = base_view(d, UnitRef::from(&issuer), roots);
-    v.body = Some(d.body.clone());
-    v.attachments = Some(storage::documents::attachments_of(state.db.conn(), d.id).await?.iter().map(AttachmentView::from).collect());
-    if let Some(member) = caller.actor.member_id {
-        v.read_at = storage::documents::has_read(state.db.conn(), d.id, member).await?;
-        v.bookmarked = storage::documents::bookmarks_of(state.db.conn(), member).await?.contains(&d.id);
-    }
-    Ok(v)
 }
 
 /// Drafts a document issued by a unit (its own secretary, deputy and committee members, and
@@ -348,47 +323,11 @@ pub async fn create(
     Path(unit): Path<Uuid>,
     Json(body): Json<DocumentBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let issuer = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, issuer).await?;
-    caller.require(Action::ManageDocuments, &path)?;
-    let p = parse_body(&state, issuer, &body).await?;
-    let d = DocumentRecord {
-        id: DocumentId::from_uuid(Uuid::now_v7()),
-        issuer_unit_id: issuer,
-        kind: p.kind,
-        number: p.number,
-        title: p.title,
-        summary: body.summary.trim().to_string(),
-        body: body.body.trim().to_string(),
-        issued_on: body.issued_on,
-        effective_on: body.effective_on,
-        tags: p.tags,
-        roles: p.roles,
-        status: DocumentStatus::Draft,
-        required: body.required,
-        read_deadline: body.read_deadline,
-        escalated_at: None,
-        published_at: None,
-        withdrawn_at: None,
-        withdraw_reason: None,
-        version: 1,
-        created_by: Some(caller.account.id),
-        created_at: caller.now,
-        updated_at: caller.now,
-    };
-    let tx = state.db.begin().await?;
-    storage::documents::insert(tx.conn(), &d, &p.audience, &terms_of(&d)).await.map_err(number_conflict)?;
-    audit(
-        &tx,
-        &caller,
-        "document.create",
-        ("document", Some(d.id.as_uuid())),
-        Some(issuer),
-        serde_json::json!({"title": d.title, "number": d.number}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, [(header::ETAG, etag(d.version))], axum::Json(full_view(&state, &caller, &d, &p.audience).await?)))
+    let draft = parse_draft(&body);
+    let detail = app::documents::create(&state.ctx(), who(&caller), UnitId::from_uuid(unit), draft, &audience_units(&body))
+        .await
+        .map_err(save_draft_error)?;
+    Ok((StatusCode::CREATED, [(header::ETAG, etag(detail.document.version))], axum::Json(full_view(&detail))))
 }
 
 /// Replaces a draft's content (same body as creation). `If-Match` with the `ETag` of the version
@@ -403,69 +342,26 @@ pub async fn update(
     if_match: IfMatch,
     Json(body): Json<DocumentBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let (mut d, _, a) = readable(&state, &caller, id).await?;
-    if !a.manage {
-        return Err(ApiError::Forbidden);
-    }
-    let version = if_match.matching(d.version)?;
-    model::check_editable(d.status).map_err(|e| ApiError::Conflict { code: "document_not_draft", detail: e.to_string() })?;
-    let p = parse_body(&state, d.issuer_unit_id, &body).await?;
-    d.kind = p.kind;
-    d.number = p.number;
-    d.title = p.title;
-    d.summary = body.summary.trim().to_string();
-    d.body = body.body.trim().to_string();
-    d.issued_on = body.issued_on;
-    d.effective_on = body.effective_on;
-    d.tags = p.tags;
-    d.roles = p.roles;
-    d.required = body.required;
-    d.read_deadline = body.read_deadline;
-    d.updated_at = caller.now;
-    let terms = terms_of(&d);
-    let tx = state.db.begin().await?;
-    storage::documents::update(tx.conn(), &d, version, Some((&p.audience, &terms))).await.map_err(number_conflict)?;
-    audit(&tx, &caller, "document.update", ("document", Some(d.id.as_uuid())), Some(d.issuer_unit_id), serde_json::json!({})).await?;
-    tx.commit().await?;
-    d.version = version + 1;
-    Ok(([(header::ETAG, etag(d.version))], axum::Json(full_view(&state, &caller, &d, &p.audience).await?)))
+    let draft = parse_draft(&body);
+    let matching = |current| if_match.matching(current).map_err(Refused::Final);
+    let detail = app::documents::update(&state.ctx(), who(&caller), DocumentId::from_uuid(id), matching, draft, &audience_units(&body))
+        .await
+        .map_err(save_draft_error)?;
+    Ok(([(header::ETAG, etag(detail.document.version))], axum::Json(full_view(&detail))))
 }
 
 /// Publishes a draft to its audience (writes a `document.published` outbox event).
 #[utoipa::path(post, path = "/api/v1/documents/{id}/publish", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Document id")),
     responses((status = 200, body = DocumentView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn publish(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<DocumentView>> {
-    let (mut d, roots, a) = readable(&state, &caller, id).await?;
-    if !a.manage {
-        return Err(ApiError::Forbidden);
-    }
-    let next = model::publish(d.status).map_err(|e| ApiError::Conflict { code: "invalid_transition", detail: e.to_string() })?;
-    let version = d.version;
-    d.status = next;
-    d.published_at = Some(caller.now);
-    d.issued_on = d.issued_on.or(Some(caller.today()));
-    d.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::documents::update(tx.conn(), &d, version, None).await?;
-    storage::outbox::push(
-        tx.conn(),
-        &Event::DocumentPublished(DocumentPublished {
-            document_id: d.id.as_uuid(),
-            issuer_unit_id: d.issuer_unit_id.as_uuid(),
-            title: d.title.clone(),
-            number: d.number.clone(),
-            required: d.required,
-            read_deadline: d.read_deadline,
-            audience_unit_ids: roots.iter().map(|r| r.as_uuid()).collect(),
-            roles: d.roles.iter().map(|r| r.code().to_string()).collect(),
-        })
-        .to_outbox(caller.now)?,
-    )
-    .await?;
-    audit(&tx, &caller, "document.publish", ("document", Some(d.id.as_uuid())), Some(d.issuer_unit_id), serde_json::json!({})).await?;
-    tx.commit().await?;
-    d.version = version + 1;
-    Ok(axum::Json(full_view(&state, &caller, &d, &roots).await?))
+    let detail = app::documents::publish(&state.ctx(), who(&caller), DocumentId::from_uuid(id)).await.map_err(|e| match e {
+        ChangeStatusError::Forbidden => ApiError::Forbidden,
+        ChangeStatusError::Request(never) => match never {},
+        ChangeStatusError::Transition(e) => transition_error(e),
+        ChangeStatusError::Event(e) => e.into(),
+        ChangeStatusError::Store(e) => e.into(),
+    })?;
+    Ok(axum::Json(full_view(&detail)))
 }
 
 /// A withdrawal.
@@ -485,55 +381,28 @@ pub async fn withdraw(
     Path(id): Path<Uuid>,
     Json(body): Json<WithdrawBody>,
 ) -> ApiResult<axum::Json<DocumentView>> {
-    let (mut d, roots, a) = readable(&state, &caller, id).await?;
-    if !a.manage {
-        return Err(ApiError::Forbidden);
-    }
     let reason = membership::fields::normalize_text(&body.reason);
-    if reason.is_empty() || reason.chars().count() > 1000 {
-        return Err(ApiError::field("reason", if reason.is_empty() { "empty" } else { "too_long" }, "1 to 1000 characters"));
-    }
-    let next = model::withdraw(d.status).map_err(|e| ApiError::Conflict { code: "invalid_transition", detail: e.to_string() })?;
-    let version = d.version;
-    d.status = next;
-    d.withdrawn_at = Some(caller.now);
-    d.withdraw_reason = Some(reason.clone());
-    d.updated_at = caller.now;
-    let tx = state.db.begin().await?;
-    storage::documents::update(tx.conn(), &d, version, None).await?;
-    audit(
-        &tx,
-        &caller,
-        "document.withdraw",
-        ("document", Some(d.id.as_uuid())),
-        Some(d.issuer_unit_id),
-        serde_json::json!({"reason": reason}),
-    )
-    .await?;
-    tx.commit().await?;
-    d.version = version + 1;
-    Ok(axum::Json(full_view(&state, &caller, &d, &roots).await?))
+    let reason = if reason.is_empty() || reason.chars().count() > 1000 {
+        Err(ApiError::field("reason", if reason.is_empty() { "empty" } else { "too_long" }, "1 to 1000 characters"))
+    } else {
+        Ok(reason)
+    };
+    let detail = app::documents::withdraw(&state.ctx(), who(&caller), DocumentId::from_uuid(id), reason).await.map_err(|e| match e {
+        ChangeStatusError::Forbidden => ApiError::Forbidden,
+        ChangeStatusError::Request(e) => e,
+        ChangeStatusError::Transition(e) => transition_error(e),
+        ChangeStatusError::Event(e) => e.into(),
+        ChangeStatusError::Store(e) => e.into(),
+    })?;
+    Ok(axum::Json(full_view(&detail)))
 }
 
 /// Reads a document. For a member of the audience, the first read is recorded (idempotent).
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Document id")),
     responses((status = 200, body = DocumentView, headers(("ETag" = String, description = "Version of the document (`\"3\"`), for `If-Match`"))), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let (d, roots, a) = readable(&state, &caller, id).await?;
-    if d.status == DocumentStatus::Published
-        && a.in_audience
-        && let Some(member) = caller.actor.member_id
-        && storage::documents::has_read(state.db.conn(), d.id, member).await?.is_none()
-    {
-        // The receipt and its point commit together.
-        let tx = state.db.begin().await?;
-        if storage::documents::mark_read(tx.conn(), d.id, member, caller.now).await? {
-            app::study::award_activity(&tx, member, study_points::ledger::Reason::DocumentRead, d.id.as_uuid(), caller.now).await?;
-        }
-        tx.commit().await?;
-    }
-    let view = full_view(&state, &caller, &d, &roots).await?;
-    Ok(([(header::ETAG, etag(d.version))], axum::Json(view)))
+    let detail = app::documents::read(&state.ctx(), &caller.actor, DocumentId::from_uuid(id)).await.map_err(view_error)?;
+    Ok(([(header::ETAG, etag(detail.document.version))], axum::Json(full_view(&detail))))
 }
 
 // ---------------------------------------------------------------- feed and search
@@ -599,51 +468,34 @@ pub async fn feed(State(state): State<AppState>, caller: Caller, Query(p): Query
         .map(|k| DocumentKind::parse(k).ok_or(ApiError::BadRequest { code: "invalid_query", detail: format!("unknown kind {k}") }))
         .transpose()?;
     let offset = p.cursor.as_deref().map(decode_offset).transpose()?.unwrap_or(0);
-    let words = p.q.as_deref().map(search::parse_query).unwrap_or_default();
-    if p.q.as_deref().is_some_and(|q| !q.trim().is_empty()) && words.is_empty() {
-        return Ok(axum::Json(DocumentPage { items: Vec::new(), next_cursor: None }));
-    }
-    let query = FeedQuery {
-        words,
+    let search = Search {
+        text: p.q.clone(),
         kind,
         issuer: p.issuer.map(UnitId::from_uuid),
         from: p.from,
         to: p.to,
         required: p.required.unwrap_or(false),
         unread: p.unread.unwrap_or(false),
-        limit: limit + 1,
+        limit,
         offset,
     };
-    let mut hits = storage::documents::feed(state.db.conn(), &viewer(&caller), &query).await?;
-    let more = hits.len() as u64 > limit;
-    hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let ids: Vec<DocumentId> = hits.iter().map(|(id, _)| *id).collect();
-    let docs = storage::documents::get_many(state.db.conn(), &ids).await?;
-    let mut issuers: HashMap<UnitId, UnitRef> = HashMap::new();
-    let unit_ids: Vec<UnitId> = docs.iter().map(|d| d.issuer_unit_id).collect::<HashSet<_>>().into_iter().collect();
-    for u in storage::units::get_many(state.db.conn(), &unit_ids).await? {
-        issuers.insert(u.id, UnitRef::from(&u));
-    }
-    let read: HashMap<DocumentId, DateTime<Utc>> = match caller.actor.member_id {
-        Some(m) => storage::documents::read_times(state.db.conn(), m, &ids).await?,
-        None => HashMap::new(),
-    };
-    let items = docs
+    let page = app::documents::feed(&state.ctx(), &caller.actor, search).await?;
+    let items = page
+        .items
         .iter()
-        .zip(hits.iter())
-        .map(|(d, (_, score))| {
-            let issuer = issuers.get(&d.issuer_unit_id).cloned().unwrap_or(UnitRef {
+        .map(|FeedItem { document: d, issuer, score, read_at }| {
+            let issuer = issuer.as_ref().map(UnitRef::from).unwrap_or(UnitRef {
                 id: d.issuer_unit_id.as_uuid(),
                 kind: String::new(),
                 name: String::new(),
             });
             let mut v = base_view(d, issuer, &[]);
-            v.read_at = read.get(&d.id).copied();
-            v.score = if query.words.is_empty() { None } else { Some(*score) };
+            v.read_at = *read_at;
+            v.score = *score;
             v
         })
         .collect();
-    let next_cursor = more.then(|| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{}", offset + limit)));
+    let next_cursor = page.more.then(|| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{}", offset + limit)));
     Ok(axum::Json(DocumentPage { items, next_cursor }))
 }
 
@@ -672,63 +524,6 @@ pub struct ReaderView {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-struct AudienceMember {
-    id: MemberId,
-    name: String,
-    cell: UnitId,
-    read_at: Option<DateTime<Utc>>,
-}
-
-async fn audience_members(state: &AppState, caller: &Caller, id: Uuid, unit: Uuid) -> ApiResult<(DocumentRecord, Vec<AudienceMember>)> {
-    let (d, roots, _) = readable(state, caller, id).await?;
-    let unit = UnitId::from_uuid(unit);
-    let path = unit_path(&state.db, unit).await?;
-    caller.require(Action::ViewMemberPrivate, &path)?;
-    // Units in the audience: the union of the roots' subtrees.
-    let mut in_audience: HashSet<UnitId> = HashSet::new();
-    for r in &roots {
-        in_audience.extend(storage::units::subtree_ids(state.db.conn(), *r).await?);
-    }
-    let mut members = Vec::new();
-    let mut after = None;
-    loop {
-        let page = storage::members::list(
-            state.db.conn(),
-            &ListQuery { unit, include_subtree: true, standing: StandingFilter::Active, after, limit: 1000 },
-        )
-        .await?;
-        let done = page.len() < 1000;
-        after = page.last().map(|m| m.id);
-        members.extend(page.into_iter().filter(|m| in_audience.contains(&m.state.home_unit)));
-        if done {
-            break;
-        }
-    }
-    if !d.roles.is_empty() {
-        let ids: Vec<MemberId> = members.iter().map(|m| m.id).collect();
-        let today = caller.today();
-        let holders: HashSet<MemberId> = storage::positions::for_members(state.db.conn(), &ids)
-            .await?
-            .into_iter()
-            .filter(|p| p.is_active_on(today) && d.roles.contains(&p.role))
-            .map(|p| p.member_id)
-            .collect();
-        members.retain(|m| holders.contains(&m.id));
-    }
-    let ids: Vec<MemberId> = members.iter().map(|m| m.id).collect();
-    let receipts: HashMap<MemberId, DateTime<Utc>> = storage::documents::receipts(state.db.conn(), d.id, &ids).await?.into_iter().collect();
-    let out = members
-        .into_iter()
-        .map(|m| AudienceMember {
-            read_at: receipts.get(&m.id).copied(),
-            id: m.id,
-            name: m.full_name.as_str().to_string(),
-            cell: m.state.home_unit,
-        })
-        .collect();
-    Ok((d, out))
-}
-
 /// Who in a unit's subtree has (not) read a document (leaders, committee members and
 /// administrators over that unit; their own subtree only).
 #[utoipa::path(get, path = "/api/v1/documents/{id}/readers", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Document id"), ReadersParams),
@@ -739,22 +534,21 @@ pub async fn readers(
     Path(id): Path<Uuid>,
     Query(p): Query<ReadersParams>,
 ) -> ApiResult<axum::Json<Vec<ReaderView>>> {
-    let filter = p.status.as_deref().unwrap_or("all");
-    if !matches!(filter, "all" | "read" | "unread") {
-        return Err(ApiError::BadRequest { code: "invalid_query", detail: "status must be all, read or unread".into() });
-    }
-    let (_, members) = audience_members(&state, &caller, id, p.unit_id).await?;
-    let mut out: Vec<ReaderView> = members
-        .into_iter()
-        .filter(|m| match filter {
-            "read" => m.read_at.is_some(),
-            "unread" => m.read_at.is_none(),
-            _ => true,
-        })
-        .map(|m| ReaderView { member_id: m.id.as_uuid(), full_name: m.name, unit_id: m.cell.as_uuid(), read_at: m.read_at })
-        .collect();
-    out.sort_by(|a, b| a.unit_id.cmp(&b.unit_id).then(a.full_name.cmp(&b.full_name)));
-    Ok(axum::Json(out))
+    let filter = match p.status.as_deref().unwrap_or("all") {
+        "all" => ReadFilter::All,
+        "read" => ReadFilter::Read,
+        "unread" => ReadFilter::Unread,
+        _ => return Err(ApiError::BadRequest { code: "invalid_query", detail: "status must be all, read or unread".into() }),
+    };
+    let readers = app::documents::readers(&state.ctx(), &caller.actor, DocumentId::from_uuid(id), UnitId::from_uuid(p.unit_id), filter)
+        .await
+        .map_err(view_error)?;
+    Ok(axum::Json(
+        readers
+            .into_iter()
+            .map(|m| ReaderView { member_id: m.member.as_uuid(), full_name: m.full_name, unit_id: m.cell.as_uuid(), read_at: m.read_at })
+            .collect(),
+    ))
 }
 
 /// Read rate of one cell.
@@ -792,28 +586,16 @@ pub async fn read_stats(
     Path(id): Path<Uuid>,
     Query(p): Query<ReadersParams>,
 ) -> ApiResult<axum::Json<ReadStats>> {
-    let (_, members) = audience_members(&state, &caller, id, p.unit_id).await?;
-    let mut per_cell: HashMap<UnitId, (u32, u32)> = HashMap::new();
-    for m in &members {
-        let e = per_cell.entry(m.cell).or_default();
-        e.0 += 1;
-        if m.read_at.is_some() {
-            e.1 += 1;
-        }
-    }
-    let cell_ids: Vec<UnitId> = per_cell.keys().copied().collect();
-    let units = storage::units::get_many(state.db.conn(), &cell_ids).await?;
-    let rate = |n: u32, r: u32| if n == 0 { 0.0 } else { f64::from(r) / f64::from(n) };
-    let mut cells: Vec<CellReadRate> = units
+    let stats = app::documents::read_stats(&state.ctx(), &caller.actor, DocumentId::from_uuid(id), UnitId::from_uuid(p.unit_id))
+        .await
+        .map_err(view_error)?;
+    let rate = app::documents::rate;
+    let cells = stats
+        .cells
         .iter()
-        .filter_map(|u| {
-            per_cell.get(&u.id).map(|(n, r)| CellReadRate { unit: UnitRef::from(u), audience: *n, read: *r, rate: rate(*n, *r) })
-        })
+        .map(|c| CellReadRate { unit: UnitRef::from(&c.unit), audience: c.audience, read: c.read, rate: rate(c.audience, c.read) })
         .collect();
-    cells.sort_by(|a, b| a.rate.total_cmp(&b.rate).then(a.unit.name.cmp(&b.unit.name)));
-    let audience = u32::try_from(members.len()).unwrap_or(u32::MAX);
-    let read = u32::try_from(members.iter().filter(|m| m.read_at.is_some()).count()).unwrap_or(u32::MAX);
-    Ok(axum::Json(ReadStats { audience, read, rate: rate(audience, read), cells }))
+    Ok(axum::Json(ReadStats { audience: stats.audience, read: stats.read, rate: rate(stats.audience, stats.read), cells }))
 }
 
 // ---------------------------------------------------------------- attachments
@@ -828,15 +610,27 @@ pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> ApiResult<impl IntoResponse> {
-    let (d, _, a) = readable(&state, &caller, id).await?;
-    if !a.manage {
-        return Err(ApiError::Forbidden);
-    }
-    model::check_editable(d.status).map_err(|e| ApiError::Conflict { code: "document_not_draft", detail: e.to_string() })?;
-    let limit = state.config.max_attachment_bytes;
+    let upload = read_upload(multipart, state.config.max_attachment_bytes);
+    let record = app::documents::attach(&state.ctx(), who(&caller), &*state.blobs, DocumentId::from_uuid(id), upload).await.map_err(
+        |e| match e {
+            AttachError::Forbidden => ApiError::Forbidden,
+            AttachError::NotDraft(e) => not_draft(e),
+            AttachError::Request(e) => e,
+            AttachError::Empty => ApiError::field("file", "empty", "the file is empty"),
+            AttachError::UnsupportedType => ApiError::UnsupportedMediaType,
+            AttachError::Blob(e) => ApiError::Internal(format!("blob write: {e}")),
+            AttachError::Store(e) => e.into(),
+        },
+    )?;
+    Ok((StatusCode::CREATED, axum::Json(AttachmentView::from(&record))))
+}
+
+/// Reads the `file` part of the upload, at most `limit` bytes.
+async fn read_upload(mut multipart: Multipart, limit: usize) -> ApiResult<Upload> {
     let too_large = || ApiError::PayloadTooLarge;
+
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -868,55 +662,15 @@ pub async fn upload(
         file = Some((name, bytes));
         break;
     }
-    let (name, bytes) = file.ok_or_else(|| ApiError::field("file", "missing", "send the file in a part named `file`"))?;
-    if bytes.is_empty() {
-        return Err(ApiError::field("file", "empty", "the file is empty"));
-    }
-    let kind: FileType = attachment::sniff(&bytes).ok_or(ApiError::UnsupportedMediaType)?;
-    let sha: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-    let attachment_id = AttachmentId::from_uuid(Uuid::now_v7());
-    let key = format!("{}/{}", &sha[..2], attachment_id);
-    state.blobs.put(&key, &bytes).await.map_err(|e| ApiError::Internal(format!("blob write: {e}")))?;
-    let record = AttachmentRecord {
-        id: attachment_id,
-        document_id: d.id,
-        file_name: name,
-        mime: kind.mime().to_string(),
-        size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-        sha256: sha,
-        storage_key: key.clone(),
-        created_by: Some(caller.account.id),
-        created_at: caller.now,
-    };
-    let saved = async {
-        let tx = state.db.begin().await?;
-        storage::documents::insert_attachment(tx.conn(), &record).await?;
-        audit(
-            &tx,
-            &caller,
-            "document.attach",
-            ("attachment", Some(record.id.as_uuid())),
-            Some(d.issuer_unit_id),
-            serde_json::json!({"file_name": record.file_name, "size": record.size}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok::<(), ApiError>(())
-    }
-    .await;
-    if let Err(e) = saved {
-        let _ = state.blobs.remove(&key).await;
-        return Err(e);
-    }
-    Ok((StatusCode::CREATED, axum::Json(AttachmentView::from(&record))))
+    let (file_name, bytes) = file.ok_or_else(|| ApiError::field("file", "missing", "send the file in a part named `file`"))?;
+    Ok(Upload { file_name, bytes })
 }
 
 /// Downloads an attachment (streamed), for anyone who may read its document.
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Attachment id")),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn download(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let a = storage::documents::get_attachment(state.db.conn(), AttachmentId::from_uuid(id)).await?;
-    readable(&state, &caller, a.document_id.as_uuid()).await?;
+    let a = app::documents::attachment(&state.ctx(), &caller.actor, AttachmentId::from_uuid(id)).await.map_err(view_error)?;
     let file = state.blobs.open(&a.storage_key).await.map_err(|e| ApiError::Internal(format!("blob read: {e}")))?;
     let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
     let disposition = format!("attachment; filename*=UTF-8''{}", percent_encode(&a.file_name));
@@ -943,9 +697,7 @@ fn percent_encode(s: &str) -> String {
 #[utoipa::path(put, path = "/api/v1/me/bookmarks/{document_id}", tag = "documents", security(("bearer" = [])), params(("document_id" = Uuid, Path, description = "Document id")),
     responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn add_bookmark(State(state): State<AppState>, caller: Caller, Path(document_id): Path<Uuid>) -> ApiResult<StatusCode> {
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    let (d, _, _) = readable(&state, &caller, document_id).await?;
-    storage::documents::bookmark(state.db.conn(), member, d.id, caller.now).await?;
+    app::documents::add_bookmark(&state.ctx(), &caller.actor, DocumentId::from_uuid(document_id)).await.map_err(view_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -953,8 +705,7 @@ pub async fn add_bookmark(State(state): State<AppState>, caller: Caller, Path(do
 #[utoipa::path(delete, path = "/api/v1/me/bookmarks/{document_id}", tag = "documents", security(("bearer" = [])), params(("document_id" = Uuid, Path, description = "Document id")),
     responses((status = 204), (status = 403, body = crate::error::Problem)))]
 pub async fn remove_bookmark(State(state): State<AppState>, caller: Caller, Path(document_id): Path<Uuid>) -> ApiResult<StatusCode> {
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    storage::documents::unbookmark(state.db.conn(), member, DocumentId::from_uuid(document_id)).await?;
+    app::documents::remove_bookmark(&state.ctx(), &caller.actor, DocumentId::from_uuid(document_id)).await.map_err(view_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -962,17 +713,16 @@ pub async fn remove_bookmark(State(state): State<AppState>, caller: Caller, Path
 #[utoipa::path(get, path = "/api/v1/me/bookmarks", tag = "documents", security(("bearer" = [])),
     responses((status = 200, body = Vec<DocumentView>), (status = 403, body = crate::error::Problem)))]
 pub async fn list_bookmarks(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<Vec<DocumentView>>> {
-    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
-    let ids = storage::documents::bookmarks_of(state.db.conn(), member).await?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Ok((d, roots, _)) = readable(&state, &caller, id.as_uuid()).await {
-            let issuer = storage::units::get(state.db.conn(), d.issuer_unit_id).await?;
-            let mut v = base_view(&d, UnitRef::from(&issuer), &roots);
-            v.bookmarked = true;
-            v.read_at = storage::documents::has_read(state.db.conn(), d.id, member).await?;
-            out.push(v);
-        }
-    }
-    Ok(axum::Json(out))
+    let bookmarks = app::documents::bookmarks(&state.ctx(), &caller.actor).await.map_err(view_error)?;
+    Ok(axum::Json(
+        bookmarks
+            .iter()
+            .map(|Bookmark { document, audience, issuer, read_at }| {
+                let mut v = base_view(document, UnitRef::from(issuer), audience);
+                v.bookmarked = true;
+                v.read_at = *read_at;
+                v
+            })
+            .collect(),
+    ))
 }
