@@ -5,7 +5,7 @@
 //! [`minutes`] (minutes, motions, votes, ratings).
 //!
 //! Status and lifecycle timestamps change only through the domain's
-//! [`Meeting`](meetings::lifecycle::Meeting) transitions. Each write saves the meeting, its audit
+//! [`Meeting`] transitions. Each write saves the meeting, its audit
 //! record and (for publication, opening and the cancellation of a published meeting) the outbox
 //! event in one transaction. The request's own refusals are found by the caller's parser and
 //! reported only after the caller is known to be allowed (`Request(E)`), as the API always has.
