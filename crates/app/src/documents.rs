@@ -516,29 +516,6 @@ pub async fn attachment(ctx: &Ctx, actor: &Actor, id: AttachmentId) -> Result<At
 
 // ---------------------------------------------------------------- feed and search
 
-/// A feed or search request, as parsed from the query.
-#[derive(Debug, Clone, Default)]
-pub struct Search {
-    /// Search text (absent: the feed, newest first).
-    pub text: Option<String>,
-    /// Only this kind.
-    pub kind: Option<DocumentKind>,
-    /// Only documents issued by this unit.
-    pub issuer: Option<UnitId>,
-    /// Issued on or after.
-    pub from: Option<NaiveDate>,
-    /// Issued on or before.
-    pub to: Option<NaiveDate>,
-    /// Only required reading.
-    pub required: bool,
-    /// Only documents the caller has not read.
-    pub unread: bool,
-    /// Page size.
-    pub limit: u64,
-    /// Documents to skip.
-    pub offset: u64,
-}
-
 /// One document of the feed.
 #[derive(Debug, Clone)]
 pub struct FeedItem {
@@ -564,27 +541,19 @@ pub struct FeedPage {
 /// The caller's documents: the feed (newest first) or, with search text, the search (best
 /// first; diacritics and case ignored). Only documents the caller may see are ever returned:
 /// published ones addressed to their cell (and roles), plus every document of the units whose
-/// documents they manage. Text without a searchable word finds nothing.
-pub async fn feed(ctx: &Ctx, actor: &Actor, s: Search) -> Result<FeedPage, StoreError> {
+/// documents they manage. Text without a searchable word finds nothing. `filter` carries the
+/// other criteria and the page (`limit`, `offset`); its `words` are ignored and taken from `text`.
+pub async fn feed(ctx: &Ctx, actor: &Actor, text: Option<&str>, filter: FeedQuery) -> Result<FeedPage, StoreError> {
     let db = ctx.db.conn();
-    let words = s.text.as_deref().map(search::parse_query).unwrap_or_default();
-    if s.text.as_deref().is_some_and(|q| !q.trim().is_empty()) && words.is_empty() {
+    let words = text.map(search::parse_query).unwrap_or_default();
+    if text.is_some_and(|q| !q.trim().is_empty()) && words.is_empty() {
         return Ok(FeedPage::default());
     }
-    let query = FeedQuery {
-        words,
-        kind: s.kind,
-        issuer: s.issuer,
-        from: s.from,
-        to: s.to,
-        required: s.required,
-        unread: s.unread,
-        limit: s.limit + 1,
-        offset: s.offset,
-    };
+    let limit = filter.limit;
+    let query = FeedQuery { words, limit: limit + 1, ..filter };
     let mut hits = storage::documents::feed(db, &viewer(ctx, actor), &query).await?;
-    let more = hits.len() as u64 > s.limit;
-    hits.truncate(usize::try_from(s.limit).unwrap_or(usize::MAX));
+    let more = hits.len() as u64 > limit;
+    hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let ids: Vec<DocumentId> = hits.iter().map(|(id, _)| *id).collect();
     let docs = storage::documents::get_many(db, &ids).await?;
     let unit_ids: Vec<UnitId> = docs.iter().map(|d| d.issuer_unit_id).collect::<HashSet<_>>().into_iter().collect();

@@ -10,7 +10,7 @@
 
 use app::audit::Requester;
 use app::documents::{
-    AttachError, AudienceIssue, Bookmark, ChangeStatusError, DocumentDetail, Draft, FeedItem, ReadFilter, SaveDraftError, Search, Upload,
+    AttachError, AudienceIssue, Bookmark, ChangeStatusError, DocumentDetail, Draft, FeedItem, ReadFilter, SaveDraftError, Upload,
     ViewDocumentError,
 };
 use axum::extract::{Multipart, State};
@@ -24,7 +24,7 @@ use documents::{AttachmentId, DocumentId};
 use membership::UnitId;
 use membership::position::Role;
 use serde::{Deserialize, Serialize};
-use storage::documents::{AttachmentRecord, DocumentRecord};
+use storage::documents::{AttachmentRecord, DocumentRecord, FeedQuery};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -468,8 +468,8 @@ pub async fn feed(State(state): State<AppState>, caller: Caller, Query(p): Query
         .map(|k| DocumentKind::parse(k).ok_or(ApiError::BadRequest { code: "invalid_query", detail: format!("unknown kind {k}") }))
         .transpose()?;
     let offset = p.cursor.as_deref().map(decode_offset).transpose()?.unwrap_or(0);
-    let search = Search {
-        text: p.q.clone(),
+    let filter = FeedQuery {
+        words: Vec::new(),
         kind,
         issuer: p.issuer.map(UnitId::from_uuid),
         from: p.from,
@@ -479,7 +479,7 @@ pub async fn feed(State(state): State<AppState>, caller: Caller, Query(p): Query
         limit,
         offset,
     };
-    let page = app::documents::feed(&state.ctx(), &caller.actor, search).await?;
+    let page = app::documents::feed(&state.ctx(), &caller.actor, p.q.as_deref(), filter).await?;
     let items = page
         .items
         .iter()
