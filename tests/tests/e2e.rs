@@ -4,67 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use serde_json::json;
 
-// ---------------------------------------------------------------- a minimal HTTP/1.1 client
+mod abuse;
+mod support;
 
-async fn http(addr: std::net::SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, String, Value) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut raw)).await.expect("response in time").expect("read");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").expect("headers end");
-    let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
-    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-    let payload = if chunked { dechunk(rest) } else { rest.to_string() };
-    let json = serde_json::from_str(&payload).unwrap_or(Value::Null);
-    (status, head.to_string(), json)
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = &rest[n + 2..];
-    }
-    out
-}
-
-struct Server {
-    addr: std::net::SocketAddr,
-    state: api::state::AppState,
-    _db: storage::testing::TestDatabase,
-}
-
-async fn start() -> Server {
-    let t = storage::testing::fresh_database().await.expect("database");
-    let clock = std::sync::Arc::new(app::clock::pinned_for_tests());
-    let state = api::prepare_with_clock(t.db.clone(), api::config::Config::for_test("sqlite://unused"), clock).await.expect("prepare");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let serving = state.clone();
-    tokio::spawn(async move { api::serve(serving, listener).await });
-    Server { addr, state, _db: t }
-}
-
-async fn login(addr: std::net::SocketAddr, username: &str, password: &str) -> (u16, Value) {
-    let (status, _, body) = http(addr, "POST", "/api/v1/auth/login", None, Some(json!({"username": username, "password": password}))).await;
-    (status, body)
-}
+use support::{http, login, start};
 
 #[tokio::test]
 async fn real_server_serves_health_login_and_records_client_addresses() {

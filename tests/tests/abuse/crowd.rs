@@ -1,0 +1,4 @@
+//! Abuse cases: crowd.
+
+#[allow(unused_imports)]
+use crate::support::*;

@@ -1,0 +1,4 @@
+//! Abuse cases: input.
+
+#[allow(unused_imports)]
+use crate::support::*;

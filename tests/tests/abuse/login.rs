@@ -1,0 +1,4 @@
+//! Abuse cases: login.
+
+#[allow(unused_imports)]
+use crate::support::*;

@@ -1,0 +1,4 @@
+//! Abuse cases: privilege.
+
+#[allow(unused_imports)]
+use crate::support::*;
