@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::StoreError;
 
@@ -48,6 +51,19 @@ pub(crate) fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// How many times [`Database::begin`] tries to take SQLite's write lock, each try waiting up to
+/// the busy timeout, before the database counts as unavailable.
+pub const BEGIN_ATTEMPTS: u32 = 3;
+
+/// Whether SQLite answered "busy" or "locked" (codes 5 and 6 and their extended codes).
+fn is_busy(e: &sea_orm::DbErr) -> bool {
+    let text = e.to_string();
+    text.contains("database is locked")
+        || text.contains("database table is locked")
+        || text.contains("(code: 5)")
+        || text.contains("(code: 517)")
 }
 
 /// A pool of connections to the handbook database.
@@ -145,9 +161,31 @@ impl Database {
         &self.conn
     }
 
-    /// Starts a transaction.
+    /// Starts a write transaction.
+    ///
+    /// On SQLite it starts as a write (`BEGIN IMMEDIATE`): a deferred transaction that reads and
+    /// then writes must upgrade its read snapshot to the write lock, and when another connection
+    /// has committed in between, SQLite refuses the upgrade at once (`SQLITE_BUSY_SNAPSHOT`, 517)
+    /// without waiting — a crowd of members opening the same new document got 503s. Taking the
+    /// write lock first makes writers queue on the busy timeout instead. The wait is bounded
+    /// (the busy timeout, then [`BEGIN_ATTEMPTS`] tries in all); only then is it
+    /// [`StoreError::Unavailable`].
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(Tx(self.conn.begin().await?))
+        if self.conn.get_database_backend() != DbBackend::Sqlite {
+            return Ok(Tx(self.conn.begin().await?));
+        }
+        let options = TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+        let mut attempt = 1;
+        loop {
+            match self.conn.begin_with_options(options).await {
+                Ok(tx) => return Ok(Tx(tx)),
+                Err(e) if attempt < BEGIN_ATTEMPTS && is_busy(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Runs a raw statement (tests, schema administration).
