@@ -6,7 +6,7 @@
 //! result carries the served versions so that the caller can render questions, and correct
 //! answers only for a submitted attempt.
 
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use membership::permission::{Action, Actor, authorize};
 use membership::{MemberId, UnitId};
 use storage::StoreError;
@@ -27,13 +27,22 @@ pub struct AttemptDetail {
     pub attempt: AttemptRecord,
     /// The versions served (version, question, content), in the attempt's order.
     pub versions: Vec<(QuestionVersionId, QuestionId, QuestionContent)>,
+    /// Whether correct answers and explanations may be shown (see [`AttemptDetail::reveals_answers`]).
+    reveal: bool,
 }
 
 impl AttemptDetail {
-    /// Whether correct answers may be shown: only once the attempt is submitted.
+    /// Whether correct answers and explanations may be shown: once the attempt is submitted, and
+    /// only while none of the member's other attempts at the quiz is running
+    /// ([`quiz::may_reveal`]). Results (right or wrong, score, points) are shown whenever the
+    /// attempt is submitted.
     pub fn reveals_answers(&self) -> bool {
-        self.attempt.submitted_at.is_some()
+        self.reveal
     }
+}
+
+fn past(a: &AttemptRecord) -> PastAttempt {
+    PastAttempt { started_at: a.started_at, deadline: a.deadline, submitted: a.submitted_at.is_some() }
 }
 
 /// A daily time of a quiz window as stored and sent by clients (`HH:MM`, Vietnam's time).
@@ -67,7 +76,22 @@ pub async fn pool(ctx: &Ctx, q: &QuizRecord) -> Result<Vec<QuestionRecord>, Stor
 
 async fn detail(ctx: &Ctx, attempt: AttemptRecord) -> Result<AttemptDetail, StoreError> {
     let versions = storage::study::versions(ctx.db.conn(), &attempt.version_ids).await?;
-    Ok(AttemptDetail { attempt, versions })
+    with_versions(ctx, attempt, versions).await
+}
+
+async fn with_versions(
+    ctx: &Ctx,
+    attempt: AttemptRecord,
+    versions: Vec<(QuestionVersionId, QuestionId, QuestionContent)>,
+) -> Result<AttemptDetail, StoreError> {
+    let reveal = if attempt.submitted_at.is_some() {
+        let all = storage::study::attempts_of(ctx.db.conn(), attempt.quiz_id, attempt.member_id, None).await?;
+        let others: Vec<PastAttempt> = all.iter().filter(|a| a.id != attempt.id).map(past).collect();
+        quiz::may_reveal(true, &others, ctx.clock.now())
+    } else {
+        false
+    };
+    Ok(AttemptDetail { attempt, versions, reveal })
 }
 
 /// Why an attempt cannot start.
@@ -89,7 +113,10 @@ pub enum StartAttemptError {
 
 /// Starts an attempt for the calling member: inside the window, no attempt running, and fewer
 /// attempts than the quiz allows in its period. Questions are drawn unseen-first (or the quiz's
-/// fixed questions), with a deadline of the quiz's time limit.
+/// fixed questions), with a deadline of the quiz's time limit cut at the window's close
+/// ([`quiz::attempt_deadline`]). The rule is checked and the attempt inserted in one transaction
+/// holding the member's lock, so parallel starts by one member cannot exceed the limit or run two
+/// attempts at once.
 pub async fn start_attempt(ctx: &Ctx, actor: &Actor, quiz_id: QuizId) -> Result<AttemptDetail, StartAttemptError> {
     let now = ctx.clock.now();
     let quiz = storage::study::get_quiz(ctx.db.conn(), quiz_id).await?;
@@ -97,13 +124,13 @@ pub async fn start_attempt(ctx: &Ctx, actor: &Actor, quiz_id: QuizId) -> Result<
     if !actor.home_path.contains(&quiz.unit_id) {
         return Err(StartAttemptError::Forbidden);
     }
-    let previous = storage::study::attempts_of(ctx.db.conn(), quiz.id, member, None).await?;
-    let past: Vec<PastAttempt> = previous
-        .iter()
-        .map(|a| PastAttempt { started_at: a.started_at, deadline: a.deadline, submitted: a.submitted_at.is_some() })
-        .collect();
-    quiz::may_start(&window(&quiz), quiz.max_attempts, quiz.attempt_period, &past, now).map_err(StartAttemptError::Refused)?;
+    let window = window(&quiz);
     let pool = pool(ctx, &quiz).await?;
+    let tx = ctx.db.begin().await?;
+    storage::members::lock(tx.conn(), member).await?;
+    let previous = storage::study::attempts_of(tx.conn(), quiz.id, member, None).await?;
+    let past: Vec<PastAttempt> = previous.iter().map(past).collect();
+    quiz::may_start(&window, quiz.max_attempts, quiz.attempt_period, &past, now).map_err(StartAttemptError::Refused)?;
     let chosen: Vec<&QuestionRecord> = if quiz.fixed_questions.is_empty() {
         let seen: std::collections::HashSet<QuestionId> = previous.iter().flat_map(|a| a.question_ids.iter().copied()).collect();
         let candidates: Vec<(usize, bool)> = pool.iter().enumerate().map(|(i, q)| (i, seen.contains(&q.id))).collect();
@@ -120,7 +147,7 @@ pub async fn start_attempt(ctx: &Ctx, actor: &Actor, quiz_id: QuizId) -> Result<
         quiz_id: quiz.id,
         member_id: member,
         started_at: now,
-        deadline: now + Duration::minutes(i64::from(quiz.time_limit_minutes)),
+        deadline: quiz::attempt_deadline(&window, quiz.time_limit_minutes, now),
         submitted_at: None,
         question_ids: chosen.iter().map(|q| q.id).collect(),
         version_ids: chosen.iter().map(|q| q.version_id).collect(),
@@ -128,7 +155,8 @@ pub async fn start_attempt(ctx: &Ctx, actor: &Actor, quiz_id: QuizId) -> Result<
         correct_count: None,
         points: None,
     };
-    storage::study::insert_attempt(ctx.db.conn(), &attempt).await?;
+    storage::study::insert_attempt(tx.conn(), &attempt).await?;
+    tx.commit().await?;
     Ok(detail(ctx, attempt).await?)
 }
 
@@ -159,8 +187,11 @@ pub enum SubmitAttemptError {
 }
 
 /// Scores the answers of the caller's attempt on the server and awards the points of each correct
-/// answer once per question and quiz. Idempotent: a retried or concurrent submit returns the stored
-/// result and awards nothing more (the losing transaction, awards included, is rolled back).
+/// answer once per question and quiz — and never for a question served in an earlier submitted
+/// attempt of the member at this quiz, whose results have shown its correct answer. Submissions after the deadline
+/// (the time limit cut at the window's close) and its grace are refused. Idempotent: a retried or
+/// concurrent submit returns the stored result and awards nothing more (the losing transaction,
+/// awards included, is rolled back).
 pub async fn submit_attempt(
     ctx: &Ctx,
     actor: &Actor,
@@ -190,9 +221,15 @@ pub async fn submit_attempt(
     let quiz = storage::study::get_quiz(ctx.db.conn(), attempt.quiz_id).await?;
     let right: Vec<bool> = answers.iter().zip(versions.iter()).map(|(a, (_, _, c))| score(c, a)).collect();
     let tx = ctx.db.begin().await?;
+    let shown: std::collections::HashSet<QuestionId> = storage::study::attempts_of(tx.conn(), quiz.id, attempt.member_id, None)
+        .await?
+        .iter()
+        .filter(|a| a.id != attempt.id && a.submitted_at.is_some())
+        .flat_map(|a| a.question_ids.iter().copied())
+        .collect();
     let mut points = 0i64;
     for ((_, qid, _), ok) in versions.iter().zip(&right) {
-        if *ok {
+        if *ok && !shown.contains(qid) {
             let source = Uuid::new_v5(&quiz.id.as_uuid(), qid.as_uuid().as_bytes());
             let entry = Entry {
                 member: attempt.member_id,
@@ -216,7 +253,7 @@ pub async fn submit_attempt(
         drop(tx);
     }
     let stored = storage::study::get_attempt(ctx.db.conn(), attempt.id).await?;
-    Ok(AttemptDetail { attempt: stored, versions })
+    Ok(with_versions(ctx, stored, versions).await?)
 }
 
 /// Why an attempt cannot be read.

@@ -296,3 +296,19 @@ pub async fn events<C: ConnectionTrait>(c: &C, member: MemberId) -> StoreResult<
         })
         .collect())
 }
+
+/// Locks a member's row for the rest of the transaction, so that a check-then-insert about the
+/// member (the attempts started at a quiz, the points adjusted this year) cannot interleave with
+/// another: a no-op update takes the row lock on PostgreSQL and the database write lock on SQLite
+/// (where write transactions already hold it from their start). `NotFound` for an unknown member.
+pub async fn lock<C: ConnectionTrait>(c: &C, id: MemberId) -> StoreResult<()> {
+    let locked = members::Entity::update_many()
+        .col_expr(members::Column::Version, Expr::col(members::Column::Version).into())
+        .filter(members::Column::Id.eq(id.as_uuid()))
+        .exec(c)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

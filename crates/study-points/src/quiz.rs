@@ -76,6 +76,36 @@ impl Window {
             && self.daily_from.is_none_or(|f| time >= f)
             && self.daily_to.is_none_or(|t| time < t)
     }
+
+    /// When the window, open at `now`, next closes: today's daily closing time, or the end of the
+    /// last consecutive open day (Vietnam's midnight), at the latest the end of `closes_on`.
+    /// `None` when the window is not open at `now`.
+    pub fn open_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !self.is_open(now) {
+            return None;
+        }
+        let local = |date: NaiveDate, time: NaiveTime| date.and_time(time).and_local_timezone(VIETNAM).single();
+        let mut day = now.with_timezone(&VIETNAM).date_naive();
+        if let Some(to) = self.daily_to {
+            return local(day, to).map(|t| t.with_timezone(&Utc));
+        }
+        // Open through midnight only into a following day that opens at midnight too.
+        while day < self.closes_on
+            && self.daily_from.is_none()
+            && let Some(next) = day.succ_opt()
+            && (self.weekdays.is_empty() || self.weekdays.contains(&next.weekday()))
+        {
+            day = next;
+        }
+        day.succ_opt().and_then(|next| local(next, NaiveTime::MIN)).map(|t| t.with_timezone(&Utc))
+    }
+}
+
+/// The deadline of an attempt started at `now`: its time limit, cut at the moment the quiz's
+/// window closes, so that no answer is accepted after the window (beyond the grace).
+pub fn attempt_deadline(window: &Window, time_limit_minutes: u32, now: DateTime<Utc>) -> DateTime<Utc> {
+    let limit = now + Duration::minutes(i64::from(time_limit_minutes));
+    window.open_until(now).map_or(limit, |end| limit.min(end))
 }
 
 /// Parses a weekday code (`mon` … `sun`).
@@ -210,6 +240,13 @@ pub fn may_start(
     check_start(window, max_per_period, attempts_used(period, previous, now), has_running(previous, now), now)
 }
 
+/// Whether a submitted attempt may show its correct answers and explanations at `now`: only when
+/// none of the member's `others` attempts at the quiz is still running, so that answers shown for
+/// one attempt can never be copied into another that is open.
+pub fn may_reveal(submitted: bool, others: &[PastAttempt], now: DateTime<Utc>) -> bool {
+    submitted && !has_running(others, now)
+}
+
 /// Grace after the deadline for answers in flight.
 pub const GRACE_SECONDS: i64 = 30;
 
@@ -279,6 +316,33 @@ mod tests {
         assert_eq!(may_start(&always, 3, Period::Week, &previous, now), Err(StartError::LimitReached { used: 3, max: 3 }));
         assert_eq!(may_start(&always, 2, Period::Day, &previous, now), Ok(()));
         assert_eq!(may_start(&always, 5, Period::Day, &[open], now), Err(StartError::InProgress));
+    }
+
+    #[test]
+    fn attempts_end_when_the_window_closes_and_answers_show_only_when_nothing_runs() {
+        let at = |d, h, m| Utc.with_ymd_and_hms(2026, 3, d, h, m, 0).unwrap();
+        // Weekdays 07:30–17:30 (Vietnam): an attempt started at 17:20 on Thursday 5 March ends at 17:30.
+        let w = window();
+        assert_eq!(w.open_until(at(5, 10, 20)), Some(at(5, 10, 30)));
+        assert_eq!(attempt_deadline(&w, 15, at(5, 10, 20)), at(5, 10, 30));
+        assert_eq!(attempt_deadline(&w, 15, at(5, 3, 0)), at(5, 3, 15), "well inside the window: the time limit");
+        assert_eq!(w.open_until(at(5, 10, 30)), None, "closed");
+        // Every day, all day: open through the nights up to the end of 31 March (Vietnam).
+        let always = Window { weekdays: vec![], daily_from: None, daily_to: None, ..w.clone() };
+        assert_eq!(always.open_until(at(5, 10, 0)), Some(at(31, 17, 0)));
+        assert_eq!(attempt_deadline(&always, 30, at(31, 16, 50)), at(31, 17, 0), "the quiz's last evening");
+        // Weekdays, all day: Friday's attempt ends at Saturday's midnight (Vietnam).
+        let weekdays = Window { daily_from: None, daily_to: None, ..w };
+        assert_eq!(weekdays.open_until(at(6, 16, 50)), Some(at(6, 17, 0)));
+        assert_eq!(weekdays.open_until(at(2, 1, 0)), Some(at(6, 17, 0)), "Monday runs through to Friday's end");
+
+        let now = at(5, 3, 0);
+        let running = PastAttempt { started_at: now, deadline: now + Duration::minutes(10), submitted: false };
+        let over = PastAttempt { deadline: now - Duration::minutes(1), ..running };
+        assert!(may_reveal(true, &[], now));
+        assert!(!may_reveal(false, &[], now), "never before submission");
+        assert!(!may_reveal(true, &[running], now), "not while another attempt runs");
+        assert!(may_reveal(true, &[over], now), "an abandoned attempt past its grace no longer hides them");
     }
 
     fn window() -> Window {

@@ -6,3 +6,4 @@ mod crowd;
 mod input;
 mod login;
 mod privilege;
+mod quiz;

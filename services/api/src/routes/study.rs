@@ -415,7 +415,8 @@ pub struct AttemptView {
     pub quiz_id: Uuid,
     /// Start.
     pub started_at: DateTime<Utc>,
-    /// Answers are accepted until this time (plus a 30-second grace).
+    /// Answers are accepted until this time (plus a 30-second grace): the start plus the time
+    /// limit, or the moment the quiz's window closes if that comes first.
     pub deadline: DateTime<Utc>,
     /// Questions in order (no correct answers).
     pub questions: Vec<ServedQuestion>,
@@ -425,7 +426,8 @@ pub struct AttemptView {
     pub correct_count: Option<u32>,
     /// Points awarded by this attempt (repeated correct answers within a quiz earn nothing).
     pub points: Option<i64>,
-    /// Scored answers with explanations (after submission only).
+    /// Scored answers with correct options and explanations: after submission, and only while no
+    /// other attempt of the member at the quiz is running (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<ScoredAnswer>>,
 }
@@ -493,7 +495,9 @@ pub struct SubmitBody {
 
 /// Submits the answers: scored on the server, points awarded once per question and quiz
 /// (idempotent: a retried or concurrent submit returns the same result and awards nothing more).
-/// Submissions after the time limit (plus 30 s) are refused and the attempt earns nothing.
+/// Submissions after the deadline (the time limit, cut at the quiz window's close) plus 30 s are
+/// refused and the attempt earns nothing. A question served in an earlier submitted attempt of the
+/// member at the quiz earns nothing again (its correct answer was shown).
 #[utoipa::path(post, path = "/api/v1/attempts/{id}/submit", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Attempt id")), request_body = SubmitBody,
     responses((status = 200, body = AttemptView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn submit(
