@@ -303,7 +303,7 @@ pub async fn events<C: ConnectionTrait>(c: &C, member: MemberId) -> StoreResult<
 /// (where write transactions already hold it from their start). `NotFound` for an unknown member.
 pub async fn lock<C: ConnectionTrait>(c: &C, id: MemberId) -> StoreResult<()> {
     let locked = members::Entity::update_many()
-        .col_expr(members::Column::Version, Expr::col(members::Column::Version).into())
+        .col_expr(members::Column::Version, Expr::col(members::Column::Version))
         .filter(members::Column::Id.eq(id.as_uuid()))
         .exec(c)
         .await?;
