@@ -507,6 +507,13 @@ pub async fn read(ctx: &Ctx, actor: &Actor, id: DocumentId) -> Result<DocumentDe
     Ok(detail(ctx, actor, d, roots).await?)
 }
 
+/// Looks at a document as [`read`] does, without recording a read: for requests that must have
+/// no effect, such as HTTP `HEAD`.
+pub async fn peek(ctx: &Ctx, actor: &Actor, id: DocumentId) -> Result<DocumentDetail, ViewDocumentError> {
+    let Readable { document: d, roots, .. } = readable(ctx, actor, id).await?;
+    Ok(detail(ctx, actor, d, roots).await?)
+}
+
 /// An attachment of a document the caller may read (the caller streams its bytes).
 pub async fn attachment(ctx: &Ctx, actor: &Actor, id: AttachmentId) -> Result<AttachmentRecord, ViewDocumentError> {
     let a = storage::documents::get_attachment(ctx.db.conn(), id).await?;

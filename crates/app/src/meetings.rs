@@ -417,7 +417,10 @@ pub async fn update<E>(
     }
     apply(&mut meeting, state, now);
     let tx = ctx.db.begin().await?;
-    storage::meetings::update(tx.conn(), &meeting, version).await?;
+    storage::meetings::update(tx.conn(), &meeting, version).await.map_err(|e| match e {
+        StoreError::Conflict { constraint: storage::Constraint::RegularMeetingMonth } => MeetingError::RegularMonthTaken(None),
+        other => MeetingError::from(other),
+    })?;
     if let Some(agenda) = &edit.agenda {
         storage::meetings::replace_agenda(tx.conn(), meeting.id, agenda).await.map_err(|e| match e {
             StoreError::Conflict { .. } => MeetingError::AgendaItemHasComments,

@@ -39,6 +39,12 @@ pub enum MinutesError {
     /// The end is before the start.
     #[error("ended_at is before started_at")]
     EndBeforeStart,
+    /// A time lies outside the dates the system keeps (1900–2100, [`membership::time::in_range`]).
+    #[error("{field} must be between 1900-01-01 and 2100-12-31")]
+    OutOfRange {
+        /// `started_at` or `ended_at`.
+        field: &'static str,
+    },
     /// The chair or minutes-taker did not attend.
     #[error("{field} must be a member who attended the meeting")]
     NotAttending {
@@ -52,6 +58,11 @@ pub fn check_minutes(m: &Minutes, attended: impl Fn(MemberId) -> bool) -> Result
     for (field, text) in [("text", &m.text), ("resolution", &m.resolution)] {
         if text.chars().count() > MAX_TEXT_CHARS {
             return Err(MinutesError::Text { field, error: FieldError::TooLong { max: MAX_TEXT_CHARS } });
+        }
+    }
+    for (field, at) in [("started_at", m.started_at), ("ended_at", m.ended_at)] {
+        if at.is_some_and(|at| !membership::time::in_range(membership::time::local_date(at))) {
+            return Err(MinutesError::OutOfRange { field });
         }
     }
     if let (Some(s), Some(e)) = (m.started_at, m.ended_at)
@@ -209,6 +220,11 @@ mod tests {
         assert_eq!(check_minutes(&m, |_| true), Ok(()));
         assert_eq!(check_minutes(&m, |x| x == a), Err(MinutesError::NotAttending { field: "secretary" }));
         assert_eq!(check_minutes(&Minutes { ended_at: Some(t(11)), ..m.clone() }, |_| true), Err(MinutesError::EndBeforeStart));
+        let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        assert_eq!(
+            check_minutes(&Minutes { started_at: Some(far), ended_at: Some(far), ..m.clone() }, |_| true),
+            Err(MinutesError::OutOfRange { field: "started_at" })
+        );
         assert!(check_approvable(Some(&Minutes { text: " ".into(), ..m.clone() })).is_err());
         assert!(check_approvable(None).is_err());
         assert!(check_approvable(Some(&m)).is_ok());

@@ -34,6 +34,22 @@ pub enum ConnectError {
         /// The cause.
         source: sea_orm::DbErr,
     },
+    /// Nothing listens at the PostgreSQL server's address, or it cannot be reached.
+    #[error("cannot connect to PostgreSQL at {addr}: {reason}")]
+    Refused {
+        /// `HOST:PORT` from the URL.
+        addr: String,
+        /// "connection refused", "no answer within 5 s", …
+        reason: String,
+    },
+    /// Something answers at the address, but not PostgreSQL.
+    #[error("the server at {addr} does not speak the PostgreSQL protocol ({detail}); check the port in DATABASE_URL")]
+    NotPostgres {
+        /// `HOST:PORT` from the URL.
+        addr: String,
+        /// What the driver saw.
+        detail: String,
+    },
     /// Migrations failed.
     #[error("migrations failed: {0}")]
     Migration(sea_orm::DbErr),
@@ -64,6 +80,55 @@ fn is_busy(e: &sea_orm::DbErr) -> bool {
         || text.contains("database table is locked")
         || text.contains("(code: 5)")
         || text.contains("(code: 517)")
+}
+
+/// `HOST:PORT` of a `postgres://` URL (port 5432 when absent); `None` for a socket directory or an
+/// unreadable URL, which are then left to the driver.
+pub(crate) fn postgres_addr(url: &str) -> Option<(String, u16)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    if host_port.is_empty() {
+        return None;
+    }
+    if let Some(v6) = host_port.strip_prefix('[') {
+        let (host, after) = v6.split_once(']')?;
+        let port = after.strip_prefix(':').map_or(Some(5432), |p| p.parse().ok())?;
+        return Some((host.to_string(), port));
+    }
+    match host_port.rsplit_once(':') {
+        Some((host, port)) => Some((host.to_string(), port.parse().ok()?)),
+        None => Some((host_port.to_string(), 5432)),
+    }
+}
+
+/// Fails fast with a plain reason when nothing listens at the PostgreSQL server's address,
+/// instead of the pool's "timed out" after its acquire timeout.
+async fn probe_postgres(url: &str) -> Result<(), ConnectError> {
+    let Some((host, port)) = postgres_addr(url) else {
+        return Ok(());
+    };
+    let addr = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    match tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect((host.as_str(), port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Err(ConnectError::Refused { addr, reason: "connection refused (is PostgreSQL running on that port?)".into() })
+        }
+        Ok(Err(e)) => Err(ConnectError::Refused { addr, reason: e.to_string() }),
+        Err(_) => Err(ConnectError::Refused { addr, reason: "no answer within 5 s".into() }),
+    }
+}
+
+/// Turns a driver error at connection time into the clearest [`ConnectError`].
+fn connect_error(url: &str, source: sea_orm::DbErr) -> ConnectError {
+    let text = source.to_string();
+    let protocol = ["expected to read", "unexpected response from server", "received unexpected message", "protocol error"];
+    match postgres_addr(url) {
+        Some((host, port)) if protocol.iter().any(|p| text.contains(p)) || text.contains("unexpected end of file") => {
+            ConnectError::NotPostgres { addr: format!("{host}:{port}"), detail: text }
+        }
+        _ => ConnectError::Unreachable { url: redact(url), source },
+    }
 }
 
 /// A pool of connections to the handbook database.
@@ -115,11 +180,12 @@ impl Database {
             });
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // options as given in the URL
+            probe_postgres(url).await?;
         } else {
             return Err(ConnectError::UnknownScheme(redact(url)));
         }
-        let conn = sea_orm::Database::connect(opts).await.map_err(|source| ConnectError::Unreachable { url: redact(url), source })?;
-        conn.ping().await.map_err(|source| ConnectError::Unreachable { url: redact(url), source })?;
+        let conn = sea_orm::Database::connect(opts).await.map_err(|source| connect_error(url, source))?;
+        conn.ping().await.map_err(|source| connect_error(url, source))?;
         Ok(Self { conn })
     }
 
@@ -253,5 +319,44 @@ impl Database {
             return Ok(None);
         };
         Ok(std::fs::metadata(format!("{file}-wal")).ok().map(|m| m.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn postgres_addresses_are_read_from_the_url() {
+        assert_eq!(postgres_addr("postgres://postgres@127.0.0.1:5432/db"), Some(("127.0.0.1".into(), 5432)));
+        assert_eq!(postgres_addr("postgresql://u:p@db.example:6000/x?sslmode=require"), Some(("db.example".into(), 6000)));
+        assert_eq!(postgres_addr("postgres://u@host/db"), Some(("host".into(), 5432)));
+        assert_eq!(postgres_addr("postgres://u@[::1]:5433/db"), Some(("::1".into(), 5433)));
+        assert_eq!(postgres_addr("postgres:///db?host=/run/postgresql"), None, "a socket is left to the driver");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_or_foreign_server_is_named_plainly_and_quickly() {
+        // A port nothing listens on: refused at once, naming the address.
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = free.local_addr().unwrap().port();
+        drop(free);
+        let err = Database::connect(&format!("postgres://postgres@127.0.0.1:{port}/x"), 1).await.unwrap_err();
+        assert!(matches!(err, ConnectError::Refused { .. }), "{err:?}");
+        assert!(err.to_string().contains(&format!("127.0.0.1:{port}")) && err.to_string().contains("refused"), "{err}");
+
+        // A port where an HTTP server answers instead of PostgreSQL.
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = http.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            while let Ok((mut s, _)) = http.accept().await {
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
+            }
+        });
+        let err = Database::connect(&format!("postgres://postgres@127.0.0.1:{port}/x"), 1).await.unwrap_err();
+        assert!(matches!(err, ConnectError::NotPostgres { .. }), "{err:?}: {err}");
+        assert!(err.to_string().contains("does not speak the PostgreSQL protocol"), "{err}");
     }
 }

@@ -46,9 +46,32 @@ pub enum StoreError {
     /// A stored row no longer parses into its domain type.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// The database refused a value the write carried (PostgreSQL's data exceptions, class 22:
+    /// a NUL in text, a number or date out of its type's range; a NOT NULL or CHECK constraint;
+    /// SQLite's "too big", datatype mismatch, CHECK and NOT NULL). The request was wrong, not
+    /// the database: callers answer it as a client error, never as an outage. Input validation
+    /// should have caught it first.
+    #[error("the database refused a value: {0}")]
+    Rejected(String),
     /// The database failed or is unreachable.
     #[error("database unavailable")]
     Unavailable(#[source] DbErr),
+}
+
+/// Whether the database refused the statement for a value it carried (see
+/// [`StoreError::Rejected`]), from the SQLSTATE (PostgreSQL) or the extended result code (SQLite).
+fn refused_value(err: &DbErr) -> bool {
+    let sqlx = match err {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => return false,
+        _ => return false,
+    };
+    let Some(code) = sqlx.as_database_error().and_then(|d| d.code()).map(|c| c.into_owned()) else {
+        return false;
+    };
+    // PostgreSQL: class 22 (data exception), 23502 not-null, 23514 check.
+    // SQLite: 18 too big, 20 mismatch, 275 CHECK, 1299 NOT NULL, 3091 DATATYPE.
+    code.starts_with("22") || matches!(code.as_str(), "23502" | "23514" | "18" | "20" | "275" | "1299" | "3091")
 }
 
 /// A unique constraint that callers turn into a specific answer. Storage recognises its own
@@ -121,6 +144,7 @@ impl From<DbErr> for StoreError {
             }
             _ => match err {
                 DbErr::RecordNotFound(_) => StoreError::NotFound,
+                ref other if refused_value(other) => StoreError::Rejected(other.to_string()),
                 other => StoreError::Unavailable(other),
             },
         }

@@ -300,6 +300,11 @@ impl From<storage::StoreError> for ApiError {
                 ApiError::Conflict { code: "conflict", detail: "the change conflicts with existing data".into() }
             }
             storage::StoreError::Corrupt(what) => ApiError::Internal(format!("corrupt row: {what}")),
+            // A value validation let through and the database refused: the request's fault.
+            storage::StoreError::Rejected(what) => {
+                tracing::warn!(error = %what, "the database refused a value");
+                ApiError::Rule { code: "invalid_value", detail: "a value of the request cannot be stored".into() }
+            }
             storage::StoreError::Unavailable(source) => {
                 tracing::error!(error = %source, "database error");
                 ApiError::Unavailable

@@ -13,9 +13,83 @@ use crate::error::{ApiError, FieldIssue};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
-/// Deserialises JSON bytes with field paths in errors.
+/// Whether a character may not appear in any text the API accepts: the control characters
+/// (C0, DEL, C1) other than tab, line feed and carriage return. PostgreSQL cannot store NUL in
+/// text at all, and none of them belongs in a name, a title or a note.
+pub fn is_forbidden_char(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The 422 for a text input holding a forbidden character (see [`is_forbidden_char`]).
+pub fn control_characters(field: impl Into<String>) -> ApiError {
+    ApiError::Validation(vec![FieldIssue::new(
+        field,
+        "invalid_characters",
+        "control characters (other than tab and line breaks) are not accepted",
+    )])
+}
+
+/// Whether JSON text may hold a forbidden character in a string: an escape of one
+/// (`\u0000`–`\u001f` but tab, line feed and carriage return, `\b`, `\f`, `\u007f`–`\u009f`) or
+/// DEL or a C1 control written raw. (Raw C0 controls are not valid JSON at all.) A cheap scan
+/// that may answer yes for text that turns out clean; [`forbidden_char_path`] then decides.
+fn may_hold_forbidden_char(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => match bytes.get(i + 1) {
+                Some(b'b' | b'f') => return true,
+                Some(b'u') => {
+                    let hex =
+                        bytes.get(i + 2..i + 6).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u32::from_str_radix(h, 16).ok());
+                    if hex.and_then(char::from_u32).is_some_and(is_forbidden_char) {
+                        return true;
+                    }
+                    i += 6;
+                }
+                _ => i += 2,
+            },
+            0x7f => return true,
+            0xc2 if bytes.get(i + 1).is_some_and(|b| (0x80..=0x9f).contains(b)) => return true,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// The path (`title`, `items[2].note`) of the first string or key holding a forbidden character.
+fn forbidden_char_path(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.chars().any(is_forbidden_char).then(|| path.to_string()),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| forbidden_char_path(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = join_path(path, k);
+            if k.chars().any(is_forbidden_char) { Some(here) } else { forbidden_char_path(v, &here) }
+        }),
+        _ => None,
+    }
+}
+
+/// Deserialises JSON bytes with field paths in errors. Refuses trailing bytes after the value
+/// (400 `malformed_json`) and control characters in any string (422 `invalid_characters` naming
+/// the field), so no handler sees either.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if may_hold_forbidden_char(bytes)
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(path) = forbidden_char_path(&value, "")
+    {
+        return Err(control_characters(if path.is_empty() { "body".to_string() } else { path }));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let value = deserialize_with_paths(de)?;
+    de.end().map_err(|e| ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {e}") })?;
+    Ok(value)
+}
+
+fn deserialize_with_paths<'de, T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
@@ -86,13 +160,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 fn serde_urlencoded_de<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     // axum's Query uses serde_urlencoded; going through it keeps behaviour identical while
     // mapping the error.
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{query}")
-            .parse()
-            .map_err(|_| ApiError::BadRequest { code: "invalid_query", detail: "the query string cannot be read".into() })?,
-    )
-    .map(|q| q.0)
-    .map_err(|e| ApiError::BadRequest { code: "invalid_query", detail: e.body_text() })
+    let uri: axum::http::Uri = format!("/?{query}")
+        .parse()
+        .map_err(|_| ApiError::BadRequest { code: "invalid_query", detail: "the query string cannot be read".into() })?;
+    if query.contains('%') {
+        // Percent-encoded control characters (`%00`): refused like those in a JSON string.
+        let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri)
+            .map_err(|e| ApiError::BadRequest { code: "invalid_query", detail: e.body_text() })?;
+        if let Some((name, _)) = pairs.0.iter().find(|(k, v)| k.chars().chain(v.chars()).any(is_forbidden_char)) {
+            return Err(ApiError::BadRequest {
+                code: "invalid_query",
+                detail: format!("the query parameter `{name}` holds a control character"),
+            });
+        }
+    }
+    axum::extract::Query::<T>::try_from_uri(&uri)
+        .map(|q| q.0)
+        .map_err(|e| ApiError::BadRequest { code: "invalid_query", detail: e.body_text() })
 }
 
 /// Path parameters. A malformed id → 400 `invalid_path`.

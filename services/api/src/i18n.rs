@@ -221,6 +221,13 @@ pub const PROBLEMS: &[ProblemText] = &[
         "The cursor is not one this API returned; start again from the first page.",
     ),
     p(
+        "invalid_value",
+        "Giá trị không lưu được",
+        "Value cannot be stored",
+        "Một giá trị trong yêu cầu không thể lưu (quá lớn, ngoài phạm vi hoặc chứa ký tự không hợp lệ).",
+        "A value of the request cannot be stored (too large, out of range, or holding characters that are not allowed).",
+    ),
+    p(
         "invalid_encoding",
         "Tệp không đúng bảng mã",
         "Wrong file encoding",

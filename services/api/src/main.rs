@@ -113,13 +113,14 @@ fn job_ctx(db: storage::Database, now: chrono::DateTime<chrono::Utc>) -> app::Ct
 async fn serve(config: Config, clock: SharedClock, demo: bool) -> Result<(), String> {
     let bind = config.bind;
     let started = std::time::Instant::now();
+    // The port first: a busy port is reported before any migration runs.
+    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let db = storage::Database::connect(&config.database_url, config.max_connections).await.map_err(|e| e.to_string())?;
     let state = api::prepare_with_clock(db, config, clock).await.map_err(|e| e.to_string())?;
     if demo {
         let report = api::demo::seed(&state.db, api::demo::DEFAULT_SEED, state.clock.now()).await.map_err(|e| e.to_string())?;
         println!("{report}");
     }
-    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, database = state.db.backend_name(), ready_in_ms = started.elapsed().as_millis() as u64, "listening; docs at http://{addr}/docs");
     api::serve(state, listener).await.map_err(|e| e.to_string())

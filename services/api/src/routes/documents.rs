@@ -397,11 +397,24 @@ pub async fn withdraw(
     Ok(axum::Json(full_view(&detail)))
 }
 
-/// Reads a document. For a member of the audience, the first read is recorded (idempotent).
+/// Reads a document. For a member of the audience, the first read is recorded (idempotent);
+/// `HEAD` answers the same headers and records nothing.
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Document id")),
     responses((status = 200, body = DocumentView, headers(("ETag" = String, description = "Version of the document (`\"3\"`), for `If-Match`"))), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let detail = app::documents::read(&state.ctx(), &caller.actor, DocumentId::from_uuid(id)).await.map_err(view_error)?;
+pub async fn get(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<impl IntoResponse> {
+    let id = DocumentId::from_uuid(id);
+    // HEAD answers like GET but changes nothing: no read is recorded, no point awarded.
+    let detail = if method == axum::http::Method::HEAD {
+        app::documents::peek(&state.ctx(), &caller.actor, id).await
+    } else {
+        app::documents::read(&state.ctx(), &caller.actor, id).await
+    }
+    .map_err(view_error)?;
     Ok(([(header::ETAG, etag(detail.document.version))], axum::Json(full_view(&detail))))
 }
 
@@ -441,12 +454,17 @@ pub struct DocumentPage {
     pub next_cursor: Option<String>,
 }
 
+/// The deepest position a feed or search cursor may point at: deeper than any feed the API pages
+/// through, and far from the integer limits of the offset arithmetic and of SQL's `OFFSET`.
+const MAX_FEED_OFFSET: u64 = 10_000_000;
+
 fn decode_offset(cursor: &str) -> ApiResult<u64> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse().ok()))
+        .filter(|offset| *offset <= MAX_FEED_OFFSET)
         .ok_or(ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not one this API returned".into() })
 }
 

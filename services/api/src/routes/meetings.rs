@@ -812,6 +812,7 @@ fn minutes_error(e: minutes::MinutesError) -> ApiError {
     match e {
         minutes::MinutesError::Text { field, error } => ApiError::field(field, error.code(), error.to_string()),
         minutes::MinutesError::EndBeforeStart => ApiError::field("ended_at", "end_before_start", e.to_string()),
+        minutes::MinutesError::OutOfRange { field } => ApiError::field(field, "out_of_range", e.to_string()),
         minutes::MinutesError::NotAttending { field } => {
             ApiError::field(if field == "chair" { "chair_id" } else { "minutes_taker_id" }, "not_attending", e.to_string())
         }

@@ -414,6 +414,12 @@ pub async fn import(
         let text = std::str::from_utf8(&body)
             .map_err(|_| ApiError::BadRequest { code: "invalid_encoding", detail: "the file must be UTF-8".into() })?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if let Some((line, _)) = text.lines().enumerate().find(|(_, l)| l.chars().any(crate::extract::is_forbidden_char)) {
+            return Err(ApiError::Validation(vec![FieldIssue {
+                line: Some(line + 1),
+                ..FieldIssue::new("file", "invalid_characters", "control characters (other than tab and line breaks) are not accepted")
+            }]));
+        }
         let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
         let header_row = reader.headers().map_err(|e| ApiError::BadRequest { code: "invalid_csv", detail: e.to_string() })?.clone();
         let columns: Vec<String> = header_row.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
