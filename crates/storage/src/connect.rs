@@ -213,6 +213,21 @@ impl Database {
         self.conn.ping().await.map_err(StoreError::from)
     }
 
+    /// Whether the database accepts a write now: rewrites the one row of `readiness_probe` with
+    /// `now` in a committed transaction (a full disk or a read-only file fails here, while a read
+    /// would still succeed).
+    pub async fn probe_write(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+        let tx = self.begin().await?;
+        let backend = self.conn.get_database_backend();
+        let sql = "UPDATE readiness_probe SET checked_at = $1 WHERE id = 1";
+        let sql = if backend == DbBackend::Sqlite { sql.replace("$1", "?") } else { sql.to_string() };
+        let done = tx.conn().execute_raw(Statement::from_sql_and_values(backend, sql, [now.to_rfc3339().into()])).await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend_name(&self) -> &'static str {
         match self.conn.get_database_backend() {

@@ -40,8 +40,24 @@ impl BlobStore for LocalDir {
             tokio::fs::create_dir_all(dir).await?;
         }
         let tmp = path.with_extension("part");
-        tokio::fs::write(&tmp, bytes).await?;
-        tokio::fs::rename(&tmp, &path).await
+        let bytes = bytes.to_vec();
+        // Plain blocking I/O on the blocking pool: every error of the write itself (a full disk)
+        // is seen here, before the rename.
+        tokio::task::spawn_blocking(move || {
+            let written = (|| {
+                let mut file = std::fs::File::create(&tmp)?;
+                std::io::Write::write_all(&mut file, &bytes)?;
+                file.sync_all()?;
+                std::fs::rename(&tmp, &path)
+            })();
+            if written.is_err() {
+                // Disk full, read-only, …: no partial file stays behind.
+                let _ = std::fs::remove_file(&tmp);
+            }
+            written
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 
     async fn open(&self, key: &str) -> std::io::Result<tokio::fs::File> {
@@ -50,6 +66,28 @@ impl BlobStore for LocalDir {
 
     async fn remove(&self, key: &str) -> std::io::Result<()> {
         tokio::fs::remove_file(self.path(key)?).await
+    }
+}
+
+impl LocalDir {
+    /// Whether a file can be written (and removed) under the root now: the readiness check.
+    pub async fn probe(&self) -> std::io::Result<()> {
+        tokio::fs::create_dir_all(&self.root).await?;
+        let path = self.root.join(format!(".ready-{}", uuid::Uuid::now_v7().simple()));
+        let written = tokio::fs::write(&path, b"ready").await;
+        let removed = tokio::fs::remove_file(&path).await;
+        written.and(removed)
+    }
+}
+
+/// How an attachment write failed, as the API answers it: no room (disk full, quota) is 507, any
+/// other failure of the store (read-only, gone) is 503.
+pub fn write_error(e: &std::io::Error) -> crate::error::ApiError {
+    use std::io::ErrorKind;
+    tracing::error!(error = %e, "attachment store write failed");
+    match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded | ErrorKind::FileTooLarge => crate::error::ApiError::InsufficientStorage,
+        _ => crate::error::ApiError::Unavailable,
     }
 }
 

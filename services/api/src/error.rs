@@ -147,6 +147,8 @@ pub enum ApiError {
     },
     /// 503: the database is unreachable.
     Unavailable,
+    /// 507: the attachment store has no room left (disk full or over quota); nothing was kept.
+    InsufficientStorage,
     /// 500: a bug or an unexpected failure; the message is logged, never sent.
     Internal(String),
 }
@@ -167,6 +169,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -187,6 +190,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::Unavailable => "service_unavailable",
+            ApiError::InsufficientStorage => "insufficient_storage",
             ApiError::Internal(_) => "internal_error",
         }
     }

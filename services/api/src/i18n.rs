@@ -221,6 +221,13 @@ pub const PROBLEMS: &[ProblemText] = &[
         "The cursor is not one this API returned; start again from the first page.",
     ),
     p(
+        "insufficient_storage",
+        "Hết chỗ lưu trữ",
+        "Insufficient storage",
+        "Máy chủ không còn chỗ lưu tệp đính kèm; tệp chưa được lưu. Vui lòng báo quản trị viên.",
+        "The server has no room left for attachments; the file was not kept. Please tell the administrator.",
+    ),
+    p(
         "invalid_value",
         "Giá trị không lưu được",
         "Value cannot be stored",

@@ -7,3 +7,4 @@ mod input;
 mod login;
 mod privilege;
 mod quiz;
+mod storage;

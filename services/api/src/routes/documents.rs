@@ -623,7 +623,7 @@ pub async fn read_stats(
 /// `HANDBOOK_MAX_ATTACHMENT_MB` (default 20 MiB). SHA-256 recorded.
 #[utoipa::path(post, path = "/api/v1/documents/{id}/attachments", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Document id")),
     request_body(content = String, content_type = "multipart/form-data", description = "A `file` part"),
-    responses((status = 201, body = AttachmentView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 201, body = AttachmentView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 503, body = crate::error::Problem, content_type = "application/problem+json", description = "The attachment store cannot be written (read-only, unreachable)"), (status = 507, body = crate::error::Problem, content_type = "application/problem+json", description = "`insufficient_storage`: no room left for the file; nothing was kept")))]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -638,7 +638,7 @@ pub async fn upload(
             AttachError::Request(e) => e,
             AttachError::Empty => ApiError::field("file", "empty", "the file is empty"),
             AttachError::UnsupportedType => ApiError::UnsupportedMediaType,
-            AttachError::Blob(e) => ApiError::Internal(format!("blob write: {e}")),
+            AttachError::Blob(e) => crate::blobs::write_error(&e),
             AttachError::Store(e) => e.into(),
         },
     )?;

@@ -25,9 +25,18 @@ pub async fn health() -> Json<Health> {
     Json(Health { status: "ok".into(), database: None })
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database accepts a write and the attachment store can write a file. 503 when
+/// either cannot (unreachable, read-only, disk full), so a load balancer stops sending requests
+/// that would fail.
 #[utoipa::path(get, path = "/ready", tag = "system", responses((status = 200, body = Health), (status = 503, body = crate::error::Problem)))]
 pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state.db.ping().await.map_err(|_| ApiError::Unavailable)?;
+    state.db.probe_write(state.clock.now()).await.map_err(|e| {
+        tracing::error!(error = %e, "readiness: the database cannot be written");
+        ApiError::Unavailable
+    })?;
+    state.blobs.probe().await.map_err(|e| {
+        tracing::error!(error = %e, "readiness: the attachment store cannot be written");
+        ApiError::Unavailable
+    })?;
     Ok(Json(Health { status: "ok".into(), database: Some(state.db.backend_name().into()) }))
 }
