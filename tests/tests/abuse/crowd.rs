@@ -59,7 +59,7 @@ fn no_server_errors(what: &str, replies: &[(u16, String, Value)]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn thirty_two_members_read_check_in_and_start_a_quiz_at_the_same_moment() {
+async fn thirty_two_members_read_check_in_start_and_submit_quizzes_give_opinions_vote_and_rate_at_once() {
     let s = start_demo().await;
     let admin = token(s.addr, "quantri.tinh", api::demo::DEMO_PASSWORD).await;
     let (cell, mut crowd) = cell_members(&s, &admin, 1).await;
@@ -151,4 +151,67 @@ async fn thirty_two_members_read_check_in_and_start_a_quiz_at_the_same_moment() 
     assert_eq!(stats["read"], json!(crowd.len()), "{stats}");
     let (_, _, attendance) = http(s.addr, "GET", &format!("/api/v1/meetings/{meeting}/attendance"), Some(&secretary), None).await;
     assert_eq!(attendance["figures"]["present"], json!(in_cell), "{attendance}");
+
+    // Second wave, at once: the cell's opinions and votes on a motion, everyone's quiz submission.
+    let (status, _, motion) = http(
+        s.addr,
+        "POST",
+        &format!("/api/v1/meetings/{meeting}/motions"),
+        Some(&secretary),
+        Some(json!({"title": "Thông qua nghị quyết chuyên đề", "by_ballot": true})),
+    )
+    .await;
+    assert_eq!(status, 201, "{motion}");
+    let motion = motion["id"].as_str().expect("motion").to_string();
+    let mut calls = Vec::new();
+    for (i, (t, attempt)) in crowd.iter().zip(&starts).enumerate() {
+        let n = attempt.2["questions"].as_array().map_or(0, Vec::len);
+        let mut requests = vec![(
+            "submit",
+            format!("/api/v1/attempts/{}/submit", attempt.2["id"].as_str().unwrap_or_default()),
+            json!({"answers": vec![vec![0usize]; n]}),
+        )];
+        if i < in_cell {
+            requests.push(("comment", format!("/api/v1/meetings/{meeting}/comments"), json!({"body": format!("Ý kiến số {i}")})));
+            requests.push(("vote", format!("/api/v1/motions/{motion}/votes"), json!({"vote": "agree"})));
+        }
+        for (what, path, body) in requests {
+            let (addr, t) = (s.addr, t.clone());
+            calls.push(tokio::spawn(async move { (what, http(addr, "POST", &path, Some(&t), Some(body)).await) }));
+        }
+    }
+    let mut replies: std::collections::HashMap<&str, Vec<(u16, String, Value)>> = Default::default();
+    for c in calls {
+        let (what, reply) = c.await.expect("task");
+        replies.entry(what).or_default().push(reply);
+    }
+    for (what, list) in &replies {
+        no_server_errors(what, list);
+    }
+    assert!(replies["submit"].iter().all(|r| r.0 == 200 && r.2["submitted_at"].is_string()), "every submission is scored");
+    assert!(replies["comment"].iter().all(|r| r.0 == 201), "every opinion is kept");
+    assert!(replies["vote"].iter().all(|r| r.0 == 200), "every vote is counted");
+    let (_, _, comments) = http(s.addr, "GET", &format!("/api/v1/meetings/{meeting}/comments"), Some(&secretary), None).await;
+    assert_eq!(comments["items"].as_array().map(Vec::len), Some(in_cell), "{comments}");
+    let (_, _, motions) = http(s.addr, "GET", &format!("/api/v1/meetings/{meeting}/motions"), Some(&secretary), None).await;
+    assert_eq!(motions[0]["agree"], json!(in_cell), "{motions}");
+
+    // After the meeting, the cell rates it at once.
+    let (status, _, body) = http(s.addr, "POST", &format!("/api/v1/meetings/{meeting}/end"), Some(&secretary), None).await;
+    assert_eq!(status, 200, "{body}");
+    let ratings: Vec<_> = crowd[..in_cell]
+        .iter()
+        .map(|t| {
+            let (addr, t, path) = (s.addr, t.clone(), format!("/api/v1/meetings/{meeting}/ratings"));
+            tokio::spawn(async move {
+                http(addr, "POST", &path, Some(&t), Some(json!({"preparation": 5, "content": 4, "discussion": 5}))).await
+            })
+        })
+        .collect();
+    let mut rated = Vec::new();
+    for r in ratings {
+        rated.push(r.await.expect("task"));
+    }
+    no_server_errors("ratings", &rated);
+    assert!(rated.iter().all(|r| r.0 == 201), "every rating is kept: {:?}", rated.iter().map(|r| r.0).collect::<Vec<_>>());
 }
