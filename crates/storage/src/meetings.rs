@@ -652,7 +652,10 @@ pub async fn set_tally<C: ConnectionTrait>(c: &C, id: MotionId, t: &Tally) -> St
 }
 
 /// Records one member's ballot; a second ballot by the same member is a `Conflict`. Returns the
-/// new tally (recounted from the ballots).
+/// new tally (recounted from the ballots). The motion's row is locked first, so concurrent
+/// ballots on one motion take turns and each recount sees every ballot committed before it (on
+/// PostgreSQL's read committed, two recounts that ran side by side would each miss the other's
+/// ballot and the later write would lose one).
 pub async fn cast_ballot<C: ConnectionTrait>(
     c: &C,
     motion: MotionId,
@@ -660,6 +663,14 @@ pub async fn cast_ballot<C: ConnectionTrait>(
     vote: Vote,
     at: DateTime<Utc>,
 ) -> StoreResult<Tally> {
+    let locked = motions::Entity::update_many()
+        .col_expr(motions::Column::Agree, Expr::col(motions::Column::Agree))
+        .filter(motions::Column::Id.eq(motion.as_uuid()))
+        .exec(c)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
     insert_row(
         c,
         ballots::ActiveModel {
