@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod views;
@@ -79,16 +80,16 @@ impl Modify for BearerAuth {
 }
 
 /// The router and the OpenAPI document it implements.
-pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+pub fn api_routes() -> (Router<AppState>, serde_json::Value) {
     api_routes_with(20 * 1024 * 1024)
 }
 
 /// Like [`api_routes`], with the attachment upload route accepting bodies up to
 /// `max_attachment_bytes` (plus room for the multipart framing).
-pub fn api_routes_with(max_attachment_bytes: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+pub fn api_routes_with(max_attachment_bytes: usize) -> (Router<AppState>, serde_json::Value) {
     use routes::*;
     let uploads = OpenApiRouter::new().routes(routes!(documents::upload)).layer(DefaultBodyLimit::max(max_attachment_bytes + 1024 * 1024));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(uploads)
         .routes(routes!(system::health))
         .routes(routes!(system::ready))
@@ -167,11 +168,12 @@ pub fn api_routes_with(max_attachment_bytes: usize) -> (Router<AppState>, utoipa
         .routes(routes!(admins::create, admins::list))
         .routes(routes!(admins::revoke))
         .routes(routes!(audit::list))
-        .split_for_parts()
+        .split_for_parts();
+    (router, openapi::finish(doc))
 }
 
-/// The OpenAPI document (also served at `/api/v1/openapi.json`).
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// The OpenAPI document (also served at `/api/v1/openapi.json`), finished by [`openapi::finish`].
+pub fn openapi() -> serde_json::Value {
     api_routes().1
 }
 
@@ -181,7 +183,7 @@ pub fn app(state: AppState) -> Router {
     let (router, api) = api_routes_with(state.config.max_attachment_bytes);
     let max_body = state.config.max_body_bytes;
     router
-        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", api))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/api/v1/openapi.json", api))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(error::localize))

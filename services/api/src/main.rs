@@ -89,7 +89,7 @@ async fn run() -> Result<(), String> {
             Ok(())
         }
         ["openapi"] => {
-            println!("{}", api::openapi().to_pretty_json().map_err(|e| e.to_string())?);
+            println!("{}", serde_json::to_string_pretty(&api::openapi()).map_err(|e| e.to_string())?);
             Ok(())
         }
         _ => Err(usage().to_string()),
