@@ -198,6 +198,7 @@ fn rename_generic_schemas(doc: &mut Value) {
     let renames: Vec<(String, String)> = schemas
         .keys()
         .filter_map(|k| k.strip_prefix("Page_").map(|inner| (k.clone(), format!("{}Page", inner.trim_end_matches("View")))))
+        .filter(|(_, new)| !schemas.contains_key(new))
         .collect();
     for (old, new) in &renames {
         if let Some(schema) = schemas.remove(old) {

@@ -69,7 +69,7 @@ pub struct MinutesView {
 
 /// Attendance figures over the members obliged to attend (guests are not counted).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FiguresView {
+pub struct AttendanceFiguresView {
     /// Members obliged to attend.
     pub obliged: u32,
     /// Present.
@@ -91,7 +91,7 @@ pub struct FiguresView {
     pub meets_quality: bool,
 }
 
-impl From<&attendance::Figures> for FiguresView {
+impl From<&attendance::Figures> for AttendanceFiguresView {
     fn from(f: &attendance::Figures) -> Self {
         Self {
             obliged: f.obliged,
@@ -703,7 +703,7 @@ pub struct AttendanceView {
     /// Rows, by name.
     pub rows: Vec<AttendanceRowView>,
     /// Figures.
-    pub figures: FiguresView,
+    pub figures: AttendanceFiguresView,
 }
 
 fn row_view(r: NamedRow) -> AttendanceRowView {
@@ -784,7 +784,7 @@ pub async fn get_attendance(State(state): State<AppState>, caller: Caller, Path(
     let (rows, figures) = app::meetings::attendance(&state.ctx(), &caller.actor, MeetingId::from_uuid(id)).await?;
     let mut rows: Vec<AttendanceRowView> = rows.into_iter().map(row_view).collect();
     rows.sort_by(|a, b| a.full_name.cmp(&b.full_name));
-    Ok(axum::Json(AttendanceView { rows, figures: FiguresView::from(&figures) }))
+    Ok(axum::Json(AttendanceView { rows, figures: AttendanceFiguresView::from(&figures) }))
 }
 
 // ---------------------------------------------------------------- minutes, motions, ratings

@@ -618,7 +618,7 @@ pub struct StatsParams {
 
 /// Task figures.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FiguresView {
+pub struct TaskFiguresView {
     /// Assigned (cancelled excluded).
     pub assigned: u32,
     /// Done on time.
@@ -633,7 +633,7 @@ pub struct FiguresView {
     pub ratings: BTreeMap<String, u32>,
 }
 
-impl From<tasks::stats::TaskFigures> for FiguresView {
+impl From<tasks::stats::TaskFigures> for TaskFiguresView {
     fn from(f: tasks::stats::TaskFigures) -> Self {
         Self {
             assigned: f.assigned,
@@ -652,14 +652,14 @@ pub struct MemberFigures {
     /// Member.
     pub member_id: Uuid,
     /// Figures.
-    pub figures: FiguresView,
+    pub figures: TaskFiguresView,
 }
 
 /// Figures of a unit's subtree.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskStats {
     /// All tasks of the subtree.
-    pub total: FiguresView,
+    pub total: TaskFiguresView,
     /// Per assignee.
     pub members: Vec<MemberFigures>,
 }
