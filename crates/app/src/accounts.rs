@@ -5,7 +5,7 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
-use membership::permission::{Action, Actor};
+use membership::permission::{ActOnMemberError, Action, Actor};
 use membership::{AccountId, FieldError, MemberId, UnitId, Username};
 use sha2::{Digest, Sha256};
 use storage::accounts::{AccountRecord, GrantRecord};
@@ -14,7 +14,7 @@ use storage::{Constraint, StoreError};
 use uuid::Uuid;
 
 use crate::audit::{self, Requester};
-use crate::{Ctx, allowed, unit_path};
+use crate::{Ctx, allowed, may_act_on, unit_path};
 
 // ---------------------------------------------------------------- credentials
 
@@ -268,10 +268,13 @@ pub async fn principal(ctx: &Ctx, token_hash: &str) -> Result<Option<Principal>,
 /// Why an account was not issued.
 #[derive(Debug, thiserror::Error)]
 pub enum IssueAccountError {
-    /// The caller may not manage accounts over the member's cell, or over a unit where the
-    /// member holds a position.
+    /// The caller may not manage accounts over the member's cell.
     #[error("not permitted")]
     Forbidden,
+    /// The caller manages accounts over the member's cell, but the member is the caller, or holds
+    /// a position the caller may not appoint to.
+    #[error(transparent)]
+    Refused(ActOnMemberError),
     /// The member has left the Party.
     #[error("the member is no longer active")]
     MemberNotActive,
@@ -303,9 +306,10 @@ pub enum IssueAccountError {
 
 /// Issues a login account to a member (leaders over the member's cell, administrators): the
 /// username defaults to the party-card number; the initial password must be changed at the first
-/// sign-in. An account carries the member's positions, so issuing one needs the same right over
-/// every unit where the member holds a position (a cell secretary cannot set the password of the
-/// commune secretary who belongs to the cell). Audited.
+/// sign-in. An account carries the member's positions, so issuing one to the holder of a position
+/// needs the right to appoint to it (`membership::permission::authorize_on_member`: a cell
+/// secretary cannot set the password of the commune secretary who belongs to the cell, nor of
+/// the cell's deputy). Audited.
 pub async fn issue_account(
     ctx: &Ctx,
     who: Requester<'_>,
@@ -314,18 +318,12 @@ pub async fn issue_account(
     initial_password: &str,
 ) -> Result<AccountRecord, IssueAccountError> {
     let now = ctx.clock.now();
-    let today = ctx.clock.today();
     let member = storage::members::get(ctx.db.conn(), member_id).await?;
     let path = storage::units::path(ctx.db.conn(), member.state.home_unit).await?;
-    if !allowed(ctx, who.actor, Action::ManageAccounts, &path) {
-        return Err(IssueAccountError::Forbidden);
-    }
-    for p in storage::positions::for_members(ctx.db.conn(), &[member.id]).await?.iter().filter(|p| p.is_active_on(today)) {
-        let unit_path = storage::units::path(ctx.db.conn(), p.unit_id).await?;
-        if !allowed(ctx, who.actor, Action::ManageAccounts, &unit_path) {
-            return Err(IssueAccountError::Forbidden);
-        }
-    }
+    may_act_on(ctx, who.actor, Some(Action::ManageAccounts), member.id, &path).await?.map_err(|e| match e {
+        ActOnMemberError::Denied(_) => IssueAccountError::Forbidden,
+        e => IssueAccountError::Refused(e),
+    })?;
     if !member.state.standing.is_active() {
         return Err(IssueAccountError::MemberNotActive);
     }

@@ -58,8 +58,10 @@ pub mod tasks;
 pub mod units;
 
 use clock::SharedClock;
-use membership::UnitId;
-use membership::permission::{Action, Actor, authorize};
+use membership::permission::{
+    ActOnMemberError, Action, Actor, HeldPosition, MemberTarget, authorize, authorize_on_member, not_self_nor_superior,
+};
+use membership::{MemberId, UnitId};
 
 /// What every use case and job runs with: the database and the clock.
 #[derive(Debug, Clone)]
@@ -86,4 +88,34 @@ pub(crate) fn allowed(ctx: &Ctx, actor: &Actor, action: Action, path: &[UnitId])
 pub(crate) async fn unit_path(ctx: &Ctx, unit: UnitId) -> Result<Vec<UnitId>, storage::StoreError> {
     let path = storage::units::path(ctx.db.conn(), unit).await?;
     if path.is_empty() { Err(storage::StoreError::NotFound) } else { Ok(path) }
+}
+
+/// Whether `actor` may act on member `member` (whose home cell has ancestry `home_path`) today:
+/// with `Some(action)`, as `membership::permission::authorize_on_member` decides (not on
+/// themselves, the action over the member's cell, and the right to appoint to every position the
+/// member holds today or later); with `None`, only the last two parts
+/// (`not_self_nor_superior`), for use cases whose right comes from elsewhere. The positions'
+/// units' ancestries are loaded here, one indexed query each. The outer result is storage's.
+pub(crate) async fn may_act_on(
+    ctx: &Ctx,
+    actor: &Actor,
+    action: Option<Action>,
+    member: MemberId,
+    home_path: &[UnitId],
+) -> Result<Result<(), ActOnMemberError>, storage::StoreError> {
+    let today = ctx.clock.today();
+    let decide = |target: &MemberTarget| match action {
+        Some(action) => authorize_on_member(actor, action, target, today),
+        None => not_self_nor_superior(actor, target, today),
+    };
+    let mut target = MemberTarget { member_id: member, home_path: home_path.to_vec(), positions: Vec::new() };
+    // Nothing to load for the answers that do not depend on the positions.
+    if let Err(refusal) = decide(&target) {
+        return Ok(Err(refusal));
+    }
+    for p in storage::positions::for_members(ctx.db.conn(), &[member]).await?.into_iter().filter(|p| p.to.is_none_or(|to| today <= to)) {
+        let path = storage::units::path(ctx.db.conn(), p.unit_id).await?;
+        target.positions.push((HeldPosition { unit_id: p.unit_id, role: p.role, from: p.from, to: p.to }, path));
+    }
+    Ok(decide(&target))
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use membership::lifecycle::{self, EventKind, LifecycleError, MemberState};
-use membership::permission::{Action, Actor, MemberView as Visibility, member_view};
+use membership::permission::{ActOnMemberError, Action, Actor, MemberView as Visibility, member_view};
 use membership::position::{Position, ended_by_event};
 use membership::{CitizenId, Email, FullName, PartyCardNumber, Phone, Sex};
 use membership::{EventId, MemberId, UnitId};
@@ -18,7 +18,7 @@ use storage::{Constraint, StoreError};
 use uuid::Uuid;
 
 use crate::audit::{self, Requester};
-use crate::{Ctx, allowed, unit_path};
+use crate::{Ctx, allowed, may_act_on, unit_path};
 
 /// A member's data as entered, already parsed (admission dates checked by
 /// `membership::lifecycle::admit`).
@@ -282,6 +282,10 @@ pub enum UpdateContactError<E> {
     /// Neither the member nor a leader over the member's cell.
     #[error("not permitted")]
     Forbidden,
+    /// A leader over the member's cell, but the member holds a position the caller may not
+    /// appoint to.
+    #[error(transparent)]
+    Refused(ActOnMemberError),
     /// The version the caller edited is not the current one.
     #[error("the member changed since it was read")]
     Stale,
@@ -294,8 +298,10 @@ pub enum UpdateContactError<E> {
     Store(#[from] StoreError),
 }
 
-/// Changes a member's contact fields (the member themself, or leaders and administrators over the
-/// member's cell), against one of the versions the caller names (`If-Match`), audited.
+/// Changes a member's contact fields (the member themself — the self-service every member has —
+/// or leaders and administrators over the member's cell who may act on the member: on the holder
+/// of a position only those who may appoint to it), against one of the versions the caller names
+/// (`If-Match`), audited. Phone and e-mail are all it changes, for anyone.
 pub async fn update_contact<E>(
     ctx: &Ctx,
     who: Requester<'_>,
@@ -308,8 +314,11 @@ pub async fn update_contact<E>(
         ViewMemberError::Forbidden => UpdateContactError::Forbidden,
         ViewMemberError::Store(e) => UpdateContactError::Store(e),
     })?;
-    if who.actor.member_id != Some(member.id) && !allowed(ctx, who.actor, Action::ManageMembers, &path) {
-        return Err(UpdateContactError::Forbidden);
+    if who.actor.member_id != Some(member.id) {
+        may_act_on(ctx, who.actor, Some(Action::ManageMembers), member.id, &path).await?.map_err(|e| match e {
+            ActOnMemberError::Denied(_) => UpdateContactError::Forbidden,
+            e => UpdateContactError::Refused(e),
+        })?;
     }
     if !expected_versions.contains(&member.version) {
         return Err(UpdateContactError::Stale);
@@ -362,6 +371,10 @@ pub enum RecordEventError<E> {
     /// ends.
     #[error("not permitted")]
     Forbidden,
+    /// The caller manages the member's cell but may not act on this member: themselves, or the
+    /// holder of a position the caller may not appoint to.
+    #[error(transparent)]
+    Refused(ActOnMemberError),
     /// The caller's parser refused the event (reported only once the caller is allowed).
     #[error("the request was refused")]
     Request(E),
@@ -379,8 +392,9 @@ pub enum RecordEventError<E> {
     Store(#[from] StoreError),
 }
 
-/// Records a lifecycle event (leaders and administrators over the member's cell; a transfer also
-/// needs the right over the receiving cell). The member's new state, the history entry, the end
+/// Records a lifecycle event (leaders and administrators over the member's cell, never about
+/// themselves, and about the holder of a position only those who may appoint to it; a transfer
+/// also needs the right over the receiving cell). The member's new state, the history entry, the end
 /// of the positions the event ends (`membership::position::ended_by_event`; ending each needs the
 /// right to appoint to it, so a cell secretary cannot remove the commune secretary), the rebuilt
 /// rankings when the member's chain changes or they leave, and the audit record are written in one
@@ -397,9 +411,10 @@ pub async fn record_event<E>(
         ViewMemberError::Forbidden => RecordEventError::Forbidden,
         ViewMemberError::Store(e) => RecordEventError::Store(e),
     })?;
-    if !allowed(ctx, who.actor, Action::ManageMembers, &path) {
-        return Err(RecordEventError::Forbidden);
-    }
+    may_act_on(ctx, who.actor, Some(Action::ManageMembers), member.id, &path).await?.map_err(|e| match e {
+        ActOnMemberError::Denied(_) => RecordEventError::Forbidden,
+        e => RecordEventError::Refused(e),
+    })?;
     let event = event.map_err(RecordEventError::Request)?;
     let target = event.kind.target_unit();
     let mut target_path = Vec::new();

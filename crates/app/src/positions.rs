@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use membership::lifecycle::Standing;
-use membership::permission::{Action, Actor};
+use membership::permission::{ActOnMemberError, Action, Actor};
 use membership::position::{NewPosition, Position, PositionError, Role, check_end, check_new_position};
 use membership::{MemberId, PositionId, UnitId};
 use storage::{Constraint, StoreError};
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Requester};
 use crate::units::ViewUnitError;
-use crate::{Ctx, allowed, unit_path};
+use crate::{Ctx, allowed, may_act_on, unit_path};
 
 /// Why an appointment was refused.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +19,9 @@ pub enum AppointError<E> {
     /// The caller may not manage the unit's positions.
     #[error("not permitted")]
     Forbidden,
+    /// The member is the caller, or already holds a position the caller may not appoint to.
+    #[error(transparent)]
+    Refused(ActOnMemberError),
     /// The caller's parser refused the request (reported only once the caller is allowed).
     #[error("the request was refused")]
     Request(E),
@@ -48,9 +51,10 @@ pub struct Appointment {
 }
 
 /// Appoints a member to a role in `unit` (secretaries and deputies of a superior unit,
-/// administrators), with its audit record. At most one open secretary and one open deputy per
-/// unit, guaranteed by the database. `request` is the caller's parse, looked at only once the
-/// caller is known to be allowed.
+/// administrators), with its audit record: nobody appoints themselves, nor a member holding a
+/// position they may not appoint to (`membership::permission::not_self_nor_superior`). At most
+/// one open secretary and one open deputy per unit, guaranteed by the database. `request` is the
+/// caller's parse, looked at only once the caller is known to be allowed.
 pub async fn appoint<E>(ctx: &Ctx, who: Requester<'_>, unit: UnitId, request: Result<Appointment, E>) -> Result<Position, AppointError<E>> {
     let now = ctx.clock.now();
     let path = unit_path(ctx, unit).await?;
@@ -62,6 +66,7 @@ pub async fn appoint<E>(ctx: &Ctx, who: Requester<'_>, unit: UnitId, request: Re
         Err(StoreError::NotFound) => return Err(AppointError::MemberNotFound),
         other => other?,
     };
+    may_act_on(ctx, who.actor, None, member.id, &[]).await?.map_err(AppointError::Refused)?;
     let existing = storage::positions::for_unit(ctx.db.conn(), unit).await?;
     let candidate = NewPosition {
         member_id,
@@ -97,6 +102,9 @@ pub enum EndPositionError<E> {
     /// The caller may not manage the unit's positions.
     #[error("not permitted")]
     Forbidden,
+    /// The holder is the caller, or also holds a position the caller may not appoint to.
+    #[error(transparent)]
+    Refused(ActOnMemberError),
     /// The caller's parser refused the request (reported only once the caller is allowed).
     #[error("the request was refused")]
     Request(E),
@@ -108,7 +116,9 @@ pub enum EndPositionError<E> {
     Store(#[from] StoreError),
 }
 
-/// Ends a position on `to` (default today), with the same rights as appointing; audited.
+/// Ends a position on `to` (default today), with the same rights as appointing — never the
+/// caller's own, nor one of a holder who also holds a position the caller may not appoint to;
+/// audited.
 pub async fn end_position<E>(
     ctx: &Ctx,
     who: Requester<'_>,
@@ -121,6 +131,7 @@ pub async fn end_position<E>(
     if !allowed(ctx, who.actor, Action::ManagePositions, &path) {
         return Err(EndPositionError::Forbidden);
     }
+    may_act_on(ctx, who.actor, None, position.member_id, &[]).await?.map_err(EndPositionError::Refused)?;
     let to = to.map_err(EndPositionError::Request)?;
     let to = to.unwrap_or_else(|| ctx.clock.today());
     check_end(&position, to).map_err(EndPositionError::Rule)?;

@@ -7,18 +7,18 @@
 //! answers only for a submitted attempt.
 
 use chrono::{DateTime, NaiveTime, Utc};
-use membership::permission::{Action, Actor, authorize};
+use membership::permission::{ActOnMemberError, Action, Actor, authorize};
 use membership::{MemberId, UnitId};
 use storage::StoreError;
-use storage::study::{AttemptRecord, QuestionRecord, QuizRecord};
+use storage::study::{Adjusted, AdjustmentQuery, AdjustmentRow, AttemptRecord, QuestionRecord, QuizRecord};
 use study_points::ledger::{self, Entry, Reason};
 use study_points::question::{QuestionContent, score};
 use study_points::quiz::{self, PastAttempt, StartError, Window};
 use study_points::{AttemptId, QuestionId, QuestionVersionId, QuizId};
 use uuid::Uuid;
 
-use crate::Ctx;
 use crate::audit::{self, Requester};
+use crate::{Ctx, may_act_on};
 
 /// An attempt with the question versions it served, in order.
 #[derive(Debug, Clone)]
@@ -284,18 +284,35 @@ pub enum AdjustPointsError<E> {
     /// The caller may not manage the member's cell.
     #[error("not permitted")]
     Forbidden,
+    /// The caller manages the member's cell but may not adjust this member: themselves, or the
+    /// holder of a position the caller may not appoint to.
+    #[error(transparent)]
+    Refused(ActOnMemberError),
     /// The caller's parser refused the request (reported only once the caller is allowed).
     #[error("the request was refused")]
     Request(E),
+    /// The member's adjustments this year would exceed [`ledger::YEARLY_ADJUSTMENT_CAP`].
+    #[error("the member already received {used} of the {cap} adjustment points allowed this year")]
+    OverCap {
+        /// Adjustment points (absolute values) the member received this year.
+        used: i64,
+        /// The yearly cap.
+        cap: i64,
+    },
     /// Storage (a missing member is `Store(NotFound)`).
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// A leader's manual ledger entry for a member (a correction is a new negative entry, never an
-/// edit), audited in the same transaction. `request` is the caller's parse of the points and the
-/// reason (−1000 to 1000, not 0; a non-empty normalised reason), looked at only once the caller
-/// is known to be allowed.
+/// edit), audited in the same transaction. Who may: those who may manage the member's cell,
+/// never on themselves, and on the holder of a position only those who may appoint to it
+/// (`membership::permission::authorize_on_member`). `request` is the caller's parse of the
+/// points and the reason, looked at only once the caller is known to be allowed. The member's
+/// adjustments in a Vietnamese calendar year, counted as absolute values, stay within
+/// [`ledger::YEARLY_ADJUSTMENT_CAP`], checked and written atomically (`storage::study::adjust`),
+/// so concurrent adjustments cannot together pass it. The entry records the member's cell, for
+/// the superior's review ([`adjustments`]).
 pub async fn adjust_points<E>(
     ctx: &Ctx,
     who: Requester<'_>,
@@ -305,12 +322,20 @@ pub async fn adjust_points<E>(
     let now = ctx.clock.now();
     let record = storage::members::get(ctx.db.conn(), member).await?;
     let path = storage::units::path(ctx.db.conn(), record.state.home_unit).await?;
-    authorize(who.actor, Action::ManageMembers, &path, ctx.clock.today()).map_err(|_| AdjustPointsError::Forbidden)?;
+    may_act_on(ctx, who.actor, Some(Action::ManageMembers), record.id, &path).await?.map_err(|e| match e {
+        ActOnMemberError::Denied(_) => AdjustPointsError::Forbidden,
+        e => AdjustPointsError::Refused(e),
+    })?;
     let (points, note) = request.map_err(AdjustPointsError::Request)?;
     let note = note.as_str();
     let entry = Entry { member: record.id, points, reason: Reason::Adjustment, source: Uuid::now_v7(), at: now };
+    let cap = ledger::YEARLY_ADJUSTMENT_CAP;
     let tx = ctx.db.begin().await?;
-    storage::study::award(tx.conn(), &entry, Some(note), who.actor.account_id).await?;
+    let used = match storage::study::adjust(tx.conn(), &entry, note, who.actor.account_id, record.state.home_unit, cap).await? {
+        Adjusted::OverCap { used } => return Err(AdjustPointsError::OverCap { used, cap }),
+        Adjusted::Recorded { used } => used,
+        Adjusted::AlreadyRecorded => storage::study::adjustment_total(tx.conn(), record.id, entry.year()).await?,
+    };
     audit::record(
         &tx,
         who,
@@ -318,11 +343,44 @@ pub async fn adjust_points<E>(
         "points.adjust",
         ("member", Some(record.id.as_uuid())),
         Some(record.state.home_unit),
-        serde_json::json!({"points": points, "reason": note}),
+        serde_json::json!({"points": points, "reason": note, "year_adjusted": used}),
     )
     .await?;
     tx.commit().await?;
     Ok(entry)
+}
+
+/// Why the adjustments of a unit cannot be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdjustmentsError {
+    /// Only secretaries and deputies of the unit or above, and administrators over it.
+    #[error("not permitted")]
+    Forbidden,
+    /// Storage (a missing unit is `Store(NotFound)`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One page of [`adjustments`].
+#[derive(Debug, Clone)]
+pub struct AdjustmentPage {
+    /// Newest first.
+    pub items: Vec<AdjustmentRow>,
+    /// Whether older ones follow the last.
+    pub more: bool,
+}
+
+/// The manual adjustments made to members while in a cell of `q.unit`'s subtree, newest first,
+/// for the superior's review (`Action::ReviewAdjustments`: secretaries and deputies of the unit
+/// or above, administrators over it): who adjusted whom, by how much, why and when.
+pub async fn adjustments(ctx: &Ctx, actor: &Actor, q: AdjustmentQuery) -> Result<AdjustmentPage, AdjustmentsError> {
+    let path = crate::unit_path(ctx, q.unit).await?;
+    authorize(actor, Action::ReviewAdjustments, &path, ctx.clock.today()).map_err(|_| AdjustmentsError::Forbidden)?;
+    let limit = q.limit;
+    let mut items = storage::study::adjustments_under(ctx.db.conn(), &AdjustmentQuery { limit: limit + 1, ..q }).await?;
+    let more = items.len() as u64 > limit;
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(AdjustmentPage { items, more })
 }
 
 /// Awards the points of a first read or an attendance (idempotent on the source), inside the

@@ -10,8 +10,10 @@
 //! - which unit kinds may contain which ([`UnitKind::may_contain`]);
 //! - which lifecycle events may follow which ([`lifecycle::apply`]);
 //! - whether a new position conflicts with held ones ([`position::check_new_position`]);
-//! - whether an actor may perform an action on a unit at a date ([`permission::authorize`]) and
-//!   how much of a member record they may see ([`permission::member_view`]).
+//! - whether an actor may perform an action on a unit at a date ([`permission::authorize`]), on
+//!   a member — never themselves, nor the holder of a position they may not appoint to —
+//!   ([`permission::authorize_on_member`]) and how much of a member record they may see
+//!   ([`permission::member_view`]).
 //!
 //! What it leaves to callers: storage, the clock (`today`/`now` come in as parameters), new ids
 //! (callers generate UUID v7 and pass them in), and loading the ancestry of a unit (one indexed

@@ -16,6 +16,12 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&VIETNAM).date_naive()
 }
 
+/// The UTC instant at which `date` begins in Vietnam (00:00 UTC+07:00, i.e. 17:00 UTC the day
+/// before): the lower bound of "on or after `date`", and of "up to `date`" with the next day.
+pub fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
+    date.and_time(chrono::NaiveTime::MIN).and_local_timezone(VIETNAM).single().map_or(DateTime::<Utc>::MIN_UTC, |t| t.to_utc())
+}
+
 /// Earliest date the system accepts from a client.
 pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
     Some(d) => d,
@@ -49,6 +55,14 @@ mod tests {
         let after = Utc.with_ymd_and_hms(2026, 1, 31, 17, 0, 0).unwrap();
         assert_eq!(local_date(before), NaiveDate::from_ymd_opt(2026, 1, 31).unwrap());
         assert_eq!(local_date(after), NaiveDate::from_ymd_opt(2026, 2, 1).unwrap());
+    }
+
+    #[test]
+    fn a_vietnamese_day_starts_at_17_utc_the_day_before() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        assert_eq!(start_of_day(day), Utc.with_ymd_and_hms(2025, 12, 31, 17, 0, 0).unwrap());
+        assert_eq!(local_date(start_of_day(day)), day);
+        assert_eq!(local_date(start_of_day(day) - chrono::Duration::seconds(1)), day.pred_opt().unwrap());
     }
 
     #[test]

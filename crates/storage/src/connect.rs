@@ -103,26 +103,48 @@ pub(crate) fn postgres_addr(url: &str) -> Option<(String, u16)> {
 }
 
 /// Fails fast with a plain reason when nothing listens at the PostgreSQL server's address,
-/// instead of the pool's "timed out" after its acquire timeout.
-async fn probe_postgres(url: &str) -> Result<(), ConnectError> {
+/// instead of the pool's "timed out" after its acquire timeout. A blocking check (at most 5 s per
+/// address), made once when the server or a command starts, so that storage stays free of any
+/// particular async runtime.
+fn probe_postgres(url: &str) -> Result<(), ConnectError> {
+    use std::net::ToSocketAddrs;
     let Some((host, port)) = postgres_addr(url) else {
         return Ok(());
     };
     let addr = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
-    match tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect((host.as_str(), port))).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            Err(ConnectError::Refused { addr, reason: "connection refused (is PostgreSQL running on that port?)".into() })
+    let targets: Vec<std::net::SocketAddr> = match (host.as_str(), port).to_socket_addrs() {
+        Ok(found) => found.collect(),
+        Err(e) => return Err(ConnectError::Refused { addr, reason: format!("the host name cannot be resolved: {e}") }),
+    };
+    let mut last = None;
+    for target in targets {
+        match std::net::TcpStream::connect_timeout(&target, Duration::from_secs(5)) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = Some(e),
         }
-        Ok(Err(e)) => Err(ConnectError::Refused { addr, reason: e.to_string() }),
-        Err(_) => Err(ConnectError::Refused { addr, reason: "no answer within 5 s".into() }),
     }
+    let reason = match last {
+        Some(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused (is PostgreSQL running on that port?)".to_string()
+        }
+        Some(e) if e.kind() == std::io::ErrorKind::TimedOut => "no answer within 5 s".to_string(),
+        Some(e) => e.to_string(),
+        None => "the host name has no address".to_string(),
+    };
+    Err(ConnectError::Refused { addr, reason })
 }
 
 /// Turns a driver error at connection time into the clearest [`ConnectError`].
 fn connect_error(url: &str, source: sea_orm::DbErr) -> ConnectError {
     let text = source.to_string();
-    let protocol = ["expected to read", "unexpected response from server", "received unexpected message", "protocol error"];
+    // Reached only once something accepted the TCP connection (see `probe_postgres`).
+    let protocol = [
+        "expected to read",
+        "unexpected response from server",
+        "received unexpected message",
+        "protocol error",
+        "Connection reset by peer",
+    ];
     match postgres_addr(url) {
         Some((host, port)) if protocol.iter().any(|p| text.contains(p)) || text.contains("unexpected end of file") => {
             ConnectError::NotPostgres { addr: format!("{host}:{port}"), detail: text }
@@ -180,7 +202,7 @@ impl Database {
             });
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // options as given in the URL
-            probe_postgres(url).await?;
+            probe_postgres(url)?;
         } else {
             return Err(ConnectError::UnknownScheme(redact(url)));
         }
@@ -260,10 +282,8 @@ impl Database {
         loop {
             match self.conn.begin_with_options(options).await {
                 Ok(tx) => return Ok(Tx(tx)),
-                Err(e) if attempt < BEGIN_ATTEMPTS && is_busy(&e) => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
-                }
+                // SQLite's busy handler has already waited the busy timeout: try again at once.
+                Err(e) if attempt < BEGIN_ATTEMPTS && is_busy(&e) => attempt += 1,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -365,9 +385,14 @@ mod tests {
         let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = http.local_addr().unwrap().port();
         tokio::spawn(async move {
-            use tokio::io::AsyncWriteExt;
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
             while let Ok((mut s, _)) = http.accept().await {
-                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 512];
+                    let _ = s.read(&mut buf).await;
+                    let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                });
             }
         });
         let err = Database::connect(&format!("postgres://postgres@127.0.0.1:{port}/x"), 1).await.unwrap_err();

@@ -490,14 +490,37 @@ fn stmt<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Statement {
 
 /// Appends a ledger entry unless (reason, source, member) was already awarded, and adds it to the
 /// member's totals for its year and for all time, in the caller's transaction. Returns whether
-/// the entry was appended.
+/// the entry was appended. An adjustment written here also counts towards the member's yearly
+/// adjustment total, without the cap ([`adjust`] is the capped path leaders' adjustments take).
 pub async fn award<C: ConnectionTrait>(c: &C, e: &Entry, note: Option<&str>, created_by: Option<AccountId>) -> StoreResult<bool> {
+    let appended = append(c, e, note, created_by, None).await?;
+    if appended && e.reason == Reason::Adjustment {
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO point_adjustment_totals (member_id, year, points) VALUES ($1, $2, $3) \
+             ON CONFLICT (member_id, year) DO UPDATE SET points = point_adjustment_totals.points + excluded.points",
+            vec![e.member.as_uuid().into(), e.year().into(), e.points.saturating_abs().into()],
+        ))
+        .await?;
+    }
+    Ok(appended)
+}
+
+/// The ledger row and the maintained totals of an entry (`unit`: the member's cell, recorded for
+/// adjustments).
+async fn append<C: ConnectionTrait>(
+    c: &C,
+    e: &Entry,
+    note: Option<&str>,
+    created_by: Option<AccountId>,
+    unit: Option<UnitId>,
+) -> StoreResult<bool> {
     let year = e.year();
     let inserted = c
         .execute_raw(stmt(
             c,
-            "INSERT INTO points_ledger (id, member_id, points, reason, source_id, at, year, note, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (reason, source_id, member_id) DO NOTHING",
+            "INSERT INTO points_ledger (id, member_id, points, reason, source_id, at, year, note, created_by, unit_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (reason, source_id, member_id) DO NOTHING",
             vec![
                 Uuid::now_v7().into(),
                 e.member.as_uuid().into(),
@@ -508,6 +531,7 @@ pub async fn award<C: ConnectionTrait>(c: &C, e: &Entry, note: Option<&str>, cre
                 year.into(),
                 note.map(str::to_string).into(),
                 created_by.map(|a| a.as_uuid()).into(),
+                unit.map(|u| u.as_uuid()).into(),
             ],
         ))
         .await?;
@@ -534,6 +558,178 @@ pub async fn award<C: ConnectionTrait>(c: &C, e: &Entry, note: Option<&str>, cre
         .await?;
     }
     Ok(true)
+}
+
+/// What [`adjust`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjusted {
+    /// Written; `used` is the member's adjustment total for the year, this one included.
+    Recorded {
+        /// Absolute adjustment points of the member's year so far.
+        used: i64,
+    },
+    /// Refused: the adjustment would take the member's yearly total above the cap. Nothing was
+    /// written.
+    OverCap {
+        /// Absolute adjustment points of the member's year so far.
+        used: i64,
+    },
+    /// The same (reason, source, member) was already in the ledger; nothing changed.
+    AlreadyRecorded,
+}
+
+/// Writes a leader's adjustment `e` (reason [`Reason::Adjustment`]) for a member of `unit`,
+/// unless the sum of the absolute values of the member's adjustments in the entry's Vietnamese
+/// year would exceed `cap`. The cap is held by one conditional upsert of
+/// `point_adjustment_totals` — the transaction's first statement, so on SQLite it takes the write
+/// lock before anything is read, and on PostgreSQL concurrent adjustments of one member queue on
+/// the row and each re-checks the condition against the committed total — then the entry and its
+/// totals are appended. Of concurrent adjustments that together exceed the cap, only those that
+/// fit are written.
+pub async fn adjust<C: ConnectionTrait>(
+    c: &C,
+    e: &Entry,
+    note: &str,
+    created_by: Option<AccountId>,
+    unit: UnitId,
+    cap: i64,
+) -> StoreResult<Adjusted> {
+    let year = e.year();
+    let magnitude = e.points.saturating_abs();
+    if magnitude > cap {
+        return Ok(Adjusted::OverCap { used: adjustment_total(c, e.member, year).await? });
+    }
+    let reserved = c
+        .execute_raw(stmt(
+            c,
+            "INSERT INTO point_adjustment_totals (member_id, year, points) VALUES ($1, $2, $3) \
+             ON CONFLICT (member_id, year) DO UPDATE SET points = point_adjustment_totals.points + excluded.points \
+             WHERE point_adjustment_totals.points + excluded.points <= $4",
+            vec![e.member.as_uuid().into(), year.into(), magnitude.into(), cap.into()],
+        ))
+        .await?;
+    let used = adjustment_total(c, e.member, year).await?;
+    if reserved.rows_affected() != 1 {
+        return Ok(Adjusted::OverCap { used });
+    }
+    if !append(c, &Entry { reason: Reason::Adjustment, ..e.clone() }, Some(note), created_by, Some(unit)).await? {
+        c.execute_raw(stmt(
+            c,
+            "UPDATE point_adjustment_totals SET points = points - $3 WHERE member_id = $1 AND year = $2",
+            vec![e.member.as_uuid().into(), year.into(), magnitude.into()],
+        ))
+        .await?;
+        return Ok(Adjusted::AlreadyRecorded);
+    }
+    Ok(Adjusted::Recorded { used })
+}
+
+/// The sum of the absolute values of a member's adjustments in a Vietnamese calendar year, as
+/// maintained for the cap.
+pub async fn adjustment_total<C: ConnectionTrait>(c: &C, member: MemberId, year: i32) -> StoreResult<i64> {
+    let row = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT points FROM point_adjustment_totals WHERE member_id = $1 AND year = $2",
+            vec![member.as_uuid().into(), year.into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get::<i64>("", "points")).transpose()?.unwrap_or(0))
+}
+
+/// The sum of the absolute values of a member's adjustments in a year, straight from the ledger.
+pub async fn adjustment_ledger_sum<C: ConnectionTrait>(c: &C, member: MemberId, year: i32) -> StoreResult<i64> {
+    let row = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT CAST(COALESCE(SUM(ABS(points)), 0) AS BIGINT) AS s FROM points_ledger \
+             WHERE member_id = $1 AND year = $2 AND reason = 'adjustment'",
+            vec![member.as_uuid().into(), year.into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get::<i64>("", "s")).transpose()?.unwrap_or(0))
+}
+
+/// One adjustment as the superior reviews it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdjustmentRow {
+    /// The ledger row's id (UUID v7: newest first is by id).
+    pub id: Uuid,
+    /// Whom.
+    pub member_id: MemberId,
+    /// Their name.
+    pub member_name: String,
+    /// Their cell when the adjustment was made.
+    pub unit_id: UnitId,
+    /// Points (negative for a correction).
+    pub points: i64,
+    /// The reason given.
+    pub note: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The account that made it.
+    pub adjusted_by: Option<AccountId>,
+    /// Its username.
+    pub adjusted_by_username: Option<String>,
+    /// The name of the member behind it (none for an administrator's account without a member).
+    pub adjusted_by_name: Option<String>,
+}
+
+/// Which adjustments [`adjustments_under`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdjustmentQuery {
+    /// Adjustments made to members of cells in this unit's subtree.
+    pub unit: UnitId,
+    /// Made at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Made before.
+    pub until: Option<DateTime<Utc>>,
+    /// Older than this row (the cursor).
+    pub before: Option<Uuid>,
+    /// At most this many.
+    pub limit: u64,
+}
+
+/// The adjustments made to members while in a cell of `q.unit`'s subtree, newest first.
+pub async fn adjustments_under<C: ConnectionTrait>(c: &C, q: &AdjustmentQuery) -> StoreResult<Vec<AdjustmentRow>> {
+    let mut sql = String::from(
+        "SELECT l.id AS id, l.member_id AS member_id, m.full_name AS member_name, l.unit_id AS unit_id, l.points AS points, \
+         l.note AS note, l.at AS at, l.created_by AS created_by, a.username AS username, am.full_name AS by_name \
+         FROM org_unit_closure c JOIN points_ledger l ON l.unit_id = c.descendant_id JOIN members m ON m.id = l.member_id \
+         LEFT JOIN accounts a ON a.id = l.created_by LEFT JOIN members am ON am.id = a.member_id \
+         WHERE c.ancestor_id = $1 AND l.reason = 'adjustment'",
+    );
+    let mut values: Vec<Value> = vec![q.unit.as_uuid().into()];
+    if let Some(from) = q.from {
+        values.push(from.into());
+        sql.push_str(&format!(" AND l.at >= ${}", values.len()));
+    }
+    if let Some(until) = q.until {
+        values.push(until.into());
+        sql.push_str(&format!(" AND l.at < ${}", values.len()));
+    }
+    if let Some(before) = q.before {
+        values.push(before.into());
+        sql.push_str(&format!(" AND l.id < ${}", values.len()));
+    }
+    sql.push_str(&format!(" ORDER BY l.id DESC LIMIT {}", q.limit));
+    let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AdjustmentRow {
+                id: r.try_get("", "id")?,
+                member_id: MemberId::from_uuid(r.try_get("", "member_id")?),
+                member_name: r.try_get("", "member_name")?,
+                unit_id: UnitId::from_uuid(r.try_get("", "unit_id")?),
+                points: r.try_get("", "points")?,
+                note: r.try_get("", "note")?,
+                at: r.try_get("", "at")?,
+                adjusted_by: r.try_get::<Option<Uuid>>("", "created_by")?.map(AccountId::from_uuid),
+                adjusted_by_username: r.try_get("", "username")?,
+                adjusted_by_name: r.try_get("", "by_name")?,
+            })
+        })
+        .collect()
 }
 
 /// A stored ledger entry.
@@ -770,6 +966,21 @@ pub async fn bulk_load<C: ConnectionTrait>(c: &C, entries: &[Entry]) -> StoreRes
         }
         c.execute_raw(stmt(c, &sql, values)).await?;
     }
+    // Adjustments: the member's cell and the yearly adjustment totals (the ledger was empty).
+    c.execute_raw(stmt(
+        c,
+        "UPDATE points_ledger SET unit_id = (SELECT m.unit_id FROM members m WHERE m.id = points_ledger.member_id) \
+         WHERE reason = 'adjustment' AND unit_id IS NULL",
+        vec![],
+    ))
+    .await?;
+    c.execute_raw(stmt(
+        c,
+        "INSERT INTO point_adjustment_totals (member_id, year, points) \
+         SELECT member_id, year, SUM(ABS(points)) FROM points_ledger WHERE reason = 'adjustment' GROUP BY member_id, year",
+        vec![],
+    ))
+    .await?;
     let members: Vec<MemberId> = {
         let mut v: Vec<MemberId> = rows.iter().map(|((m, _), _)| *m).collect();
         v.sort();

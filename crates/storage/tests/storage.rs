@@ -254,6 +254,13 @@ async fn ledger_awards_are_idempotent_and_totals_equal_ledger_sums() {
     }
     assert!(appended > 20 && appended < 300, "repeats were ignored ({appended} appended)");
     for m in &members {
+        for year in [2025, 2026] {
+            assert_eq!(
+                storage::study::adjustment_total(t.db.conn(), m.id, year).await.unwrap(),
+                storage::study::adjustment_ledger_sum(t.db.conn(), m.id, year).await.unwrap(),
+                "maintained adjustment total equals the ledger's sum of absolute adjustments (year {year})"
+            );
+        }
         for year in [0, 2025, 2026] {
             assert_eq!(
                 storage::study::total(t.db.conn(), m.id, year).await.unwrap(),
@@ -607,10 +614,7 @@ async fn the_regular_month_migration_backfills_existing_meetings_and_refuses_dup
     let cancelled = MeetingRecord { status: MeetingStatus::Cancelled, ..meeting(cell.id, MeetingKind::Regular, january) };
     storage::meetings::insert(c, &cancelled, &[]).await.unwrap();
 
-    // Roll back to just before the regular-month migration (later ones first).
-    let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_string()).collect();
-    let position = names.iter().position(|n| n == "m20261128_000010_regular_month").expect("the migration");
-    Migrator::down(c, Some(u32::try_from(names.len() - position).unwrap())).await.unwrap();
+    Migrator::down(c, Some(steps_back_to("m20261128_000010_regular_month"))).await.unwrap();
     // Rows that break the rule (two regular meetings of the cell in December) stop the migration
     // with a message saying which, before it changes anything.
     t.db.execute_unprepared("UPDATE meetings SET kind = 'regular' WHERE kind = 'thematic'").await.unwrap();
@@ -626,4 +630,145 @@ async fn the_regular_month_migration_backfills_existing_meetings_and_refuses_dup
         assert!(matches!(r, Err(StoreError::Conflict { constraint: Constraint::RegularMeetingMonth })), "{at}: {r:?}");
     }
     storage::meetings::insert(c, &meeting(cell.id, MeetingKind::Regular, january), &[]).await.unwrap();
+}
+
+/// How many migrations `Migrator::down` must undo so that `name` is the next one to apply.
+fn steps_back_to(name: &str) -> u32 {
+    use migrations::{Migrator, MigratorTrait};
+    let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_string()).collect();
+    let at = names.iter().position(|n| n == name).unwrap();
+    u32::try_from(names.len() - at).unwrap()
+}
+
+fn adjustment(member: MemberId, points: i64, at: DateTime<Utc>) -> study_points::ledger::Entry {
+    study_points::ledger::Entry { member, points, reason: study_points::ledger::Reason::Adjustment, source: Uuid::now_v7(), at }
+}
+
+async fn adjust(db: &Database, e: &study_points::ledger::Entry, unit: UnitId) -> storage::study::Adjusted {
+    let tx = db.begin().await.unwrap();
+    let outcome = storage::study::adjust(tx.conn(), e, "Khen thưởng hội thi", None, unit, 100).await.unwrap();
+    tx.commit().await.unwrap();
+    outcome
+}
+
+#[tokio::test]
+async fn adjustments_stay_within_the_yearly_cap_and_are_listed_where_they_were_made() {
+    use storage::study::{Adjusted, AdjustmentQuery};
+    let t = fresh_database().await.unwrap();
+    let [_, province, _, commune, cell] = tree(&t.db).await;
+    let other_cell = unit(Some(&commune), UnitKind::Cell, "Chi bộ thôn Tây");
+    storage::units::insert(t.db.conn(), &other_cell).await.unwrap();
+    let (a, b) = (member(cell.id, 960), member(other_cell.id, 961));
+    storage::members::insert_many(t.db.conn(), &[a.clone(), b.clone()]).await.unwrap();
+    let at = now(); // 30 November 2026 in Vietnam
+    let year = 2026;
+
+    assert_eq!(adjust(&t.db, &adjustment(a.id, 60, at), cell.id).await, Adjusted::Recorded { used: 60 });
+    assert_eq!(adjust(&t.db, &adjustment(a.id, 41, at), cell.id).await, Adjusted::OverCap { used: 60 });
+    assert_eq!(adjust(&t.db, &adjustment(a.id, -41, at), cell.id).await, Adjusted::OverCap { used: 60 }, "absolute values");
+    assert_eq!(adjust(&t.db, &adjustment(a.id, -40, at), cell.id).await, Adjusted::Recorded { used: 100 });
+    assert_eq!(adjust(&t.db, &adjustment(b.id, 101, at), other_cell.id).await, Adjusted::OverCap { used: 0 }, "one alone over the cap");
+    // The same entry again changes nothing.
+    let once = adjustment(b.id, 10, at);
+    assert_eq!(adjust(&t.db, &once, other_cell.id).await, Adjusted::Recorded { used: 10 });
+    assert_eq!(adjust(&t.db, &once, other_cell.id).await, Adjusted::AlreadyRecorded);
+    assert_eq!(storage::study::adjustment_total(t.db.conn(), b.id, year).await.unwrap(), 10);
+    // A new Vietnamese year: 17:00 UTC on 31 December is 1 January.
+    let new_year = Utc.with_ymd_and_hms(2026, 12, 31, 17, 0, 0).unwrap();
+    assert_eq!(adjust(&t.db, &adjustment(a.id, 100, new_year), cell.id).await, Adjusted::Recorded { used: 100 });
+    assert_eq!(storage::study::adjustment_total(t.db.conn(), a.id, year).await.unwrap(), 100);
+    assert_eq!(storage::study::total(t.db.conn(), a.id, year).await.unwrap(), 20, "the points themselves: +60 − 40");
+
+    // Twelve at once on one member, 30 each: exactly three fit.
+    let c = member(cell.id, 962);
+    storage::members::insert_many(t.db.conn(), std::slice::from_ref(&c)).await.unwrap();
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let db = t.db.clone();
+            let e = adjustment(c.id, 30, at);
+            let cell = cell.id;
+            tokio::spawn(async move {
+                let tx = db.begin().await?;
+                let outcome = storage::study::adjust(tx.conn(), &e, "Tham gia hội thi", None, cell, 100).await?;
+                tx.commit().await?;
+                Ok::<_, StoreError>(outcome)
+            })
+        })
+        .collect();
+    let mut recorded = 0;
+    for task in tasks {
+        match task.await.unwrap().unwrap() {
+            Adjusted::Recorded { .. } => recorded += 1,
+            Adjusted::OverCap { used } => assert!(used + 30 > 100, "refused only when it would not fit ({used})"),
+            Adjusted::AlreadyRecorded => panic!("every entry is new"),
+        }
+    }
+    assert_eq!(recorded, 3);
+    assert_eq!(storage::study::adjustment_total(t.db.conn(), c.id, year).await.unwrap(), 90);
+    assert_eq!(storage::study::adjustment_ledger_sum(t.db.conn(), c.id, year).await.unwrap(), 90);
+    assert_eq!(storage::study::total(t.db.conn(), c.id, year).await.unwrap(), 90);
+
+    // Listed under every unit above the cell where each was made, newest first, and only there.
+    let q = |unit: UnitId| AdjustmentQuery { unit, from: None, until: None, before: None, limit: 100 };
+    let under_commune = storage::study::adjustments_under(t.db.conn(), &q(commune.id)).await.unwrap();
+    assert_eq!(under_commune.len(), 3 + 1 + 3, "a's three, b's one, c's three");
+    assert!(under_commune.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    assert_eq!(storage::study::adjustments_under(t.db.conn(), &q(province.id)).await.unwrap().len(), 7);
+    let in_other = storage::study::adjustments_under(t.db.conn(), &q(other_cell.id)).await.unwrap();
+    assert_eq!(in_other.iter().map(|r| (r.member_id, r.points)).collect::<Vec<_>>(), [(b.id, 10)]);
+    assert_eq!(in_other[0].note.as_deref(), Some("Khen thưởng hội thi"));
+    // b transfers into a's cell: the adjustment stays listed where it was made.
+    let mut moved = storage::members::get(t.db.conn(), b.id).await.unwrap();
+    moved.state.home_unit = cell.id;
+    storage::members::update(t.db.conn(), &moved, moved.version).await.unwrap();
+    assert_eq!(storage::study::adjustments_under(t.db.conn(), &q(other_cell.id)).await.unwrap().len(), 1);
+    // Time bounds (`until` excluded) and the cursor.
+    let only_new_year = AdjustmentQuery { from: Some(new_year), ..q(cell.id) };
+    assert_eq!(storage::study::adjustments_under(t.db.conn(), &only_new_year).await.unwrap().len(), 1);
+    let before_new_year = AdjustmentQuery { until: Some(new_year), ..q(cell.id) };
+    assert_eq!(storage::study::adjustments_under(t.db.conn(), &before_new_year).await.unwrap().len(), 5);
+    let page = AdjustmentQuery { before: Some(under_commune[3].id), limit: 2, ..q(commune.id) };
+    let ids: Vec<Uuid> = storage::study::adjustments_under(t.db.conn(), &page).await.unwrap().iter().map(|r| r.id).collect();
+    assert_eq!(ids, [under_commune[4].id, under_commune[5].id]);
+}
+
+#[tokio::test]
+async fn the_adjustments_migration_backfills_totals_and_cells() {
+    use migrations::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    let t = fresh_database().await.unwrap();
+    let c = t.db.conn();
+    let [.., commune, cell] = tree(&t.db).await;
+    let a = member(cell.id, 970);
+    storage::members::insert_many(c, std::slice::from_ref(&a)).await.unwrap();
+    Migrator::down(c, Some(steps_back_to("m20261130_000012_point_adjustments"))).await.unwrap();
+    // Adjustments written before the migration: +70 and −20 in 2026, +5 in 2025, and a quiz award.
+    let backend = c.get_database_backend();
+    let rows: [(i64, &str, i32); 4] =
+        [(70, "adjustment", 2026), (-20, "adjustment", 2026), (5, "adjustment", 2025), (9, "quiz_answer", 2026)];
+    for (points, reason, year) in rows {
+        c.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO points_ledger (id, member_id, points, reason, source_id, at, year) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            vec![
+                Uuid::now_v7().into(),
+                a.id.as_uuid().into(),
+                points.into(),
+                reason.into(),
+                Uuid::now_v7().into(),
+                now().into(),
+                year.into(),
+            ],
+        ))
+        .await
+        .unwrap();
+    }
+    Migrator::up(c, None).await.unwrap();
+    assert_eq!(storage::study::adjustment_total(c, a.id, 2026).await.unwrap(), 90);
+    assert_eq!(storage::study::adjustment_total(c, a.id, 2025).await.unwrap(), 5);
+    let q = storage::study::AdjustmentQuery { unit: commune.id, from: None, until: None, before: None, limit: 10 };
+    assert_eq!(storage::study::adjustments_under(c, &q).await.unwrap().len(), 3, "adjustments placed in the member's cell");
+    // The cap counts what was there: 10 more fit in 2026, 11 do not.
+    assert_eq!(adjust(&t.db, &adjustment(a.id, 11, now()), cell.id).await, storage::study::Adjusted::OverCap { used: 90 });
+    assert_eq!(adjust(&t.db, &adjustment(a.id, -10, now()), cell.id).await, storage::study::Adjusted::Recorded { used: 100 });
 }

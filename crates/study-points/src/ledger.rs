@@ -13,6 +13,27 @@ pub const DOCUMENT_READ_POINTS: i64 = 1;
 /// Points for attending a meeting.
 pub const MEETING_ATTENDANCE_POINTS: i64 = 5;
 
+/// The most manual adjustment points one member may receive in one calendar year in Vietnam,
+/// counted as absolute values (a correction of −10 uses 10 like a bonus of +10), whoever made
+/// them: half the yearly target, so adjustments alone never put a member on target, and a
+/// leader cannot lift a member up the leaderboards by more than this in a year. Stored per
+/// member and year and checked in the transaction that writes the adjustment.
+pub const YEARLY_ADJUSTMENT_CAP: i64 = 100;
+/// The largest single adjustment a request may ask for (either sign); the yearly cap usually
+/// binds first.
+pub const MAX_ADJUSTMENT_POINTS: i64 = 1000;
+/// The shortest adjustment reason, in characters after NFC normalisation and trimming: enough
+/// for the superior reviewing the list to tell why (*"Giải ba hội thi"*, *"Nhập trùng điểm"*).
+pub const ADJUSTMENT_REASON_MIN_CHARS: usize = 10;
+/// The longest adjustment reason, in characters.
+pub const ADJUSTMENT_REASON_MAX_CHARS: usize = 1000;
+
+/// Whether an adjustment of `points` (either sign) fits [`YEARLY_ADJUSTMENT_CAP`] for a member
+/// who already received `used` adjustment points (absolute values) in the same Vietnamese year.
+pub fn fits_adjustment_cap(used: i64, points: i64) -> bool {
+    used.saturating_add(points.saturating_abs()) <= YEARLY_ADJUSTMENT_CAP
+}
+
 /// Why points were awarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
@@ -140,6 +161,21 @@ mod tests {
         assert_eq!(l.total(m(1), Some(2026)), 3);
         assert_eq!(l.total(m(1), Some(2025)), 0);
         assert_eq!(l.total(m(1), None), 3);
+    }
+
+    #[test]
+    fn adjustments_count_their_absolute_value_against_the_yearly_cap() {
+        assert!(fits_adjustment_cap(0, YEARLY_ADJUSTMENT_CAP));
+        assert!(fits_adjustment_cap(0, -YEARLY_ADJUSTMENT_CAP));
+        assert!(!fits_adjustment_cap(0, YEARLY_ADJUSTMENT_CAP + 1));
+        assert!(!fits_adjustment_cap(0, -YEARLY_ADJUSTMENT_CAP - 1), "a correction counts like a bonus");
+        assert!(fits_adjustment_cap(90, 10));
+        assert!(!fits_adjustment_cap(90, 11));
+        assert!(!fits_adjustment_cap(90, -11));
+        assert!(!fits_adjustment_cap(0, i64::MIN), "no overflow");
+        assert!(!fits_adjustment_cap(i64::MAX, 1));
+        // +60 then −60 nets nothing but uses 120: over the cap, so a leader cannot recycle it.
+        assert!(!fits_adjustment_cap(60, -60));
     }
 
     /// Property: after any sequence of awards (with repeats), every total equals the sum of the

@@ -3,8 +3,8 @@
 //! Questions tied to documents, checked for the right number of correct options and scored on
 //! the server only ([`question`]); quizzes with an open window, a time limit and attempt limits
 //! per period, question sets fixed or drawn per attempt preferring unseen questions ([`quiz`]);
-//! the append-only, idempotent points ledger with yearly totals against the 200-points target
-//! and ranks with ties ([`ledger`]).
+//! the append-only, idempotent points ledger with yearly totals against the 200-points target,
+//! ranks with ties, and the yearly cap on leaders' manual adjustments ([`ledger`]).
 //!
 //! ```
 //! use study_points::question::{Kind, QuestionContent, score};

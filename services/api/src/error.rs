@@ -123,6 +123,14 @@ pub enum ApiError {
     PasswordChangeRequired,
     /// 403: the caller may not do this.
     Forbidden,
+    /// 403: the caller may do this in general but not in this case, for a reason worth naming
+    /// (`acting_on_self`, `acting_on_superior`).
+    Refused {
+        /// Stable code.
+        code: &'static str,
+        /// Why.
+        detail: String,
+    },
     /// 404.
     NotFound,
     /// 409: conflicts with the current state (duplicate, position taken, impossible transition).
@@ -160,7 +168,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) | ApiError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::PasswordChangeRequired | ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::PasswordChangeRequired | ApiError::Forbidden | ApiError::Refused { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -177,7 +185,10 @@ impl ApiError {
     /// Stable code.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. } | ApiError::Rule { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Rule { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Refused { code, .. } => code,
             ApiError::Validation(_) => "validation_failed",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::InvalidCredentials => "invalid_credentials",
@@ -214,6 +225,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => ("Yêu cầu không đọc được", "The request could not be read"),
             ApiError::Rule { .. } => ("Yêu cầu trái quy định", "The request breaks a rule"),
             ApiError::Conflict { .. } => ("Xung đột với dữ liệu hiện có", "Conflicts with the current data"),
+            ApiError::Refused { .. } => ("Không có quyền thực hiện", "Not permitted"),
             _ => ("Lỗi", "Error"),
         };
         match lang {
@@ -243,7 +255,10 @@ impl ApiError {
                 Lang::Vi => format!("Thử lại sau {retry_after} giây"),
                 Lang::En => format!("Retry after {retry_after} seconds"),
             }),
-            ApiError::BadRequest { detail, .. } | ApiError::Rule { detail, .. } | ApiError::Conflict { detail, .. } => match lang {
+            ApiError::BadRequest { detail, .. }
+            | ApiError::Rule { detail, .. }
+            | ApiError::Conflict { detail, .. }
+            | ApiError::Refused { detail, .. } => match lang {
                 Lang::En if !detail.trim().is_empty() => Some(detail.clone()),
                 _ => table.or_else(|| Some(detail.clone()).filter(|d| !d.trim().is_empty())),
             },
@@ -290,6 +305,17 @@ impl IntoResponse for ApiError {
         let mut response = self.render(Lang::Vi);
         response.extensions_mut().insert(self);
         response
+    }
+}
+
+impl From<membership::permission::ActOnMemberError> for ApiError {
+    /// 403: `forbidden` when the caller may not act on the member's cell at all, else
+    /// `acting_on_self` / `acting_on_superior`.
+    fn from(e: membership::permission::ActOnMemberError) -> Self {
+        match e {
+            membership::permission::ActOnMemberError::Denied(_) => ApiError::Forbidden,
+            e => ApiError::Refused { code: e.code(), detail: e.to_string() },
+        }
     }
 }
 

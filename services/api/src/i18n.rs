@@ -134,6 +134,20 @@ pub const PROBLEMS: &[ProblemText] = &[
         "Tài khoản của bạn không có quyền thực hiện thao tác này đối với tổ chức đảng hoặc dữ liệu được yêu cầu.",
         "Your account may not do this for the requested Party unit or data.",
     ),
+    p(
+        "acting_on_self",
+        "Không được tự thực hiện đối với chính mình",
+        "Not on your own record",
+        "Không ai được tự điều chỉnh điểm, tự ghi nhận biến động sinh hoạt đảng, tự cấp tài khoản hay tự bổ nhiệm cho chính mình; việc này do cấp có thẩm quyền khác thực hiện.",
+        "Nobody adjusts their own points, records membership events about themselves, issues their own account or appoints themselves; someone else with the right does it.",
+    ),
+    p(
+        "acting_on_superior",
+        "Không có quyền thực hiện đối với đảng viên giữ chức vụ này",
+        "Not on a member who holds this position",
+        "Đảng viên này giữ chức vụ mà bạn không có quyền bổ nhiệm (cấp trên của bạn hoặc cùng cấp ủy với bạn); chỉ cấp bổ nhiệm chức vụ đó hoặc quản trị viên cấp trên mới được thực hiện.",
+        "The member holds a position you may not appoint to (a superior, or a fellow member of your own committee); only the level that appoints to it, or an administrator over it, may do this.",
+    ),
     p("not_found", "Không tìm thấy", "Not found", "Không tìm thấy dữ liệu được yêu cầu.", "The requested resource was not found."),
     p(
         "precondition_failed",
@@ -513,6 +527,13 @@ pub const PROBLEMS: &[ProblemText] = &[
         "This administrator grant has already been revoked.",
     ),
     // ---- meetings
+    p(
+        "adjustment_cap_exceeded",
+        "Vượt mức điều chỉnh điểm trong năm",
+        "Over the yearly adjustment limit",
+        "Tổng điểm điều chỉnh thủ công (tính theo giá trị tuyệt đối) cho một đảng viên trong một năm không được vượt quá 100 điểm; đảng viên này đã gần hoặc đã đạt mức đó.",
+        "A member's manual adjustments in a calendar year, counted as absolute values, may not exceed 100 points; this one would go over.",
+    ),
     p(
         "regular_meeting_exists",
         "Đã có buổi sinh hoạt thường kỳ trong tháng",

@@ -165,6 +165,7 @@ pub fn api_routes_with(max_attachment_bytes: usize) -> (Router<AppState>, serde_
         .routes(routes!(study::leaderboard))
         .routes(routes!(study::study_stats))
         .routes(routes!(study::adjust))
+        .routes(routes!(study::adjustments))
         .routes(routes!(admins::create, admins::list))
         .routes(routes!(admins::revoke))
         .routes(routes!(audit::list))

@@ -142,10 +142,7 @@ fn finish_operation(method: &str, path: &str, op: &mut Map<String, Value>) {
             response.insert("description".into(), json!(default_description(code)));
         }
         if code >= 400 {
-            response.insert(
-                "content".into(),
-                json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}),
-            );
+            response.insert("content".into(), json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}));
             let headers = response.entry("headers").or_insert_with(|| json!({}));
             if let Some(headers) = headers.as_object_mut() {
                 match code {

@@ -78,6 +78,7 @@ async fn health_ready_openapi_and_offline_docs() {
         "/api/v1/org-units/{id}/leaderboard",
         "/api/v1/org-units/{id}/study-stats",
         "/api/v1/members/{id}/points/adjustments",
+        "/api/v1/org-units/{id}/points/adjustments",
     ] {
         assert!(paths.contains_key(path), "OpenAPI documents {path}");
     }
@@ -698,15 +699,18 @@ async fn leaving_the_party_ends_positions_and_freezes_the_record() {
     let w = t.world().await;
     let today = t.today();
     let events = format!("/api/v1/members/{}/events", w.com.0);
-    t.post(&events, &w.sec.1, json!({"type": "exempt", "effective_on": today, "decision": decision()})).await.expect(StatusCode::CREATED);
+    // Events about the holder of a position need the right to appoint to it: the cell secretary
+    // cannot record them about the cell's committee member, the commune secretary can.
     t.post(&events, &w.sec.1, json!({"type": "exempt", "effective_on": today, "decision": decision()}))
         .await
+        .expect_problem(StatusCode::FORBIDDEN, "acting_on_superior");
+    t.post(&events, &w.csec.1, json!({"type": "exempt", "effective_on": today, "decision": decision()})).await.expect(StatusCode::CREATED);
+    t.post(&events, &w.csec.1, json!({"type": "exempt", "effective_on": today, "decision": decision()}))
+        .await
         .expect_problem(StatusCode::CONFLICT, "already_exempt");
-    // Ending the committee position needs the right to appoint to it: the cell secretary cannot,
-    // the commune secretary can.
     t.post(&events, &w.sec.1, json!({"type": "decease", "effective_on": today, "note": "Từ trần"}))
         .await
-        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+        .expect_problem(StatusCode::FORBIDDEN, "acting_on_superior");
     t.post(&events, &w.csec.1, json!({"type": "decease", "effective_on": today, "note": "Từ trần"})).await.expect(StatusCode::CREATED);
     for kind in ["end_exemption", "remove", "expel", "recognize_official"] {
         t.post(&events, &w.csec.1, json!({"type": kind, "effective_on": today, "decision": decision()}))
@@ -972,7 +976,7 @@ async fn scope_rules_found_in_review() {
     t.position(&w.admin, &w.c1, &boss, "deputy_secretary").await.expect(StatusCode::CREATED);
     t.post(&format!("/api/v1/members/{boss}/account"), &w.sec.1, json!({"username": "pho.bi.thu", "initial_password": "Khoi-tao-2026"}))
         .await
-        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+        .expect_problem(StatusCode::FORBIDDEN, "acting_on_superior");
     // Nor take another member's party-card number as a login.
     let plain = t.member(&w.admin, &w.a, 501, "Lê Văn Thường").await;
     t.post(&format!("/api/v1/members/{plain}/account"), &w.sec.1, json!({"username": "20000500", "initial_password": "Khoi-tao-2026"}))

@@ -208,24 +208,46 @@ async fn windows_deadlines_points_boards_and_adjustments() {
     assert_eq!(p.body["on_target"], false);
     assert_eq!(p.body["ranks"].as_array().unwrap().len(), 3, "cell, commune, province");
 
-    // Adjustments by leaders, with a reason; corrections are negative entries.
+    // Adjustments by leaders, with a reason; corrections are negative entries; never to oneself,
+    // nor to the holder of a position the caller may not appoint to; within the yearly cap.
     let adj = format!("/api/v1/members/{}/points/adjustments", w.m1.0);
-    t.post(&adj, &w.m1.1, json!({"points": 500, "reason": "Tự thưởng"})).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.post(&adj, &w.m1.1, json!({"points": 500, "reason": "Tự thưởng cho mình"}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "acting_on_self");
+    let secretary = format!("/api/v1/members/{}/points/adjustments", w.sec.0);
+    t.post(&secretary, &w.sec.1, json!({"points": 50, "reason": "Tự thưởng cho mình"}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "acting_on_self");
+    t.post(&secretary, &w.m1.1, json!({"points": 50, "reason": "Thưởng cho bí thư"}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
     t.post(&adj, &w.x1.1, json!({"points": 5, "reason": "x"})).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
     t.post(&adj, &w.sec.1, json!({"points": 0, "reason": ""})).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    t.post(&adj, &w.sec.1, json!({"points": 250, "reason": "Giải nhất hội thi"})).await.expect(StatusCode::CREATED);
-    t.post(&adj, &w.sec.1, json!({"points": -20, "reason": "Điều chỉnh nhập sai"})).await.expect(StatusCode::CREATED);
+    t.post(&adj, &w.sec.1, json!({"points": 250, "reason": "Giải nhất hội thi"}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "adjustment_cap_exceeded");
+    t.post(&adj, &w.sec.1, json!({"points": 90, "reason": "Giải nhất hội thi"})).await.expect(StatusCode::CREATED);
+    t.post(&adj, &w.sec.1, json!({"points": -10, "reason": "Điều chỉnh nhập sai"})).await.expect(StatusCode::CREATED);
+    t.post(&adj, &w.sec.1, json!({"points": 1, "reason": "Giải khuyến khích"}))
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "adjustment_cap_exceeded");
     let p = t.get("/api/v1/me/points", &w.m1.1).await.expect(StatusCode::OK);
-    assert_eq!(p.body["total"], 231);
-    assert_eq!(p.body["on_target"], true);
+    assert_eq!(p.body["total"], 81);
+    assert_eq!(p.body["on_target"], false, "adjustments alone never reach the target");
     let ledger = t.get("/api/v1/me/points/ledger?limit=2", &w.m1.1).await.expect(StatusCode::OK);
-    assert_eq!(ledger.body["items"][0]["points"], -20);
+    assert_eq!(ledger.body["items"][0]["points"], -10);
     assert!(ledger.body["next_cursor"].is_string());
+    // The commune reviews them.
+    let review = t.get(&format!("/api/v1/org-units/{}/points/adjustments", w.c1), &w.csec.1).await.expect(StatusCode::OK);
+    assert_eq!(review.body["items"].as_array().unwrap().len(), 2);
+    t.get(&format!("/api/v1/org-units/{}/points/adjustments", w.c1), &w.sec.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
 
     // Leaderboards: own chain visible, other units not (unless led or administered); ties share.
-    t.post(&format!("/api/v1/members/{}/points/adjustments", w.dep.0), &w.sec.1, json!({"points": 231, "reason": "Cùng điểm"}))
+    let deputy = format!("/api/v1/members/{}/points/adjustments", w.dep.0);
+    t.post(&deputy, &w.sec.1, json!({"points": 81, "reason": "Cùng điểm với đồng chí Một"}))
         .await
-        .expect(StatusCode::CREATED);
+        .expect_problem(StatusCode::FORBIDDEN, "acting_on_superior");
+    t.post(&deputy, &w.csec.1, json!({"points": 81, "reason": "Cùng điểm với đồng chí Một"})).await.expect(StatusCode::CREATED);
     let board = t.get(&format!("/api/v1/org-units/{}/leaderboard", w.c1), &w.m1.1).await.expect(StatusCode::OK);
     assert_eq!(board.body["top"][0]["rank"], 1);
     assert_eq!(board.body["top"][1]["rank"], 1, "a tie shares the rank");
@@ -244,7 +266,7 @@ async fn windows_deadlines_points_boards_and_adjustments() {
     // Figures for leaders.
     let stats = t.get(&format!("/api/v1/org-units/{}/study-stats", w.c1), &w.csec.1).await.expect(StatusCode::OK);
     assert_eq!(stats.body["members"], 6);
-    assert_eq!(stats.body["on_target"], 2);
-    assert_eq!(stats.body["below_target"].as_array().unwrap().len(), 4);
+    assert_eq!(stats.body["on_target"], 0);
+    assert_eq!(stats.body["below_target"].as_array().unwrap().len(), 6);
     t.get(&format!("/api/v1/org-units/{}/study-stats", w.c1), &w.m1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
 }

@@ -2,7 +2,7 @@
 //! Vietnamese and English texts in [`super::PROBLEMS`] or [`super::FIELD_ISSUES`].
 //!
 //! Where codes come from (what the scan follows):
-//! - `code: "…"` in an `ApiError::Rule`/`Conflict`/`BadRequest` literal → problem code;
+//! - `code: "…"` in an `ApiError::Rule`/`Conflict`/`BadRequest`/`Refused` literal → problem code;
 //!   `code: "…"` in a `FieldIssue` literal → field-issue code;
 //! - string literals in the second argument of `FieldIssue::new(…)` and `ApiError::field(…)`
 //!   (`if empty { "empty" } else { "too_long" }` gives both) → field-issue codes;
@@ -288,7 +288,7 @@ impl Found {
             {
                 let value = until(&toks, i + 2, &[',']);
                 match name.as_str() {
-                    "Rule" | "Conflict" | "BadRequest" if path => self.expr(false, value, &at),
+                    "Rule" | "Conflict" | "BadRequest" | "Refused" if path => self.expr(false, value, &at),
                     "FieldIssue" => self.expr(true, value, &at),
                     _ => {}
                 }

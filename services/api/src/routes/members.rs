@@ -233,7 +233,7 @@ pub struct UpdateContact {
 /// edited is required ([`IfMatch`]): 428 without it or with `*`, 400 when malformed, 412 when
 /// stale.
 #[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id"), IfMatch), request_body = UpdateContact,
-    responses((status = 200, body = MemberView, headers(("ETag" = String, description = "The new version, for the next `If-Match`"))), (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "`invalid_if_match`: malformed `If-Match`"), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_failed`: `If-Match` is not the current version"), (status = 422, body = crate::error::Problem), (status = 428, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_required`: `If-Match` missing or `*`")))]
+    responses((status = 200, body = MemberView, headers(("ETag" = String, description = "The new version, for the next `If-Match`"))), (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "`invalid_if_match`: malformed `If-Match`"), (status = 403, body = crate::error::Problem, content_type = "application/problem+json", description = "`forbidden`: neither the member nor a leader or administrator over their cell; `acting_on_superior`: the member holds a position the caller may not appoint to"), (status = 404, body = crate::error::Problem), (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_failed`: `If-Match` is not the current version"), (status = 422, body = crate::error::Problem), (status = 428, body = crate::error::Problem, content_type = "application/problem+json", description = "`precondition_required`: `If-Match` missing or `*`")))]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -254,6 +254,7 @@ pub async fn update(
         .await
         .map_err(|e| match e {
             UpdateContactError::Forbidden => ApiError::Forbidden,
+            UpdateContactError::Refused(e) => e.into(),
             UpdateContactError::Stale => ApiError::PreconditionFailed,
             UpdateContactError::Request(e) => e,
             UpdateContactError::Store(e) => e.into(),
@@ -310,7 +311,7 @@ fn parse_decision(d: &DecisionBody, today: NaiveDate, issues: &mut Vec<FieldIssu
 /// the member's positions on the effective date, an official transfer those outside the new
 /// cell's chain; ending a position needs the right to appoint to it.
 #[utoipa::path(post, path = "/api/v1/members/{id}/events", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id")), request_body = CreateEvent,
-    responses((status = 201, body = EventView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 201, body = EventView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json", description = "`forbidden`: no right over the member's cell; `acting_on_self`: on oneself; `acting_on_superior`: the member holds a position the caller may not appoint to"), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create_event(
     State(state): State<AppState>,
     caller: Caller,
@@ -353,6 +354,7 @@ pub async fn create_event(
     let event =
         app::members::record_event(&state.ctx(), requester(&caller), MemberId::from_uuid(id), parse()).await.map_err(|e| match e {
             RecordEventError::Forbidden => ApiError::Forbidden,
+            RecordEventError::Refused(e) => e.into(),
             RecordEventError::Request(e) => e,
             RecordEventError::TargetNotACell => {
                 ApiError::Rule { code: "unit_cannot_hold_members", detail: "the target must be a cell (chi bộ)".into() }

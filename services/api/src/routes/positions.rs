@@ -43,7 +43,7 @@ pub struct CreatePosition {
 /// Appoints a member to a position in a unit (secretaries/deputies of a superior unit, and
 /// administrators). At most one active secretary and one active deputy per unit (409).
 #[utoipa::path(post, path = "/api/v1/org-units/{id}/positions", tag = "positions", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Unit id")), request_body = CreatePosition,
-    responses((status = 201, body = PositionView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 201, body = PositionView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json", description = "`forbidden`: no right to appoint in the unit; `acting_on_self`: on oneself; `acting_on_superior`: the member also holds a position the caller may not appoint to"), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -58,6 +58,7 @@ pub async fn create(
     let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
     let position = app::positions::appoint(&state.ctx(), who, UnitId::from_uuid(unit), request).await.map_err(|e| match e {
         AppointError::Forbidden => ApiError::Forbidden,
+        AppointError::Refused(e) => e.into(),
         AppointError::Request(e) => e,
         AppointError::MemberNotFound => ApiError::field("member_id", "not_found", "no such member"),
         AppointError::Rule(e) => position_error(e),
@@ -79,7 +80,7 @@ pub struct EndPosition {
 
 /// Ends a position (same rights as appointing).
 #[utoipa::path(post, path = "/api/v1/positions/{id}/end", tag = "positions", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Position id")), request_body = EndPosition,
-    responses((status = 200, body = PositionView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 200, body = PositionView), (status = 403, body = crate::error::Problem, content_type = "application/problem+json", description = "`forbidden`: no right to appoint in the unit; `acting_on_self`: on oneself; `acting_on_superior`: the member also holds a position the caller may not appoint to"), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn end(
     State(state): State<AppState>,
     caller: Caller,
@@ -90,6 +91,7 @@ pub async fn end(
     let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
     let position = app::positions::end_position(&state.ctx(), who, PositionId::from_uuid(id), to).await.map_err(|e| match e {
         EndPositionError::Forbidden => ApiError::Forbidden,
+        EndPositionError::Refused(e) => e.into(),
         EndPositionError::Request(e) => e,
         EndPositionError::Rule(e) => position_error(e),
         EndPositionError::Store(e) => e.into(),

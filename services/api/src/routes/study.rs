@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
-use storage::study::{QuestionRecord, QuizRecord};
+use storage::study::{AdjustmentQuery, QuestionRecord, QuizRecord};
 use study_points::ledger;
 use study_points::question::{Kind, QuestionContent, score};
 use study_points::quiz::{self, Period};
@@ -18,15 +18,15 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use app::study::{
-    AdjustPointsError, AttemptDetail, BankError, BoardError, CreateQuizError, MyPointsError, StartAttemptError, SubmitAttemptError,
-    ViewAttemptError,
+    AdjustPointsError, AdjustmentsError, AttemptDetail, BankError, BoardError, CreateQuizError, MyPointsError, StartAttemptError,
+    SubmitAttemptError, ViewAttemptError,
 };
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
-use crate::views::{check_dates, decode_cursor, encode_cursor, page_limit};
+use crate::views::{check_dates, check_query_dates, decode_cursor, encode_cursor, page_limit};
 
 // ---------------------------------------------------------------- question bank
 
@@ -813,16 +813,25 @@ pub async fn study_stats(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustmentBody {
-    /// Points to add (negative to correct), −1000 to 1000, not 0.
+    /// Points to add (negative to correct), −1000 to 1000, not 0; a member's adjustments in a
+    /// calendar year (Vietnam), counted as absolute values, stay within 100 points.
     pub points: i64,
-    /// Why (required, 1–1000 characters).
+    /// Why (required, 10–1000 characters): the superior reviews it.
     pub reason: String,
 }
 
 /// Adds a manual ledger entry for a member (secretaries and deputies over the member's cell,
-/// administrators). Corrections are new negative entries, never edits.
+/// administrators; never to oneself, and to the holder of a position only those who may appoint
+/// to it). Corrections are new negative entries, never edits. A member's adjustments in a
+/// calendar year in Vietnam, counted as absolute values and whoever made them, stay within
+/// `study_points::ledger::YEARLY_ADJUSTMENT_CAP` (100): beyond it, 422 `adjustment_cap_exceeded`;
+/// concurrent adjustments cannot together pass it. Listed for review at
+/// `GET /api/v1/org-units/{id}/points/adjustments`.
 #[utoipa::path(post, path = "/api/v1/members/{id}/points/adjustments", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id")), request_body = AdjustmentBody,
-    responses((status = 201, body = LedgerEntryView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 201, body = LedgerEntryView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json", description = "`forbidden`: not a leader or administrator over the member's cell; `acting_on_self`: one's own points; `acting_on_superior`: the member holds a position the caller may not appoint to"),
+        (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "`validation_failed`: points or reason invalid; `adjustment_cap_exceeded`: over the member's yearly cap")))]
 pub async fn adjust(
     State(state): State<AppState>,
     caller: Caller,
@@ -831,17 +840,30 @@ pub async fn adjust(
 ) -> ApiResult<impl IntoResponse> {
     let reason = membership::fields::normalize_text(&body.reason);
     let mut issues = Vec::new();
-    if body.points == 0 || !(-1000..=1000).contains(&body.points) {
+    if body.points == 0 || !(-ledger::MAX_ADJUSTMENT_POINTS..=ledger::MAX_ADJUSTMENT_POINTS).contains(&body.points) {
         issues.push(FieldIssue::new("points", "out_of_range", "−1000 to 1000, not 0"));
     }
-    if reason.is_empty() || reason.chars().count() > 1000 {
-        issues.push(FieldIssue::new("reason", if reason.is_empty() { "empty" } else { "too_long" }, "1 to 1000 characters"));
+    let length = reason.chars().count();
+    if !(ledger::ADJUSTMENT_REASON_MIN_CHARS..=ledger::ADJUSTMENT_REASON_MAX_CHARS).contains(&length) {
+        issues.push(FieldIssue::new(
+            "reason",
+            if reason.is_empty() {
+                "empty"
+            } else if length < ledger::ADJUSTMENT_REASON_MIN_CHARS {
+                "too_short"
+            } else {
+                "too_long"
+            },
+            "10 to 1000 characters",
+        ));
     }
     let request = if issues.is_empty() { Ok((body.points, reason.clone())) } else { Err(ApiError::Validation(issues)) };
     let who = app::audit::Requester { actor: &caller.actor, client_addr: caller.addr.as_deref() };
     let entry = app::study::adjust_points(&state.ctx(), who, MemberId::from_uuid(id), request).await.map_err(|e| match e {
         AdjustPointsError::Forbidden => ApiError::Forbidden,
+        AdjustPointsError::Refused(e) => e.into(),
         AdjustPointsError::Request(e) => e,
+        e @ AdjustPointsError::OverCap { .. } => ApiError::Rule { code: "adjustment_cap_exceeded", detail: e.to_string() },
         AdjustPointsError::Store(e) => e.into(),
     })?;
     Ok((
@@ -855,4 +877,98 @@ pub async fn adjust(
             note: Some(reason),
         }),
     ))
+}
+
+/// Which adjustments to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentsQuery {
+    /// Made on or after this day (Vietnam's calendar).
+    pub from: Option<NaiveDate>,
+    /// Made on or before this day (Vietnam's calendar).
+    pub to: Option<NaiveDate>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u64>,
+}
+
+/// One manual adjustment, for review.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdjustmentView {
+    /// The ledger entry's id.
+    pub id: Uuid,
+    /// The member adjusted.
+    pub member_id: Uuid,
+    /// Their name.
+    pub member_name: String,
+    /// Their cell when adjusted.
+    pub unit_id: Uuid,
+    /// Points (negative for a correction).
+    pub points: i64,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The account that made it.
+    pub adjusted_by_account_id: Option<Uuid>,
+    /// Its username.
+    pub adjusted_by_username: Option<String>,
+    /// The name of the member behind that account (none for an administrator without one).
+    pub adjusted_by_name: Option<String>,
+}
+
+/// A page of adjustments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdjustmentPage {
+    /// Newest first.
+    pub items: Vec<AdjustmentView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The manual point adjustments made to members of the unit's subtree (where the member's cell
+/// was when adjusted), newest first: who adjusted whom, by how much, why and when — the superior's
+/// review of the leaders below. Secretaries and deputies of the unit or of a unit above it, and
+/// administrators over it.
+#[utoipa::path(get, path = "/api/v1/org-units/{id}/points/adjustments", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Unit id"), AdjustmentsQuery),
+    responses((status = 200, body = AdjustmentPage), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn adjustments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(unit): Path<Uuid>,
+    Query(q): Query<AdjustmentsQuery>,
+) -> ApiResult<axum::Json<AdjustmentPage>> {
+    let limit = page_limit(q.limit)?;
+    let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    check_query_dates(&[q.from, q.to])?;
+    let query = AdjustmentQuery {
+        unit: UnitId::from_uuid(unit),
+        from: q.from.map(membership::time::start_of_day),
+        until: q.to.and_then(|d| d.succ_opt()).map(membership::time::start_of_day),
+        before,
+        limit,
+    };
+    let page = app::study::adjustments(&state.ctx(), &caller.actor, query).await.map_err(|e| match e {
+        AdjustmentsError::Forbidden => ApiError::Forbidden,
+        AdjustmentsError::Store(e) => e.into(),
+    })?;
+    let next_cursor = if page.more { page.items.last().map(|r| encode_cursor(r.id)) } else { None };
+    let items = page
+        .items
+        .into_iter()
+        .map(|r| AdjustmentView {
+            id: r.id,
+            member_id: r.member_id.as_uuid(),
+            member_name: r.member_name,
+            unit_id: r.unit_id.as_uuid(),
+            points: r.points,
+            reason: r.note,
+            at: r.at,
+            adjusted_by_account_id: r.adjusted_by.map(|a| a.as_uuid()),
+            adjusted_by_username: r.adjusted_by_username,
+            adjusted_by_name: r.adjusted_by_name,
+        })
+        .collect();
+    Ok(axum::Json(AdjustmentPage { items, next_cursor }))
 }
