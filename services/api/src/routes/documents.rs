@@ -628,8 +628,16 @@ pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-    multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<impl IntoResponse> {
+    // A body that is not multipart/form-data with a boundary: the same problem+json as any other
+    // unreadable body (axum would answer in plain text).
+    let multipart = multipart.map_err(|e| match e {
+        axum::extract::multipart::MultipartRejection::InvalidBoundary(_) => {
+            ApiError::BadRequest { code: "invalid_multipart", detail: "send multipart/form-data with a boundary and a `file` part".into() }
+        }
+        _ => ApiError::UnsupportedMediaType,
+    })?;
     let upload = read_upload(multipart, state.config.max_attachment_bytes);
     let record = app::documents::attach(&state.ctx(), who(&caller), &*state.blobs, DocumentId::from_uuid(id), upload).await.map_err(
         |e| match e {
