@@ -271,7 +271,7 @@ impl Database {
     /// has committed in between, SQLite refuses the upgrade at once (`SQLITE_BUSY_SNAPSHOT`, 517)
     /// without waiting — a crowd of members opening the same new document got 503s. Taking the
     /// write lock first makes writers queue on the busy timeout instead. The wait is bounded
-    /// (the busy timeout, then [`BEGIN_ATTEMPTS`] tries in all); only then is it
+    /// (the busy timeout, then `BEGIN_ATTEMPTS` tries in all); only then is it
     /// [`StoreError::Unavailable`].
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         if self.conn.get_database_backend() != DbBackend::Sqlite {
