@@ -213,3 +213,47 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_map(&pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn trusted_proxies_and_login_limits() {
+        let c = config(&[]).unwrap();
+        assert!(c.trusted_proxies.is_empty(), "no proxy is trusted unless configured");
+        assert_eq!(c.trusted_proxy_header, ForwardedHeader::XForwardedFor);
+        assert_eq!(c.login, app::accounts::throttle::LoginPolicy::default());
+        assert!(c.password_hash_concurrency >= 1);
+        assert_eq!(c.password_hash_wait, std::time::Duration::from_millis(500));
+
+        let c = config(&[
+            ("HANDBOOK_TRUSTED_PROXIES", " 10.0.0.0/8, 192.168.1.1 ,::1,2001:db8::5/64"),
+            ("HANDBOOK_TRUSTED_PROXY_HEADER", "Forwarded"),
+            ("HANDBOOK_LOGIN_FAILURES_PER_ADDRESS", "100"),
+            ("HANDBOOK_PASSWORD_HASH_CONCURRENCY", "0"),
+        ])
+        .unwrap();
+        let nets: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.168.1.1/32", "::1/128", "2001:db8::/64"]);
+        assert_eq!(c.trusted_proxy_header, ForwardedHeader::Forwarded);
+        assert_eq!(c.login.per_address, 100);
+        assert_eq!(c.password_hash_concurrency, 1, "at least one turn");
+
+        for (key, value) in [
+            ("HANDBOOK_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("HANDBOOK_TRUSTED_PROXIES", "proxy.local"),
+            ("HANDBOOK_TRUSTED_PROXY_HEADER", "x-real-ip"),
+            ("HANDBOOK_LOGIN_WINDOW_SECS", "soon"),
+        ] {
+            match config(&[(key, value)]) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key),
+                other => panic!("{key}={value}: {other:?}"),
+            }
+        }
+    }
+}

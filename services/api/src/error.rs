@@ -399,3 +399,23 @@ pub async fn not_found() -> ApiError {
 
 /// Result type of handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_429_and_503_says_when_to_retry() {
+        for (err, seconds) in [
+            (ApiError::TooManyAttempts { retry_after: 840 }, "840"),
+            (ApiError::Busy { retry_after: 1 }, "1"),
+            (ApiError::Unavailable, "5"),
+        ] {
+            let response = err.render(Lang::Vi);
+            assert!(matches!(response.status().as_u16(), 429 | 503));
+            assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some(seconds), "{}", err.code());
+        }
+        assert_eq!(ApiError::Busy { retry_after: 1 }.code(), "server_busy");
+        assert!(ApiError::InvalidCredentials.render(Lang::Vi).headers().get(header::RETRY_AFTER).is_none());
+    }
+}
