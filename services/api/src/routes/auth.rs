@@ -51,7 +51,7 @@ pub struct LoginResponse {
 /// after a delay of 1–8 s, never refusing the right password. 503 `server_busy` with
 /// `Retry-After` when the server is checking as many passwords as it can.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429, description = "`too_many_attempts`: this address failed too often on this account, or on accounts in general; retry after `Retry-After`", body = crate::error::Problem), (status = 503, description = "`server_busy`: every password-checking turn is taken; retry after `Retry-After`", body = crate::error::Problem)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -106,7 +106,7 @@ pub struct PasswordRequest {
 /// token are revoked. After 5 wrong current passwords in 15 minutes the change is refused (429
 /// with `Retry-After`) until the window closes.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])), request_body = PasswordRequest,
-    responses((status = 204), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
+    responses((status = 204), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429, description = "`too_many_attempts`: too many wrong current passwords; retry after `Retry-After`", body = crate::error::Problem), (status = 503, description = "`server_busy`: every password-hashing turn is taken; retry after `Retry-After`", body = crate::error::Problem)))]
 pub async fn change_password(
     State(state): State<AppState>,
     caller: PendingCaller,
