@@ -15,6 +15,7 @@ mod m20261128_000007_auth_epoch;
 mod m20261128_000008_search_rank;
 mod m20261128_000009_rank_counts;
 mod m20261128_000010_regular_month;
+mod m20261130_000011_login_throttle;
 mod m20261130_000012_point_adjustments;
 mod m20261130_000013_readiness;
 mod util;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000010_regular_month::Migration),
             Box::new(m20261130_000012_point_adjustments::Migration),
             Box::new(m20261130_000013_readiness::Migration),
+            Box::new(m20261130_000011_login_throttle::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 mod abuse;
 mod support;
 
-use support::{http, login, start};
+use support::{Request, http, login, start, start_with};
 
 #[tokio::test]
 async fn real_server_serves_health_login_and_records_client_addresses() {
@@ -42,16 +42,27 @@ async fn real_server_serves_health_login_and_records_client_addresses() {
 
 #[tokio::test]
 async fn real_server_limits_failed_logins_per_client_address() {
-    let s = start().await;
-    let limit = s.state.config.login_failures_per_address;
+    // The server sits behind a reverse proxy on the loopback address.
+    let s = start_with(|c| c.trusted_proxies = api::config::parse_networks("127.0.0.1").unwrap()).await;
+    let via = |client: &'static str, username: String, password: &'static str| {
+        Request::new("POST", "/api/v1/auth/login")
+            .header("X-Forwarded-For", client)
+            .json(&json!({"username": username, "password": password}))
+    };
+    let limit = s.state.config.login.per_address;
     for n in 0..limit {
-        let (status, _) = login(s.addr, &format!("guess{n}"), "wrong-password").await;
-        assert_eq!(status, 401);
+        let r = via("203.0.113.5", format!("guess{n}"), "wrong-password").send(s.addr).await;
+        assert_eq!(r.status, 401);
     }
-    // Different usernames each time, so only the per-address limit can trigger.
-    let (status, body) = login(s.addr, "admin", "admin-password").await;
-    assert_eq!(status, 429, "{body}");
-    assert_eq!(body["code"], "too_many_attempts");
+    // Different usernames each time, so only the per-address limit can trigger: that address is
+    // refused, the right password included, and told when to retry.
+    let r = via("203.0.113.5", "admin".into(), "admin-password").send(s.addr).await;
+    assert_eq!(r.status, 429, "{}", r.raw_body);
+    assert_eq!(r.code(), "too_many_attempts");
+    assert_eq!(r.header("Retry-After").as_deref(), Some("900"), "the clock is pinned at the first failure");
+    // Every other client of the same proxy signs in.
+    let r = via("198.51.100.5", "admin".into(), "admin-password").send(s.addr).await;
+    assert_eq!(r.status, 200, "{}", r.raw_body);
 }
 
 #[tokio::test]

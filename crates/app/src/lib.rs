@@ -63,19 +63,30 @@ use membership::permission::{
 };
 use membership::{MemberId, UnitId};
 
-/// What every use case and job runs with: the database and the clock.
+/// What every use case and job runs with: the database, the clock and the process's password
+/// work (the bound on password hashing and the sign-in throttle's limits).
 #[derive(Debug, Clone)]
 pub struct Ctx {
     /// The database pool.
     pub db: storage::Database,
     /// The one source of "now".
     pub clock: SharedClock,
+    /// The bound on password hashing, the throttle's limits: one per process, shared by every
+    /// context of a server.
+    pub passwords: std::sync::Arc<accounts::Passwords>,
 }
 
 impl Ctx {
-    /// A context over `db` and `clock`.
+    /// A context over `db` and `clock` with password work of its own (one hashing turn per
+    /// core, the default throttle): for jobs and tools. A server shares one [`accounts::Passwords`]
+    /// between all its requests with [`Ctx::with_passwords`].
     pub fn new(db: storage::Database, clock: SharedClock) -> Self {
-        Self { db, clock }
+        Self { db, clock, passwords: std::sync::Arc::default() }
+    }
+
+    /// A context over `db`, `clock` and the process's `passwords`.
+    pub fn with_passwords(db: storage::Database, clock: SharedClock, passwords: std::sync::Arc<accounts::Passwords>) -> Self {
+        Self { db, clock, passwords }
     }
 }
 

@@ -6,7 +6,7 @@ use membership::{AccountId, MemberId, UnitId};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use crate::entities::{accounts, admin_grants, sessions};
+use crate::entities::{accounts, admin_grants, login_throttle, sessions};
 use crate::{StoreError, StoreResult, insert_row, members, positions, units};
 
 /// An account as stored.
@@ -292,6 +292,73 @@ pub async fn revoke_other_sessions<C: ConnectionTrait>(c: &C, account: AccountId
         .exec(c)
         .await?;
     Ok(())
+}
+
+/// Revokes every live session of an account ("sign out everywhere").
+pub async fn revoke_all_sessions<C: ConnectionTrait>(c: &C, account: AccountId, at: DateTime<Utc>) -> StoreResult<()> {
+    sessions::Entity::update_many()
+        .set(sessions::ActiveModel { revoked_at: Set(Some(at)), ..Default::default() })
+        .filter(sessions::Column::AccountId.eq(account.as_uuid()))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- failed sign-in counters
+
+/// The failures counted under one throttle key in its current window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureWindow {
+    /// When the window opened (at its first failure), microseconds since the Unix epoch.
+    pub start_us: i64,
+    /// Failures counted in it.
+    pub failures: u32,
+}
+
+/// The stored windows of `keys` (absent keys have none). Expired windows are returned too: the
+/// caller decides what a window's age means.
+pub async fn failure_windows<C: ConnectionTrait>(c: &C, keys: &[&str]) -> StoreResult<Vec<(String, FailureWindow)>> {
+    let rows = login_throttle::Entity::find().filter(login_throttle::Column::Key.is_in(keys.iter().copied())).all(c).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.key, FailureWindow { start_us: r.window_start_us, failures: u32::try_from(r.failures).unwrap_or(0) }))
+        .collect())
+}
+
+/// Counts one failure under each of `keys`, atomically per key (concurrent failures on several
+/// instances are all counted): a window that opened at or before `expired_at_us` restarts at
+/// `now_us` with this failure, otherwise the failure is added to it. Keys are written in sorted
+/// order, so concurrent callers lock them in the same order.
+pub async fn count_failure<C: ConnectionTrait>(c: &C, keys: &[&str], now_us: i64, expired_at_us: i64) -> StoreResult<()> {
+    let mut sorted: Vec<&str> = keys.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    for key in sorted {
+        c.execute_raw(sea_orm::Statement::from_sql_and_values(
+            c.get_database_backend(),
+            "INSERT INTO login_throttle (key, window_start_us, failures) VALUES ($1, $2, 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+             failures = CASE WHEN login_throttle.window_start_us <= $3 THEN 1 ELSE login_throttle.failures + 1 END, \
+             window_start_us = CASE WHEN login_throttle.window_start_us <= $3 THEN excluded.window_start_us \
+             ELSE login_throttle.window_start_us END",
+            vec![key.into(), now_us.into(), expired_at_us.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Forgets the failures counted under `keys`.
+pub async fn clear_failures<C: ConnectionTrait>(c: &C, keys: &[&str]) -> StoreResult<()> {
+    login_throttle::Entity::delete_many().filter(login_throttle::Column::Key.is_in(keys.iter().copied())).exec(c).await?;
+    Ok(())
+}
+
+/// Deletes the windows that opened at or before `expired_at_us`; returns how many.
+pub async fn purge_failures<C: ConnectionTrait>(c: &C, expired_at_us: i64) -> StoreResult<u64> {
+    let result = login_throttle::Entity::delete_many().filter(login_throttle::Column::WindowStartUs.lte(expired_at_us)).exec(c).await?;
+    Ok(result.rows_affected)
 }
 
 /// Everything the permission function needs about the account: its administrator scopes, its

@@ -877,6 +877,12 @@ pub async fn set_feed_token<C: ConnectionTrait>(c: &C, member: MemberId, token_h
     .await
 }
 
+/// Removes a member's calendar feed token (the feed stops answering until a new one is made).
+pub async fn delete_feed_token<C: ConnectionTrait>(c: &C, member: MemberId) -> StoreResult<()> {
+    calendar_feeds::Entity::delete_many().filter(calendar_feeds::Column::MemberId.eq(member.as_uuid())).exec(c).await?;
+    Ok(())
+}
+
 /// The member owning a feed token hash.
 pub async fn feed_member<C: ConnectionTrait>(c: &C, token_hash: &str) -> StoreResult<Option<MemberId>> {
     Ok(calendar_feeds::Entity::find()

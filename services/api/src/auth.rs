@@ -1,98 +1,111 @@
-//! Bearer-token authentication: the login rate limiter and the extractors that authenticate a
-//! request and load the caller's [`Actor`] (credentials themselves are `app::accounts`).
+//! Bearer-token authentication: the client's address (behind trusted proxies) and the extractors
+//! that authenticate a request and load the caller's [`Actor`] (credentials, sign-in and its
+//! throttle are `app::accounts`).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use chrono::{DateTime, NaiveDate, Utc};
 use membership::permission::{Action, Actor, authorize};
 use membership::{UnitId, time::local_date};
 use storage::accounts::AccountRecord;
 
+use crate::config::ForwardedHeader;
 use crate::error::ApiError;
 use crate::state::AppState;
+use ipnet::IpNet;
 
 /// Credentials live in the application layer (`app::accounts`); re-exported for the benchmarks.
 pub use app::accounts::{new_token, token_hash, verify_password};
 
-/// Fixed-window counters of failed logins per username and per client address, in memory.
-#[derive(Debug)]
-pub struct LoginLimiter {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
-    window: Duration,
-    per_account: u32,
-    per_address: u32,
-}
-
-impl LoginLimiter {
-    /// A limiter allowing `per_account` / `per_address` failures per `window`.
-    pub fn new(window: Duration, per_account: u32, per_address: u32) -> Self {
-        Self { windows: Mutex::new(HashMap::new()), window, per_account, per_address }
-    }
-
-    fn keys(username: &str, addr: Option<&str>) -> [(String, bool); 2] {
-        [(format!("u:{username}"), true), (format!("a:{}", addr.unwrap_or("-")), false)]
-    }
-
-    /// Registers an attempt before the password is verified: `Err(seconds)` if either key is
-    /// already at its limit (nothing counted), otherwise counts the attempt on both keys. Counting
-    /// first means parallel guesses cannot all slip through before the first one fails; a
-    /// successful attempt is released with [`LoginLimiter::succeed`].
-    pub fn attempt(&self, username: &str, addr: Option<&str>) -> Result<(), u64> {
-        let now = Instant::now();
-        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            let window = self.window;
-            map.retain(|_, (start, _)| now.duration_since(*start) < window);
-        }
-        let keys = Self::keys(username, addr);
-        for (key, is_account) in &keys {
-            if key == "a:-" {
-                continue;
-            }
-            let limit = if *is_account { self.per_account } else { self.per_address };
-            if let Some((start, count)) = map.get(key) {
-                let elapsed = now.duration_since(*start);
-                if elapsed < self.window && *count >= limit {
-                    return Err((self.window - elapsed).as_secs().max(1));
-                }
-            }
-        }
-        for (key, _) in keys {
-            let entry = map.entry(key).or_insert((now, 0));
-            if now.duration_since(entry.0) >= self.window {
-                *entry = (now, 0);
-            }
-            entry.1 += 1;
-        }
-        Ok(())
-    }
-
-    /// Releases a successful attempt: clears the username's counter and gives the address its
-    /// attempt back.
-    pub fn succeed(&self, username: &str, addr: Option<&str>) {
-        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&format!("u:{username}"));
-        if let Some(entry) = map.get_mut(&format!("a:{}", addr.unwrap_or("-"))) {
-            entry.1 = entry.1.saturating_sub(1);
-        }
-    }
-}
-
-/// The client's address (from the connection), if known.
+/// The client's address: the TCP peer, or — when the peer is a configured trusted proxy
+/// (`HANDBOOK_TRUSTED_PROXIES`) — the address that proxy reports in its header
+/// (`HANDBOOK_TRUSTED_PROXY_HEADER`). `None` only when the server runs without connection
+/// information (tests driving the router directly). It is what the sign-in throttle counts, what
+/// sessions and audit records store.
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip());
+        Ok(ClientAddr(peer.map(|peer| {
+            client_address(peer, &parts.headers, &state.config.trusted_proxies, state.config.trusted_proxy_header).to_string()
+        })))
+    }
+}
+
+/// At most this many hops of a forwarding header are read (a longer chain is cut at the proxy
+/// that reported the 32nd).
+const MAX_HOPS: usize = 32;
+
+/// The client's address behind `peer`. Forwarding headers are believed only from trusted
+/// proxies: the header's hops are walked from the nearest (rightmost) while the hop that
+/// reported them is trusted; the first hop reported by an untrusted party is the client. A hop
+/// that is not an address (`unknown`, an obfuscated name, garbage) stops the walk at the trusted
+/// proxy that reported it. Without trusted proxies — the default — the peer is the client and
+/// every header is ignored, so no request can choose the address it is counted under.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet], header: ForwardedHeader) -> IpAddr {
+    let peer = canonical(peer);
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(&ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = match header {
+        ForwardedHeader::XForwardedFor => {
+            headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).collect()
+        }
+        ForwardedHeader::Forwarded => headers
+            .get_all(header::FORWARDED)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|element| {
+                element
+                    .split(';')
+                    .filter_map(|pair| pair.split_once('='))
+                    .find(|(name, _)| name.trim().eq_ignore_ascii_case("for"))
+                    .map_or("", |(_, value)| value)
+            })
+            .collect(),
+    };
+    let mut client = peer;
+    for hop in hops.iter().rev().take(MAX_HOPS) {
+        if !is_trusted(client) {
+            break;
+        }
+        match parse_hop(hop) {
+            Some(ip) => client = ip,
+            None => break,
+        }
+    }
+    client
+}
+
+/// An address as a forwarding header writes it: `203.0.113.7`, `203.0.113.7:4711`,
+/// `2001:db8::1`, `[2001:db8::1]:4711`, optionally quoted.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim().trim_matches('"');
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        return rest.split_once(']').and_then(|(ip, _)| ip.parse::<IpAddr>().ok()).map(canonical);
+    }
+    hop.parse::<SocketAddr>().ok().map(|s| canonical(s.ip()))
+}
+
+/// IPv4-mapped IPv6 addresses (a dual-stack listener's view of IPv4 peers) as IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
     }
 }
 
@@ -235,7 +248,7 @@ impl FromRequestParts<AppState> for PendingCaller {
         if !entry.member_active {
             return Err(ApiError::Unauthenticated);
         }
-        let addr = ClientAddr::from_request_parts(parts, state).await.map(|a| a.0).unwrap_or(None);
+        let Ok(ClientAddr(addr)) = ClientAddr::from_request_parts(parts, state).await;
         Ok(PendingCaller { account: entry.account.clone(), session_id: entry.session_id, now, addr, actor: entry.actor.clone() })
     }
 }
@@ -255,17 +268,111 @@ impl FromRequestParts<AppState> for Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
 
     #[test]
-    fn limiter_blocks_after_limit_per_account_and_address() {
-        let l = LoginLimiter::new(Duration::from_secs(60), 2, 3);
-        assert!(l.attempt("an", Some("1.2.3.4")).is_ok());
-        assert!(l.attempt("an", Some("1.2.3.4")).is_ok());
-        assert!(l.attempt("an", Some("5.6.7.8")).is_err(), "per-account limit");
-        assert!(l.attempt("binh", Some("1.2.3.4")).is_ok());
-        assert!(l.attempt("chi", Some("1.2.3.4")).is_err(), "per-address limit");
-        l.succeed("an", Some("1.2.3.4"));
-        assert!(l.attempt("an", Some("9.9.9.9")).is_ok(), "a success clears the account");
-        assert!(l.attempt("dung", Some("1.2.3.4")).is_ok(), "and gives the address one attempt back");
+    fn forwarding_headers_are_believed_only_from_trusted_proxies() {
+        let proxies = crate::config::parse_networks("10.0.0.0/8, 2001:db8:ff::1").unwrap();
+        let xff = ForwardedHeader::XForwardedFor;
+        let fwd = ForwardedHeader::Forwarded;
+        // (case, peer, headers, configured header, trusted proxies, the client).
+        type Case<'a> = (&'a str, &'a str, HeaderMap, ForwardedHeader, &'a [IpNet], &'a str);
+        let cases: Vec<Case> = vec![
+            ("no proxies configured: the peer", "203.0.113.9", headers(&[("x-forwarded-for", "198.51.100.1")]), xff, &[], "203.0.113.9"),
+            (
+                "untrusted peer: header ignored",
+                "203.0.113.9",
+                headers(&[("x-forwarded-for", "198.51.100.1")]),
+                xff,
+                &proxies,
+                "203.0.113.9",
+            ),
+            (
+                "trusted peer: the client it reports",
+                "10.1.2.3",
+                headers(&[("x-forwarded-for", "198.51.100.1")]),
+                xff,
+                &proxies,
+                "198.51.100.1",
+            ),
+            ("trusted peer without header: the peer", "10.1.2.3", HeaderMap::new(), xff, &proxies, "10.1.2.3"),
+            (
+                "a forged hop left of the real client is ignored",
+                "10.1.2.3",
+                headers(&[("x-forwarded-for", "1.1.1.1, 198.51.100.1")]),
+                xff,
+                &proxies,
+                "198.51.100.1",
+            ),
+            (
+                "a chain of trusted proxies",
+                "10.1.2.3",
+                headers(&[("x-forwarded-for", "198.51.100.1, 10.9.9.9")]),
+                xff,
+                &proxies,
+                "198.51.100.1",
+            ),
+            (
+                "several header lines are one list",
+                "10.1.2.3",
+                headers(&[("x-forwarded-for", "1.1.1.1"), ("x-forwarded-for", "198.51.100.1")]),
+                xff,
+                &proxies,
+                "198.51.100.1",
+            ),
+            ("garbage stops at the proxy", "10.1.2.3", headers(&[("x-forwarded-for", "1.1.1.1, garbage")]), xff, &proxies, "10.1.2.3"),
+            ("only proxies: the farthest", "10.1.2.3", headers(&[("x-forwarded-for", "10.0.0.7")]), xff, &proxies, "10.0.0.7"),
+            ("with a port", "10.1.2.3", headers(&[("x-forwarded-for", "198.51.100.1:4711")]), xff, &proxies, "198.51.100.1"),
+            ("IPv6 proxy, IPv6 client", "2001:db8:ff::1", headers(&[("x-forwarded-for", "2001:db8::7")]), xff, &proxies, "2001:db8::7"),
+            ("IPv4-mapped peer", "::ffff:10.1.2.3", headers(&[("x-forwarded-for", "198.51.100.1")]), xff, &proxies, "198.51.100.1"),
+            (
+                "Forwarded ignored when X-Forwarded-For is configured",
+                "10.1.2.3",
+                headers(&[("forwarded", "for=198.51.100.1")]),
+                xff,
+                &proxies,
+                "10.1.2.3",
+            ),
+            (
+                "X-Forwarded-For ignored when Forwarded is configured",
+                "10.1.2.3",
+                headers(&[("x-forwarded-for", "198.51.100.1")]),
+                fwd,
+                &proxies,
+                "10.1.2.3",
+            ),
+            (
+                "Forwarded",
+                "10.1.2.3",
+                headers(&[("forwarded", "for=1.1.1.1, for=198.51.100.1;proto=https;by=10.1.2.3")]),
+                fwd,
+                &proxies,
+                "198.51.100.1",
+            ),
+            (
+                "Forwarded, quoted IPv6 with port",
+                "10.1.2.3",
+                headers(&[("forwarded", "For=\"[2001:db8:cafe::17]:4711\"")]),
+                fwd,
+                &proxies,
+                "2001:db8:cafe::17",
+            ),
+            ("Forwarded, unknown", "10.1.2.3", headers(&[("forwarded", "for=unknown")]), fwd, &proxies, "10.1.2.3"),
+        ];
+        for (name, peer, h, header, trusted, expected) in cases {
+            assert_eq!(client_address(ip(peer), &h, trusted, header), ip(expected), "{name}");
+        }
     }
 }

@@ -14,6 +14,14 @@
 //! | `HANDBOOK_WAL_CHECKPOINT_SECS` | `30` | SQLite only: how often the write-ahead log is checkpointed and truncated |
 //! | `HANDBOOK_ATTACHMENTS_DIR` | `$HANDBOOK_DATA_DIR/attachments` | where document attachments are stored |
 //! | `HANDBOOK_MAX_ATTACHMENT_MB` | `20` | largest accepted attachment |
+//! | `HANDBOOK_TRUSTED_PROXIES` | none | comma-separated IPs or CIDR networks of reverse proxies whose client-address header is believed (see [`crate::auth::ClientAddr`]) |
+//! | `HANDBOOK_TRUSTED_PROXY_HEADER` | `x-forwarded-for` | the header those proxies set: `x-forwarded-for` or `forwarded` (RFC 7239); the other one is ignored |
+//! | `HANDBOOK_PASSWORD_HASH_CONCURRENCY` | number of cores | password hashes computed at once (19 MiB each) |
+//! | `HANDBOOK_PASSWORD_HASH_WAIT_MS` | `500` | longest wait for a hashing turn before answering 503 `server_busy` |
+//! | `HANDBOOK_LOGIN_WINDOW_SECS` | `900` | how long failed sign-ins are counted, from the first one |
+//! | `HANDBOOK_LOGIN_FAILURES_PER_ACCOUNT_ADDRESS` | `5` | failures on one account from one address before that address is refused for it |
+//! | `HANDBOOK_LOGIN_FAILURES_PER_ADDRESS` | `30` | failures from one address (any accounts) before it is refused |
+//! | `HANDBOOK_LOGIN_SLOW_ACCOUNT_AFTER` | `10` | failures on one account (any addresses) from which attempts on it are delayed (1 s, doubling, at most 8 s) |
 //! | `HANDBOOK_CONFIG_FILE` | none | a file of `KEY=VALUE` lines read before the environment (the environment wins) |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -42,6 +50,30 @@ pub enum ConfigError {
     },
 }
 
+/// The header trusted proxies put the client's address in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, …` (nginx's `$proxy_add_x_forwarded_for`, most load
+    /// balancers).
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1` (RFC 7239).
+    Forwarded,
+}
+
+/// Parses a comma-separated list of IP addresses and CIDR networks (`10.0.0.0/8, ::1`).
+pub fn parse_networks(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| format!("{item}: not an IP address or CIDR network"))
+        })
+        .collect()
+}
+
 /// The server's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -61,12 +93,16 @@ pub struct Config {
     pub token_ttl: chrono::Duration,
     /// Pool size.
     pub max_connections: u32,
-    /// Failed logins allowed per username per window.
-    pub login_failures_per_account: u32,
-    /// Failed logins allowed per client address per window.
-    pub login_failures_per_address: u32,
-    /// Rate-limit window.
-    pub login_window: std::time::Duration,
+    /// The sign-in throttle's limits.
+    pub login: app::accounts::throttle::LoginPolicy,
+    /// Password hashes computed at once.
+    pub password_hash_concurrency: usize,
+    /// Longest wait for a hashing turn.
+    pub password_hash_wait: std::time::Duration,
+    /// Reverse proxies whose client-address header is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The header they set.
+    pub trusted_proxy_header: ForwardedHeader,
     /// Maximum request body (bytes).
     pub max_body_bytes: usize,
     /// Period of `PRAGMA wal_checkpoint(TRUNCATE)` on SQLite.
@@ -113,6 +149,32 @@ impl Config {
             }
         };
         let ttl_hours = number("HANDBOOK_TOKEN_TTL_HOURS", 12)?;
+        let defaults = app::accounts::throttle::LoginPolicy::default();
+        let login = app::accounts::throttle::LoginPolicy {
+            window: std::time::Duration::from_secs(u64::from(
+                number("HANDBOOK_LOGIN_WINDOW_SECS", u32::try_from(defaults.window.as_secs()).unwrap_or(900))?.max(1),
+            )),
+            per_account_address: number("HANDBOOK_LOGIN_FAILURES_PER_ACCOUNT_ADDRESS", defaults.per_account_address)?.max(1),
+            per_address: number("HANDBOOK_LOGIN_FAILURES_PER_ADDRESS", defaults.per_address)?.max(1),
+            slow_account_after: number("HANDBOOK_LOGIN_SLOW_ACCOUNT_AFTER", defaults.slow_account_after)?.max(1),
+            ..defaults
+        };
+        let cores = u32::try_from(app::accounts::PasswordHashing::cores()).unwrap_or(2);
+        let password_hash_concurrency = usize::try_from(number("HANDBOOK_PASSWORD_HASH_CONCURRENCY", cores)?.max(1)).unwrap_or(2);
+        let trusted_proxies = match get("HANDBOOK_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => parse_networks(list).map_err(|message| ConfigError::Invalid { key: "HANDBOOK_TRUSTED_PROXIES", message })?,
+        };
+        let trusted_proxy_header = match get("HANDBOOK_TRUSTED_PROXY_HEADER").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("x-forwarded-for") => ForwardedHeader::XForwardedFor,
+            Some("forwarded") => ForwardedHeader::Forwarded,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "HANDBOOK_TRUSTED_PROXY_HEADER",
+                    message: format!("{other}: expected x-forwarded-for or forwarded"),
+                });
+            }
+        };
         Ok(Self {
             database_url,
             bind,
@@ -121,9 +183,11 @@ impl Config {
             root_name: get("HANDBOOK_ROOT_NAME").unwrap_or("Đảng Cộng sản Việt Nam").to_string(),
             token_ttl: chrono::Duration::hours(i64::from(ttl_hours.max(1))),
             max_connections: number("HANDBOOK_DB_MAX_CONNECTIONS", 16)?.max(1),
-            login_failures_per_account: 5,
-            login_failures_per_address: 30,
-            login_window: std::time::Duration::from_secs(15 * 60),
+            login,
+            password_hash_concurrency,
+            password_hash_wait: std::time::Duration::from_millis(u64::from(number("HANDBOOK_PASSWORD_HASH_WAIT_MS", 500)?)),
+            trusted_proxies,
+            trusted_proxy_header,
             max_body_bytes: 4 * 1024 * 1024,
             wal_checkpoint_every: std::time::Duration::from_secs(u64::from(number("HANDBOOK_WAL_CHECKPOINT_SECS", 30)?.max(1))),
             attachments_dir: get("HANDBOOK_ATTACHMENTS_DIR").map_or_else(|| data_dir.join("attachments"), PathBuf::from),
@@ -146,6 +210,50 @@ impl Config {
                 ..config
             },
             Err(e) => unreachable!("test configuration is valid: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_map(&pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn trusted_proxies_and_login_limits() {
+        let c = config(&[]).unwrap();
+        assert!(c.trusted_proxies.is_empty(), "no proxy is trusted unless configured");
+        assert_eq!(c.trusted_proxy_header, ForwardedHeader::XForwardedFor);
+        assert_eq!(c.login, app::accounts::throttle::LoginPolicy::default());
+        assert!(c.password_hash_concurrency >= 1);
+        assert_eq!(c.password_hash_wait, std::time::Duration::from_millis(500));
+
+        let c = config(&[
+            ("HANDBOOK_TRUSTED_PROXIES", " 10.0.0.0/8, 192.168.1.1 ,::1,2001:db8::5/64"),
+            ("HANDBOOK_TRUSTED_PROXY_HEADER", "Forwarded"),
+            ("HANDBOOK_LOGIN_FAILURES_PER_ADDRESS", "100"),
+            ("HANDBOOK_PASSWORD_HASH_CONCURRENCY", "0"),
+        ])
+        .unwrap();
+        let nets: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.168.1.1/32", "::1/128", "2001:db8::/64"]);
+        assert_eq!(c.trusted_proxy_header, ForwardedHeader::Forwarded);
+        assert_eq!(c.login.per_address, 100);
+        assert_eq!(c.password_hash_concurrency, 1, "at least one turn");
+
+        for (key, value) in [
+            ("HANDBOOK_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("HANDBOOK_TRUSTED_PROXIES", "proxy.local"),
+            ("HANDBOOK_TRUSTED_PROXY_HEADER", "x-real-ip"),
+            ("HANDBOOK_LOGIN_WINDOW_SECS", "soon"),
+        ] {
+            match config(&[(key, value)]) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key),
+                other => panic!("{key}={value}: {other:?}"),
+            }
         }
     }
 }

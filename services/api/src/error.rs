@@ -153,6 +153,11 @@ pub enum ApiError {
         /// Seconds until another attempt is accepted.
         retry_after: u64,
     },
+    /// 503: the server is at capacity for this kind of work (password hashing); retry shortly.
+    Busy {
+        /// Seconds to wait before retrying.
+        retry_after: u64,
+    },
     /// 503: the database is unreachable.
     Unavailable,
     /// 507: the attachment store has no room left (disk full or over quota); nothing was kept.
@@ -176,7 +181,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy { .. } | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -200,11 +205,24 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
+            ApiError::Busy { .. } => "server_busy",
             ApiError::Unavailable => "service_unavailable",
             ApiError::InsufficientStorage => "insufficient_storage",
             ApiError::Internal(_) => "internal_error",
         }
     }
+
+    /// Seconds for `Retry-After`: sent with every 429 and 503.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyAttempts { retry_after } | ApiError::Busy { retry_after } => Some(*retry_after),
+            ApiError::Unavailable => Some(Self::UNAVAILABLE_RETRY_AFTER),
+            _ => None,
+        }
+    }
+
+    /// `Retry-After` of a database outage, in seconds.
+    pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
 
     /// A single-field validation error.
     pub fn field(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
@@ -287,8 +305,8 @@ impl ApiError {
         let body = serde_json::to_vec(&self.problem(lang)).unwrap_or_default();
         let mut response =
             (self.status(), [(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"))], body).into_response();
-        if let ApiError::TooManyAttempts { retry_after } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        if let Some(seconds) = self.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if matches!(self, ApiError::Unauthenticated | ApiError::InvalidCredentials) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -381,3 +399,23 @@ pub async fn not_found() -> ApiError {
 
 /// Result type of handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_429_and_503_says_when_to_retry() {
+        for (err, seconds) in [
+            (ApiError::TooManyAttempts { retry_after: 840 }, "840"),
+            (ApiError::Busy { retry_after: 1 }, "1"),
+            (ApiError::Unavailable, "5"),
+        ] {
+            let response = err.render(Lang::Vi);
+            assert!(matches!(response.status().as_u16(), 429 | 503));
+            assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some(seconds), "{}", err.code());
+        }
+        assert_eq!(ApiError::Busy { retry_after: 1 }.code(), "server_busy");
+        assert!(ApiError::InvalidCredentials.render(Lang::Vi).headers().get(header::RETRY_AFTER).is_none());
+    }
+}

@@ -192,6 +192,13 @@ pub const PROBLEMS: &[ProblemText] = &[
         "Too many failed sign-ins; wait a while and try again.",
     ),
     p(
+        "server_busy",
+        "Hệ thống đang bận",
+        "The server is busy",
+        "Hệ thống đang xử lý quá nhiều yêu cầu đăng nhập cùng lúc; vui lòng thử lại sau giây lát.",
+        "Too many sign-ins are being checked at once; retry in a moment.",
+    ),
+    p(
         "service_unavailable",
         "Hệ thống tạm thời không sẵn sàng",
         "The service is temporarily unavailable",

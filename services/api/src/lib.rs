@@ -34,7 +34,6 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use ::app::clock::SharedClock;
 
-use crate::auth::LoginLimiter;
 use crate::config::Config;
 use crate::state::AppState;
 
@@ -95,6 +94,7 @@ pub fn api_routes_with(max_attachment_bytes: usize) -> (Router<AppState>, serde_
         .routes(routes!(system::ready))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
+        .routes(routes!(auth::logout_all))
         .routes(routes!(auth::change_password))
         .routes(routes!(auth::me))
         .routes(routes!(units::list_top, units::create))
@@ -254,23 +254,29 @@ pub async fn prepare_with(db: storage::Database, config: Config) -> Result<AppSt
 pub async fn prepare_with_clock(db: storage::Database, config: Config, clock: SharedClock) -> Result<AppState, StartError> {
     db.migrate().await?;
     bootstrap::ensure_bootstrap(&db, &config, clock.now()).await.map_err(|e| StartError::Setup(format!("bootstrap: {e}")))?;
-    let dummy = ::app::accounts::hash_password(&::app::accounts::new_token()).map_err(|e| StartError::Setup(e.to_string()))?;
-    let limiter = LoginLimiter::new(config.login_window, config.login_failures_per_account, config.login_failures_per_address);
+    let hashing = ::app::accounts::PasswordHashing::new(config.password_hash_concurrency, config.password_hash_wait);
+    let passwords = Arc::new(::app::accounts::Passwords::new(hashing, config.login.clone()));
     let blobs = Arc::new(blobs::LocalDir::new(config.attachments_dir.clone()));
-    Ok(AppState {
-        db,
-        config: Arc::new(config),
-        limiter: Arc::new(limiter),
-        dummy_hash: Arc::new(dummy),
-        blobs,
-        auth_cache: Arc::default(),
-        clock,
-    })
+    Ok(AppState { db, config: Arc::new(config), passwords, blobs, auth_cache: Arc::default(), clock })
 }
 
+/// How often expired sign-in throttle counters are deleted.
+const PURGE_LOGIN_FAILURES_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
 /// Serves on `listener` until Ctrl-C / SIGTERM. On SQLite a background task checkpoints the
-/// write-ahead log every `wal_checkpoint_every` so that it stays bounded under write load.
+/// write-ahead log every `wal_checkpoint_every` so that it stays bounded under write load;
+/// another deletes expired sign-in throttle counters every five minutes.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let ctx = state.ctx();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PURGE_LOGIN_FAILURES_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = ::app::accounts::purge_login_failures(&ctx).await {
+                tracing::warn!(error = %e, "purging expired sign-in counters failed");
+            }
+        }
+    });
     if state.db.backend_name() == "sqlite" {
         let db = state.db.clone();
         let period = state.config.wal_checkpoint_every;

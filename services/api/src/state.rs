@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use storage::Database;
 
-use crate::auth::LoginLimiter;
 use crate::config::Config;
 
 /// Cloned into every handler.
@@ -14,11 +13,9 @@ pub struct AppState {
     pub db: Database,
     /// Configuration.
     pub config: Arc<Config>,
-    /// Failed-login limiter.
-    pub limiter: Arc<LoginLimiter>,
-    /// A valid argon2 hash of a random password, verified against when a username does not
-    /// exist so that both cases take the same time.
-    pub dummy_hash: Arc<String>,
+    /// The process's password work: the bound on password hashing and the sign-in throttle
+    /// (whose counters are in the database, shared by every instance).
+    pub passwords: Arc<app::accounts::Passwords>,
     /// Attachment bytes.
     pub blobs: Arc<crate::blobs::LocalDir>,
     /// Authenticated sessions and their actors, valid while the authorisation epoch is unchanged.
@@ -28,8 +25,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The application layer's context (database and clock) for use cases and jobs.
+    /// The application layer's context (database, clock, password work) for use cases and jobs.
     pub fn ctx(&self) -> app::Ctx {
-        app::Ctx::new(self.db.clone(), self.clock.clone())
+        app::Ctx::with_passwords(self.db.clone(), self.clock.clone(), self.passwords.clone())
     }
 }

@@ -28,6 +28,7 @@ async fn health_ready_openapi_and_offline_docs() {
         "/ready",
         "/api/v1/auth/login",
         "/api/v1/auth/logout",
+        "/api/v1/auth/logout-all",
         "/api/v1/auth/password",
         "/api/v1/me",
         "/api/v1/org-units",
@@ -134,16 +135,102 @@ async fn protected_endpoints_need_a_valid_token() {
     t.send(req).await.expect_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
 
+/// A sign-in from `addr` (the connection's peer address, as the real server sees it).
+async fn login_from(t: &TestApp, addr: &str, username: &str, password: &str) -> common::Reply {
+    let mut req = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({"username": username, "password": password}).to_string()))
+        .unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(addr.parse().unwrap(), 40000)));
+    t.send(req).await
+}
+
 #[tokio::test]
-async fn failed_logins_are_rate_limited_per_account() {
+async fn failed_logins_throttle_the_address_not_the_account() {
     let t = TestApp::new().await;
     for _ in 0..5 {
-        t.login("admin", "wrong-password").await.expect(StatusCode::UNAUTHORIZED);
+        login_from(&t, "203.0.113.7", "admin", "wrong-password").await.expect(StatusCode::UNAUTHORIZED);
     }
-    let r = t.login("admin", ADMIN_PASSWORD).await.expect_problem(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
+    // The guessing address is refused, the right password included, and told when to retry.
+    let r = login_from(&t, "203.0.113.7", "admin", ADMIN_PASSWORD).await.expect_problem(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
+    assert_eq!(r.headers.get(header::RETRY_AFTER).unwrap(), "900", "the window opened at the first failure; the clock is pinned");
+    // The owner, from anywhere else, is not locked out.
+    login_from(&t, "198.51.100.20", "admin", ADMIN_PASSWORD).await.expect(StatusCode::OK);
+    // The guessing address may still try other accounts (up to its own limit).
+    login_from(&t, "203.0.113.7", "someone-else", "x-wrong-password").await.expect(StatusCode::UNAUTHORIZED);
+    // Fifteen minutes after its first failure the address may try the account again.
+    t.clock.advance(chrono::Duration::minutes(15));
+    login_from(&t, "203.0.113.7", "admin", ADMIN_PASSWORD).await.expect(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_address_spraying_many_accounts_is_refused() {
+    let t = TestApp::new().await;
+    let limit = t.state.config.login.per_address;
+    for n in 0..limit {
+        login_from(&t, "203.0.113.8", &format!("guess{n}"), "wrong-password").await.expect(StatusCode::UNAUTHORIZED);
+    }
+    let r = login_from(&t, "203.0.113.8", "admin", ADMIN_PASSWORD).await.expect_problem(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
     assert!(r.headers.get(header::RETRY_AFTER).is_some());
-    // Another account is not affected.
-    t.login("someone-else", "x-wrong-password").await.expect(StatusCode::UNAUTHORIZED);
+    login_from(&t, "203.0.113.9", "admin", ADMIN_PASSWORD).await.expect(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_throttle_password_changes() {
+    let t = TestApp::new().await;
+    let admin = t.admin().await;
+    for _ in 0..5 {
+        t.post("/api/v1/auth/password", &admin, json!({"current_password": "wrong-one", "new_password": PASSWORD}))
+            .await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "wrong_password");
+    }
+    let r = t
+        .post("/api/v1/auth/password", &admin, json!({"current_password": ADMIN_PASSWORD, "new_password": PASSWORD}))
+        .await
+        .expect_problem(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
+    assert!(r.headers.get(header::RETRY_AFTER).is_some());
+    t.clock.advance(chrono::Duration::minutes(15));
+    t.post("/api/v1/auth/password", &admin, json!({"current_password": ADMIN_PASSWORD, "new_password": PASSWORD}))
+        .await
+        .expect(StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn logout_all_and_password_change_revoke_sessions_and_the_calendar_feed() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let phone = w.m1.1.clone();
+    let username = t.get("/api/v1/me", &phone).await.expect(StatusCode::OK).body["account"]["username"].as_str().unwrap().to_string();
+    let feed = |token: &str| format!("/api/v1/me/meetings.ics?token={token}");
+    let calendar = t.call(Method::POST, "/api/v1/me/calendar-token", Some(&phone), None).await.expect(StatusCode::CREATED);
+    let old_feed = calendar.body["token"].as_str().unwrap().to_string();
+    t.call(Method::GET, &feed(&old_feed), None, None).await.expect(StatusCode::OK);
+
+    // A password change keeps the session it was made in and revokes the others and the feed.
+    let laptop = t.token(&username, PASSWORD).await;
+    t.post("/api/v1/auth/password", &laptop, json!({"current_password": PASSWORD, "new_password": "mat-khau-thu-hai-2026"}))
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    t.get("/api/v1/me", &laptop).await.expect(StatusCode::OK);
+    t.get("/api/v1/me", &phone).await.expect_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    t.call(Method::GET, &feed(&old_feed), None, None).await.expect_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+
+    // Signing out everywhere revokes every session, this one included, and the new feed.
+    let calendar = t.call(Method::POST, "/api/v1/me/calendar-token", Some(&laptop), None).await.expect(StatusCode::CREATED);
+    let new_feed = calendar.body["token"].as_str().unwrap().to_string();
+    t.call(Method::GET, &feed(&new_feed), None, None).await.expect(StatusCode::OK);
+    let tablet = t.token(&username, "mat-khau-thu-hai-2026").await;
+    t.call(Method::POST, "/api/v1/auth/logout-all", Some(&laptop), None).await.expect(StatusCode::NO_CONTENT);
+    for token in [&laptop, &tablet] {
+        t.get("/api/v1/me", token).await.expect_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    }
+    t.call(Method::GET, &feed(&new_feed), None, None).await.expect_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    t.call(Method::POST, "/api/v1/auth/logout-all", Some(&laptop), None).await.expect_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+
+    // Another member's feed is untouched.
+    let other = t.call(Method::POST, "/api/v1/me/calendar-token", Some(&w.x1.1), None).await.expect(StatusCode::CREATED);
+    t.call(Method::POST, "/api/v1/auth/logout-all", Some(&w.b1.1), None).await.expect(StatusCode::NO_CONTENT);
+    t.call(Method::GET, other.body["path"].as_str().unwrap(), None, None).await.expect(StatusCode::OK);
 }
 
 #[tokio::test]

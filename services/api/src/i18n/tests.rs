@@ -511,6 +511,7 @@ fn every_variant_renders_title_and_detail_in_both_languages() {
         ApiError::PayloadTooLarge,
         ApiError::UnsupportedMediaType,
         ApiError::TooManyAttempts { retry_after: 30 },
+        ApiError::Busy { retry_after: 1 },
         ApiError::Unavailable,
         ApiError::Internal("disk on fire at /var/lib/secret".into()),
     ];

@@ -43,7 +43,7 @@ pub struct AccountCreated {
 /// Issues an account to a member (secretaries/deputies over the member's cell, and
 /// administrators). One account per member; usernames are unique.
 #[utoipa::path(post, path = "/api/v1/members/{id}/account", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Member id")), request_body = CreateAccount,
-    responses((status = 201, body = AccountCreated), (status = 403, body = crate::error::Problem, content_type = "application/problem+json", description = "`forbidden`: no right over the member's cell; `acting_on_self`: on oneself; `acting_on_superior`: the member holds a position the caller may not appoint to"), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 201, body = AccountCreated), (status = 403, body = crate::error::Problem, content_type = "application/problem+json", description = "`forbidden`: no right over the member's cell; `acting_on_self`: on oneself; `acting_on_superior`: the member holds a position the caller may not appoint to"), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 503, description = "`server_busy`: every password-hashing turn is taken; retry after `Retry-After`", body = crate::error::Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -74,6 +74,7 @@ pub async fn create(
                     ApiError::Conflict { code: "account_exists", detail: "the member already has an account".into() }
                 }
                 IssueAccountError::UsernameTaken => ApiError::Conflict { code: "username_taken", detail: "the username is taken".into() },
+                IssueAccountError::Busy => ApiError::Busy { retry_after: app::accounts::BUSY_RETRY_AFTER_SECS },
                 IssueAccountError::Hash(e) => ApiError::Internal(e.to_string()),
                 IssueAccountError::Store(e) => e.into(),
             })?;

@@ -44,28 +44,29 @@ pub struct LoginResponse {
 }
 
 /// Signs in. Wrong username, wrong password, a disabled account or a member who has left the
-/// Party all give the same 401; too many failures per username
-/// or per client address give 429 with `Retry-After`.
+/// Party all give the same 401. Failures are counted per (account, client address), per address
+/// and per account, in the database: an address with 5 failures on an account in 15 minutes, or
+/// 30 on any accounts, gets 429 with `Retry-After` (other addresses are not affected: the owner
+/// still signs in); an account with 10 or more failures from all addresses together answers
+/// after a delay of 1–8 s, never refusing the right password. 503 `server_busy` with
+/// `Retry-After` when the server is checking as many passwords as it can.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429, description = "`too_many_attempts`: this address failed too often on this account, or on accounts in general; retry after `Retry-After`", body = crate::error::Problem), (status = 503, description = "`server_busy`: every password-checking turn is taken; retry after `Retry-After`", body = crate::error::Problem)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let username = body.username.trim().to_ascii_lowercase();
-    if let Err(retry_after) = state.limiter.attempt(&username, addr.as_deref()) {
-        return Err(ApiError::TooManyAttempts { retry_after });
-    }
-    let session =
-        app::accounts::sign_in(&state.ctx(), &username, body.password, &state.dummy_hash, state.config.token_ttl, addr.as_deref())
-            .await
-            .map_err(|e| match e {
-                SignInError::InvalidCredentials => ApiError::InvalidCredentials,
-                SignInError::Verify(e) => ApiError::Internal(format!("verify task: {e}")),
-                SignInError::Store(e) => e.into(),
-            })?;
-    state.limiter.succeed(&username, addr.as_deref());
+    let session = app::accounts::sign_in(&state.ctx(), &username, body.password, state.config.token_ttl, addr.as_deref()).await.map_err(
+        |e| match e {
+            SignInError::InvalidCredentials => ApiError::InvalidCredentials,
+            SignInError::Throttled { retry_after } => ApiError::TooManyAttempts { retry_after },
+            SignInError::Busy => ApiError::Busy { retry_after: app::accounts::BUSY_RETRY_AFTER_SECS },
+            SignInError::Verify(e) => ApiError::Internal(format!("verify task: {e}")),
+            SignInError::Store(e) => e.into(),
+        },
+    )?;
     Ok(Json(LoginResponse {
         access_token: session.token,
         token_type: "Bearer".into(),
@@ -82,6 +83,15 @@ pub async fn logout(State(state): State<AppState>, caller: PendingCaller) -> Api
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Signs out everywhere: revokes every session of the account, this one included, and the
+/// member's calendar feed token (`POST /me/calendar-token` makes a new one).
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::error::Problem)))]
+pub async fn logout_all(State(state): State<AppState>, caller: PendingCaller) -> ApiResult<StatusCode> {
+    app::accounts::sign_out_everywhere(&state.ctx(), &caller.account).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Password change request.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -92,18 +102,16 @@ pub struct PasswordRequest {
     pub new_password: String,
 }
 
-/// Changes the caller's password; other sessions of the account are revoked.
+/// Changes the caller's password; the account's other sessions and the member's calendar feed
+/// token are revoked. After 5 wrong current passwords in 15 minutes the change is refused (429
+/// with `Retry-After`) until the window closes.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])), request_body = PasswordRequest,
-    responses((status = 204), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 204), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429, description = "`too_many_attempts`: too many wrong current passwords; retry after `Retry-After`", body = crate::error::Problem), (status = 503, description = "`server_busy`: every password-hashing turn is taken; retry after `Retry-After`", body = crate::error::Problem)))]
 pub async fn change_password(
     State(state): State<AppState>,
     caller: PendingCaller,
     Json(body): Json<PasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    let key = format!("password:{}", caller.account.id);
-    if let Err(retry_after) = state.limiter.attempt(&key, None) {
-        return Err(ApiError::TooManyAttempts { retry_after });
-    }
     app::accounts::change_password(&state.ctx(), &caller.account, caller.session_id, body.current_password, body.new_password)
         .await
         .map_err(|e| match e {
@@ -112,10 +120,11 @@ pub async fn change_password(
                 ApiError::Rule { code: "weak_password", detail: "the new password must differ from the current one".into() }
             }
             ChangePasswordError::WrongPassword => ApiError::Rule { code: "wrong_password", detail: "the current password is wrong".into() },
+            ChangePasswordError::Throttled { retry_after } => ApiError::TooManyAttempts { retry_after },
+            ChangePasswordError::Busy => ApiError::Busy { retry_after: app::accounts::BUSY_RETRY_AFTER_SECS },
             ChangePasswordError::Hash(e) => ApiError::Internal(e.to_string()),
             ChangePasswordError::Store(e) => e.into(),
         })?;
-    state.limiter.succeed(&key, None);
     Ok(StatusCode::NO_CONTENT)
 }
 
