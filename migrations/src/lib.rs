@@ -38,9 +38,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_search_rank::Migration),
             Box::new(m20261128_000009_rank_counts::Migration),
             Box::new(m20261128_000010_regular_month::Migration),
+            Box::new(m20261130_000011_login_throttle::Migration),
             Box::new(m20261130_000012_point_adjustments::Migration),
             Box::new(m20261130_000013_readiness::Migration),
-            Box::new(m20261130_000011_login_throttle::Migration),
         ]
     }
 }
