@@ -84,15 +84,38 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// From an `Accept-Language` header: English if the first listed language is English.
+    /// From an `Accept-Language` header (RFC 9110 §12.5.4): the supported language (`vi`, `en`,
+    /// with any region: `en-US`) with the highest `q`, the earlier one on a tie; `*` stands for
+    /// Vietnamese, `q=0` excludes. Vietnamese when nothing supported is acceptable.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let first = headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .unwrap_or_default();
-        if first.starts_with("en") { Lang::En } else { Lang::Vi }
+        let mut best: Option<(f32, Lang)> = None;
+        let values = headers.get_all(header::ACCEPT_LANGUAGE).iter().filter_map(|v| v.to_str().ok());
+        for range in values.flat_map(|v| v.split(',')) {
+            let mut parts = range.split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            let lang = match primary {
+                "en" => Lang::En,
+                "vi" | "*" => Lang::Vi,
+                _ => continue,
+            };
+            if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
+                best = Some((q, lang));
+            }
+        }
+        best.map_or(Lang::Vi, |(_, lang)| lang)
+    }
+
+    /// The language tag (`Content-Language`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
     }
 }
 
@@ -144,6 +167,12 @@ pub enum ApiError {
     PreconditionFailed,
     /// 428: `If-Match` is required (missing, or `*`; see [`crate::extract::IfMatch`]).
     PreconditionRequired,
+    /// 405: the path exists, not with this method (the `Allow` header lists those it has).
+    MethodNotAllowed,
+    /// 406: the endpoint cannot answer in any type the `Accept` header allows.
+    NotAcceptable,
+    /// 414: the request target is longer than accepted.
+    UriTooLong,
     /// 413.
     PayloadTooLarge,
     /// 415.
@@ -178,6 +207,9 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            ApiError::UriTooLong => StatusCode::URI_TOO_LONG,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -202,6 +234,9 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::PreconditionFailed => "precondition_failed",
             ApiError::PreconditionRequired => "precondition_required",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::NotAcceptable => "not_acceptable",
+            ApiError::UriTooLong => "uri_too_long",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
@@ -311,7 +346,24 @@ impl ApiError {
         if matches!(self, ApiError::Unauthenticated | ApiError::InvalidCredentials) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        response.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
         response
+    }
+
+    /// The problem for an error response the framework made itself (no route matched the method,
+    /// a body it refused), from its status; `None` for statuses this API never answers that way.
+    pub fn from_framework(status: StatusCode) -> Option<Self> {
+        Some(match status {
+            StatusCode::BAD_REQUEST => ApiError::BadRequest { code: "bad_request", detail: String::new() },
+            StatusCode::NOT_FOUND => ApiError::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+            StatusCode::NOT_ACCEPTABLE => ApiError::NotAcceptable,
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            StatusCode::URI_TOO_LONG => ApiError::UriTooLong,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => ApiError::BadRequest { code: "bad_request", detail: String::new() },
+            _ => return None,
+        })
     }
 }
 
@@ -362,16 +414,71 @@ impl From<storage::StoreError> for ApiError {
 }
 
 /// Middleware: re-renders problem bodies in English when the request asks for it.
+///
+/// Also the one place where the framework's own refusals become problems: a response of 400 or
+/// more that carries no [`ApiError`] (axum's 405 for a method a path does not have, a body limit,
+/// a path that matches nothing) is replaced by the problem of its status, keeping its `Allow`
+/// header. And a request to the JSON API whose `Accept` allows neither JSON nor problem+json is
+/// answered 406 before it runs, one whose target is longer than [`MAX_TARGET_BYTES`] 414. Every
+/// response varies by `Accept-Language`.
 pub async fn localize(request: Request, next: Next) -> Response {
     let lang = Lang::from_headers(request.headers());
-    let response = next.run(request).await;
-    if lang == Lang::Vi {
+    if request.uri().path_and_query().map_or(0, |pq| pq.as_str().len()) > MAX_TARGET_BYTES {
+        return ApiError::UriTooLong.render(lang);
+    }
+    if !accepts_json(request.uri().path(), request.headers()) {
+        let mut response = ApiError::NotAcceptable.render(lang);
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept, Accept-Language"));
         return response;
     }
-    match response.extensions().get::<ApiError>().cloned() {
-        Some(err) => err.render(lang),
+    let response = next.run(request).await;
+    let mut response = match response.extensions().get::<ApiError>().cloned() {
+        Some(err) if lang != Lang::Vi => err.render(lang),
+        Some(_) => response,
+        None if response.status().as_u16() >= 400 && !is_problem(&response) => match ApiError::from_framework(response.status()) {
+            Some(err) => {
+                let mut problem = err.render(lang);
+                if let Some(allow) = response.headers().get(header::ALLOW) {
+                    problem.headers_mut().insert(header::ALLOW, allow.clone());
+                }
+                problem
+            }
+            None => response,
+        },
         None => response,
+    };
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("Accept-Language"));
+    response
+}
+
+/// The longest request target (path and query) the API reads: 8 KiB, as common proxies allow.
+/// Longer ones get 414 `uri_too_long` as problem+json; beyond 64 KiB the HTTP parser itself
+/// answers a bare 414 before any of this code runs.
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+
+fn is_problem(response: &Response) -> bool {
+    response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))
+}
+
+/// Whether the `Accept` header of a request to the JSON API (`/api/v1/…`, but the calendar feed and
+/// attachment downloads, which serve other types) allows JSON: absent, `*/*`, `application/*`,
+/// `application/json` or `application/problem+json` with a `q` above 0.
+fn accepts_json(path: &str, headers: &HeaderMap) -> bool {
+    if !path.starts_with("/api/v1/") || path.ends_with(".ics") || path.starts_with("/api/v1/attachments/") || path == "/api/v1/openapi.json"
+    {
+        return true;
     }
+    let mut present = false;
+    for range in headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')) {
+        present = true;
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts.filter_map(|p| p.trim().strip_prefix("q=")).find_map(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
+        if q > 0.0 && matches!(media.as_str(), "*/*" | "application/*" | "application/json" | "application/problem+json") {
+            return true;
+        }
+    }
+    !present
 }
 
 impl From<app::events::EventError> for ApiError {

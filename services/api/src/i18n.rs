@@ -242,6 +242,28 @@ pub const PROBLEMS: &[ProblemText] = &[
         "The cursor is not one this API returned; start again from the first page.",
     ),
     p(
+        "method_not_allowed",
+        "Phương thức không được hỗ trợ",
+        "Method not allowed",
+        "Đường dẫn này không nhận phương thức HTTP đã gửi; xem tiêu đề Allow.",
+        "This path does not take the HTTP method sent; see the Allow header.",
+    ),
+    p(
+        "not_acceptable",
+        "Không có định dạng phù hợp",
+        "Not acceptable",
+        "Điểm cuối này chỉ trả về JSON (application/json hoặc application/problem+json).",
+        "This endpoint answers only in JSON (application/json or application/problem+json).",
+    ),
+    p(
+        "uri_too_long",
+        "Đường dẫn quá dài",
+        "URI too long",
+        "Đường dẫn hoặc chuỗi truy vấn dài hơn mức cho phép.",
+        "The path or query string is longer than accepted.",
+    ),
+    p("bad_request", "Yêu cầu không đọc được", "Bad request", "Máy chủ không đọc được yêu cầu.", "The server could not read the request."),
+    p(
         "insufficient_storage",
         "Hết chỗ lưu trữ",
         "Insufficient storage",

@@ -8,7 +8,9 @@
 //!   documents the ones it can answer, from what it takes: a bearer token (401 with
 //!   `WWW-Authenticate`, 403), path parameters (400 `invalid_path`, 404), query parameters (400
 //!   `invalid_query`), a JSON body (400 `malformed_json`, 413, 415, 422), `If-Match` (400, 412,
-//!   428); every operation that reaches the database can answer 503 with `Retry-After`.
+//!   428); every operation that reaches the database can answer 503 with `Retry-After`; every
+//!   `/api/v1` operation 414 and (but the calendar feed and downloads) 406. Problems carry
+//!   `Content-Language`.
 //! - **Every response has a description** (a one-line default per status where the handler gave
 //!   none).
 //! - **Schema names** do not leak generics (`Page_MemberView` → `MemberPage`).
@@ -112,6 +114,12 @@ fn finish_operation(method: &str, path: &str, op: &mut Map<String, Value>) {
     if path != "/health" {
         add.push((503, "`service_unavailable`: the database cannot be reached; retry later"));
     }
+    if path.starts_with("/api/v1/") {
+        add.push((414, "`uri_too_long`: the path and query are longer than 8 KiB"));
+        if !path.ends_with(".ics") && !path.starts_with("/api/v1/attachments/") && path != "/api/v1/openapi.json" {
+            add.push((406, "`not_acceptable`: `Accept` allows neither JSON nor problem+json"));
+        }
+    }
 
     let mut by_status: std::collections::BTreeMap<u16, Vec<&str>> = std::collections::BTreeMap::new();
     for (status, text) in add {
@@ -145,6 +153,10 @@ fn finish_operation(method: &str, path: &str, op: &mut Map<String, Value>) {
             response.insert("content".into(), json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}));
             let headers = response.entry("headers").or_insert_with(|| json!({}));
             if let Some(headers) = headers.as_object_mut() {
+                headers.insert(
+                    "Content-Language".into(),
+                    json!({"description": "`vi` or `en`: the language of `title` and `detail`, from `Accept-Language`", "schema": {"type": "string", "enum": ["vi", "en"]}}),
+                );
                 match code {
                     401 => {
                         headers.insert("WWW-Authenticate".into(), json!({"description": "`Bearer`", "schema": {"type": "string"}}));
@@ -174,9 +186,11 @@ fn default_description(status: u16) -> &'static str {
         401 => "No valid bearer token",
         403 => "Not permitted",
         404 => "Not found",
+        406 => "No acceptable content type",
         409 => "Conflicts with the current state (see `code`)",
         412 => "`If-Match` is not the current version",
         413 => "The body is too large",
+        414 => "The request target is too long",
         415 => "Unsupported content type",
         422 => "The request breaks a rule (see `code` and `errors`)",
         428 => "`If-Match` is required",

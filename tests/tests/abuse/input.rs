@@ -154,3 +154,48 @@ async fn head_of_a_document_records_no_read_and_awards_no_point() {
     assert!(read["read_at"].is_string(), "GET records the first read: {read}");
     assert_eq!(points(member.clone()).await, before.map(|p| p + 1), "and awards its point");
 }
+
+#[tokio::test]
+async fn the_frameworks_own_refusals_are_problems_in_the_negotiated_language() {
+    let s = start().await;
+    let admin = token(s.addr, "admin", "admin-password").await;
+    let is_problem = |r: &Response| r.header("content-type").as_deref() == Some("application/problem+json") && r.body["detail"].is_string();
+
+    // A method the path does not have: 405 with `Allow`.
+    let r = Request::new("DELETE", "/api/v1/me").token(&admin).send(s.addr).await;
+    assert_eq!((r.status, r.code()), (405, "method_not_allowed"), "{}", r.raw_body);
+    assert!(is_problem(&r) && r.header("allow").is_some_and(|a| a.contains("GET")), "{:?}", r.head);
+
+    // q-values decide the language; the answer says which, and varies by it.
+    let r = Request::new("GET", "/api/v1/nowhere").token(&admin).header("Accept-Language", "vi;q=0.1, en;q=0.9").send(s.addr).await;
+    assert_eq!((r.status, r.body["title"].as_str()), (404, Some("Not found")), "{}", r.raw_body);
+    assert_eq!(r.header("content-language").as_deref(), Some("en"));
+    assert!(r.header("vary").is_some_and(|v| v.contains("Accept-Language")));
+    let r = Request::new("GET", "/api/v1/nowhere").token(&admin).header("Accept-Language", "en;q=0.2, vi-VN").send(s.addr).await;
+    assert_eq!(r.header("content-language").as_deref(), Some("vi"));
+
+    // An `Accept` the JSON API cannot serve.
+    let r = Request::new("GET", "/api/v1/me").token(&admin).header("Accept", "text/html").send(s.addr).await;
+    assert_eq!((r.status, r.code()), (406, "not_acceptable"), "{}", r.raw_body);
+    let r = Request::new("GET", "/api/v1/me").token(&admin).header("Accept", "text/html, */*;q=0.8").send(s.addr).await;
+    assert_eq!(r.status, 200, "a browser's Accept is served");
+
+    // A multipart body without a boundary.
+    let r = Request::new("POST", &format!("/api/v1/documents/{}/attachments", uuid_like()))
+        .token(&admin)
+        .raw("multipart/form-data", "--x\r\n")
+        .send(s.addr)
+        .await;
+    assert_eq!((r.status, r.code()), (400, "invalid_multipart"), "{}", r.raw_body);
+    assert!(is_problem(&r));
+
+    // A request target longer than the API reads (8 KiB).
+    let long = format!("/api/v1/documents?q={}", "a".repeat(10_000));
+    let r = Request::new("GET", &long).token(&admin).send(s.addr).await;
+    assert_eq!((r.status, r.code()), (414, "uri_too_long"), "{}", r.raw_body);
+    assert!(is_problem(&r));
+}
+
+fn uuid_like() -> &'static str {
+    "018cc252-3cd5-707b-8bd0-ea557dd2edff"
+}
