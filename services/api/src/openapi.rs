@@ -88,6 +88,9 @@ fn finish_operation(method: &str, path: &str, op: &mut Map<String, Value>) {
     if has("query") {
         add.push((400, "`invalid_query`: a query parameter is unknown or malformed"));
     }
+    if params.iter().any(|p| p["in"] == "query" && p["name"].as_str().is_some_and(|n| n.ends_with("_id"))) {
+        add.push((404, "`not_found`: an object named in the query does not exist"));
+    }
     let multipart = op
         .get("requestBody")
         .and_then(|b| b.get("content"))
