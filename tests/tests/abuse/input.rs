@@ -189,6 +189,27 @@ async fn the_frameworks_own_refusals_are_problems_in_the_negotiated_language() {
     assert_eq!((r.status, r.code()), (400, "invalid_multipart"), "{}", r.raw_body);
     assert!(is_problem(&r));
 
+    // Every refusal says what happened, in the negotiated language.
+    let unit = http(s.addr, "GET", "/api/v1/org-units", Some(&admin), None).await.2[0]["id"].as_str().expect("root").to_string();
+    for (request, status) in [
+        (Request::new("GET", "/api/v1/me"), 401),
+        (Request::new("GET", &format!("/api/v1/members/{}", uuid_like())).token(&admin), 404),
+        (Request::new("POST", &format!("/api/v1/org-units/{unit}/members")).token(&admin).raw("text/plain", "x"), 415),
+        (
+            Request::new("POST", &format!("/api/v1/org-units/{unit}/members"))
+                .token(&admin)
+                .raw("application/json", vec![b' '; 5 * 1024 * 1024]),
+            413,
+        ),
+    ] {
+        for lang in ["vi", "en"] {
+            let r = request.clone().header("Accept-Language", lang).send(s.addr).await;
+            assert_eq!(r.status, status, "{}", r.raw_body);
+            assert!(is_problem(&r), "{status} {lang}: {}", r.raw_body);
+            assert_eq!(r.header("content-language").as_deref(), Some(lang));
+        }
+    }
+
     // A request target longer than the API reads (8 KiB).
     let long = format!("/api/v1/documents?q={}", "a".repeat(10_000));
     let r = Request::new("GET", &long).token(&admin).send(s.addr).await;
