@@ -29,6 +29,10 @@ pub const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/admin-grants/{id}/revoke", "accounts_revoke_admin_grant"),
 ];
 
+/// Operations whose 201 carries `Location`, the path of the created object.
+pub const CREATED_WITH_LOCATION: &[(&str, &str, &str)] =
+    &[("post", "/api/v1/org-units", "/api/v1/org-units/{id}"), ("post", "/api/v1/org-units/{id}/members", "/api/v1/members/{id}")];
+
 /// Applies the rules above to the document, returning its JSON form (what is served and printed:
 /// utoipa's own types cannot read their JSON back).
 pub fn finish(doc: utoipa::openapi::OpenApi) -> Value {
@@ -145,6 +149,17 @@ fn finish_operation(method: &str, path: &str, op: &mut Map<String, Value>) {
             }
         }
         response.insert("description".into(), json!(description));
+    }
+    if let Some((_, _, target)) = CREATED_WITH_LOCATION.iter().find(|(m, p, _)| *m == method && *p == path)
+        && let Some(created) = responses.get_mut("201").and_then(Value::as_object_mut)
+    {
+        let headers = created.entry("headers").or_insert_with(|| json!({}));
+        if let Some(headers) = headers.as_object_mut() {
+            headers.insert(
+                "Location".into(),
+                json!({"description": format!("The created object: `{target}`"), "schema": {"type": "string", "format": "uri-reference"}}),
+            );
+        }
     }
     for (status, response) in responses.iter_mut() {
         let Some(response) = response.as_object_mut() else { continue };
