@@ -333,12 +333,18 @@ pub fn token_hash(token: &str) -> String {
 #[error("the password must be {0}")]
 pub struct WeakPassword(pub &'static str);
 
-/// Password policy: 8–128 characters, not only digits, not the username.
+/// Shortest password a new or changed password may be, in characters.
+pub const PASSWORD_MIN_CHARS: usize = 8;
+/// Longest password a new or changed password may be, in characters.
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+/// Password policy: [`PASSWORD_MIN_CHARS`]–[`PASSWORD_MAX_CHARS`] characters, not only digits,
+/// not the username.
 pub fn check_password_policy(password: &str, username: &str) -> Result<(), WeakPassword> {
     let len = password.chars().count();
-    if len < 8 {
+    if len < PASSWORD_MIN_CHARS {
         Err(WeakPassword("at least 8 characters"))
-    } else if len > 128 {
+    } else if len > PASSWORD_MAX_CHARS {
         Err(WeakPassword("at most 128 characters"))
     } else if password.chars().all(|c| c.is_ascii_digit()) {
         Err(WeakPassword("not only digits"))

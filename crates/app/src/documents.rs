@@ -610,6 +610,25 @@ pub enum ReadFilter {
     Unread,
 }
 
+impl ReadFilter {
+    /// Every filter.
+    pub const ALL: [ReadFilter; 3] = [ReadFilter::All, ReadFilter::Read, ReadFilter::Unread];
+
+    /// Stable code: `all`, `read` or `unread`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReadFilter::All => "all",
+            ReadFilter::Read => "read",
+            ReadFilter::Unread => "unread",
+        }
+    }
+
+    /// Parses a stable code.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == code)
+    }
+}
+
 /// The active members of `unit`'s subtree in the audience of a document the caller may read,
 /// with their receipts; the caller must lead, sit on the committee of or administer `unit`.
 async fn audience_members(ctx: &Ctx, actor: &Actor, id: DocumentId, unit: UnitId) -> Result<Vec<Reader>, ViewDocumentError> {

@@ -98,7 +98,7 @@ fn admission_event(m: &MemberRecord, actor: &Actor, now: chrono::DateTime<chrono
     EventRecord {
         id: EventId::from_uuid(Uuid::now_v7()),
         member_id: m.id,
-        kind: "admit".into(),
+        kind: membership::lifecycle::ADMISSION_CODE.into(),
         effective_on: m.state.admitted_on,
         from_unit_id: None,
         to_unit_id: Some(m.state.home_unit),

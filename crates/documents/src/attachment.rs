@@ -24,6 +24,19 @@ pub enum FileType {
 }
 
 impl FileType {
+    /// Every accepted type.
+    pub const ALL: [FileType; 9] = [
+        FileType::Pdf,
+        FileType::Docx,
+        FileType::Png,
+        FileType::Jpeg,
+        FileType::Webp,
+        FileType::Mp3,
+        FileType::M4a,
+        FileType::Ogg,
+        FileType::Wav,
+    ];
+
     /// MIME type sent on download.
     pub fn mime(self) -> &'static str {
         match self {
@@ -41,19 +54,7 @@ impl FileType {
 
     /// Parses a MIME type as stored.
     pub fn from_mime(mime: &str) -> Option<Self> {
-        [
-            FileType::Pdf,
-            FileType::Docx,
-            FileType::Png,
-            FileType::Jpeg,
-            FileType::Webp,
-            FileType::Mp3,
-            FileType::M4a,
-            FileType::Ogg,
-            FileType::Wav,
-        ]
-        .into_iter()
-        .find(|t| t.mime() == mime)
+        Self::ALL.into_iter().find(|t| t.mime() == mime)
     }
 }
 

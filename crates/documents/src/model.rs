@@ -75,6 +75,9 @@ pub enum DocumentStatus {
 }
 
 impl DocumentStatus {
+    /// Every status.
+    pub const ALL: [DocumentStatus; 3] = [DocumentStatus::Draft, DocumentStatus::Published, DocumentStatus::Withdrawn];
+
     /// Stable code.
     pub fn code(self) -> &'static str {
         match self {
@@ -86,7 +89,7 @@ impl DocumentStatus {
 
     /// Parses a stable code.
     pub fn parse(code: &str) -> Option<Self> {
-        [DocumentStatus::Draft, DocumentStatus::Published, DocumentStatus::Withdrawn].into_iter().find(|s| s.code() == code)
+        Self::ALL.into_iter().find(|s| s.code() == code)
     }
 }
 
@@ -121,6 +124,15 @@ pub fn check_editable(from: DocumentStatus) -> Result<(), InvalidTransition> {
     if from == DocumentStatus::Draft { Ok(()) } else { Err(InvalidTransition { from, action: "edited" }) }
 }
 
+/// Longest official number, in characters once spaces are removed.
+pub const NUMBER_MAX_CHARS: usize = 40;
+/// Longest title, in characters.
+pub const TITLE_MAX_CHARS: usize = 500;
+/// Most tags on a document or question.
+pub const MAX_TAGS: usize = 20;
+/// Longest tag, in characters.
+pub const TAG_MAX_CHARS: usize = 50;
+
 /// Parses an official number/symbol (*số, ký hiệu*) such as `05-NQ/TU`, `125-QĐ/HU`,
 /// `12-HD/BTCTW`: a number, a hyphen, a kind symbol, a slash and the issuer's symbol; upper-cased,
 /// spaces removed.
@@ -129,8 +141,8 @@ pub fn parse_number(raw: &str) -> Result<String, FieldError> {
     if compact.is_empty() {
         return Err(FieldError::Empty);
     }
-    if compact.chars().count() > 40 {
-        return Err(FieldError::TooLong { max: 40 });
+    if compact.chars().count() > NUMBER_MAX_CHARS {
+        return Err(FieldError::TooLong { max: NUMBER_MAX_CHARS });
     }
     let invalid = FieldError::InvalidFormat { expected: "NUMBER-SYMBOL/ISSUER, e.g. 05-NQ/TU" };
     let (left, issuer) = compact.split_once('/').ok_or(invalid.clone())?;
@@ -142,22 +154,23 @@ pub fn parse_number(raw: &str) -> Result<String, FieldError> {
     Ok(compact)
 }
 
-/// Checks a title (1–500 characters) and returns it normalised.
+/// Checks a title (1–[`TITLE_MAX_CHARS`] characters) and returns it normalised.
 pub fn parse_title(raw: &str) -> Result<String, FieldError> {
     let t = normalize_text(raw);
     if t.is_empty() {
         return Err(FieldError::Empty);
     }
-    if t.chars().count() > 500 {
-        return Err(FieldError::TooLong { max: 500 });
+    if t.chars().count() > TITLE_MAX_CHARS {
+        return Err(FieldError::TooLong { max: TITLE_MAX_CHARS });
     }
     Ok(t)
 }
 
-/// Checks tags: at most 20, each 1–50 characters, normalised, duplicates removed.
+/// Checks tags: at most [`MAX_TAGS`], each 1–[`TAG_MAX_CHARS`] characters, normalised,
+/// duplicates removed.
 pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, FieldError> {
-    if raw.len() > 20 {
-        return Err(FieldError::TooLong { max: 20 });
+    if raw.len() > MAX_TAGS {
+        return Err(FieldError::TooLong { max: MAX_TAGS });
     }
     let mut out: Vec<String> = Vec::new();
     for tag in raw {
@@ -165,8 +178,8 @@ pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, FieldError> {
         if t.is_empty() {
             return Err(FieldError::Empty);
         }
-        if t.chars().count() > 50 {
-            return Err(FieldError::TooLong { max: 50 });
+        if t.chars().count() > TAG_MAX_CHARS {
+            return Err(FieldError::TooLong { max: TAG_MAX_CHARS });
         }
         if !out.iter().any(|o| crate::fold::fold(o) == crate::fold::fold(&t)) {
             out.push(t);

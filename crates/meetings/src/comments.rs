@@ -29,6 +29,9 @@ pub enum AuthorPresence {
 }
 
 impl AuthorPresence {
+    /// Every presence.
+    pub const ALL: [AuthorPresence; 3] = [AuthorPresence::Present, AuthorPresence::Absent, AuthorPresence::NotCheckedIn];
+
     /// Stable code.
     pub fn code(self) -> &'static str {
         match self {
@@ -40,7 +43,7 @@ impl AuthorPresence {
 
     /// Parses a stable code.
     pub fn parse(code: &str) -> Option<Self> {
-        [AuthorPresence::Present, AuthorPresence::Absent, AuthorPresence::NotCheckedIn].into_iter().find(|p| p.code() == code)
+        Self::ALL.into_iter().find(|p| p.code() == code)
     }
 }
 

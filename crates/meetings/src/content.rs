@@ -11,6 +11,18 @@ pub const MIN_REGULAR_MINUTES: u32 = 90;
 pub const MIN_COMBINED_MINUTES: u32 = 120;
 /// Publishing later than this before the start is flagged.
 pub const PUBLISH_NOTICE_HOURS: i64 = 24;
+/// Shortest planned duration of any meeting, in minutes.
+pub const MIN_PLANNED_MINUTES: u32 = 15;
+/// Longest planned duration of a meeting, and of one agenda item, in minutes.
+pub const MAX_PLANNED_MINUTES: u32 = 600;
+/// Most items on an agenda.
+pub const MAX_AGENDA_ITEMS: usize = 50;
+/// Longest agenda item title, in characters.
+pub const AGENDA_TITLE_MAX_CHARS: usize = 300;
+/// Longest agenda item description, in characters.
+pub const AGENDA_DESCRIPTION_MAX_CHARS: usize = 20_000;
+/// Longest presenter, in characters.
+pub const PRESENTER_MAX_CHARS: usize = 200;
 
 /// One agenda item as proposed (before storage assigns ids).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,27 +61,29 @@ fn bounded(raw: &str, max: usize, allow_empty: bool) -> Result<String, FieldErro
     Ok(text)
 }
 
-/// Normalises and checks an agenda: titles NFC and trimmed, lengths bounded, at most 50 items.
+/// Normalises and checks an agenda: titles NFC and trimmed, lengths bounded, at most
+/// [`MAX_AGENDA_ITEMS`] items.
 pub fn parse_agenda(items: &[AgendaItem]) -> Result<Vec<AgendaItem>, Vec<AgendaError>> {
     let mut errors = Vec::new();
     let mut out = Vec::new();
-    if items.len() > 50 {
-        errors.push(AgendaError { index: 50, field: "title", error: FieldError::TooLong { max: 50 } });
+    if items.len() > MAX_AGENDA_ITEMS {
+        errors.push(AgendaError { index: MAX_AGENDA_ITEMS, field: "title", error: FieldError::TooLong { max: MAX_AGENDA_ITEMS } });
     }
     for (index, item) in items.iter().enumerate() {
-        let title = bounded(&normalize_text(&item.title), 300, false)
+        let title = bounded(&normalize_text(&item.title), AGENDA_TITLE_MAX_CHARS, false)
             .map_err(|error| errors.push(AgendaError { index, field: "title", error }))
             .ok();
-        let description =
-            bounded(&item.description, 20_000, true).map_err(|error| errors.push(AgendaError { index, field: "description", error })).ok();
+        let description = bounded(&item.description, AGENDA_DESCRIPTION_MAX_CHARS, true)
+            .map_err(|error| errors.push(AgendaError { index, field: "description", error }))
+            .ok();
         let presenter = match &item.presenter {
-            Some(p) => bounded(&normalize_text(p), 200, true)
+            Some(p) => bounded(&normalize_text(p), PRESENTER_MAX_CHARS, true)
                 .map(|p| Some(p).filter(|p| !p.is_empty()))
                 .map_err(|error| errors.push(AgendaError { index, field: "presenter", error }))
                 .ok(),
             None => Some(None),
         };
-        if item.planned_minutes.is_some_and(|m| m == 0 || m > 600) {
+        if item.planned_minutes.is_some_and(|m| m == 0 || m > MAX_PLANNED_MINUTES) {
             errors.push(AgendaError { index, field: "planned_minutes", error: FieldError::InvalidFormat { expected: "1 to 600 minutes" } });
         }
         if let (Some(title), Some(description), Some(presenter)) = (title, description, presenter) {
@@ -120,6 +134,9 @@ pub enum Warning {
 }
 
 impl Warning {
+    /// The codes of every warning.
+    pub const CODES: [&'static str; 3] = ["short_duration", "late_publication", "empty_agenda"];
+
     /// Stable code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -169,9 +186,14 @@ pub fn publication_warnings(
     warnings
 }
 
-/// Checks a proposed schedule: the duration between 15 and 600 minutes.
+/// Checks a proposed schedule: the duration between [`MIN_PLANNED_MINUTES`] and
+/// [`MAX_PLANNED_MINUTES`].
 pub fn check_duration(planned_minutes: u32) -> Result<(), FieldError> {
-    if (15..=600).contains(&planned_minutes) { Ok(()) } else { Err(FieldError::InvalidFormat { expected: "15 to 600 minutes" }) }
+    if (MIN_PLANNED_MINUTES..=MAX_PLANNED_MINUTES).contains(&planned_minutes) {
+        Ok(())
+    } else {
+        Err(FieldError::InvalidFormat { expected: "15 to 600 minutes" })
+    }
 }
 
 #[cfg(test)]
@@ -216,5 +238,16 @@ mod tests {
         assert_eq!(errs.iter().map(|e| (e.index, e.field)).collect::<Vec<_>>(), [(0, "title"), (1, "planned_minutes")]);
         assert_eq!(regular_template().len(), 3);
         assert!(check_duration(14).is_err() && check_duration(90).is_ok());
+    }
+
+    #[test]
+    fn every_warning_code_is_listed() {
+        let listed = |w: Warning| match w {
+            Warning::ShortDuration { .. } | Warning::LatePublication { .. } | Warning::EmptyAgenda => Warning::CODES.contains(&w.code()),
+        };
+        assert!(listed(Warning::ShortDuration { minimum: 90, planned: 60 }));
+        assert!(listed(Warning::LatePublication { hours_before: 2 }));
+        assert!(listed(Warning::EmptyAgenda));
+        assert_eq!(Warning::CODES.len(), 3);
     }
 }

@@ -101,6 +101,9 @@ pub enum Vote {
 }
 
 impl Vote {
+    /// Every vote.
+    pub const ALL: [Vote; 3] = [Vote::Agree, Vote::Disagree, Vote::Other];
+
     /// Stable code.
     pub fn code(self) -> &'static str {
         match self {
@@ -112,7 +115,7 @@ impl Vote {
 
     /// Parses a stable code.
     pub fn parse(code: &str) -> Option<Self> {
-        [Vote::Agree, Vote::Disagree, Vote::Other].into_iter().find(|v| v.code() == code)
+        Self::ALL.into_iter().find(|v| v.code() == code)
     }
 }
 
@@ -194,9 +197,14 @@ pub fn check_tally(t: &Tally, attended: u32) -> Result<(), VoteError> {
 /// Criteria of a member's rating of a meeting.
 pub const RATING_CRITERIA: [&str; 3] = ["preparation", "content", "discussion"];
 
-/// Checks one rating score (1–5).
+/// Lowest rating score.
+pub const MIN_SCORE: u8 = 1;
+/// Highest rating score.
+pub const MAX_SCORE: u8 = 5;
+
+/// Checks one rating score ([`MIN_SCORE`]–[`MAX_SCORE`]).
 pub fn check_score(score: u8) -> Result<(), FieldError> {
-    if (1..=5).contains(&score) { Ok(()) } else { Err(FieldError::InvalidFormat { expected: "an integer from 1 to 5" }) }
+    if (MIN_SCORE..=MAX_SCORE).contains(&score) { Ok(()) } else { Err(FieldError::InvalidFormat { expected: "an integer from 1 to 5" }) }
 }
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ pub enum ReportStatus {
 }
 
 impl ReportStatus {
+    /// Every status.
+    pub const ALL: [ReportStatus; 3] = [ReportStatus::Submitted, ReportStatus::Acknowledged, ReportStatus::Returned];
+
     /// Stable code.
     pub fn code(self) -> &'static str {
         match self {
@@ -31,7 +34,7 @@ impl ReportStatus {
 
     /// Parses a stable code.
     pub fn parse(code: &str) -> Option<Self> {
-        [ReportStatus::Submitted, ReportStatus::Acknowledged, ReportStatus::Returned].into_iter().find(|s| s.code() == code)
+        Self::ALL.into_iter().find(|s| s.code() == code)
     }
 }
 

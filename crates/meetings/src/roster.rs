@@ -33,6 +33,9 @@ pub enum RosterRole {
 }
 
 impl RosterRole {
+    /// Every role.
+    pub const ALL: [RosterRole; 2] = [RosterRole::Obliged, RosterRole::Guest];
+
     /// Stable code.
     pub fn code(self) -> &'static str {
         match self {

@@ -154,13 +154,18 @@ text_newtype!(
 );
 
 impl PartyCardNumber {
+    /// Fewest digits.
+    pub const MIN_DIGITS: usize = 6;
+    /// Most digits.
+    pub const MAX_DIGITS: usize = 12;
+
     /// Parses a party-card number.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let digits: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '.').collect();
         if digits.is_empty() {
             return Err(FieldError::Empty);
         }
-        if !digits.chars().all(|c| c.is_ascii_digit()) || !(6..=12).contains(&digits.len()) {
+        if !digits.chars().all(|c| c.is_ascii_digit()) || !(Self::MIN_DIGITS..=Self::MAX_DIGITS).contains(&digits.len()) {
             return Err(FieldError::InvalidFormat { expected: "6 to 12 digits" });
         }
         Ok(Self(digits))
@@ -174,17 +179,22 @@ text_newtype!(
 );
 
 impl CitizenId {
+    /// Number of digits.
+    pub const DIGITS: usize = 12;
+    /// The province codes the first three digits may hold.
+    pub const PROVINCE_CODES: std::ops::RangeInclusive<u32> = 1..=96;
+
     /// Parses a CCCD number.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
         if digits.is_empty() {
             return Err(FieldError::Empty);
         }
-        if digits.len() != 12 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        if digits.len() != Self::DIGITS || !digits.chars().all(|c| c.is_ascii_digit()) {
             return Err(FieldError::InvalidFormat { expected: "12 digits" });
         }
         let province: u32 = digits[..3].parse().map_err(|_| FieldError::InvalidFormat { expected: "12 digits" })?;
-        if !(1..=96).contains(&province) {
+        if !Self::PROVINCE_CODES.contains(&province) {
             return Err(FieldError::InvalidFormat { expected: "12 digits starting with a province code 001-096" });
         }
         Ok(Self(digits))
@@ -229,14 +239,17 @@ text_newtype!(
 );
 
 impl Email {
+    /// Maximum length in characters.
+    pub const MAX: usize = 254;
+
     /// Parses an e-mail address.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let text = raw.trim();
         if text.is_empty() {
             return Err(FieldError::Empty);
         }
-        if text.chars().count() > 254 {
-            return Err(FieldError::TooLong { max: 254 });
+        if text.chars().count() > Self::MAX {
+            return Err(FieldError::TooLong { max: Self::MAX });
         }
         let invalid = FieldError::InvalidFormat { expected: "name@example.vn" };
         let (local, domain) = text.split_once('@').ok_or(invalid.clone())?;
@@ -259,17 +272,22 @@ text_newtype!(
 );
 
 impl Username {
+    /// Minimum length in characters.
+    pub const MIN: usize = 3;
+    /// Maximum length in characters.
+    pub const MAX: usize = 64;
+
     /// Parses a username.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let text = raw.trim().to_ascii_lowercase();
         if text.is_empty() {
             return Err(FieldError::Empty);
         }
-        if text.len() < 3 {
-            return Err(FieldError::TooShort { min: 3 });
+        if text.len() < Self::MIN {
+            return Err(FieldError::TooShort { min: Self::MIN });
         }
-        if text.len() > 64 {
-            return Err(FieldError::TooLong { max: 64 });
+        if text.len() > Self::MAX {
+            return Err(FieldError::TooLong { max: Self::MAX });
         }
         if !text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
             return Err(FieldError::InvalidCharacters);
@@ -289,6 +307,14 @@ pub enum Sex {
 }
 
 impl Sex {
+    /// Every value.
+    pub const ALL: [Sex; 2] = [Sex::Male, Sex::Female];
+
+    /// Every spelling [`parse`](Self::parse) accepts (ignoring case and surrounding spaces): the
+    /// stable codes and the Vietnamese words.
+    pub const ACCEPTED: [(&'static str, Sex); 5] =
+        [("male", Sex::Male), ("female", Sex::Female), ("nam", Sex::Male), ("nữ", Sex::Female), ("nu", Sex::Female)];
+
     /// Stable code: `male` or `female`.
     pub fn code(self) -> &'static str {
         match self {
@@ -297,14 +323,18 @@ impl Sex {
         }
     }
 
-    /// Parses the stable code (also accepts `nam`/`nữ`/`nu`, case-insensitive).
+    /// Parses the stable code (also accepts `nam`/`nữ`/`nu`, case-insensitive): one of
+    /// [`ACCEPTED`](Self::ACCEPTED).
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        match normalize_text(raw).to_lowercase().as_str() {
-            "male" | "nam" => Ok(Sex::Male),
-            "female" | "nữ" | "nu" => Ok(Sex::Female),
-            "" => Err(FieldError::Empty),
-            _ => Err(FieldError::NotAllowed { allowed: "male, female" }),
+        let text = normalize_text(raw).to_lowercase();
+        if text.is_empty() {
+            return Err(FieldError::Empty);
         }
+        Self::ACCEPTED
+            .iter()
+            .find(|(spelling, _)| *spelling == text)
+            .map(|(_, sex)| *sex)
+            .ok_or(FieldError::NotAllowed { allowed: "male, female" })
     }
 }
 
@@ -405,5 +435,12 @@ mod tests {
         assert_eq!(Sex::parse("Nữ").unwrap(), Sex::Female);
         assert_eq!(Sex::parse("male").unwrap(), Sex::Male);
         assert_eq!(Sex::parse("x").unwrap_err().code(), "not_allowed");
+        for sex in Sex::ALL {
+            assert_eq!(Sex::parse(sex.code()), Ok(sex), "every code parses");
+            assert!(Sex::ACCEPTED.contains(&(sex.code(), sex)), "every code is an accepted spelling");
+        }
+        for (spelling, sex) in Sex::ACCEPTED {
+            assert_eq!(Sex::parse(&spelling.to_uppercase()), Ok(sex), "{spelling}");
+        }
     }
 }

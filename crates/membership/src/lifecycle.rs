@@ -225,7 +225,53 @@ pub enum EventKind {
     Decease,
 }
 
+/// Code of a member's admission: the first entry of every history, written when the member is
+/// created (never recorded as an [`EventKind`]).
+pub const ADMISSION_CODE: &str = "admit";
+
+/// Why [`EventKind::from_code`] refused a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EventCodeError {
+    /// Not one of [`EventKind::CODES`].
+    #[error("unknown event type")]
+    Unknown,
+    /// A transfer without its receiving or host cell.
+    #[error("a transfer needs the receiving or host cell")]
+    TargetMissing,
+}
+
 impl EventKind {
+    /// The codes of the events one records, in the order of the lifecycle.
+    pub const CODES: [&'static str; 9] = [
+        "recognize_official",
+        "transfer",
+        "temporary_transfer",
+        "end_temporary_transfer",
+        "exempt",
+        "end_exemption",
+        "remove",
+        "expel",
+        "decease",
+    ];
+
+    /// The event named by `code`; `target` is the receiving cell of a `transfer` or the host
+    /// cell of a `temporary_transfer` (ignored by the other events).
+    pub fn from_code(code: &str, target: Option<UnitId>) -> Result<Self, EventCodeError> {
+        let kind = match code {
+            "recognize_official" => EventKind::RecognizeOfficial,
+            "transfer" => EventKind::Transfer { to_unit: target.ok_or(EventCodeError::TargetMissing)? },
+            "temporary_transfer" => EventKind::TemporaryTransfer { host_unit: target.ok_or(EventCodeError::TargetMissing)? },
+            "end_temporary_transfer" => EventKind::EndTemporaryTransfer,
+            "exempt" => EventKind::Exempt,
+            "end_exemption" => EventKind::EndExemption,
+            "remove" => EventKind::Remove,
+            "expel" => EventKind::Expel,
+            "decease" => EventKind::Decease,
+            _ => return Err(EventCodeError::Unknown),
+        };
+        Ok(kind)
+    }
+
     /// Stable code of the event type, as used by the API.
     pub fn code(&self) -> &'static str {
         match self {
@@ -517,5 +563,29 @@ mod tests {
         assert!(back.is_obliged_to_attend());
         let dead = apply(&back, &EventKind::Decease, d(2024, 10, 1), d(2025, 1, 1)).unwrap();
         assert!(!dead.is_obliged_to_attend());
+    }
+
+    #[test]
+    fn event_codes_round_trip() {
+        let cell = UnitId::from_uuid(uuid::Uuid::from_u128(7));
+        for code in EventKind::CODES {
+            assert_eq!(EventKind::from_code(code, Some(cell)).map(|k| k.code()), Ok(code));
+        }
+        assert_eq!(EventKind::from_code(ADMISSION_CODE, Some(cell)), Err(EventCodeError::Unknown));
+        assert_eq!(EventKind::from_code("transfer", None), Err(EventCodeError::TargetMissing));
+        assert_eq!(EventKind::from_code("temporary_transfer", None), Err(EventCodeError::TargetMissing));
+        // Every variant's code is listed: adding a variant without its code fails to compile here.
+        let listed = |k: EventKind| match k {
+            EventKind::RecognizeOfficial
+            | EventKind::Transfer { .. }
+            | EventKind::TemporaryTransfer { .. }
+            | EventKind::EndTemporaryTransfer
+            | EventKind::Exempt
+            | EventKind::EndExemption
+            | EventKind::Remove
+            | EventKind::Expel
+            | EventKind::Decease => EventKind::CODES.contains(&k.code()),
+        };
+        assert!(listed(EventKind::Transfer { to_unit: cell }) && listed(EventKind::Decease));
     }
 }

@@ -321,6 +321,19 @@ pub enum MemberView {
     Full,
 }
 
+impl MemberView {
+    /// Every view.
+    pub const ALL: [MemberView; 2] = [MemberView::Basic, MemberView::Full];
+
+    /// Stable code: `basic` or `full`.
+    pub fn code(self) -> &'static str {
+        match self {
+            MemberView::Basic => "basic",
+            MemberView::Full => "full",
+        }
+    }
+}
+
 /// The view of member `member` (whose home cell has ancestry `member_path`) that `actor` gets on
 /// `on`, or `None` if the member is not visible at all.
 pub fn member_view(actor: &Actor, member: MemberId, member_path: &[UnitId], on: NaiveDate) -> Option<MemberView> {

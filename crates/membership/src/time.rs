@@ -23,15 +23,20 @@ pub fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
 }
 
 /// Earliest date the system accepts from a client.
-pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(MIN_YEAR, 1, 1) {
     Some(d) => d,
     None => panic!("valid date"),
 };
 /// Latest date the system accepts from a client.
-pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2100, 12, 31) {
+pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(MAX_YEAR, 12, 31) {
     Some(d) => d,
     None => panic!("valid date"),
 };
+
+/// The year of [`MIN_DATE`]: the earliest calendar year a client may name.
+pub const MIN_YEAR: i32 = 1900;
+/// The year of [`MAX_DATE`]: the latest calendar year a client may name.
+pub const MAX_YEAR: i32 = 2100;
 
 /// Whether a client-supplied date lies in the range the system stores (1900-01-01 to
 /// 2100-12-31): outside it, date arithmetic and the databases disagree.
@@ -70,6 +75,9 @@ mod tests {
         assert!(in_range(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()));
         assert!(!in_range(NaiveDate::from_ymd_opt(1899, 12, 31).unwrap()));
         assert!(!in_range(NaiveDate::from_ymd_opt(2101, 1, 1).unwrap()));
+        use chrono::Datelike;
+        assert_eq!((MIN_DATE.year(), MAX_DATE.year()), (MIN_YEAR, MAX_YEAR));
+        assert_eq!((MIN_DATE.ordinal(), MAX_DATE.month(), MAX_DATE.day()), (1, 12, 31), "whole years");
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 4] = [Reason::QuizAnswer, Reason::DocumentRead, Reason::MeetingAttendance, Reason::Adjustment];
+
     /// Stable code.
     pub fn code(self) -> &'static str {
         match self {
@@ -61,7 +64,7 @@ impl Reason {
 
     /// Parses a stable code.
     pub fn parse(code: &str) -> Option<Self> {
-        [Reason::QuizAnswer, Reason::DocumentRead, Reason::MeetingAttendance, Reason::Adjustment].into_iter().find(|r| r.code() == code)
+        Self::ALL.into_iter().find(|r| r.code() == code)
     }
 }
 

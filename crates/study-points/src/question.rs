@@ -15,6 +15,9 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 3] = [Kind::Single, Kind::Multiple, Kind::TrueFalse];
+
     /// Stable code.
     pub fn code(self) -> &'static str {
         match self {
@@ -26,9 +29,18 @@ impl Kind {
 
     /// Parses a stable code.
     pub fn parse(code: &str) -> Option<Self> {
-        [Kind::Single, Kind::Multiple, Kind::TrueFalse].into_iter().find(|k| k.code() == code)
+        Self::ALL.into_iter().find(|k| k.code() == code)
     }
 }
+
+/// Longest question, in characters.
+pub const PROMPT_MAX_CHARS: usize = 2_000;
+/// Longest option, in characters.
+pub const OPTION_MAX_CHARS: usize = 500;
+/// Most options of a question.
+pub const MAX_OPTIONS: usize = 8;
+/// Longest explanation, in characters.
+pub const EXPLANATION_MAX_CHARS: usize = 5_000;
 
 /// Checked content of one version of a question.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,8 +80,8 @@ impl QuestionContent {
         if prompt.is_empty() {
             return Err(err("prompt", FieldError::Empty));
         }
-        if prompt.chars().count() > 2_000 {
-            return Err(err("prompt", FieldError::TooLong { max: 2_000 }));
+        if prompt.chars().count() > PROMPT_MAX_CHARS {
+            return Err(err("prompt", FieldError::TooLong { max: PROMPT_MAX_CHARS }));
         }
         let options: Vec<String> = if kind == Kind::TrueFalse && options.is_empty() {
             vec!["Đúng".to_string(), "Sai".to_string()]
@@ -77,8 +89,8 @@ impl QuestionContent {
             options.iter().map(|o| normalize_text(o)).collect()
         };
         let (min, max) = match kind {
-            Kind::Single => (2, 8),
-            Kind::Multiple => (3, 8),
+            Kind::Single => (2, MAX_OPTIONS),
+            Kind::Multiple => (3, MAX_OPTIONS),
             Kind::TrueFalse => (2, 2),
         };
         if options.len() < min || options.len() > max {
@@ -87,7 +99,7 @@ impl QuestionContent {
                 FieldError::InvalidFormat { expected: "2–8 options (3–8 for multiple choice, exactly 2 for true/false)" },
             ));
         }
-        if options.iter().any(|o| o.is_empty() || o.chars().count() > 500) {
+        if options.iter().any(|o| o.is_empty() || o.chars().count() > OPTION_MAX_CHARS) {
             return Err(err("options", FieldError::InvalidFormat { expected: "each option 1–500 characters" }));
         }
         for (i, o) in options.iter().enumerate() {
@@ -114,8 +126,8 @@ impl QuestionContent {
             ));
         }
         let explanation = explanation.trim().to_string();
-        if explanation.chars().count() > 5_000 {
-            return Err(err("explanation", FieldError::TooLong { max: 5_000 }));
+        if explanation.chars().count() > EXPLANATION_MAX_CHARS {
+            return Err(err("explanation", FieldError::TooLong { max: EXPLANATION_MAX_CHARS }));
         }
         Ok(Self { kind, prompt, options, correct, explanation })
     }

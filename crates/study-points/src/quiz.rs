@@ -19,6 +19,9 @@ pub enum Period {
 }
 
 impl Period {
+    /// Every period.
+    pub const ALL: [Period; 4] = [Period::Day, Period::Week, Period::Month, Period::Total];
+
     /// Stable code.
     pub fn code(self) -> &'static str {
         match self {
@@ -31,7 +34,7 @@ impl Period {
 
     /// Parses a stable code.
     pub fn parse(code: &str) -> Option<Self> {
-        [Period::Day, Period::Week, Period::Month, Period::Total].into_iter().find(|p| p.code() == code)
+        Self::ALL.into_iter().find(|p| p.code() == code)
     }
 
     /// The first instant (UTC) of the period containing `now`, in Vietnam's calendar; `None` for
@@ -108,18 +111,21 @@ pub fn attempt_deadline(window: &Window, time_limit_minutes: u32, now: DateTime<
     window.open_until(now).map_or(limit, |end| limit.min(end))
 }
 
+/// Every weekday, Monday first.
+pub const WEEKDAYS: [Weekday; 7] = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
+
+/// Longest time limit of an attempt, in minutes (the shortest is one minute).
+pub const MAX_TIME_LIMIT_MINUTES: u32 = 180;
+/// Most attempts per period per member.
+pub const MAX_ATTEMPTS: u32 = 100;
+/// Most points per correct answer.
+pub const MAX_POINTS_PER_CORRECT: u32 = 100;
+/// Most questions per attempt.
+pub const MAX_QUESTIONS: u32 = 100;
+
 /// Parses a weekday code (`mon` … `sun`).
 pub fn parse_weekday(code: &str) -> Option<Weekday> {
-    match code {
-        "mon" => Some(Weekday::Mon),
-        "tue" => Some(Weekday::Tue),
-        "wed" => Some(Weekday::Wed),
-        "thu" => Some(Weekday::Thu),
-        "fri" => Some(Weekday::Fri),
-        "sat" => Some(Weekday::Sat),
-        "sun" => Some(Weekday::Sun),
-        _ => None,
-    }
+    WEEKDAYS.into_iter().find(|d| weekday_code(*d) == code)
 }
 
 /// Stable code of a weekday.

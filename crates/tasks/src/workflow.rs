@@ -189,6 +189,9 @@ pub enum Priority {
 }
 
 impl Priority {
+    /// Every priority.
+    pub const ALL: [Priority; 4] = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent];
+
     /// Stable code.
     pub fn code(self) -> &'static str {
         match self {
@@ -201,13 +204,16 @@ impl Priority {
 
     /// Parses a stable code.
     pub fn parse(code: &str) -> Option<Self> {
-        [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent].into_iter().find(|p| p.code() == code)
+        Self::ALL.into_iter().find(|p| p.code() == code)
     }
 }
 
-/// Checks a progress percentage (0–100, set by the assignee, never derived).
+/// The highest progress percentage.
+pub const MAX_PERCENT: u8 = 100;
+
+/// Checks a progress percentage (0–[`MAX_PERCENT`], set by the assignee, never derived).
 pub fn check_percent(p: u8) -> Result<(), FieldError> {
-    if p <= 100 { Ok(()) } else { Err(FieldError::InvalidFormat { expected: "0 to 100" }) }
+    if p <= MAX_PERCENT { Ok(()) } else { Err(FieldError::InvalidFormat { expected: "0 to 100" }) }
 }
 
 /// Whether a task is overdue at `now`: not done or cancelled, and the due date (a whole day in

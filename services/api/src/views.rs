@@ -1,5 +1,7 @@
 //! Response bodies and their conversions from storage records. Request bodies live next to their
-//! handlers.
+//! handlers. [`schema`] holds what the OpenAPI document says about values (enums, bounds).
+
+pub mod schema;
 
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,9 +11,11 @@ use serde::Serialize;
 use storage::members::{EventRecord, MemberRecord};
 use storage::units::UnitRecord;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Object;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::views::schema::{CalendarDate, EventTypeCode, MemberViewCode, RoleCode, SexCode, StandingCode, UnitKindCode, text};
 
 /// An organisation unit.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -22,7 +26,7 @@ pub struct UnitView {
     pub parent_id: Option<Uuid>,
     /// Kind: `central`, `province`, `district`, `commune_committee`, `grassroots_committee`,
     /// `partial_committee`, `cell` (*chi bộ*), `party_group` (*tổ đảng*).
-    #[schema(example = "cell")]
+    #[schema(value_type = UnitKindCode)]
     pub kind: String,
     /// Vietnamese name of the kind.
     #[schema(example = "Chi bộ")]
@@ -69,6 +73,7 @@ pub struct UnitRef {
     /// Id.
     pub id: Uuid,
     /// Kind code.
+    #[schema(value_type = UnitKindCode)]
     pub kind: String,
     /// Name.
     pub name: String,
@@ -90,7 +95,7 @@ pub struct PositionView {
     /// Holder.
     pub member_id: Uuid,
     /// `secretary` (*bí thư*), `deputy_secretary` (*phó bí thư*), `committee_member` (*cấp ủy viên*).
-    #[schema(example = "secretary")]
+    #[schema(value_type = RoleCode)]
     pub role: String,
     /// First day.
     pub from: NaiveDate,
@@ -119,7 +124,7 @@ pub struct MemberView {
     /// Id.
     pub id: Uuid,
     /// `full` or `basic`.
-    #[schema(example = "full")]
+    #[schema(value_type = MemberViewCode)]
     pub view: String,
     /// Full name (NFC).
     #[schema(example = "Nguyễn Thị Hồng")]
@@ -130,6 +135,7 @@ pub struct MemberView {
     pub positions: Vec<PositionView>,
     /// `probationary`, `official`, `removed`, `expelled`, `deceased` (private).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<StandingCode>)]
     pub standing: Option<String>,
     /// Host cell while temporarily transferred (private).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,6 +145,7 @@ pub struct MemberView {
     pub exempt_since: Option<NaiveDate>,
     /// `male` or `female` (private).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<SexCode>)]
     pub sex: Option<String>,
     /// Date of birth (private).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -175,7 +182,7 @@ impl MemberView {
         }
         Self {
             id: m.id.as_uuid(),
-            view: if full { "full" } else { "basic" }.to_string(),
+            view: visibility.code().to_string(),
             full_name: m.full_name.as_str().to_string(),
             unit_id: m.state.home_unit.as_uuid(),
             positions,
@@ -195,18 +202,38 @@ impl MemberView {
     }
 }
 
+/// Longest decision number, in characters.
+pub const DECISION_NUMBER_MAX_CHARS: usize = 64;
+/// Longest decision issuer, in characters.
+pub const DECISION_ISSUER_MAX_CHARS: usize = 200;
+
 /// A deciding document cited by a lifecycle event.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     /// Number/symbol (*số, ký hiệu*).
-    #[schema(example = "125-QĐ/HU")]
+    #[schema(schema_with = decision_number_schema)]
     pub number: String,
-    /// Date signed.
+    /// Date signed (today or earlier).
+    #[schema(value_type = CalendarDate)]
     pub date: NaiveDate,
     /// Issuing body (*cơ quan ban hành*).
-    #[schema(example = "Ban Thường vụ Huyện ủy Kiến Xương")]
+    #[schema(schema_with = decision_issuer_schema)]
     pub issuer: String,
+}
+
+fn decision_number_schema() -> Object {
+    text(1, DECISION_NUMBER_MAX_CHARS)
+        .description(Some(format!("Number/symbol (*số, ký hiệu*), 1–{DECISION_NUMBER_MAX_CHARS} characters.")))
+        .examples(["125-QĐ/HU"])
+        .build()
+}
+
+fn decision_issuer_schema() -> Object {
+    text(1, DECISION_ISSUER_MAX_CHARS)
+        .description(Some(format!("Issuing body (*cơ quan ban hành*), 1–{DECISION_ISSUER_MAX_CHARS} characters.")))
+        .examples(["Ban Thường vụ Huyện ủy Kiến Xương"])
+        .build()
 }
 
 /// A lifecycle event.
@@ -216,7 +243,7 @@ pub struct EventView {
     pub id: Uuid,
     /// `admit`, `recognize_official`, `transfer`, `temporary_transfer`, `end_temporary_transfer`,
     /// `exempt`, `end_exemption`, `remove`, `expel`, `decease`.
-    #[schema(example = "recognize_official")]
+    #[schema(value_type = EventTypeCode)]
     #[serde(rename = "type")]
     pub kind: String,
     /// Effective date.
@@ -274,12 +301,17 @@ pub fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
         .ok_or(ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not one this API returned".into() })
 }
 
-/// Checks a page size: default 50, 1..=200.
+/// Page size when a list's `limit` is absent.
+pub const PAGE_LIMIT_DEFAULT: u64 = 50;
+/// Largest page size of the cursor-paged lists.
+pub const PAGE_LIMIT_MAX: u64 = 200;
+
+/// Checks a page size: default [`PAGE_LIMIT_DEFAULT`], 1..=[`PAGE_LIMIT_MAX`].
 pub fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
     match limit {
-        None => Ok(50),
-        Some(n @ 1..=200) => Ok(n),
-        Some(_) => Err(ApiError::BadRequest { code: "invalid_query", detail: "limit must be between 1 and 200".into() }),
+        None => Ok(PAGE_LIMIT_DEFAULT),
+        Some(n @ 1..=PAGE_LIMIT_MAX) => Ok(n),
+        Some(_) => Err(ApiError::BadRequest { code: "invalid_query", detail: format!("limit must be between 1 and {PAGE_LIMIT_MAX}") }),
     }
 }
 

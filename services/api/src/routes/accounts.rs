@@ -6,6 +6,7 @@ use axum::response::IntoResponse;
 use membership::MemberId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder};
 use uuid::Uuid;
 
 use app::accounts::IssueAccountError;
@@ -14,17 +15,40 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
 use crate::state::AppState;
+use crate::views::schema::{USERNAME_PATTERN, nullable_text, text};
 
 /// A new account.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
     /// Login name, 3–64 of `a-z 0-9 . _ -`; default: the member's party-card number.
-    #[schema(example = "an.nguyen")]
+    #[schema(schema_with = username_schema)]
     pub username: Option<String>,
     /// Initial password (8–128 characters); the member must change it at first login.
-    #[schema(example = "Khoi-tao-2026")]
+    #[schema(schema_with = initial_password_schema)]
     pub initial_password: String,
+}
+
+fn username_schema() -> Object {
+    let (min, max) = (membership::Username::MIN, membership::Username::MAX);
+    nullable_text(min, max)
+        .pattern(Some(USERNAME_PATTERN))
+        .description(Some(format!(
+            "Login name, {min}–{max} of `a-z 0-9 . _ -` (stored lower-case); all digits only when it is the member's own \
+             party-card number. Default: the member's party-card number."
+        )))
+        .examples(["an.nguyen"])
+        .build()
+}
+
+/// The schema of a new password: the length [`app::accounts::check_password_policy`] checks.
+pub(crate) fn new_password(what: &str) -> ObjectBuilder {
+    let (min, max) = (app::accounts::PASSWORD_MIN_CHARS, app::accounts::PASSWORD_MAX_CHARS);
+    text(min, max).description(Some(format!("{what}: {min}–{max} characters, not only digits, not the username.")))
+}
+
+fn initial_password_schema() -> Object {
+    new_password("Initial password; the member must change it at first login").examples(["Khoi-tao-2026"]).build()
 }
 
 /// The issued account.

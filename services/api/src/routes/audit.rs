@@ -13,6 +13,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
 use crate::state::AppState;
+use crate::views::schema::PageLimit;
 use crate::views::{Page, decode_cursor, encode_cursor, page_limit};
 
 /// Audit query.
@@ -24,6 +25,7 @@ pub struct AuditQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(inline, value_type = PageLimit, required = false)]
     pub limit: Option<u64>,
 }
 

@@ -34,7 +34,7 @@ pub struct LoginResponse {
     /// Opaque bearer token: send as `Authorization: Bearer …`.
     pub access_token: String,
     /// Always `Bearer`.
-    #[schema(example = "Bearer")]
+    #[schema(schema_with = token_type_schema)]
     pub token_type: String,
     /// Expiry.
     pub expires_at: DateTime<Utc>,
@@ -42,6 +42,13 @@ pub struct LoginResponse {
     /// `password_change_required` until the password is changed.
     pub must_change_password: bool,
 }
+
+fn token_type_schema() -> utoipa::openapi::schema::Object {
+    crate::views::schema::code_list("Always `Bearer`.", [TOKEN_TYPE])
+}
+
+/// The type of every token this API issues.
+const TOKEN_TYPE: &str = "Bearer";
 
 /// Signs in. Wrong username, wrong password, a disabled account or a member who has left the
 /// Party all give the same 401. Failures are counted per (account, client address), per address
@@ -69,7 +76,7 @@ pub async fn login(
     )?;
     Ok(Json(LoginResponse {
         access_token: session.token,
-        token_type: "Bearer".into(),
+        token_type: TOKEN_TYPE.into(),
         expires_at: session.expires_at,
         must_change_password: session.must_change_password,
     }))
@@ -99,7 +106,12 @@ pub struct PasswordRequest {
     /// The current (or initial) password.
     pub current_password: String,
     /// The new password: 8–128 characters, not only digits, not the username.
+    #[schema(schema_with = new_password_schema)]
     pub new_password: String,
+}
+
+fn new_password_schema() -> utoipa::openapi::schema::Object {
+    crate::routes::accounts::new_password("The new password").build()
 }
 
 /// Changes the caller's password; the account's other sessions and the member's calendar feed

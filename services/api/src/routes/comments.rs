@@ -10,18 +10,34 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use meetings::comments::{AuthorPresence, CommentError};
+use meetings::comments::{AuthorPresence, CommentError, MAX_COMMENT_CHARS};
 use meetings::{CommentId, MeetingId};
 use membership::MemberId;
 use serde::{Deserialize, Serialize};
 use storage::meetings::CommentRecord;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Object;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{Json, Path};
 use crate::state::AppState;
+use crate::views::schema::{AuthorPresenceCode, text};
+
+/// Longest reason for hiding an opinion, in characters.
+pub const HIDE_REASON_MAX_CHARS: usize = 1000;
+
+fn comment_body_schema() -> Object {
+    text(1, MAX_COMMENT_CHARS)
+        .description(Some(format!("Text, 1–{MAX_COMMENT_CHARS} characters.")))
+        .examples(["Đề nghị bổ sung chỉ tiêu thu gom rác thải vào nhiệm vụ tháng này."])
+        .build()
+}
+
+fn hide_reason_schema() -> Object {
+    text(1, HIDE_REASON_MAX_CHARS).description(Some(format!("Why (1–{HIDE_REASON_MAX_CHARS} characters; audited)."))).build()
+}
 
 /// An opinion.
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,7 +55,7 @@ pub struct CommentView {
     /// Author's name.
     pub author_name: String,
     /// The author's attendance when writing: `present`, `absent`, `not_checked_in`.
-    #[schema(example = "absent")]
+    #[schema(value_type = AuthorPresenceCode)]
     pub author_presence: String,
     /// Text (absent when hidden, except for leaders).
     pub body: Option<String>,
@@ -128,7 +144,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, Path(id): Path<
 #[serde(deny_unknown_fields)]
 pub struct CreateComment {
     /// Text, 1–5,000 characters.
-    #[schema(example = "Đề nghị bổ sung chỉ tiêu thu gom rác thải vào nhiệm vụ tháng này.")]
+    #[schema(schema_with = comment_body_schema)]
     pub body: String,
     /// The agenda item it is about (absent: the meeting as a whole).
     pub agenda_item_id: Option<Uuid>,
@@ -156,6 +172,7 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct EditComment {
     /// New text.
+    #[schema(schema_with = comment_body_schema)]
     pub body: String,
 }
 
@@ -177,6 +194,7 @@ pub async fn edit(
 #[serde(deny_unknown_fields)]
 pub struct HideComment {
     /// Why (1–1000 characters; audited).
+    #[schema(schema_with = hide_reason_schema)]
     pub reason: String,
 }
 
@@ -190,8 +208,12 @@ pub async fn hide(
     Json(body): Json<HideComment>,
 ) -> ApiResult<StatusCode> {
     let reason = membership::fields::normalize_text(&body.reason);
-    let reason = if reason.is_empty() || reason.chars().count() > 1000 {
-        Err(ApiError::field("reason", if reason.is_empty() { "empty" } else { "too_long" }, "1 to 1000 characters"))
+    let reason = if reason.is_empty() || reason.chars().count() > HIDE_REASON_MAX_CHARS {
+        Err(ApiError::field(
+            "reason",
+            if reason.is_empty() { "empty" } else { "too_long" },
+            format!("1 to {HIDE_REASON_MAX_CHARS} characters"),
+        ))
     } else {
         Ok(reason)
     };

@@ -25,6 +25,7 @@ use membership::UnitId;
 use membership::position::Role;
 use serde::{Deserialize, Serialize};
 use storage::documents::{AttachmentRecord, DocumentRecord, FeedQuery};
+use utoipa::openapi::schema::{Array, Object};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -34,6 +35,69 @@ use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{IfMatch, Json, Path, Query, etag};
 use crate::state::AppState;
 use crate::views::UnitRef;
+use crate::views::schema::{
+    AttachmentTypeCode, Binary, CalendarDate, DocumentKindCode, DocumentStatusCode, FeedLimit, RoleCode, UploadForm, array, code_enum,
+    nullable_text, text,
+};
+
+/// Longest summary, in characters.
+pub const SUMMARY_MAX_CHARS: usize = 5_000;
+/// Longest body, in characters.
+pub const BODY_MAX_CHARS: usize = 1_000_000;
+/// Longest withdrawal reason, in characters.
+pub const WITHDRAW_REASON_MAX_CHARS: usize = 1000;
+/// Documents per feed page when `limit` is absent.
+pub const FEED_LIMIT_DEFAULT: u64 = 20;
+/// Most documents per feed page.
+pub const FEED_LIMIT_MAX: u64 = 100;
+
+code_enum!(
+    /// [`ReadFilter`]'s codes.
+    ReadFilterCode = "ReadFilter",
+    "Which readers: `all`, `read` or `unread`.",
+    ReadFilter::ALL.map(ReadFilter::code)
+);
+
+fn number_schema() -> Object {
+    let max = model::NUMBER_MAX_CHARS;
+    nullable_text(0, max)
+        .description(Some(format!(
+            "Official number/symbol `NUMBER-SYMBOL/ISSUER`, up to {max} characters once spaces are removed; unique per issuing \
+             unit (required except for news and study material)."
+        )))
+        .examples(["05-NQ/TU"])
+        .build()
+}
+
+fn title_schema() -> Object {
+    let max = model::TITLE_MAX_CHARS;
+    text(1, max)
+        .description(Some(format!("Title, 1–{max} characters.")))
+        .examples(["Nghị quyết về công tác xây dựng Đảng năm 2027"])
+        .build()
+}
+
+fn summary_schema() -> Object {
+    text(0, SUMMARY_MAX_CHARS).description(Some(format!("Summary, up to {SUMMARY_MAX_CHARS} characters."))).build()
+}
+
+fn body_schema() -> Object {
+    text(0, BODY_MAX_CHARS).description(Some(format!("Body (Markdown or plain text), up to {BODY_MAX_CHARS} characters."))).build()
+}
+
+/// Tags as [`model::parse_tags`] checks them.
+pub(crate) fn tags_schema() -> Array {
+    let (max, chars) = (model::MAX_TAGS, model::TAG_MAX_CHARS);
+    array(text(1, chars), 0, max)
+        .description(Some(format!("Tags: at most {max}, each 1–{chars} characters (repeats ignoring case and diacritics are dropped).")))
+        .build()
+}
+
+fn withdraw_reason_schema() -> Object {
+    text(1, WITHDRAW_REASON_MAX_CHARS)
+        .description(Some(format!("Why (1–{WITHDRAW_REASON_MAX_CHARS} characters; shown in the banner).")))
+        .build()
+}
 
 // ---------------------------------------------------------------- views
 
@@ -45,6 +109,7 @@ pub struct AttachmentView {
     /// File name.
     pub file_name: String,
     /// Content type detected from the bytes.
+    #[schema(value_type = AttachmentTypeCode)]
     pub content_type: String,
     /// Size in bytes.
     pub size: i64,
@@ -67,7 +132,7 @@ pub struct DocumentView {
     pub issuer: UnitRef,
     /// `resolution`, `directive`, `conclusion`, `regulation`, `guidance`, `notice`,
     /// `study_material`, `news`.
-    #[schema(example = "resolution")]
+    #[schema(value_type = DocumentKindCode)]
     pub kind: String,
     /// Official number/symbol.
     #[schema(example = "05-NQ/TU")]
@@ -88,8 +153,10 @@ pub struct DocumentView {
     /// Audience units (their whole subtrees).
     pub audience_unit_ids: Vec<Uuid>,
     /// Roles the audience is narrowed to (empty: everybody).
+    #[schema(value_type = Vec<RoleCode>)]
     pub roles: Vec<String>,
     /// `draft`, `published`, `withdrawn`.
+    #[schema(value_type = DocumentStatusCode)]
     pub status: String,
     /// Required reading.
     pub required: bool,
@@ -179,27 +246,32 @@ fn not_draft(e: model::InvalidTransition) -> ApiError {
 #[serde(deny_unknown_fields)]
 pub struct DocumentBody {
     /// Kind code.
-    #[schema(example = "resolution")]
+    #[schema(value_type = DocumentKindCode)]
     pub kind: String,
     /// Official number/symbol, unique per issuing unit (required except for news and study
     /// material).
-    #[schema(example = "05-NQ/TU")]
+    #[schema(schema_with = number_schema)]
     pub number: Option<String>,
     /// Title, 1–500 characters.
-    #[schema(example = "Nghị quyết về công tác xây dựng Đảng năm 2027")]
+    #[schema(schema_with = title_schema)]
     pub title: String,
     /// Summary, up to 5,000 characters.
     #[serde(default)]
+    #[schema(schema_with = summary_schema)]
     pub summary: String,
     /// Body, up to 1,000,000 characters.
     #[serde(default)]
+    #[schema(schema_with = body_schema)]
     pub body: String,
     /// Date issued.
+    #[schema(value_type = Option<CalendarDate>)]
     pub issued_on: Option<NaiveDate>,
     /// Date effective.
+    #[schema(value_type = Option<CalendarDate>)]
     pub effective_on: Option<NaiveDate>,
     /// Tags (at most 20).
     #[serde(default)]
+    #[schema(schema_with = tags_schema)]
     pub tags: Vec<String>,
     /// Audience: units inside the issuer's subtree (their whole subtrees); empty = the issuer's
     /// whole subtree.
@@ -208,11 +280,13 @@ pub struct DocumentBody {
     /// Narrow the audience to holders of these roles (`secretary`, `deputy_secretary`,
     /// `committee_member`).
     #[serde(default)]
+    #[schema(value_type = Vec<RoleCode>)]
     pub roles: Vec<String>,
     /// Required reading.
     #[serde(default)]
     pub required: bool,
-    /// Deadline of required reading.
+    /// Deadline of required reading (only with `required`).
+    #[schema(value_type = Option<CalendarDate>)]
     pub read_deadline: Option<NaiveDate>,
 }
 
@@ -245,11 +319,11 @@ fn parse_draft(b: &DocumentBody) -> Result<Draft, Refused> {
         }
     };
     let title = model::parse_title(&b.title).map_err(|e| issues.push(FieldIssue::new("title", e.code(), e.to_string()))).ok();
-    if b.summary.chars().count() > 5_000 {
-        issues.push(FieldIssue::new("summary", "too_long", "at most 5000 characters"));
+    if b.summary.chars().count() > SUMMARY_MAX_CHARS {
+        issues.push(FieldIssue::new("summary", "too_long", format!("at most {SUMMARY_MAX_CHARS} characters")));
     }
-    if b.body.chars().count() > 1_000_000 {
-        issues.push(FieldIssue::new("body", "too_long", "at most 1000000 characters"));
+    if b.body.chars().count() > BODY_MAX_CHARS {
+        issues.push(FieldIssue::new("body", "too_long", format!("at most {BODY_MAX_CHARS} characters")));
     }
     let tags = model::parse_tags(&b.tags).map_err(|e| issues.push(FieldIssue::new("tags", e.code(), e.to_string()))).unwrap_or_default();
     let mut roles = Vec::new();
@@ -369,6 +443,7 @@ pub async fn publish(State(state): State<AppState>, caller: Caller, Path(id): Pa
 #[serde(deny_unknown_fields)]
 pub struct WithdrawBody {
     /// Why (1–1000 characters; shown in the banner).
+    #[schema(schema_with = withdraw_reason_schema)]
     pub reason: String,
 }
 
@@ -382,8 +457,12 @@ pub async fn withdraw(
     Json(body): Json<WithdrawBody>,
 ) -> ApiResult<axum::Json<DocumentView>> {
     let reason = membership::fields::normalize_text(&body.reason);
-    let reason = if reason.is_empty() || reason.chars().count() > 1000 {
-        Err(ApiError::field("reason", if reason.is_empty() { "empty" } else { "too_long" }, "1 to 1000 characters"))
+    let reason = if reason.is_empty() || reason.chars().count() > WITHDRAW_REASON_MAX_CHARS {
+        Err(ApiError::field(
+            "reason",
+            if reason.is_empty() { "empty" } else { "too_long" },
+            format!("1 to {WITHDRAW_REASON_MAX_CHARS} characters"),
+        ))
     } else {
         Ok(reason)
     };
@@ -428,12 +507,15 @@ pub struct FeedParams {
     /// diacritics rank higher. Absent: the feed, newest first.
     pub q: Option<String>,
     /// Kind code.
+    #[param(inline, value_type = DocumentKindCode, required = false)]
     pub kind: Option<String>,
     /// Issuing unit.
     pub issuer: Option<Uuid>,
     /// Issued on or after.
+    #[param(inline, value_type = CalendarDate, required = false)]
     pub from: Option<NaiveDate>,
     /// Issued on or before.
+    #[param(inline, value_type = CalendarDate, required = false)]
     pub to: Option<NaiveDate>,
     /// Only required reading.
     pub required: Option<bool>,
@@ -442,6 +524,7 @@ pub struct FeedParams {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–100 (default 20).
+    #[param(inline, value_type = FeedLimit, required = false)]
     pub limit: Option<u64>,
 }
 
@@ -476,9 +559,11 @@ fn decode_offset(cursor: &str) -> ApiResult<u64> {
 pub async fn feed(State(state): State<AppState>, caller: Caller, Query(p): Query<FeedParams>) -> ApiResult<axum::Json<DocumentPage>> {
     crate::views::check_query_dates(&[p.from, p.to])?;
     let limit = match p.limit {
-        None => 20,
-        Some(n @ 1..=100) => n,
-        Some(_) => return Err(ApiError::BadRequest { code: "invalid_query", detail: "limit must be between 1 and 100".into() }),
+        None => FEED_LIMIT_DEFAULT,
+        Some(n @ 1..=FEED_LIMIT_MAX) => n,
+        Some(_) => {
+            return Err(ApiError::BadRequest { code: "invalid_query", detail: format!("limit must be between 1 and {FEED_LIMIT_MAX}") });
+        }
     };
     let kind = p
         .kind
@@ -526,6 +611,7 @@ pub struct ReadersParams {
     /// The unit whose subtree to report on (the caller must lead or administer it).
     pub unit_id: Uuid,
     /// `all` (default), `read` or `unread`.
+    #[param(inline, value_type = ReadFilterCode, required = false)]
     pub status: Option<String>,
 }
 
@@ -552,11 +638,10 @@ pub async fn readers(
     Path(id): Path<Uuid>,
     Query(p): Query<ReadersParams>,
 ) -> ApiResult<axum::Json<Vec<ReaderView>>> {
-    let filter = match p.status.as_deref().unwrap_or("all") {
-        "all" => ReadFilter::All,
-        "read" => ReadFilter::Read,
-        "unread" => ReadFilter::Unread,
-        _ => return Err(ApiError::BadRequest { code: "invalid_query", detail: "status must be all, read or unread".into() }),
+    let filter = match p.status.as_deref() {
+        None => ReadFilter::All,
+        Some(code) => ReadFilter::parse(code)
+            .ok_or(ApiError::BadRequest { code: "invalid_query", detail: "status must be all, read or unread".into() })?,
     };
     let readers = app::documents::readers(&state.ctx(), &caller.actor, DocumentId::from_uuid(id), UnitId::from_uuid(p.unit_id), filter)
         .await
@@ -622,7 +707,7 @@ pub async fn read_stats(
 /// MP3, M4A, Ogg or WAV, detected from the bytes (the declared type is ignored); up to
 /// `HANDBOOK_MAX_ATTACHMENT_MB` (default 20 MiB). SHA-256 recorded.
 #[utoipa::path(post, path = "/api/v1/documents/{id}/attachments", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Document id")),
-    request_body(content = String, content_type = "multipart/form-data", description = "A `file` part"),
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data", description = "A `file` part"),
     responses((status = 201, body = AttachmentView), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 503, body = crate::error::Problem, content_type = "application/problem+json", description = "The attachment store cannot be written (read-only, unreachable)"), (status = 507, body = crate::error::Problem, content_type = "application/problem+json", description = "`insufficient_storage`: no room left for the file; nothing was kept")))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -694,7 +779,7 @@ async fn read_upload(mut multipart: Multipart, limit: usize) -> ApiResult<Upload
 
 /// Downloads an attachment (streamed), for anyone who may read its document.
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Attachment id")),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, content_type = "application/octet-stream", body = inline(Binary), description = "The file's bytes, sent with the `Content-Type` detected at upload (`AttachmentView.content_type`), its `Content-Length`, a `Content-Disposition` naming the file and the SHA-256 as `ETag`"), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn download(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
     let a = app::documents::attachment(&state.ctx(), &caller.actor, AttachmentId::from_uuid(id)).await.map_err(view_error)?;
     let file = state.blobs.open(&a.storage_key).await.map_err(|e| ApiError::Internal(format!("blob read: {e}")))?;

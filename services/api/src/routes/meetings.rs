@@ -21,6 +21,8 @@ use meetings::{AgendaItemId, MeetingId, MotionId};
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
 use storage::meetings::{AgendaRecord, MeetingQuery, MeetingRecord, MotionRecord};
+use utoipa::openapi::schema::{KnownFormat, Object};
+use utoipa::openapi::{Array, Ref, RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -28,6 +30,164 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{IfMatch, Json, Path, Query, etag};
 use crate::state::AppState;
+use crate::views::schema::{
+    AttendanceStatusCode, CalendarDate, MeetingKindCode, MeetingListLimit, MeetingStatusCode, PublishWarningCode, RosterRoleCode, VoteCode,
+    array, integer, nullable_array, nullable_integer, nullable_text, text,
+};
+
+/// Longest meeting title, in characters.
+pub const TITLE_MAX_CHARS: usize = 300;
+/// Longest place, in characters.
+pub const LOCATION_MAX_CHARS: usize = 300;
+/// Longest online link, in characters.
+pub const ONLINE_LINK_MAX_CHARS: usize = 500;
+/// Longest preparation notes, in characters.
+pub const NOTES_MAX_CHARS: usize = 20_000;
+/// Longest reason of a cancellation or of an attendance correction, in characters.
+pub const REASON_MAX_CHARS: usize = 1000;
+/// Longest motion title, in characters.
+pub const MOTION_TITLE_MAX_CHARS: usize = 500;
+/// Meetings listed when `limit` is absent.
+pub const LIST_LIMIT_DEFAULT: u64 = 100;
+/// Most meetings one list answers.
+pub const LIST_LIMIT_MAX: u64 = 500;
+
+// ---------------------------------------------------------------- schemas
+
+fn agenda_title_schema() -> Object {
+    let max = content::AGENDA_TITLE_MAX_CHARS;
+    text(1, max)
+        .description(Some(format!("Title, 1–{max} characters.")))
+        .examples(["Đánh giá kết quả thực hiện nhiệm vụ tháng trước"])
+        .build()
+}
+
+fn agenda_description_schema() -> Object {
+    let max = content::AGENDA_DESCRIPTION_MAX_CHARS;
+    text(0, max).description(Some(format!("Description (plain text or Markdown), up to {max} characters."))).build()
+}
+
+fn presenter_schema() -> Object {
+    let max = content::PRESENTER_MAX_CHARS;
+    nullable_text(0, max).description(Some(format!("Presenter (name or role), up to {max} characters."))).build()
+}
+
+fn agenda_minutes_schema() -> Object {
+    let max = content::MAX_PLANNED_MINUTES;
+    nullable_integer(KnownFormat::Int32, 1, i64::from(max)).description(Some(format!("Planned minutes (1–{max})."))).build()
+}
+
+fn title_schema(nullable: bool) -> Object {
+    let schema = if nullable { nullable_text(1, TITLE_MAX_CHARS) } else { text(1, TITLE_MAX_CHARS) };
+    schema
+        .description(Some(format!("Title, 1–{TITLE_MAX_CHARS} characters.")))
+        .examples(["Sinh hoạt chi bộ thường kỳ tháng 12/2026"])
+        .build()
+}
+
+fn new_title_schema() -> Object {
+    title_schema(false)
+}
+
+fn changed_title_schema() -> Object {
+    title_schema(true)
+}
+
+fn planned_minutes_schema(nullable: bool) -> Object {
+    let (min, max) = (content::MIN_PLANNED_MINUTES, content::MAX_PLANNED_MINUTES);
+    let (regular, combined) = (content::MIN_REGULAR_MINUTES, content::MIN_COMBINED_MINUTES);
+    let schema = if nullable { nullable_integer } else { integer };
+    schema(KnownFormat::Int32, i64::from(min), i64::from(max))
+        .description(Some(format!(
+            "Planned duration in minutes ({min}–{max}; below {regular} for a regular meeting, or {combined} when combined \
+             with a thematic one, needs confirmation at publication)."
+        )))
+        .examples([90])
+        .build()
+}
+
+fn new_planned_minutes_schema() -> Object {
+    planned_minutes_schema(false)
+}
+
+fn changed_planned_minutes_schema() -> Object {
+    planned_minutes_schema(true)
+}
+
+fn location_schema() -> Object {
+    nullable_text(0, LOCATION_MAX_CHARS).description(Some(format!("Place, up to {LOCATION_MAX_CHARS} characters (`null` clears)."))).build()
+}
+
+fn online_link_schema() -> Object {
+    nullable_text(0, ONLINE_LINK_MAX_CHARS)
+        .description(Some(format!("Online link, up to {ONLINE_LINK_MAX_CHARS} characters (`null` clears).")))
+        .build()
+}
+
+fn new_notes_schema() -> Object {
+    text(0, NOTES_MAX_CHARS).description(Some(format!("Preparation notes for members, up to {NOTES_MAX_CHARS} characters."))).build()
+}
+
+fn changed_notes_schema() -> Object {
+    nullable_text(0, NOTES_MAX_CHARS)
+        .description(Some(format!("Preparation notes for members, up to {NOTES_MAX_CHARS} characters.")))
+        .build()
+}
+
+fn agenda_item() -> RefOr<Schema> {
+    Ref::from_schema_name(AgendaItemBody::name()).into()
+}
+
+fn new_agenda_schema() -> Array {
+    let max = content::MAX_AGENDA_ITEMS;
+    array(agenda_item(), 0, max)
+        .description(Some(format!(
+            "Agenda (at most {max} items, without ids); if empty and `use_template` is true, the standard regular-meeting agenda."
+        )))
+        .build()
+}
+
+fn changed_agenda_schema() -> Array {
+    let max = content::MAX_AGENDA_ITEMS;
+    nullable_array(agenda_item(), 0, max)
+        .description(Some(format!("The whole agenda, in order, at most {max} items (keep ids of items that stay).")))
+        .build()
+}
+
+fn reason_schema() -> Object {
+    text(1, REASON_MAX_CHARS).description(Some(format!("Why (1–{REASON_MAX_CHARS} characters; kept in the audit log)."))).build()
+}
+
+fn minutes_text_schema() -> Object {
+    let max = minutes::MAX_TEXT_CHARS;
+    text(0, max).description(Some(format!("Body of the minutes (*biên bản*), up to {max} characters."))).build()
+}
+
+fn resolution_schema() -> Object {
+    let max = minutes::MAX_TEXT_CHARS;
+    text(0, max).description(Some(format!("Resolution text (*nghị quyết*), up to {max} characters."))).build()
+}
+
+fn motion_title_schema() -> Object {
+    text(1, MOTION_TITLE_MAX_CHARS).description(Some(format!("What is voted on (1–{MOTION_TITLE_MAX_CHARS} characters)."))).build()
+}
+
+fn score_schema(criterion: &str) -> Object {
+    let (min, max) = (minutes::MIN_SCORE, minutes::MAX_SCORE);
+    integer(KnownFormat::Int32, i64::from(min), i64::from(max)).description(Some(format!("{criterion}, {min}–{max}."))).build()
+}
+
+fn preparation_schema() -> Object {
+    score_schema("Preparation")
+}
+
+fn content_schema() -> Object {
+    score_schema("Content")
+}
+
+fn discussion_schema() -> Object {
+    score_schema("Discussion")
+}
 
 // ---------------------------------------------------------------- views
 
@@ -39,14 +199,17 @@ pub struct AgendaItemBody {
     /// for a new item.
     pub id: Option<Uuid>,
     /// Title, 1–300 characters.
-    #[schema(example = "Đánh giá kết quả thực hiện nhiệm vụ tháng trước")]
+    #[schema(schema_with = agenda_title_schema)]
     pub title: String,
     /// Description (plain text or Markdown), up to 20,000 characters.
     #[serde(default)]
+    #[schema(schema_with = agenda_description_schema)]
     pub description: String,
-    /// Presenter (name or role).
+    /// Presenter (name or role), up to 200 characters.
+    #[schema(schema_with = presenter_schema)]
     pub presenter: Option<String>,
     /// Planned minutes (1–600).
+    #[schema(schema_with = agenda_minutes_schema)]
     pub planned_minutes: Option<u32>,
 }
 
@@ -116,7 +279,7 @@ pub struct MeetingView {
     pub unit_id: Uuid,
     /// `regular` (*thường kỳ*), `thematic` (*chuyên đề*), `extraordinary` (*bất thường*),
     /// `committee` (*chi ủy*).
-    #[schema(example = "regular")]
+    #[schema(value_type = MeetingKindCode)]
     pub kind: String,
     /// A regular meeting combined with a thematic one (minimum 120 minutes instead of 90).
     pub combined_thematic: bool,
@@ -124,7 +287,7 @@ pub struct MeetingView {
     pub title: String,
     /// `draft`, `published`, `open`, `ended`, `minutes_approved`, `reported`, `acknowledged`,
     /// `cancelled`.
-    #[schema(example = "published")]
+    #[schema(value_type = MeetingStatusCode)]
     pub status: String,
     /// Scheduled start.
     pub starts_at: DateTime<Utc>,
@@ -276,29 +439,33 @@ fn attendance_error(e: AttendanceError<ApiError>) -> ApiError {
 #[serde(deny_unknown_fields)]
 pub struct CreateMeeting {
     /// `regular`, `thematic`, `extraordinary` or `committee`.
-    #[schema(example = "regular")]
+    #[schema(value_type = MeetingKindCode)]
     pub kind: String,
     /// Title, 1–300 characters.
-    #[schema(example = "Sinh hoạt chi bộ thường kỳ tháng 12/2026")]
+    #[schema(schema_with = new_title_schema)]
     pub title: String,
-    /// Scheduled start (RFC 3339).
+    /// Scheduled start (RFC 3339); its UTC date between 1900-01-01 and 2100-12-31.
     pub starts_at: DateTime<Utc>,
     /// Planned duration in minutes (15–600; below 90 for a regular meeting, or 120 when combined
     /// with a thematic one, needs confirmation at publication).
-    #[schema(example = 90)]
+    #[schema(schema_with = new_planned_minutes_schema)]
     pub planned_minutes: u32,
     /// A regular meeting combined with a thematic one.
     #[serde(default)]
     pub combined_thematic: bool,
     /// Place.
+    #[schema(schema_with = location_schema)]
     pub location: Option<String>,
     /// Online link.
+    #[schema(schema_with = online_link_schema)]
     pub online_link: Option<String>,
     /// Preparation notes for members.
     #[serde(default)]
+    #[schema(schema_with = new_notes_schema)]
     pub notes: String,
     /// Agenda; if absent and `use_template` is true, the standard regular-meeting agenda.
     #[serde(default)]
+    #[schema(schema_with = new_agenda_schema)]
     pub agenda: Vec<AgendaItemBody>,
     /// Start from the standard agenda (last month's results, this month's tasks, other matters).
     #[serde(default)]
@@ -380,14 +547,14 @@ fn parse_new(body: &CreateMeeting) -> Result<NewMeeting, ApiError> {
     if kind.is_none() {
         issues.push(FieldIssue::new("kind", "not_allowed", "regular, thematic, extraordinary or committee"));
     }
-    let title = text_field(&body.title, "title", 300, &mut issues);
+    let title = text_field(&body.title, "title", TITLE_MAX_CHARS, &mut issues);
     if let Err(e) = content::check_duration(body.planned_minutes) {
         issues.push(FieldIssue::new("planned_minutes", e.code(), e.to_string()));
     }
-    let location = optional_text(body.location.as_deref(), "location", 300, &mut issues);
-    let online_link = optional_text(body.online_link.as_deref(), "online_link", 500, &mut issues);
-    if body.notes.chars().count() > 20_000 {
-        issues.push(FieldIssue::new("notes", "too_long", "at most 20000 characters"));
+    let location = optional_text(body.location.as_deref(), "location", LOCATION_MAX_CHARS, &mut issues);
+    let online_link = optional_text(body.online_link.as_deref(), "online_link", ONLINE_LINK_MAX_CHARS, &mut issues);
+    if body.notes.chars().count() > NOTES_MAX_CHARS {
+        issues.push(FieldIssue::new("notes", "too_long", format!("at most {NOTES_MAX_CHARS} characters")));
     }
     if body.combined_thematic && kind != Some(MeetingKind::Regular) {
         issues.push(FieldIssue::new("combined_thematic", "not_allowed", "only a regular meeting can be combined with a thematic one"));
@@ -444,24 +611,28 @@ fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<O
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeeting {
     /// Title.
+    #[schema(schema_with = changed_title_schema)]
     pub title: Option<String>,
-    /// Scheduled start.
+    /// Scheduled start; its UTC date between 1900-01-01 and 2100-12-31.
     pub starts_at: Option<DateTime<Utc>>,
     /// Planned minutes.
+    #[schema(schema_with = changed_planned_minutes_schema)]
     pub planned_minutes: Option<u32>,
     /// Combined with a thematic meeting.
     pub combined_thematic: Option<bool>,
     /// Place (`null` clears).
     #[serde(default, deserialize_with = "some")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = location_schema)]
     pub location: Option<Option<String>>,
     /// Online link (`null` clears).
     #[serde(default, deserialize_with = "some")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = online_link_schema)]
     pub online_link: Option<Option<String>>,
     /// Notes.
+    #[schema(schema_with = changed_notes_schema)]
     pub notes: Option<String>,
     /// The whole agenda, in order (keep ids of items that stay).
+    #[schema(schema_with = changed_agenda_schema)]
     pub agenda: Option<Vec<AgendaItemBody>>,
 }
 
@@ -495,7 +666,7 @@ fn parse_edit(body: &UpdateMeeting, meeting: &MeetingRecord, existing: &[AgendaR
     crate::views::check_dates(&[("starts_at", body.starts_at.map(|s| s.date_naive()))])?;
     let mut edit = MeetingEdit { starts_at: body.starts_at, ..MeetingEdit::default() };
     if let Some(t) = &body.title {
-        edit.title = Some(text_field(t, "title", 300, &mut issues).unwrap_or_default());
+        edit.title = Some(text_field(t, "title", TITLE_MAX_CHARS, &mut issues).unwrap_or_default());
     }
     if let Some(m) = body.planned_minutes {
         if let Err(e) = content::check_duration(m) {
@@ -510,14 +681,14 @@ fn parse_edit(body: &UpdateMeeting, meeting: &MeetingRecord, existing: &[AgendaR
         edit.combined_thematic = Some(c);
     }
     if let Some(l) = &body.location {
-        edit.location = Some(optional_text(l.as_deref(), "location", 300, &mut issues));
+        edit.location = Some(optional_text(l.as_deref(), "location", LOCATION_MAX_CHARS, &mut issues));
     }
     if let Some(l) = &body.online_link {
-        edit.online_link = Some(optional_text(l.as_deref(), "online_link", 500, &mut issues));
+        edit.online_link = Some(optional_text(l.as_deref(), "online_link", ONLINE_LINK_MAX_CHARS, &mut issues));
     }
     if let Some(n) = &body.notes {
-        if n.chars().count() > 20_000 {
-            issues.push(FieldIssue::new("notes", "too_long", "at most 20000 characters"));
+        if n.chars().count() > NOTES_MAX_CHARS {
+            issues.push(FieldIssue::new("notes", "too_long", format!("at most {NOTES_MAX_CHARS} characters")));
         }
         edit.notes = Some(n.trim().to_string());
     }
@@ -533,14 +704,18 @@ fn parse_edit(body: &UpdateMeeting, meeting: &MeetingRecord, existing: &[AgendaR
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Meetings starting on or after this date (Vietnam).
+    #[param(inline, value_type = CalendarDate, required = false)]
     pub from: Option<NaiveDate>,
     /// Meetings starting before the end of this date (Vietnam).
+    #[param(inline, value_type = CalendarDate, required = false)]
     pub to: Option<NaiveDate>,
-    /// Comma-separated statuses.
+    /// Comma-separated statuses (`status=published,open`).
+    #[param(inline, value_type = Vec<MeetingStatusCode>, required = false, style = Form, explode = false)]
     pub status: Option<String>,
     /// Include every unit under this one.
     pub include_subtree: Option<bool>,
     /// At most this many (1–500, default 100).
+    #[param(inline, value_type = MeetingListLimit, required = false)]
     pub limit: Option<u64>,
 }
 
@@ -575,9 +750,11 @@ fn list_query(unit: UnitId, q: &ListParams) -> Result<MeetingQuery, ApiError> {
             .collect::<Result<Vec<_>, _>>()?,
     };
     let limit = match q.limit {
-        None => 100,
-        Some(n @ 1..=500) => n,
-        Some(_) => return Err(ApiError::BadRequest { code: "invalid_query", detail: "limit must be between 1 and 500".into() }),
+        None => LIST_LIMIT_DEFAULT,
+        Some(n @ 1..=LIST_LIMIT_MAX) => n,
+        Some(_) => {
+            return Err(ApiError::BadRequest { code: "invalid_query", detail: format!("limit must be between 1 and {LIST_LIMIT_MAX}") });
+        }
     };
     Ok(MeetingQuery {
         unit,
@@ -607,6 +784,7 @@ pub struct PublishResult {
     pub meeting: MeetingView,
     /// Warnings: `short_duration` (confirmed), `late_publication` (less than 24 h before the
     /// start; recorded on the meeting), `empty_agenda`.
+    #[schema(value_type = Vec<PublishWarningCode>)]
     pub warnings: Vec<String>,
 }
 
@@ -654,6 +832,7 @@ pub async fn end(State(state): State<AppState>, caller: Caller, Path(id): Path<U
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     /// Why (1–1000 characters).
+    #[schema(schema_with = reason_schema)]
     pub reason: String,
 }
 
@@ -668,7 +847,7 @@ pub async fn cancel(
     Json(body): Json<CancelBody>,
 ) -> ApiResult<impl IntoResponse> {
     let mut issues = Vec::new();
-    let reason = text_field(&body.reason, "reason", 1000, &mut issues).ok_or(ApiError::Validation(issues));
+    let reason = text_field(&body.reason, "reason", REASON_MAX_CHARS, &mut issues).ok_or(ApiError::Validation(issues));
     let (meeting, agenda) =
         app::meetings::cancel(&state.ctx(), who(&caller), MeetingId::from_uuid(id), reason).await.map_err(meeting_error)?;
     Ok(render(&meeting, &agenda, StatusCode::OK))
@@ -684,12 +863,12 @@ pub struct AttendanceRowView {
     /// Name.
     pub full_name: String,
     /// `obliged` (counted) or `guest` (temporarily transferred in, not counted).
-    #[schema(example = "obliged")]
+    #[schema(value_type = RosterRoleCode)]
     pub role: String,
     /// Official member (counts for the quorum).
     pub official: bool,
     /// `present`, `late`, `absent_with_reason`, `absent_without_reason`.
-    #[schema(example = "present")]
+    #[schema(value_type = AttendanceStatusCode)]
     pub status: String,
     /// First check-in time.
     pub checked_in_at: Option<DateTime<Utc>>,
@@ -720,7 +899,8 @@ fn row_view(r: NamedRow) -> AttendanceRowView {
 /// Check-in result.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckInResult {
-    /// `present` or `late`.
+    /// `present` or `late` (or the status a leader recorded).
+    #[schema(value_type = AttendanceStatusCode)]
     pub status: String,
     /// First check-in time (a retry returns the same time).
     pub checked_in_at: Option<DateTime<Utc>>,
@@ -743,8 +923,10 @@ pub async fn check_in(State(state): State<AppState>, caller: Caller, Path(id): P
 #[serde(deny_unknown_fields)]
 pub struct AttendanceBody {
     /// `present`, `late`, `absent_with_reason`, `absent_without_reason`.
+    #[schema(value_type = AttendanceStatusCode)]
     pub status: String,
     /// Why (required; kept in the ledger and the audit log).
+    #[schema(schema_with = reason_schema)]
     pub reason: String,
 }
 
@@ -772,7 +954,7 @@ fn parse_attendance(body: &AttendanceBody) -> Result<(AttendanceStatus, String),
     if status.is_none() {
         issues.push(FieldIssue::new("status", "not_allowed", "present, late, absent_with_reason or absent_without_reason"));
     }
-    let reason = text_field(&body.reason, "reason", 1000, &mut issues);
+    let reason = text_field(&body.reason, "reason", REASON_MAX_CHARS, &mut issues);
     let (Some(status), Some(reason)) = (status, reason) else { return Err(ApiError::Validation(issues)) };
     Ok((status, reason))
 }
@@ -794,17 +976,19 @@ pub async fn get_attendance(State(state): State<AppState>, caller: Caller, Path(
 #[serde(deny_unknown_fields)]
 pub struct MinutesBody {
     /// Body of the minutes (up to 100,000 characters).
+    #[schema(schema_with = minutes_text_schema)]
     pub text: String,
     /// Resolution text.
     #[serde(default)]
+    #[schema(schema_with = resolution_schema)]
     pub resolution: String,
     /// Chair (a member who attended).
     pub chair_id: Option<Uuid>,
     /// Minutes-taker (a member who attended).
     pub minutes_taker_id: Option<Uuid>,
-    /// Actual start.
+    /// Actual start; its date in Vietnam between 1900-01-01 and 2100-12-31.
     pub started_at: Option<DateTime<Utc>>,
-    /// Actual end.
+    /// Actual end (not before the start); its date in Vietnam between 1900-01-01 and 2100-12-31.
     pub ended_at: Option<DateTime<Utc>>,
 }
 
@@ -883,6 +1067,7 @@ pub async fn approve_minutes(State(state): State<AppState>, caller: Caller, Path
 #[serde(deny_unknown_fields)]
 pub struct MotionBody {
     /// What is voted on (1–500 characters).
+    #[schema(schema_with = motion_title_schema)]
     pub title: String,
     /// Open vote with per-member ballots (`POST /motions/{id}/votes` by each member); otherwise
     /// the secretary records counts.
@@ -946,7 +1131,7 @@ pub async fn create_motion(
 
 fn parse_motion(body: &MotionBody) -> Result<NewMotion, ApiError> {
     let mut issues = Vec::new();
-    let title = text_field(&body.title, "title", 500, &mut issues).ok_or(ApiError::Validation(issues))?;
+    let title = text_field(&body.title, "title", MOTION_TITLE_MAX_CHARS, &mut issues).ok_or(ApiError::Validation(issues))?;
     let counts = [body.agree, body.disagree, body.other];
     if body.by_ballot && counts.iter().any(Option::is_some) {
         return Err(ApiError::field("by_ballot", "wrong_vote_mode", "a motion voted by ballot takes no counts"));
@@ -960,7 +1145,7 @@ fn parse_motion(body: &MotionBody) -> Result<NewMotion, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct VoteBody {
     /// `agree`, `disagree` or `other`.
-    #[schema(example = "agree")]
+    #[schema(value_type = VoteCode)]
     pub vote: String,
 }
 
@@ -991,10 +1176,13 @@ pub async fn list_motions(State(state): State<AppState>, caller: Caller, Path(id
 #[serde(deny_unknown_fields)]
 pub struct RatingBody {
     /// Preparation.
+    #[schema(schema_with = preparation_schema)]
     pub preparation: u8,
     /// Content.
+    #[schema(schema_with = content_schema)]
     pub content: u8,
     /// Discussion.
+    #[schema(schema_with = discussion_schema)]
     pub discussion: u8,
 }
 

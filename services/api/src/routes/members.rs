@@ -7,11 +7,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::NaiveDate;
-use membership::lifecycle::{self, EventKind, LifecycleError, Standing};
+use membership::lifecycle::{self, EventCodeError, EventKind, LifecycleError, Standing};
 use membership::permission::MemberView as Visibility;
 use membership::{CitizenId, Email, FullName, MemberId, PartyCardNumber, Phone, Sex, UnitId};
 use serde::{Deserialize, Deserializer, Serialize};
 use storage::members::{Decision, StandingFilter};
+use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -24,36 +25,80 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{IfMatch, Json, Path, Query, etag};
 use crate::state::AppState;
-use crate::views::{DecisionBody, EventView, MemberView, Page, PositionView, decode_cursor, encode_cursor, page_limit};
+use crate::views::schema::{
+    CITIZEN_ID_PATTERN, CalendarDate, NewEventTypeCode, PageLimit, SexInput, code_enum, email, nullable_text, text,
+};
+use crate::views::{
+    DECISION_ISSUER_MAX_CHARS, DECISION_NUMBER_MAX_CHARS, DecisionBody, EventView, MemberView, Page, PositionView, decode_cursor,
+    encode_cursor, page_limit,
+};
 
 /// A new member (fields of Quy định 339-QĐ/TW).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMember {
     /// Full name, 1–100 characters; NFC-normalised and trimmed.
-    #[schema(example = "Nguyễn Văn An")]
+    #[schema(schema_with = full_name_schema)]
     pub full_name: String,
-    /// Date of birth; at least 18 years before `admitted_on`.
+    /// Date of birth; at least 18 years before `admitted_on`, not in the future.
+    #[schema(value_type = CalendarDate)]
     pub date_of_birth: NaiveDate,
     /// `male` / `female` (also `nam` / `nữ`).
-    #[schema(example = "male")]
+    #[schema(value_type = SexInput)]
     pub sex: String,
-    /// Admission date (*ngày vào Đảng*).
+    /// Admission date (*ngày vào Đảng*), not in the future.
+    #[schema(value_type = CalendarDate)]
     pub admitted_on: NaiveDate,
     /// Date recognised as official, for members recorded after the fact (≥ 12 months after
     /// admission). Absent: the member is probationary.
+    #[schema(value_type = Option<CalendarDate>)]
     pub official_on: Option<NaiveDate>,
     /// Party-card number, 6–12 digits; unique.
-    #[schema(example = "01234567")]
+    #[schema(schema_with = party_card_number_schema)]
     pub party_card_number: Option<String>,
     /// CCCD, 12 digits; unique.
-    #[schema(example = "034090001234")]
+    #[schema(schema_with = citizen_id_schema)]
     pub citizen_id: String,
     /// Vietnamese mobile number.
     #[schema(example = "0912345678")]
     pub phone: Option<String>,
     /// E-mail.
+    #[schema(schema_with = new_email_schema)]
     pub email: Option<String>,
+}
+
+fn full_name_schema() -> Object {
+    let max = FullName::MAX;
+    text(1, max)
+        .description(Some(format!(
+            "Full name, 1–{max} characters of letters, spaces, apostrophes, hyphens and dots; NFC-normalised and trimmed."
+        )))
+        .examples(["Nguyễn Văn An"])
+        .build()
+}
+
+fn party_card_number_schema() -> Object {
+    let (min, max) = (PartyCardNumber::MIN_DIGITS, PartyCardNumber::MAX_DIGITS);
+    nullable_text(min, max)
+        .pattern(Some(format!("^[0-9]{{{min},{max}}}$")))
+        .description(Some(format!(
+            "Party-card number, {min}–{max} digits (spaces and dots between groups are removed); unique. Absent or `null`: none."
+        )))
+        .examples(["01234567"])
+        .build()
+}
+
+fn citizen_id_schema() -> Object {
+    let digits = CitizenId::DIGITS;
+    text(digits, digits)
+        .pattern(Some(CITIZEN_ID_PATTERN))
+        .description(Some(format!("CCCD, {digits} digits starting with a province code 001–096 (spaces are removed); unique.")))
+        .examples(["034090001234"])
+        .build()
+}
+
+fn new_email_schema() -> Object {
+    email(true).description(Some("E-mail, `name@example.vn`. Absent or `null`: none.")).build()
 }
 
 fn optional<T>(
@@ -146,16 +191,30 @@ pub async fn create(
     ))
 }
 
+/// The roster's `status` filter: everyone still a member (the default).
+const ACTIVE_FILTER: &str = "active";
+/// The roster's `status` filter: everyone.
+const ALL_FILTER: &str = "all";
+
+code_enum!(
+    /// The values of the roster's `status` filter.
+    StatusFilterCode = "MemberStatusFilter",
+    "`active` (probationary and official), `all`, or one standing.",
+    [ACTIVE_FILTER, ALL_FILTER].into_iter().chain(Standing::ALL.map(Standing::code))
+);
+
 /// Roster query.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// `active` (default: probationary and official), `all`, or one standing: `probationary`,
     /// `official`, `removed`, `expelled`, `deceased`.
+    #[param(inline, value_type = StatusFilterCode, required = false)]
     pub status: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(inline, value_type = PageLimit, required = false)]
     pub limit: Option<u64>,
     /// Include every unit under this one (default false). Without it, members temporarily
     /// transferred into the cell are listed too.
@@ -173,8 +232,8 @@ pub async fn list(
     Query(q): Query<ListParams>,
 ) -> ApiResult<axum::Json<Page<MemberView>>> {
     let standing = match q.status.as_deref() {
-        None | Some("active") => StandingFilter::Active,
-        Some("all") => StandingFilter::All,
+        None | Some(ACTIVE_FILTER) => StandingFilter::Active,
+        Some(ALL_FILTER) => StandingFilter::All,
         Some(other) => StandingFilter::Only(Standing::parse(other).ok_or(ApiError::BadRequest {
             code: "invalid_query",
             detail: "status must be active, all, probationary, official, removed, expelled or deceased".into(),
@@ -224,8 +283,12 @@ pub struct UpdateContact {
     pub phone: Option<Option<String>>,
     /// E-mail.
     #[serde(default, deserialize_with = "some")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = changed_email_schema)]
     pub email: Option<Option<String>>,
+}
+
+fn changed_email_schema() -> Object {
+    email(true).description(Some("E-mail, `name@example.vn`; `null` clears it.")).build()
 }
 
 /// Changes a member's contact fields (the member themself, or secretaries/deputies and
@@ -269,16 +332,25 @@ pub struct CreateEvent {
     /// `recognize_official`, `transfer`, `temporary_transfer`, `end_temporary_transfer`, `exempt`,
     /// `end_exemption`, `remove`, `expel`, `decease`.
     #[serde(rename = "type")]
-    #[schema(example = "recognize_official")]
+    #[schema(value_type = NewEventTypeCode)]
     pub kind: String,
     /// Effective date (today or earlier, not before the member's latest event).
+    #[schema(value_type = CalendarDate)]
     pub effective_on: NaiveDate,
     /// The deciding document; required for every type except `decease`.
     pub decision: Option<DecisionBody>,
     /// Receiving cell (`transfer`) or host cell (`temporary_transfer`).
     pub to_unit_id: Option<Uuid>,
     /// Free-text note, up to 1000 characters.
+    #[schema(schema_with = event_note_schema)]
     pub note: Option<String>,
+}
+
+/// Longest note of a lifecycle event, in characters.
+pub const EVENT_NOTE_MAX_CHARS: usize = 1000;
+
+fn event_note_schema() -> Object {
+    nullable_text(0, EVENT_NOTE_MAX_CHARS).description(Some(format!("Free-text note, up to {EVENT_NOTE_MAX_CHARS} characters."))).build()
 }
 
 fn lifecycle_error(e: LifecycleError) -> ApiError {
@@ -294,11 +366,19 @@ fn lifecycle_error(e: LifecycleError) -> ApiError {
 fn parse_decision(d: &DecisionBody, today: NaiveDate, issues: &mut Vec<FieldIssue>) -> Option<Decision> {
     let number = membership::fields::normalize_text(&d.number);
     let issuer = membership::fields::normalize_text(&d.issuer);
-    if number.is_empty() || number.chars().count() > 64 {
-        issues.push(FieldIssue::new("decision.number", if number.is_empty() { "empty" } else { "too_long" }, "1 to 64 characters"));
+    if number.is_empty() || number.chars().count() > DECISION_NUMBER_MAX_CHARS {
+        issues.push(FieldIssue::new(
+            "decision.number",
+            if number.is_empty() { "empty" } else { "too_long" },
+            format!("1 to {DECISION_NUMBER_MAX_CHARS} characters"),
+        ));
     }
-    if issuer.is_empty() || issuer.chars().count() > 200 {
-        issues.push(FieldIssue::new("decision.issuer", if issuer.is_empty() { "empty" } else { "too_long" }, "1 to 200 characters"));
+    if issuer.is_empty() || issuer.chars().count() > DECISION_ISSUER_MAX_CHARS {
+        issues.push(FieldIssue::new(
+            "decision.issuer",
+            if issuer.is_empty() { "empty" } else { "too_long" },
+            format!("1 to {DECISION_ISSUER_MAX_CHARS} characters"),
+        ));
     }
     if d.date > today {
         issues.push(FieldIssue::new("decision.date", "in_future", "the decision date is in the future"));
@@ -322,29 +402,18 @@ pub async fn create_event(
         crate::views::check_dates(&[("effective_on", Some(body.effective_on)), ("decision.date", body.decision.as_ref().map(|d| d.date))])?;
         let today = caller.today();
         let target = body.to_unit_id.map(UnitId::from_uuid);
-        let kind = match (body.kind.as_str(), target) {
-            ("recognize_official", _) => EventKind::RecognizeOfficial,
-            ("transfer", Some(to_unit)) => EventKind::Transfer { to_unit },
-            ("temporary_transfer", Some(host_unit)) => EventKind::TemporaryTransfer { host_unit },
-            ("transfer" | "temporary_transfer", None) => {
-                return Err(ApiError::field("to_unit_id", "missing", "required for transfers"));
-            }
-            ("end_temporary_transfer", _) => EventKind::EndTemporaryTransfer,
-            ("exempt", _) => EventKind::Exempt,
-            ("end_exemption", _) => EventKind::EndExemption,
-            ("remove", _) => EventKind::Remove,
-            ("expel", _) => EventKind::Expel,
-            ("decease", _) => EventKind::Decease,
-            _ => return Err(ApiError::field("type", "not_allowed", "unknown event type")),
-        };
+        let kind = EventKind::from_code(&body.kind, target).map_err(|e| match e {
+            EventCodeError::TargetMissing => ApiError::field("to_unit_id", "missing", "required for transfers"),
+            EventCodeError::Unknown => ApiError::field("type", "not_allowed", "unknown event type"),
+        })?;
         let mut issues = Vec::new();
         let decision = body.decision.as_ref().and_then(|d| parse_decision(d, today, &mut issues));
         if body.decision.is_none() && kind.requires_decision() {
             issues.push(FieldIssue::new("decision", "missing", "a deciding document is required"));
         }
         let note = body.note.as_deref().map(membership::fields::normalize_text).filter(|n| !n.is_empty());
-        if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
-            issues.push(FieldIssue::new("note", "too_long", "at most 1000 characters"));
+        if note.as_ref().is_some_and(|n| n.chars().count() > EVENT_NOTE_MAX_CHARS) {
+            issues.push(FieldIssue::new("note", "too_long", format!("at most {EVENT_NOTE_MAX_CHARS} characters")));
         }
         if !issues.is_empty() {
             return Err(ApiError::Validation(issues));
@@ -398,7 +467,9 @@ const MAX_IMPORT_ROWS: usize = 10_000;
 /// checked first: any bad row, or a card number or CCCD duplicated in the file or already stored,
 /// gives 422 listing every problem with its line, and nothing is written. Up to 10,000 rows.
 #[utoipa::path(post, path = "/api/v1/org-units/{id}/members/import", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Cell id")),
-    request_body(content = String, content_type = "text/csv", example = "full_name,date_of_birth,sex,admitted_on,official_on,party_card_number,citizen_id,phone,email\nNguyễn Văn An,1980-02-03,male,2005-05-19,2006-05-19,01234567,034080001234,0912345678,"),
+    request_body(description = "The CSV file, UTF-8", content(
+        (String = "text/csv", example = "full_name,date_of_birth,sex,admitted_on,official_on,party_card_number,citizen_id,phone,email\nNguyễn Văn An,1980-02-03,male,2005-05-19,2006-05-19,01234567,034080001234,0912345678,"),
+        (String = "text/plain"))),
     responses((status = 201, body = ImportResult), (status = 403, body = crate::error::Problem), (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn import(
     State(state): State<AppState>,

@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::views::PositionView;
+use crate::views::schema::{CalendarDate, RoleCode};
 
 fn position_error(e: PositionError) -> ApiError {
     match e {
@@ -34,9 +35,10 @@ pub struct CreatePosition {
     /// The member appointed (an official member whose cell lies in the unit's subtree).
     pub member_id: Uuid,
     /// `secretary`, `deputy_secretary` or `committee_member`.
-    #[schema(example = "secretary")]
+    #[schema(value_type = RoleCode)]
     pub role: String,
     /// First day.
+    #[schema(value_type = CalendarDate)]
     pub from: NaiveDate,
 }
 
@@ -75,6 +77,7 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct EndPosition {
     /// Last day held (default: today).
+    #[schema(value_type = Option<CalendarDate>)]
     pub to: Option<NaiveDate>,
 }
 

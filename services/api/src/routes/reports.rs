@@ -15,6 +15,7 @@ use meetings::{MeetingId, ReportId};
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
 use storage::meetings::ReportRecord;
+use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -23,6 +24,23 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::views::UnitRef;
+use crate::views::schema::{AttendanceStatusCode, CalendarDate, MONTH_PATTERN, Month, ReportStatusCode, RosterRoleCode, text};
+
+/// Longest comment returning a report, in characters.
+pub const RETURN_COMMENT_MAX_CHARS: usize = 2000;
+
+fn month_schema() -> Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(MONTH_PATTERN))
+        .description(Some("Month of the meeting (Vietnam), `YYYY-MM`."))
+        .examples(["2026-11"])
+        .build()
+}
+
+fn return_comment_schema() -> Object {
+    text(1, RETURN_COMMENT_MAX_CHARS).description(Some(format!("What to revise (1–{RETURN_COMMENT_MAX_CHARS} characters)."))).build()
+}
 
 /// A report to the superior unit.
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,14 +54,14 @@ pub struct ReportView {
     /// Superior unit it is addressed to (the parent in effect at the meeting date).
     pub parent_unit_id: Uuid,
     /// `submitted`, `acknowledged`, `returned`.
-    #[schema(example = "submitted")]
+    #[schema(value_type = ReportStatusCode)]
     pub status: String,
     /// When sent.
     pub sent_at: DateTime<Utc>,
     /// Sent after the 5th of the following month.
     pub late: bool,
     /// Month of the meeting, `YYYY-MM`.
-    #[schema(example = "2026-11")]
+    #[schema(schema_with = month_schema)]
     pub month: String,
     /// Content: title, minutes, resolution, attendance figures, opinion counts, motions.
     pub summary: serde_json::Value,
@@ -118,6 +136,7 @@ pub async fn acknowledge(State(state): State<AppState>, caller: Caller, Path(id)
 #[serde(deny_unknown_fields)]
 pub struct ReturnBody {
     /// What to revise (1–2000 characters).
+    #[schema(schema_with = return_comment_schema)]
     pub comment: String,
 }
 
@@ -132,8 +151,12 @@ pub async fn return_report(
     Json(body): Json<ReturnBody>,
 ) -> ApiResult<axum::Json<ReportView>> {
     let comment = body.comment.trim().to_string();
-    let comment = if comment.is_empty() || comment.chars().count() > 2000 {
-        Err(ApiError::field("comment", if comment.is_empty() { "empty" } else { "too_long" }, "1 to 2000 characters"))
+    let comment = if comment.is_empty() || comment.chars().count() > RETURN_COMMENT_MAX_CHARS {
+        Err(ApiError::field(
+            "comment",
+            if comment.is_empty() { "empty" } else { "too_long" },
+            format!("1 to {RETURN_COMMENT_MAX_CHARS} characters"),
+        ))
     } else {
         Ok(comment)
     };
@@ -146,6 +169,7 @@ pub async fn return_report(
 #[serde(deny_unknown_fields)]
 pub struct ReportsQuery {
     /// Month of the meetings, `YYYY-MM`.
+    #[param(inline, value_type = Month, required = false)]
     pub month: Option<String>,
     /// Reports of every cell under the unit (default: reports of the unit itself and those
     /// addressed to it).
@@ -211,8 +235,10 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// From this date (default: one year ago).
+    #[param(inline, value_type = CalendarDate, required = false)]
     pub from: Option<NaiveDate>,
     /// To this date, inclusive (default: today).
+    #[param(inline, value_type = CalendarDate, required = false)]
     pub to: Option<NaiveDate>,
 }
 
@@ -226,8 +252,10 @@ pub struct HistoryRow {
     /// Start.
     pub starts_at: DateTime<Utc>,
     /// `obliged` or `guest`.
+    #[schema(value_type = RosterRoleCode)]
     pub role: String,
     /// Attendance status.
+    #[schema(value_type = AttendanceStatusCode)]
     pub status: String,
 }
 

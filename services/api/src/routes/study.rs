@@ -14,6 +14,8 @@ use study_points::ledger;
 use study_points::question::{Kind, QuestionContent, score};
 use study_points::quiz::{self, Period};
 use study_points::{AttemptId, QuestionId, QuizId};
+use utoipa::openapi::schema::{Array, KnownFormat, Object};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -25,8 +27,116 @@ use app::study::{
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{Json, Path, Query};
+use crate::routes::documents::tags_schema;
 use crate::state::AppState;
+use crate::views::schema::{
+    self, AttemptPeriodCode, BoardLimit, CalendarDate, PageLimit, PointBandCode, PointsReasonCode, QuestionKindCode, TIME_OF_DAY_PATTERN,
+    WeekdayCode, YearOrAllTime,
+};
 use crate::views::{check_dates, check_query_dates, decode_cursor, encode_cursor, page_limit};
+
+/// Longest quiz title, in characters.
+pub const QUIZ_TITLE_MAX_CHARS: usize = 300;
+/// Leaderboard lines when `limit` is absent.
+pub const BOARD_LIMIT_DEFAULT: u64 = 10;
+/// Most leaderboard lines.
+pub const BOARD_LIMIT_MAX: u64 = 100;
+
+fn prompt_schema() -> Object {
+    let max = study_points::question::PROMPT_MAX_CHARS;
+    schema::text(1, max).description(Some(format!("The question, 1–{max} characters."))).build()
+}
+
+fn options_schema() -> Array {
+    use study_points::question::{MAX_OPTIONS, OPTION_MAX_CHARS};
+    schema::array(schema::text(1, OPTION_MAX_CHARS), 0, MAX_OPTIONS)
+        .description(Some(format!(
+            "Options, distinct, each 1–{OPTION_MAX_CHARS} characters: 2–{MAX_OPTIONS} for single choice, 3–{MAX_OPTIONS} for multiple \
+             choice, 2 for true/false (which may omit them: `Đúng`/`Sai`)."
+        )))
+        .build()
+}
+
+fn explanation_schema() -> Object {
+    let max = study_points::question::EXPLANATION_MAX_CHARS;
+    schema::text(0, max).description(Some(format!("Explanation shown after answering, up to {max} characters."))).build()
+}
+
+fn quiz_title_schema() -> Object {
+    schema::text(1, QUIZ_TITLE_MAX_CHARS)
+        .description(Some(format!("Title, 1–{QUIZ_TITLE_MAX_CHARS} characters.")))
+        .examples(["Học tập Nghị quyết Đại hội XIV — tuần 1"])
+        .build()
+}
+
+fn time_of_day(what: &str, example: &str) -> Object {
+    schema::nullable_text(5, 5)
+        .pattern(Some(TIME_OF_DAY_PATTERN))
+        .description(Some(format!("{what} `HH:MM` (Vietnam).")))
+        .examples([example])
+        .build()
+}
+
+fn daily_from_schema() -> Object {
+    time_of_day("Daily opening time", "07:30")
+}
+
+fn daily_to_schema() -> Object {
+    time_of_day("Daily closing time, after the opening time,", "17:30")
+}
+
+fn bounded_count(what: &str, max: u32) -> Object {
+    schema::integer(KnownFormat::Int32, 1, i64::from(max)).description(Some(format!("{what} (1–{max})."))).build()
+}
+
+fn time_limit_schema() -> Object {
+    bounded_count("Minutes per attempt", quiz::MAX_TIME_LIMIT_MINUTES)
+}
+
+fn max_attempts_schema() -> Object {
+    bounded_count("Attempts per period per member", quiz::MAX_ATTEMPTS)
+}
+
+fn points_per_correct_schema() -> Object {
+    bounded_count("Points per correct answer", quiz::MAX_POINTS_PER_CORRECT)
+}
+
+fn question_ids_schema() -> Array {
+    let max = quiz::MAX_QUESTIONS as usize;
+    schema::array(schema::uuid(), 0, max)
+        .description(Some(format!("Fixed question set (in order, at most {max}); when empty, questions are drawn per attempt.")))
+        .build()
+}
+
+fn question_count_schema() -> Object {
+    let max = quiz::MAX_QUESTIONS;
+    schema::nullable_integer(KnownFormat::Int32, 1, i64::from(max))
+        .description(Some(format!("Random draw: questions per attempt (1–{max}); required without `question_ids`.")))
+        .build()
+}
+
+fn distribution_schema() -> Object {
+    schema::counts_by::<PointBandCode>(KnownFormat::Int64)
+        .description(Some("Members per band of yearly points: `0`, `1-49`, `50-99`, `100-199`, `200-399`, `400+`."))
+        .build()
+}
+
+fn adjustment_points_schema() -> RefOr<Schema> {
+    let (max, cap) = (ledger::MAX_ADJUSTMENT_POINTS, ledger::YEARLY_ADJUSTMENT_CAP);
+    schema::non_zero_integer(
+        KnownFormat::Int64,
+        max,
+        format!(
+            "Points to add (negative to correct), −{max} to {max}, not 0; a member's adjustments in a calendar year (Vietnam), \
+             counted as absolute values, stay within {cap} points."
+        ),
+    )
+}
+
+fn adjustment_reason_schema() -> Object {
+    let (min, max) = (ledger::ADJUSTMENT_REASON_MIN_CHARS, ledger::ADJUSTMENT_REASON_MAX_CHARS);
+    schema::text(min, max).description(Some(format!("Why (required, {min}–{max} characters): the superior reviews it."))).build()
+}
 
 // ---------------------------------------------------------------- question bank
 
@@ -35,21 +145,25 @@ use crate::views::{check_dates, check_query_dates, decode_cursor, encode_cursor,
 #[serde(deny_unknown_fields)]
 pub struct QuestionBody {
     /// `single`, `multiple` or `true_false`.
-    #[schema(example = "single")]
+    #[schema(value_type = QuestionKindCode)]
     pub kind: String,
     /// The question.
+    #[schema(schema_with = prompt_schema)]
     pub prompt: String,
     /// Options (true/false: may be omitted, `Đúng`/`Sai`).
     #[serde(default)]
+    #[schema(schema_with = options_schema)]
     pub options: Vec<String>,
     /// Indices of the correct options (exactly one for single and true/false; two or more, not
     /// all, for multiple).
     pub correct: Vec<usize>,
     /// Explanation shown after answering.
     #[serde(default)]
+    #[schema(schema_with = explanation_schema)]
     pub explanation: String,
     /// Tags.
     #[serde(default)]
+    #[schema(schema_with = tags_schema)]
     pub tags: Vec<String>,
 }
 
@@ -65,6 +179,7 @@ pub struct QuestionView {
     /// Current version number.
     pub version: i32,
     /// Kind.
+    #[schema(value_type = QuestionKindCode)]
     pub kind: String,
     /// Question.
     pub prompt: String,
@@ -162,40 +277,49 @@ pub async fn edit_question(
 #[serde(deny_unknown_fields)]
 pub struct QuizBody {
     /// Title.
-    #[schema(example = "Học tập Nghị quyết Đại hội XIV — tuần 1")]
+    #[schema(schema_with = quiz_title_schema)]
     pub title: String,
     /// Description.
     #[serde(default)]
     pub description: String,
     /// First day (Vietnam).
+    #[schema(value_type = CalendarDate)]
     pub opens_on: NaiveDate,
-    /// Last day (Vietnam).
+    /// Last day (Vietnam), not before the first.
+    #[schema(value_type = CalendarDate)]
     pub closes_on: NaiveDate,
     /// Days of the week (`mon`…`sun`); empty: every day.
     #[serde(default)]
+    #[schema(value_type = Vec<WeekdayCode>)]
     pub weekdays: Vec<String>,
     /// Daily opening time `HH:MM` (Vietnam).
-    #[schema(example = "07:30")]
+    #[schema(schema_with = daily_from_schema)]
     pub daily_from: Option<String>,
     /// Daily closing time `HH:MM` (Vietnam).
-    #[schema(example = "17:30")]
+    #[schema(schema_with = daily_to_schema)]
     pub daily_to: Option<String>,
     /// Minutes per attempt (1–180).
+    #[schema(schema_with = time_limit_schema)]
     pub time_limit_minutes: u32,
     /// Attempts per period per member (1–100).
+    #[schema(schema_with = max_attempts_schema)]
     pub max_attempts: u32,
     /// `day`, `week`, `month` or `total`.
-    #[schema(example = "week")]
+    #[schema(value_type = AttemptPeriodCode)]
     pub attempt_period: String,
     /// Points per correct answer (1–100).
+    #[schema(schema_with = points_per_correct_schema)]
     pub points_per_correct: u32,
     /// Fixed question set (in order); when empty, questions are drawn per attempt.
     #[serde(default)]
+    #[schema(schema_with = question_ids_schema)]
     pub question_ids: Vec<Uuid>,
     /// Random draw: questions per attempt (1–100).
+    #[schema(schema_with = question_count_schema)]
     pub question_count: Option<u32>,
     /// Random draw: only questions with one of these tags.
     #[serde(default)]
+    #[schema(schema_with = tags_schema)]
     pub tags: Vec<String>,
     /// Random draw: only questions about these documents.
     #[serde(default)]
@@ -218,6 +342,7 @@ pub struct QuizView {
     /// Last day.
     pub closes_on: NaiveDate,
     /// Weekdays.
+    #[schema(value_type = Vec<WeekdayCode>)]
     pub weekdays: Vec<String>,
     /// Daily opening time.
     pub daily_from: Option<String>,
@@ -228,6 +353,7 @@ pub struct QuizView {
     /// Attempts per period.
     pub max_attempts: u32,
     /// Period.
+    #[schema(value_type = AttemptPeriodCode)]
     pub attempt_period: String,
     /// Points per correct answer.
     pub points_per_correct: u32,
@@ -271,8 +397,12 @@ pub async fn create_quiz(
         check_dates(&[("opens_on", Some(b.opens_on)), ("closes_on", Some(b.closes_on))])?;
         let mut issues = Vec::new();
         let title = membership::fields::normalize_text(&b.title);
-        if title.is_empty() || title.chars().count() > 300 {
-            issues.push(FieldIssue::new("title", if title.is_empty() { "empty" } else { "too_long" }, "1 to 300 characters"));
+        if title.is_empty() || title.chars().count() > QUIZ_TITLE_MAX_CHARS {
+            issues.push(FieldIssue::new(
+                "title",
+                if title.is_empty() { "empty" } else { "too_long" },
+                format!("1 to {QUIZ_TITLE_MAX_CHARS} characters"),
+            ));
         }
         if b.closes_on < b.opens_on {
             issues.push(FieldIssue::new("closes_on", "before_opens_on", "the last day is before the first"));
@@ -291,9 +421,9 @@ pub async fn create_quiz(
             issues.push(FieldIssue::new("daily_to", "before_daily_from", "closing time must be after opening time"));
         }
         let ranges = [
-            ("time_limit_minutes", b.time_limit_minutes, 1, 180),
-            ("max_attempts", b.max_attempts, 1, 100),
-            ("points_per_correct", b.points_per_correct, 1, 100),
+            ("time_limit_minutes", b.time_limit_minutes, 1, quiz::MAX_TIME_LIMIT_MINUTES),
+            ("max_attempts", b.max_attempts, 1, quiz::MAX_ATTEMPTS),
+            ("points_per_correct", b.points_per_correct, 1, quiz::MAX_POINTS_PER_CORRECT),
         ];
         for (field, v, lo, hi) in ranges {
             if !(lo..=hi).contains(&v) {
@@ -306,11 +436,11 @@ pub async fn create_quiz(
         }
         let count =
             if b.question_ids.is_empty() { b.question_count.unwrap_or(0) } else { u32::try_from(b.question_ids.len()).unwrap_or(u32::MAX) };
-        if !(1..=100).contains(&count) {
+        if !(1..=quiz::MAX_QUESTIONS).contains(&count) {
             issues.push(FieldIssue::new(
                 if b.question_ids.is_empty() { "question_count" } else { "question_ids" },
                 "out_of_range",
-                "1 to 100 questions",
+                format!("1 to {} questions", quiz::MAX_QUESTIONS),
             ));
         }
         if !issues.is_empty() {
@@ -384,6 +514,7 @@ pub struct ServedQuestion {
     /// Question id.
     pub question_id: Uuid,
     /// Kind.
+    #[schema(value_type = QuestionKindCode)]
     pub kind: String,
     /// Question.
     pub prompt: String,
@@ -540,7 +671,8 @@ pub async fn get_attempt(State(state): State<AppState>, caller: Caller, Path(id)
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct YearQuery {
-    /// Calendar year (default: this year in Vietnam); `0` for all time.
+    /// Calendar year (default: this year in Vietnam), 1900–2100; `0` for all time.
+    #[param(inline, value_type = YearOrAllTime, required = false)]
     pub year: Option<i32>,
 }
 
@@ -590,7 +722,7 @@ fn points_error(e: MyPointsError) -> ApiError {
 fn year_of(q: &YearQuery, caller: &Caller) -> ApiResult<i32> {
     match q.year {
         None => Ok(caller.today().year()),
-        Some(y @ (0 | 1900..=2100)) => Ok(y),
+        Some(y @ (0 | membership::time::MIN_YEAR..=membership::time::MAX_YEAR)) => Ok(y),
         Some(_) => Err(ApiError::BadRequest { code: "invalid_query", detail: "year must be 0 or between 1900 and 2100".into() }),
     }
 }
@@ -615,6 +747,7 @@ pub struct LedgerEntryView {
     /// Points (negative for a correction).
     pub points: i64,
     /// `quiz_answer`, `document_read`, `meeting_attendance`, `adjustment`.
+    #[schema(value_type = PointsReasonCode)]
     pub reason: String,
     /// What it is for.
     pub source_id: Uuid,
@@ -640,6 +773,7 @@ pub struct LedgerQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(inline, value_type = PageLimit, required = false)]
     pub limit: Option<u64>,
 }
 
@@ -671,9 +805,11 @@ pub async fn my_ledger(State(state): State<AppState>, caller: Caller, Query(q): 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct BoardQuery {
-    /// Year (default this year; 0: all time).
+    /// Year (default this year; 0: all time), 1900–2100.
+    #[param(inline, value_type = YearOrAllTime, required = false)]
     pub year: Option<i32>,
     /// Top N (1–100, default 10).
+    #[param(inline, value_type = BoardLimit, required = false)]
     pub limit: Option<u64>,
     /// Also list the members ranked just above and below the caller (up to `limit` each side).
     pub around_me: Option<bool>,
@@ -724,9 +860,14 @@ pub async fn leaderboard(
 ) -> ApiResult<axum::Json<Leaderboard>> {
     let query = year_of(&YearQuery { year: q.year }, &caller).and_then(|year| {
         let limit = match q.limit {
-            None => 10,
-            Some(n @ 1..=100) => n,
-            Some(_) => return Err(ApiError::BadRequest { code: "invalid_query", detail: "limit must be between 1 and 100".into() }),
+            None => BOARD_LIMIT_DEFAULT,
+            Some(n @ 1..=BOARD_LIMIT_MAX) => n,
+            Some(_) => {
+                return Err(ApiError::BadRequest {
+                    code: "invalid_query",
+                    detail: format!("limit must be between 1 and {BOARD_LIMIT_MAX}"),
+                });
+            }
         };
         Ok(app::study::BoardQuery { year, limit, around_me: q.around_me.unwrap_or(false) })
     });
@@ -774,6 +915,7 @@ pub struct StudyStats {
     /// Share above the target.
     pub on_target_share: f64,
     /// Members per bucket of yearly points: `0`, `1-49`, `50-99`, `100-199`, `200-399`, `400+`.
+    #[schema(schema_with = distribution_schema)]
     pub distribution: HashMap<String, u64>,
     /// Members at or below the target, lowest first (at most 200).
     pub below_target: Vec<BelowTarget>,
@@ -815,8 +957,10 @@ pub async fn study_stats(
 pub struct AdjustmentBody {
     /// Points to add (negative to correct), −1000 to 1000, not 0; a member's adjustments in a
     /// calendar year (Vietnam), counted as absolute values, stay within 100 points.
+    #[schema(schema_with = adjustment_points_schema)]
     pub points: i64,
     /// Why (required, 10–1000 characters): the superior reviews it.
+    #[schema(schema_with = adjustment_reason_schema)]
     pub reason: String,
 }
 
@@ -841,7 +985,7 @@ pub async fn adjust(
     let reason = membership::fields::normalize_text(&body.reason);
     let mut issues = Vec::new();
     if body.points == 0 || !(-ledger::MAX_ADJUSTMENT_POINTS..=ledger::MAX_ADJUSTMENT_POINTS).contains(&body.points) {
-        issues.push(FieldIssue::new("points", "out_of_range", "−1000 to 1000, not 0"));
+        issues.push(FieldIssue::new("points", "out_of_range", format!("−{0} to {0}, not 0", ledger::MAX_ADJUSTMENT_POINTS)));
     }
     let length = reason.chars().count();
     if !(ledger::ADJUSTMENT_REASON_MIN_CHARS..=ledger::ADJUSTMENT_REASON_MAX_CHARS).contains(&length) {
@@ -854,7 +998,7 @@ pub async fn adjust(
             } else {
                 "too_long"
             },
-            "10 to 1000 characters",
+            format!("{} to {} characters", ledger::ADJUSTMENT_REASON_MIN_CHARS, ledger::ADJUSTMENT_REASON_MAX_CHARS),
         ));
     }
     let request = if issues.is_empty() { Ok((body.points, reason.clone())) } else { Err(ApiError::Validation(issues)) };
@@ -884,12 +1028,15 @@ pub async fn adjust(
 #[serde(deny_unknown_fields)]
 pub struct AdjustmentsQuery {
     /// Made on or after this day (Vietnam's calendar).
+    #[param(inline, value_type = CalendarDate, required = false)]
     pub from: Option<NaiveDate>,
     /// Made on or before this day (Vietnam's calendar).
+    #[param(inline, value_type = CalendarDate, required = false)]
     pub to: Option<NaiveDate>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(inline, value_type = PageLimit, required = false)]
     pub limit: Option<u64>,
 }
 

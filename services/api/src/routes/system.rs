@@ -12,17 +12,24 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// `ok`.
-    #[schema(example = "ok")]
+    #[schema(schema_with = status_schema)]
     pub status: String,
     /// `sqlite` or `postgres` (readiness only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
 }
 
+/// What a live server answers.
+const OK: &str = "ok";
+
+fn status_schema() -> utoipa::openapi::schema::Object {
+    crate::views::schema::code_list("`ok`.", [OK])
+}
+
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/health", tag = "system", responses((status = 200, body = Health)))]
 pub async fn health() -> Json<Health> {
-    Json(Health { status: "ok".into(), database: None })
+    Json(Health { status: OK.into(), database: None })
 }
 
 /// Readiness: the database accepts a write and the attachment store can write a file. 503 when
@@ -38,5 +45,5 @@ pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         tracing::error!(error = %e, "readiness: the attachment store cannot be written");
         ApiError::Unavailable
     })?;
-    Ok(Json(Health { status: "ok".into(), database: Some(state.db.backend_name().into()) }))
+    Ok(Json(Health { status: OK.into(), database: Some(state.db.backend_name().into()) }))
 }

@@ -23,6 +23,7 @@ use storage::tasks::TaskRecord;
 use tasks::TaskId;
 use tasks::assignees::AssigneeError;
 use tasks::workflow::{self, Priority, Rating, Status, Step, StepError};
+use utoipa::openapi::schema::{Array, KnownFormat, Object};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -30,12 +31,100 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldIssue};
 use crate::extract::{IfMatch, Json, Path, Query, etag};
 use crate::state::AppState;
+use crate::views::schema::{self, CalendarDate, PageLimit, TaskPriorityCode, TaskRatingCode, TaskStatusCode, TaskStepCode};
 use crate::views::{check_dates, check_query_dates, decode_cursor, encode_cursor, page_limit};
+
+/// Longest task title, in characters.
+pub const TITLE_MAX_CHARS: usize = 300;
+/// Longest task description, in characters.
+pub const DESCRIPTION_MAX_CHARS: usize = 20_000;
+/// Longest note of a progress update or result report, in characters.
+pub const NOTE_MAX_CHARS: usize = 5_000;
+/// Longest attachment reference, in characters.
+pub const ATTACHMENT_REF_MAX_CHARS: usize = 500;
+/// Longest evaluation, return or cancellation comment, in characters.
+pub const COMMENT_MAX_CHARS: usize = 2_000;
+
+fn title_schema(nullable: bool) -> Object {
+    let builder = if nullable { schema::nullable_text(1, TITLE_MAX_CHARS) } else { schema::text(1, TITLE_MAX_CHARS) };
+    builder
+        .description(Some(format!("Title, 1–{TITLE_MAX_CHARS} characters.")))
+        .examples(["Vận động hộ gia đình phân loại rác tại nguồn"])
+        .build()
+}
+
+fn new_title_schema() -> Object {
+    title_schema(false)
+}
+
+fn changed_title_schema() -> Object {
+    title_schema(true)
+}
+
+fn new_description_schema() -> Object {
+    schema::text(0, DESCRIPTION_MAX_CHARS).description(Some(format!("Description, up to {DESCRIPTION_MAX_CHARS} characters."))).build()
+}
+
+fn changed_description_schema() -> Object {
+    schema::nullable_text(0, DESCRIPTION_MAX_CHARS)
+        .description(Some(format!("Description, up to {DESCRIPTION_MAX_CHARS} characters.")))
+        .build()
+}
+
+fn assignees(nullable: bool, what: &str) -> Array {
+    let max = tasks::assignees::MAX_ASSIGNEES;
+    let builder = if nullable { schema::nullable_array(schema::uuid(), 1, max) } else { schema::array(schema::uuid(), 1, max) };
+    builder
+        .description(Some(format!("{what}: 1–{max} members of the unit (or committee members sitting on it); repeats count once.")))
+        .build()
+}
+
+fn new_assignees_schema() -> Array {
+    assignees(false, "Assignees")
+}
+
+fn changed_assignees_schema() -> Array {
+    assignees(true, "Reassign: the new list of assignees")
+}
+
+fn percent_schema() -> Object {
+    let max = workflow::MAX_PERCENT;
+    schema::nullable_integer(KnownFormat::Int32, 0, i64::from(max))
+        .description(Some(format!("Percentage done (0–{max}), as the assignee judges it; never derived.")))
+        .build()
+}
+
+fn note_schema() -> Object {
+    schema::text(0, NOTE_MAX_CHARS)
+        .description(Some(format!("Note (required for a result report), up to {NOTE_MAX_CHARS} characters.")))
+        .build()
+}
+
+fn attachment_ref_schema() -> Object {
+    schema::nullable_text(0, ATTACHMENT_REF_MAX_CHARS)
+        .description(Some(format!(
+            "Reference to supporting material (an attachment id or a link), up to {ATTACHMENT_REF_MAX_CHARS} characters."
+        )))
+        .build()
+}
+
+fn evaluation_comment_schema() -> Object {
+    schema::text(0, COMMENT_MAX_CHARS).description(Some(format!("Comment, up to {COMMENT_MAX_CHARS} characters."))).build()
+}
+
+fn reason_comment_schema() -> Object {
+    schema::text(1, COMMENT_MAX_CHARS).description(Some(format!("Why (1–{COMMENT_MAX_CHARS} characters)."))).build()
+}
+
+fn ratings_schema() -> Object {
+    schema::counts_by::<TaskRatingCode>(KnownFormat::Int32).description(Some("Ratings of done tasks: the count per rating.")).build()
+}
 
 /// One entry of a task's history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskUpdateView {
     /// `progress`, `submit`, `evaluate`, `return`, `cancel`, `edit`.
+    #[schema(value_type = TaskStepCode)]
     pub kind: String,
     /// Author (member).
     pub author_member_id: Option<Uuid>,
@@ -71,14 +160,17 @@ pub struct TaskView {
     /// Due date.
     pub due_on: NaiveDate,
     /// `low`, `normal`, `high`, `urgent`.
+    #[schema(value_type = TaskPriorityCode)]
     pub priority: String,
     /// `assigned`, `in_progress`, `awaiting_evaluation`, `done`, `cancelled`.
+    #[schema(value_type = TaskStatusCode)]
     pub status: String,
     /// Derived at read time: open and past the due date (Asia/Ho_Chi_Minh).
     pub overdue: bool,
     /// Progress as last reported (0–100).
     pub percent: u8,
     /// `excellent`, `good`, `complete`, `not_complete` once done.
+    #[schema(value_type = Option<TaskRatingCode>)]
     pub rating: Option<String>,
     /// Evaluation or return comment.
     pub evaluation_comment: Option<String>,
@@ -203,16 +295,20 @@ fn text(raw: &str, field: &str, max: usize, required: bool, issues: &mut Vec<Fie
 #[serde(deny_unknown_fields)]
 pub struct CreateTask {
     /// Title, 1–300 characters.
-    #[schema(example = "Vận động hộ gia đình phân loại rác tại nguồn")]
+    #[schema(schema_with = new_title_schema)]
     pub title: String,
     /// Description, up to 20,000 characters.
     #[serde(default)]
+    #[schema(schema_with = new_description_schema)]
     pub description: String,
     /// Assignees: members of the unit (or committee members sitting on it).
+    #[schema(schema_with = new_assignees_schema)]
     pub assignee_ids: Vec<Uuid>,
     /// Due date (the whole day, Vietnam time).
+    #[schema(value_type = CalendarDate)]
     pub due_on: NaiveDate,
     /// `low`, `normal` (default), `high`, `urgent`.
+    #[schema(value_type = Option<TaskPriorityCode>)]
     pub priority: Option<String>,
     /// Meeting where it was assigned.
     pub source_meeting_id: Option<Uuid>,
@@ -244,8 +340,8 @@ pub async fn create(
 fn parse_new(body: CreateTask) -> ApiResult<NewTask> {
     check_dates(&[("due_on", Some(body.due_on))])?;
     let mut issues = Vec::new();
-    let title = membership::fields::normalize_text(&text(&body.title, "title", 300, true, &mut issues));
-    let description = text(&body.description, "description", 20_000, false, &mut issues);
+    let title = membership::fields::normalize_text(&text(&body.title, "title", TITLE_MAX_CHARS, true, &mut issues));
+    let description = text(&body.description, "description", DESCRIPTION_MAX_CHARS, false, &mut issues);
     let priority = match body.priority.as_deref() {
         None => Some(Priority::Normal),
         Some(p) => Priority::parse(p),
@@ -284,14 +380,19 @@ fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<O
 #[serde(deny_unknown_fields)]
 pub struct UpdateTask {
     /// Title.
+    #[schema(schema_with = changed_title_schema)]
     pub title: Option<String>,
     /// Description.
+    #[schema(schema_with = changed_description_schema)]
     pub description: Option<String>,
     /// Reassign: the new list of assignees.
+    #[schema(schema_with = changed_assignees_schema)]
     pub assignee_ids: Option<Vec<Uuid>>,
     /// Due date.
+    #[schema(value_type = Option<CalendarDate>)]
     pub due_on: Option<NaiveDate>,
     /// Priority.
+    #[schema(value_type = Option<TaskPriorityCode>)]
     pub priority: Option<String>,
     /// Review meeting (`null` clears: back to the default).
     #[serde(default, deserialize_with = "some")]
@@ -330,8 +431,8 @@ pub async fn update(
 fn parse_changes(body: &UpdateTask) -> ApiResult<TaskChanges> {
     check_dates(&[("due_on", body.due_on)])?;
     let mut issues = Vec::new();
-    let title = body.title.as_ref().map(|t| membership::fields::normalize_text(&text(t, "title", 300, true, &mut issues)));
-    let description = body.description.as_ref().map(|d| text(d, "description", 20_000, false, &mut issues));
+    let title = body.title.as_ref().map(|t| membership::fields::normalize_text(&text(t, "title", TITLE_MAX_CHARS, true, &mut issues)));
+    let description = body.description.as_ref().map(|d| text(d, "description", DESCRIPTION_MAX_CHARS, false, &mut issues));
     let priority = match body.priority.as_deref().map(|p| (p, Priority::parse(p))) {
         None => None,
         Some((_, Some(p))) => Some(p),
@@ -358,17 +459,20 @@ fn parse_changes(body: &UpdateTask) -> ApiResult<TaskChanges> {
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
     /// Percentage done (0–100), as the assignee judges it; never derived.
+    #[schema(schema_with = percent_schema)]
     pub percent: Option<u8>,
     /// Note (required for a result report), up to 5,000 characters.
     #[serde(default)]
+    #[schema(schema_with = note_schema)]
     pub note: String,
     /// Reference to supporting material (an attachment id or a link).
+    #[schema(schema_with = attachment_ref_schema)]
     pub attachment_ref: Option<String>,
 }
 
 fn parse_report(step: Step, body: ReportBody) -> ApiResult<Report> {
     let mut issues = Vec::new();
-    let note = text(&body.note, "note", 5_000, step == Step::Submit, &mut issues);
+    let note = text(&body.note, "note", NOTE_MAX_CHARS, step == Step::Submit, &mut issues);
     if let Some(p) = body.percent
         && let Err(e) = workflow::check_percent(p)
     {
@@ -377,8 +481,8 @@ fn parse_report(step: Step, body: ReportBody) -> ApiResult<Report> {
     if step == Step::Progress && body.percent.is_none() {
         issues.push(FieldIssue::new("percent", "missing", "a progress update gives a percentage"));
     }
-    if body.attachment_ref.as_ref().is_some_and(|a| a.chars().count() > 500) {
-        issues.push(FieldIssue::new("attachment_ref", "too_long", "at most 500 characters"));
+    if body.attachment_ref.as_ref().is_some_and(|a| a.chars().count() > ATTACHMENT_REF_MAX_CHARS) {
+        issues.push(FieldIssue::new("attachment_ref", "too_long", format!("at most {ATTACHMENT_REF_MAX_CHARS} characters")));
     }
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
@@ -419,10 +523,11 @@ pub async fn submit(
 #[serde(deny_unknown_fields)]
 pub struct EvaluateBody {
     /// `excellent`, `good`, `complete`, `not_complete`.
-    #[schema(example = "good")]
+    #[schema(value_type = TaskRatingCode)]
     pub rating: String,
     /// Comment, up to 2,000 characters.
     #[serde(default)]
+    #[schema(schema_with = evaluation_comment_schema)]
     pub comment: String,
 }
 
@@ -444,7 +549,7 @@ fn parse_evaluation(body: &EvaluateBody) -> ApiResult<Evaluation> {
     let rating =
         Rating::parse(&body.rating).ok_or_else(|| ApiError::field("rating", "not_allowed", "excellent, good, complete or not_complete"))?;
     let mut issues = Vec::new();
-    let comment = text(&body.comment, "comment", 2_000, false, &mut issues);
+    let comment = text(&body.comment, "comment", COMMENT_MAX_CHARS, false, &mut issues);
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
@@ -456,12 +561,13 @@ fn parse_evaluation(body: &EvaluateBody) -> ApiResult<Evaluation> {
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     /// Why (1–2,000 characters).
+    #[schema(schema_with = reason_comment_schema)]
     pub comment: String,
 }
 
 fn parse_comment(body: &CommentBody) -> ApiResult<String> {
     let mut issues = Vec::new();
-    let comment = text(&body.comment, "comment", 2_000, true, &mut issues);
+    let comment = text(&body.comment, "comment", COMMENT_MAX_CHARS, true, &mut issues);
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
@@ -500,7 +606,8 @@ pub async fn cancel(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
-    /// Comma-separated statuses.
+    /// Comma-separated statuses (`status=assigned,in_progress`).
+    #[param(inline, value_type = Vec<TaskStatusCode>, required = false, style = Form, explode = false)]
     pub status: Option<String>,
     /// Only tasks of this assignee.
     pub assignee: Option<Uuid>,
@@ -511,6 +618,7 @@ pub struct ListParams {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(inline, value_type = PageLimit, required = false)]
     pub limit: Option<u64>,
 }
 
@@ -576,13 +684,15 @@ pub async fn list(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct MyParams {
-    /// Comma-separated statuses.
+    /// Comma-separated statuses (`status=assigned,in_progress`).
+    #[param(inline, value_type = Vec<TaskStatusCode>, required = false, style = Form, explode = false)]
     pub status: Option<String>,
     /// Only overdue tasks.
     pub overdue: Option<bool>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(inline, value_type = PageLimit, required = false)]
     pub limit: Option<u64>,
 }
 
@@ -611,8 +721,10 @@ pub async fn for_review(State(state): State<AppState>, caller: Caller, Path(id):
 #[serde(deny_unknown_fields)]
 pub struct StatsParams {
     /// Tasks due on or after.
+    #[param(inline, value_type = CalendarDate, required = false)]
     pub from: Option<NaiveDate>,
     /// Tasks due on or before.
+    #[param(inline, value_type = CalendarDate, required = false)]
     pub to: Option<NaiveDate>,
 }
 
@@ -630,6 +742,7 @@ pub struct TaskFiguresView {
     /// Open, not overdue.
     pub open: u32,
     /// Ratings of done tasks.
+    #[schema(schema_with = ratings_schema)]
     pub ratings: BTreeMap<String, u32>,
 }
 

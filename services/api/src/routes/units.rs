@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use membership::unit::PlacementError;
 use membership::{UnitId, UnitKind, UnitName};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -17,6 +18,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
+use crate::views::schema::{CalendarDate, UnitKindCode, text};
 use crate::views::{UnitDetail, UnitRef, UnitView};
 
 /// Maps the read refusals of the unit use cases.
@@ -56,11 +58,18 @@ pub struct CreateUnit {
     /// The superior unit.
     pub parent_id: Uuid,
     /// Kind code (see `UnitView.kind`); the superior's kind must allow it.
-    #[schema(example = "cell")]
+    #[schema(value_type = UnitKindCode)]
     pub kind: String,
     /// Name, 1–200 characters.
-    #[schema(example = "Chi bộ thôn Đông Thành")]
+    #[schema(schema_with = unit_name_schema)]
     pub name: String,
+}
+
+fn unit_name_schema() -> Object {
+    text(1, UnitName::MAX)
+        .description(Some(format!("Name, 1–{} characters; NFC-normalised and trimmed.", UnitName::MAX)))
+        .examples(["Chi bộ thôn Đông Thành"])
+        .build()
 }
 
 /// Creates a unit under `parent_id` (administrators, and secretaries/deputies of the parent or
@@ -108,6 +117,7 @@ pub struct MoveUnit {
     /// The new superior unit.
     pub new_parent_id: Uuid,
     /// First day under the new superior (today or earlier; after the current link started).
+    #[schema(value_type = CalendarDate)]
     pub effective_on: NaiveDate,
 }
 
@@ -144,6 +154,7 @@ pub async fn move_unit(
 #[serde(deny_unknown_fields)]
 pub struct ParentsQuery {
     /// Only the link in force on this date (e.g. `2025-06-30`).
+    #[param(inline, value_type = CalendarDate, required = false)]
     pub on: Option<NaiveDate>,
 }
 
