@@ -18,6 +18,7 @@ mod m20261128_000010_regular_month;
 mod m20261130_000011_login_throttle;
 mod m20261130_000012_point_adjustments;
 mod m20261130_000013_readiness;
+mod m20261204_000014_notifications;
 mod util;
 
 /// All migrations, in order.
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_login_throttle::Migration),
             Box::new(m20261130_000012_point_adjustments::Migration),
             Box::new(m20261130_000013_readiness::Migration),
+            Box::new(m20261204_000014_notifications::Migration),
         ]
     }
 }

@@ -52,6 +52,7 @@ pub mod events;
 pub mod jobs;
 pub mod meetings;
 pub mod members;
+pub mod notify;
 pub mod positions;
 pub mod study;
 pub mod tasks;

@@ -46,6 +46,30 @@ pub async fn push<C: ConnectionTrait>(c: &C, e: &OutboxEvent) -> StoreResult<()>
     .await
 }
 
+/// Appends an event that stands for one occurrence of something (a reminder: kind × target ×
+/// occurrence), unless an event with the same `occurrence_key` was written before. Returns whether
+/// it was written: running a reminder scan twice, or on two instances, writes it once.
+pub async fn push_once<C: ConnectionTrait>(c: &C, e: &OutboxEvent, occurrence_key: &str) -> StoreResult<bool> {
+    let done = c
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            c.get_database_backend(),
+            "INSERT INTO outbox_events (id, kind, aggregate_type, aggregate_id, unit_id, payload, created_at, occurrence_key, attempts) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0) ON CONFLICT (occurrence_key) DO NOTHING",
+            vec![
+                e.id.into(),
+                e.kind.clone().into(),
+                e.aggregate_type.clone().into(),
+                e.aggregate_id.into(),
+                e.unit_id.map(|u| u.as_uuid()).into(),
+                e.payload.to_string().into(),
+                e.created_at.into(),
+                occurrence_key.into(),
+            ],
+        ))
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Undelivered events, oldest first.
 pub async fn pending<C: ConnectionTrait>(c: &C, limit: u64) -> StoreResult<Vec<OutboxEvent>> {
     let rows = outbox_events::Entity::find()

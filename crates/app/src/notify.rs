@@ -1,0 +1,3 @@
+//! Notifications: from the outbox to members' inboxes, e-mail and push.
+
+pub mod transport;

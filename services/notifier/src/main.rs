@@ -1,0 +1,3 @@
+//! `notifier` (long-running) and `notifier --once` (one pass, for cron).
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The push gateway webhook.
