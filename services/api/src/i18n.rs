@@ -798,6 +798,10 @@ pub const FIELD_ISSUES: &[FieldText] = &[
     f("unknown_column", "là cột không được hỗ trợ", "is not a known column"),
     f("missing_column", "là cột bắt buộc nhưng không có trong tệp", "is a required column missing from the file"),
     f("invalid_row", "dòng không đọc được", "the row cannot be read"),
+    // ---- notification preferences
+    f("unknown_kind", "không phải là loại thông báo", "is not a notification kind"),
+    f("invalid_time", "không phải là giờ dạng HH:MM", "is not a time HH:MM"),
+    f("empty_quiet_hours", "giờ bắt đầu và giờ kết thúc trùng nhau", "starts and ends at the same time"),
     f(
         "weak_password",
         "chưa đủ mạnh (8–128 ký tự, không chỉ gồm chữ số, khác tên đăng nhập)",

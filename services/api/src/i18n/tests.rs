@@ -25,7 +25,7 @@ use crate::error::{ApiError, FieldIssue, Lang};
 
 /// Domain error types whose codes the API sends as field-issue codes (`errors[].code`); the
 /// codes of every other `…Error` type with a `fn code` are problem codes.
-const FIELD_ERROR_TYPES: &[&str] = &["FieldError", "AdmissionError"];
+const FIELD_ERROR_TYPES: &[&str] = &["FieldError", "AdmissionError", "PreferencesError"];
 
 // ------------------------------------------------------------------------------------- lexer
 
