@@ -31,6 +31,10 @@ pub struct MeetingPublished {
     pub starts_at: DateTime<Utc>,
     /// Published later than the notice period before the start.
     pub late_publication: bool,
+    /// An extraordinary meeting (*sinh hoạt bất thường*): its notice is urgent. Absent in rows
+    /// written before the field existed (read as `false`).
+    #[serde(default)]
+    pub extraordinary: bool,
 }
 
 /// A meeting was opened (check-in begins).
@@ -59,6 +63,69 @@ pub struct MeetingCancelled {
     pub starts_at: DateTime<Utc>,
     /// Why.
     pub reason: String,
+}
+
+/// A published meeting was moved to another time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingRescheduled {
+    /// The meeting.
+    pub meeting_id: Uuid,
+    /// Its cell.
+    pub unit_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// The new start (UTC).
+    pub starts_at: DateTime<Utc>,
+    /// The start it replaces (UTC).
+    pub previous_starts_at: DateTime<Utc>,
+}
+
+/// A cell's meeting report for a month: not sent by the 3rd of the next month (to the cell's
+/// secretary), or late after the 5th (to the superior's leaders). Written by the notifier's scans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportMissing {
+    /// The meeting whose report is missing.
+    pub meeting_id: Uuid,
+    /// The cell.
+    pub unit_id: Uuid,
+    /// The meeting's title.
+    pub title: String,
+    /// The cell's name.
+    pub unit_name: String,
+    /// The superior unit.
+    pub parent_unit_id: Uuid,
+    /// The month, `YYYY-MM`.
+    pub month: String,
+}
+
+/// A quiz closes within 24 hours (to audience members who have not attempted it). Written by the
+/// notifier's scans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizClosing {
+    /// The quiz.
+    pub quiz_id: Uuid,
+    /// The unit whose subtree the quiz is for.
+    pub unit_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// When it closes (UTC).
+    pub closes_at: DateTime<Utc>,
+}
+
+/// A required document's reading deadline is within two days (to audience members who have not
+/// read it). Written by the notifier's scans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadingDue {
+    /// The document.
+    pub document_id: Uuid,
+    /// The issuing unit.
+    pub issuer_unit_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Official number/symbol.
+    pub number: Option<String>,
+    /// The deadline.
+    pub read_deadline: NaiveDate,
 }
 
 /// A cell sent its meeting report to the superior unit.
@@ -151,6 +218,18 @@ pub enum Event {
     MeetingOpened(MeetingOpened),
     /// `meeting.cancelled`
     MeetingCancelled(MeetingCancelled),
+    /// `meeting.rescheduled`
+    MeetingRescheduled(MeetingRescheduled),
+    /// `meeting.starting_soon` (a reminder: the meeting starts within 24 hours)
+    MeetingStartingSoon(MeetingOpened),
+    /// `meeting.report_not_sent` (a reminder, to the cell's secretary)
+    ReportNotSent(ReportMissing),
+    /// `meeting.report_late` (a reminder, to the superior's leaders)
+    ReportLate(ReportMissing),
+    /// `document.reading_due` (a reminder)
+    ReadingDue(ReadingDue),
+    /// `quiz.closing` (a reminder)
+    QuizClosing(QuizClosing),
     /// `meeting.report_submitted`
     ReportSubmitted(ReportSubmitted),
     /// `meeting.report_returned`
@@ -193,10 +272,16 @@ pub enum EventError {
 
 impl Event {
     /// Every kind, as stored in the outbox's `kind` column.
-    pub const KINDS: [&'static str; 10] = [
+    pub const KINDS: [&'static str; 16] = [
         "meeting.published",
         "meeting.opened",
         "meeting.cancelled",
+        "meeting.rescheduled",
+        "meeting.starting_soon",
+        "meeting.report_not_sent",
+        "meeting.report_late",
+        "document.reading_due",
+        "quiz.closing",
         "meeting.report_submitted",
         "meeting.report_returned",
         "document.published",
@@ -212,6 +297,12 @@ impl Event {
             Event::MeetingPublished(_) => "meeting.published",
             Event::MeetingOpened(_) => "meeting.opened",
             Event::MeetingCancelled(_) => "meeting.cancelled",
+            Event::MeetingRescheduled(_) => "meeting.rescheduled",
+            Event::MeetingStartingSoon(_) => "meeting.starting_soon",
+            Event::ReportNotSent(_) => "meeting.report_not_sent",
+            Event::ReportLate(_) => "meeting.report_late",
+            Event::ReadingDue(_) => "document.reading_due",
+            Event::QuizClosing(_) => "quiz.closing",
             Event::ReportSubmitted(_) => "meeting.report_submitted",
             Event::ReportReturned(_) => "meeting.report_returned",
             Event::DocumentPublished(_) => "document.published",
@@ -228,6 +319,11 @@ impl Event {
             Event::MeetingPublished(e) => ("meeting", e.meeting_id),
             Event::MeetingOpened(e) => ("meeting", e.meeting_id),
             Event::MeetingCancelled(e) => ("meeting", e.meeting_id),
+            Event::MeetingRescheduled(e) => ("meeting", e.meeting_id),
+            Event::MeetingStartingSoon(e) => ("meeting", e.meeting_id),
+            Event::ReportNotSent(e) | Event::ReportLate(e) => ("meeting", e.meeting_id),
+            Event::ReadingDue(e) => ("document", e.document_id),
+            Event::QuizClosing(e) => ("quiz", e.quiz_id),
             Event::ReportSubmitted(e) => ("meeting_report", e.report_id),
             Event::ReportReturned(e) => ("meeting_report", e.report_id),
             Event::DocumentPublished(e) => ("document", e.document_id),
@@ -243,6 +339,12 @@ impl Event {
             Event::MeetingPublished(e) => e.unit_id,
             Event::MeetingOpened(e) => e.unit_id,
             Event::MeetingCancelled(e) => e.unit_id,
+            Event::MeetingRescheduled(e) => e.unit_id,
+            Event::MeetingStartingSoon(e) => e.unit_id,
+            Event::ReportNotSent(e) => e.unit_id,
+            Event::ReportLate(e) => e.parent_unit_id,
+            Event::ReadingDue(e) => e.issuer_unit_id,
+            Event::QuizClosing(e) => e.unit_id,
             Event::ReportSubmitted(e) => e.parent_unit_id,
             Event::ReportReturned(e) => e.unit_id,
             Event::DocumentPublished(e) => e.issuer_unit_id,
@@ -256,6 +358,11 @@ impl Event {
             Event::MeetingPublished(e) => serde_json::to_value(e),
             Event::MeetingOpened(e) => serde_json::to_value(e),
             Event::MeetingCancelled(e) => serde_json::to_value(e),
+            Event::MeetingRescheduled(e) => serde_json::to_value(e),
+            Event::MeetingStartingSoon(e) => serde_json::to_value(e),
+            Event::ReportNotSent(e) | Event::ReportLate(e) => serde_json::to_value(e),
+            Event::ReadingDue(e) => serde_json::to_value(e),
+            Event::QuizClosing(e) => serde_json::to_value(e),
             Event::ReportSubmitted(e) => serde_json::to_value(e),
             Event::ReportReturned(e) => serde_json::to_value(e),
             Event::DocumentPublished(e) => serde_json::to_value(e),
@@ -284,19 +391,29 @@ impl Event {
 
     /// Reads an outbox row back.
     pub fn from_outbox(row: &OutboxEvent) -> Result<Event, EventError> {
-        let kind = row.kind.as_str();
-        let version = row.payload.get("v").and_then(serde_json::Value::as_u64).unwrap_or(1);
+        Self::from_parts(&row.kind, &row.payload)
+    }
+
+    /// Reads an event from its stored kind and JSON payload.
+    pub fn from_parts(kind: &str, payload: &serde_json::Value) -> Result<Event, EventError> {
+        let version = payload.get("v").and_then(serde_json::Value::as_u64).unwrap_or(1);
         if version != PAYLOAD_VERSION {
             return Err(EventError::UnknownVersion { kind: kind.to_string(), version });
         }
         fn parse<T: DeserializeOwned>(kind: &str, payload: &serde_json::Value) -> Result<T, EventError> {
             T::deserialize(payload).map_err(|source| EventError::Payload { kind: kind.to_string(), source })
         }
-        let p = &row.payload;
+        let p = payload;
         Ok(match kind {
             "meeting.published" => Event::MeetingPublished(parse(kind, p)?),
             "meeting.opened" => Event::MeetingOpened(parse(kind, p)?),
             "meeting.cancelled" => Event::MeetingCancelled(parse(kind, p)?),
+            "meeting.rescheduled" => Event::MeetingRescheduled(parse(kind, p)?),
+            "meeting.starting_soon" => Event::MeetingStartingSoon(parse(kind, p)?),
+            "meeting.report_not_sent" => Event::ReportNotSent(parse(kind, p)?),
+            "meeting.report_late" => Event::ReportLate(parse(kind, p)?),
+            "document.reading_due" => Event::ReadingDue(parse(kind, p)?),
+            "quiz.closing" => Event::QuizClosing(parse(kind, p)?),
             "meeting.report_submitted" => Event::ReportSubmitted(parse(kind, p)?),
             "meeting.report_returned" => Event::ReportReturned(parse(kind, p)?),
             "document.published" => Event::DocumentPublished(parse(kind, p)?),
@@ -318,6 +435,14 @@ mod tests {
         let id = |n: u128| Uuid::from_u128(n);
         let at = Utc.with_ymd_and_hms(2026, 11, 29, 17, 0, 0).unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let missing = ReportMissing {
+            meeting_id: id(1),
+            unit_id: id(2),
+            title: "T".into(),
+            unit_name: "Chi bộ 1".into(),
+            parent_unit_id: id(5),
+            month: "2026-11".into(),
+        };
         let task = TaskNotice { task_id: id(20), unit_id: id(2), title: "Vận động".into(), due_on: day, assignee_ids: vec![id(3)] };
         vec![
             Event::MeetingPublished(MeetingPublished {
@@ -326,6 +451,7 @@ mod tests {
                 title: "Sinh hoạt chi bộ tháng 12".into(),
                 starts_at: at,
                 late_publication: false,
+                extraordinary: false,
             }),
             Event::MeetingOpened(MeetingOpened { meeting_id: id(1), unit_id: id(2), title: "T".into(), starts_at: at }),
             Event::MeetingCancelled(MeetingCancelled {
@@ -335,6 +461,24 @@ mod tests {
                 starts_at: at,
                 reason: "Bão".into(),
             }),
+            Event::MeetingRescheduled(MeetingRescheduled {
+                meeting_id: id(1),
+                unit_id: id(2),
+                title: "T".into(),
+                starts_at: at,
+                previous_starts_at: at,
+            }),
+            Event::MeetingStartingSoon(MeetingOpened { meeting_id: id(1), unit_id: id(2), title: "T".into(), starts_at: at }),
+            Event::ReportNotSent(missing.clone()),
+            Event::ReportLate(missing),
+            Event::ReadingDue(ReadingDue {
+                document_id: id(6),
+                issuer_unit_id: id(5),
+                title: "Nghị quyết".into(),
+                number: None,
+                read_deadline: day,
+            }),
+            Event::QuizClosing(QuizClosing { quiz_id: id(7), unit_id: id(5), title: "Q".into(), closes_at: at }),
             Event::ReportSubmitted(ReportSubmitted {
                 report_id: id(4),
                 meeting_id: id(1),
@@ -383,7 +527,7 @@ mod tests {
 
     #[test]
     fn the_stored_form_is_stable() {
-        let row = samples()[3].to_outbox(Utc.with_ymd_and_hms(2026, 11, 29, 17, 0, 0).unwrap()).unwrap();
+        let row = samples()[9].to_outbox(Utc.with_ymd_and_hms(2026, 11, 29, 17, 0, 0).unwrap()).unwrap();
         assert_eq!(row.aggregate_type, "meeting_report");
         assert_eq!(row.unit_id.map(|u| u.as_uuid()), Some(Uuid::from_u128(5)), "a submitted report concerns the superior unit");
         assert_eq!(

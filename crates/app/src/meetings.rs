@@ -26,7 +26,7 @@ use storage::members::{ListQuery, StandingFilter};
 use uuid::Uuid;
 
 use crate::audit::{self, Requester};
-use crate::events::{Event, EventError, MeetingCancelled, MeetingOpened, MeetingPublished};
+use crate::events::{Event, EventError, MeetingCancelled, MeetingOpened, MeetingPublished, MeetingRescheduled};
 use crate::{Ctx, allowed, unit_path};
 
 pub mod comments;
@@ -390,6 +390,7 @@ pub async fn update<E>(
     }
     let existing = storage::meetings::agenda(ctx.db.conn(), meeting.id).await?;
     let edit = edit(&meeting, &existing).map_err(MeetingError::Request)?;
+    let previous_starts_at = meeting.starts_at;
     if let Some(t) = edit.title {
         meeting.title = t;
     }
@@ -421,6 +422,16 @@ pub async fn update<E>(
         StoreError::Conflict { constraint: storage::Constraint::RegularMeetingMonth } => MeetingError::RegularMonthTaken(None),
         other => MeetingError::from(other),
     })?;
+    if meeting.status == MeetingStatus::Published && meeting.starts_at != previous_starts_at {
+        let moved = Event::MeetingRescheduled(MeetingRescheduled {
+            meeting_id: meeting.id.as_uuid(),
+            unit_id: meeting.unit_id.as_uuid(),
+            title: meeting.title.clone(),
+            starts_at: meeting.starts_at,
+            previous_starts_at,
+        });
+        storage::outbox::push(tx.conn(), &moved.to_outbox(now)?).await?;
+    }
     if let Some(agenda) = &edit.agenda {
         storage::meetings::replace_agenda(tx.conn(), meeting.id, agenda).await.map_err(|e| match e {
             StoreError::Conflict { .. } => MeetingError::AgendaItemHasComments,
@@ -484,6 +495,7 @@ pub async fn publish<E>(ctx: &Ctx, who: Requester<'_>, id: MeetingId, confirm_sh
         title: meeting.title.clone(),
         starts_at: meeting.starts_at,
         late_publication: meeting.late_publication,
+        extraordinary: meeting.kind == MeetingKind::Extraordinary,
     })
     .to_outbox(now)?;
     let tx = ctx.db.begin().await?;
@@ -505,7 +517,7 @@ pub async fn publish<E>(ctx: &Ctx, who: Requester<'_>, id: MeetingId, confirm_sh
     Ok(Published { meeting, agenda, warnings })
 }
 
-async fn roster_candidates(ctx: &Ctx, cell: UnitId) -> Result<Vec<Candidate>, StoreError> {
+pub(crate) async fn roster_candidates(ctx: &Ctx, cell: UnitId) -> Result<Vec<Candidate>, StoreError> {
     let mut out = Vec::new();
     let mut after = None;
     loop {

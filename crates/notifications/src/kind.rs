@@ -193,8 +193,9 @@ impl Kind {
             | Kind::MeetingOpened
             | Kind::MeetingCancelled
             | Kind::MeetingRescheduled
-            | Kind::ReportNotSent => ObjectType::Meeting,
-            Kind::ReportSubmitted | Kind::ReportReturned | Kind::ReportLate => ObjectType::Report,
+            | Kind::ReportNotSent
+            | Kind::ReportLate => ObjectType::Meeting,
+            Kind::ReportSubmitted | Kind::ReportReturned => ObjectType::Report,
             Kind::DocumentPublished | Kind::DocumentReadingDue | Kind::UnreadEscalation => ObjectType::Document,
             Kind::TaskAssigned | Kind::TaskDueSoon | Kind::TaskOverdue => ObjectType::Task,
             Kind::QuizClosing => ObjectType::Quiz,

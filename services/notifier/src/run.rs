@@ -1,0 +1,134 @@
+//! The notifier's loop: passes on the clock, the single-instance lease on SQLite, graceful
+//! shutdown.
+
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use app::Ctx;
+use app::notify::transport::Transports;
+use app::notify::{NotifyError, PassReport, Settings};
+use tracing::{info, warn};
+
+/// How long the SQLite lease lasts past each renewal: a notifier that dies is replaced after this.
+fn lease_ttl(poll: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(poll * 3).unwrap_or_else(|_| chrono::Duration::seconds(30)) + chrono::Duration::seconds(30)
+}
+
+/// Numbers in [0, 1) for retry jitter (std's random hasher keys; no cryptographic need).
+pub fn jitter() -> impl FnMut() -> f64 {
+    let state = std::collections::hash_map::RandomState::new();
+    let mut n: u64 = 0;
+    move || {
+        n += 1;
+        let mut h = state.build_hasher();
+        h.write_u64(n);
+        #[allow(clippy::cast_precision_loss)]
+        let x = (h.finish() >> 11) as f64 / (1u64 << 53) as f64;
+        x
+    }
+}
+
+/// Whether the pass may run: on PostgreSQL always (instances share the work with `SKIP LOCKED`);
+/// on SQLite when this instance holds the lease. Logs, once per change, that it waits.
+async fn may_run(ctx: &Ctx, settings: &Settings, poll: Duration, waiting: &mut bool) -> Result<bool, NotifyError> {
+    if ctx.db.backend_name() != "sqlite" {
+        return Ok(true);
+    }
+    match app::notify::hold_lease(ctx, settings, lease_ttl(poll)).await? {
+        None => {
+            if *waiting {
+                info!(holder = %settings.holder, "notifier: took the lease; running");
+            }
+            *waiting = false;
+            Ok(true)
+        }
+        Some((holder, until)) => {
+            if !*waiting {
+                warn!(
+                    holder = %settings.holder,
+                    other = %holder,
+                    until = %app::clock::format_instant(until),
+                    "notifier: another notifier holds the lease on this SQLite database; waiting for it to stop"
+                );
+            }
+            *waiting = true;
+            Ok(false)
+        }
+    }
+}
+
+fn log_pass(report: &PassReport) {
+    if *report != PassReport::default() {
+        info!(
+            reminders = report.reminders,
+            events = report.events,
+            chunks = report.chunks,
+            events_failed = report.events_failed,
+            items = report.items,
+            deliveries = report.deliveries,
+            sent = report.sent,
+            retried = report.retried,
+            dead = report.dead,
+            skipped = report.skipped,
+            pruned_events = report.pruned.0,
+            pruned_deliveries = report.pruned.1,
+            "notifier: pass"
+        );
+    }
+}
+
+/// One pass (`--once`). `Ok(None)` when another instance holds the SQLite lease: nothing is done.
+pub async fn once(ctx: &Ctx, settings: &Settings, transports: &Transports, poll: Duration) -> Result<Option<PassReport>, NotifyError> {
+    let mut waiting = false;
+    if !may_run(ctx, settings, poll, &mut waiting).await? {
+        return Ok(None);
+    }
+    let mut jitter = jitter();
+    let result = app::notify::run_pass(ctx, settings, transports, &mut jitter).await;
+    app::notify::release(ctx, settings).await?;
+    let report = result?;
+    log_pass(&report);
+    Ok(Some(report))
+}
+
+/// Runs passes every `poll` until `shutdown` completes. A pass in progress at shutdown is
+/// abandoned between statements (its open transaction rolls back) and this instance's leased
+/// deliveries and lease are given back, so another instance (or the next start) takes them up.
+/// A database error is logged and the loop goes on after the pause.
+pub async fn forever(
+    ctx: &Ctx,
+    settings: &Settings,
+    transports: &Transports,
+    poll: Duration,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), NotifyError> {
+    tokio::pin!(shutdown);
+    let mut jitter = jitter();
+    let mut waiting = false;
+    info!(holder = %settings.holder, backend = ctx.db.backend_name(), poll_ms = poll.as_millis(), "notifier: running");
+    loop {
+        let pass = async {
+            if may_run(ctx, settings, poll, &mut waiting).await? {
+                app::notify::run_pass(ctx, settings, transports, &mut jitter).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        tokio::select! {
+            result = pass => match result {
+                Ok(Some(report)) => log_pass(&report),
+                Ok(None) => {}
+                Err(e) => warn!(error = %e, "notifier: pass failed; trying again after the pause"),
+            },
+            () = &mut shutdown => break,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {}
+            () = &mut shutdown => break,
+        }
+    }
+    info!(holder = %settings.holder, "notifier: stopping");
+    app::notify::release(ctx, settings).await?;
+    Ok(())
+}

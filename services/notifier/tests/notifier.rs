@@ -1,0 +1,558 @@
+//! The notifier's passes against a real database: a temporary SQLite file, or PostgreSQL (a fresh
+//! schema per test) when `TEST_DATABASE_URL` is set. Events are written to the outbox as the use
+//! cases write them; channels are recording transports (the SMTP and webhook adapters have their
+//! own tests against a real SMTP server and an HTTP receiver).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use app::Ctx;
+use app::clock::{Clock, FixedClock};
+use app::events::{DocumentPublished, Event, MeetingCancelled, MeetingPublished, TaskNotice};
+use app::notify::transport::{Message, SendError, SendFuture, Transport, Transports};
+use app::notify::{PassReport, Settings};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use meetings::MeetingId;
+use meetings::lifecycle::{MeetingKind, MeetingStatus};
+use membership::lifecycle::MemberState;
+use membership::position::{Position, Role};
+use membership::{AccountId, CitizenId, Email, FullName, MemberId, PartyCardNumber, PositionId, Sex, UnitId, UnitKind};
+use notifications::Channel;
+use storage::Database;
+use storage::accounts::AccountRecord;
+use storage::meetings::MeetingRecord;
+use storage::members::MemberRecord;
+use storage::testing::{Arg, Cell, Col, execute, fresh_database, query};
+use storage::units::UnitRecord;
+use uuid::Uuid;
+
+/// 10:00 in Vietnam on Friday 4 December 2026: outside the default quiet hours.
+fn day_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 4, 3, 0, 0).unwrap()
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// What a recording transport does with each send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Behaviour {
+    Accept,
+    Temporary,
+    Permanent,
+}
+
+#[derive(Clone)]
+struct Recorder {
+    sent: Arc<Mutex<Vec<Message>>>,
+    behaviour: Arc<Mutex<Behaviour>>,
+}
+
+impl Recorder {
+    fn new() -> Self {
+        Self { sent: Arc::default(), behaviour: Arc::new(Mutex::new(Behaviour::Accept)) }
+    }
+    fn set(&self, b: Behaviour) {
+        *self.behaviour.lock().unwrap() = b;
+    }
+    fn messages(&self) -> Vec<Message> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+impl Transport for Recorder {
+    fn send<'a>(&'a self, message: &'a Message) -> SendFuture<'a> {
+        Box::pin(async move {
+            let b = *self.behaviour.lock().unwrap();
+            match b {
+                Behaviour::Accept => {
+                    self.sent.lock().unwrap().push(message.clone());
+                    Ok(())
+                }
+                Behaviour::Temporary => Err(SendError::Temporary("421 try later".into())),
+                Behaviour::Permanent => Err(SendError::Permanent("550 no such user".into())),
+            }
+        })
+    }
+}
+
+struct World {
+    _t: storage::testing::TestDatabase,
+    db: Database,
+    clock: Arc<FixedClock>,
+    commune: UnitRecord,
+    cell_a: UnitRecord,
+    cell_b: UnitRecord,
+    /// Active members of cell A; the first is its secretary and has an e-mail address.
+    a: Vec<MemberId>,
+    /// A member of cell B.
+    b: MemberId,
+    /// In cell A's records but removed from the rolls.
+    removed: MemberId,
+    /// In cell A, with a disabled account.
+    disabled: MemberId,
+    email: Recorder,
+    push: Recorder,
+}
+
+impl World {
+    fn ctx(&self) -> Ctx {
+        Ctx::new(self.db.clone(), self.clock.clone())
+    }
+
+    fn transports(&self) -> Transports {
+        Transports { email: Some(Box::new(self.email.clone())), push: Some(Box::new(self.push.clone())) }
+    }
+
+    fn settings(&self) -> Settings {
+        Settings { holder: "test-1".into(), channels: vec![Channel::Email, Channel::Push], ..Settings::default() }
+    }
+
+    async fn pass(&self) -> PassReport {
+        self.pass_with(&self.settings()).await
+    }
+
+    async fn pass_with(&self, settings: &Settings) -> PassReport {
+        let mut jitter = || 0.5;
+        app::notify::run_pass(&self.ctx(), settings, &self.transports(), &mut jitter).await.unwrap()
+    }
+
+    async fn push(&self, event: Event) -> Uuid {
+        let row = event.to_outbox(self.clock.now()).unwrap();
+        storage::outbox::push(self.db.conn(), &row).await.unwrap();
+        row.id
+    }
+
+    /// (member, kind) of every inbox item.
+    async fn items(&self) -> Vec<(MemberId, String)> {
+        let rows = query(&self.db, "SELECT member_id, kind FROM notifications", vec![], &[("member_id", Col::Uuid), ("kind", Col::Text)])
+            .await
+            .unwrap();
+        rows.into_iter()
+            .map(|r| match (&r[0], &r[1]) {
+                (Cell::Uuid(m), Cell::Text(k)) => (MemberId::from_uuid(*m), k.clone()),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    async fn delivery_statuses(&self) -> Vec<(String, String, i64)> {
+        let rows = query(
+            &self.db,
+            "SELECT channel, status, attempts FROM notification_deliveries ORDER BY channel, status",
+            vec![],
+            &[("channel", Col::Text), ("status", Col::Text), ("attempts", Col::Int)],
+        )
+        .await
+        .unwrap();
+        rows.into_iter()
+            .map(|r| match (&r[0], &r[1], &r[2]) {
+                (Cell::Text(c), Cell::Text(s), Cell::Int(a)) => (c.clone(), s.clone(), *a),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    async fn sql(&self, sql: &str, args: Vec<Arg>) {
+        execute(&self.db, sql, args).await.unwrap();
+    }
+}
+
+fn unit(parent: Option<&UnitRecord>, kind: UnitKind, name: &str) -> UnitRecord {
+    UnitRecord {
+        id: UnitId::from_uuid(Uuid::now_v7()),
+        parent_id: parent.map(|p| p.id),
+        kind,
+        name: name.to_string(),
+        depth: parent.map_or(0, |p| p.depth + 1),
+        parent_since: d(2020, 1, 1),
+        created_at: day_time(),
+    }
+}
+
+fn member(cell: UnitId, n: u32, email: Option<&str>) -> MemberRecord {
+    MemberRecord {
+        id: MemberId::from_uuid(Uuid::now_v7()),
+        full_name: FullName::parse("Nguyễn Văn An").unwrap(),
+        date_of_birth: d(1980, 1, 1),
+        sex: Sex::Male,
+        party_card_number: Some(PartyCardNumber::parse(&format!("{:08}", 10_000_000 + n)).unwrap()),
+        citizen_id: CitizenId::parse(&format!("034080{n:06}")).unwrap(),
+        phone: None,
+        email: email.map(|e| Email::parse(e).unwrap()),
+        state: MemberState::already_official(cell, d(2010, 1, 1), d(2011, 1, 1)).unwrap(),
+        version: 1,
+        created_at: day_time(),
+        updated_at: day_time(),
+    }
+}
+
+async fn add_member(db: &Database, cell: UnitId, n: u32, email: Option<&str>) -> MemberId {
+    let m = member(cell, n, email);
+    storage::members::insert(db.conn(), &m).await.unwrap();
+    m.id
+}
+
+async fn position(db: &Database, unit: UnitId, member: MemberId, role: Role) {
+    let p = Position { id: PositionId::from_uuid(Uuid::now_v7()), unit_id: unit, member_id: member, role, from: d(2020, 1, 1), to: None };
+    storage::positions::insert(db.conn(), &p, day_time()).await.unwrap();
+}
+
+/// commune → cell A (4 active members, one removed, one with a disabled account), cell B (1 member).
+async fn world() -> World {
+    let t = fresh_database().await.unwrap();
+    let db = t.db.clone();
+    let clock = Arc::new(FixedClock::new(day_time()));
+    let commune = unit(None, UnitKind::CommuneCommittee, "Đảng bộ xã Vũ Quý");
+    let cell_a = unit(Some(&commune), UnitKind::Cell, "Chi bộ thôn Đông");
+    let cell_b = unit(Some(&commune), UnitKind::Cell, "Chi bộ thôn Tây");
+    for u in [&commune, &cell_a, &cell_b] {
+        storage::units::insert(db.conn(), u).await.unwrap();
+    }
+    let mut a = Vec::new();
+    a.push(add_member(&db, cell_a.id, 1, Some("bithu@example.vn")).await);
+    for n in 2..=4 {
+        a.push(add_member(&db, cell_a.id, n, None).await);
+    }
+    position(&db, cell_a.id, a[0], Role::Secretary).await;
+    let b = add_member(&db, cell_b.id, 10, Some("tay@example.vn")).await;
+    let removed = add_member(&db, cell_a.id, 20, Some("removed@example.vn")).await;
+    let disabled = add_member(&db, cell_a.id, 21, Some("disabled@example.vn")).await;
+    let w = World { _t: t, db, clock, commune, cell_a, cell_b, a, b, removed, disabled, email: Recorder::new(), push: Recorder::new() };
+    w.sql("UPDATE members SET standing = 'removed' WHERE id = $1", vec![Arg::Uuid(removed.as_uuid())]).await;
+    let account = AccountRecord {
+        id: AccountId::from_uuid(Uuid::now_v7()),
+        member_id: Some(disabled),
+        username: "disabled".into(),
+        password_hash: "x".into(),
+        must_change_password: false,
+        disabled: true,
+        created_at: day_time(),
+    };
+    storage::accounts::insert(w.db.conn(), &account).await.unwrap();
+    w
+}
+
+fn published(w: &World, starts_at: DateTime<Utc>, extraordinary: bool) -> Event {
+    Event::MeetingPublished(MeetingPublished {
+        meeting_id: Uuid::now_v7(),
+        unit_id: w.cell_a.id.as_uuid(),
+        title: "Sinh hoạt chi bộ tháng 12".into(),
+        starts_at,
+        late_publication: false,
+        extraordinary,
+    })
+}
+
+fn count_by_member(items: &[(MemberId, String)]) -> HashMap<MemberId, usize> {
+    let mut out = HashMap::new();
+    for (m, _) in items {
+        *out.entry(*m).or_default() += 1;
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_published_meeting_reaches_its_roster_once_on_every_channel() {
+    let w = world().await;
+    w.push(published(&w, day_time() + Duration::days(5), false)).await;
+    let first = w.pass().await;
+    assert_eq!(first.events, 1);
+    let items = w.items().await;
+    let by_member = count_by_member(&items);
+    let expected: HashSet<MemberId> = w.a.iter().copied().collect();
+    assert_eq!(by_member.keys().copied().collect::<HashSet<_>>(), expected, "the cell's active members, no one else");
+    assert!(by_member.values().all(|n| *n == 1), "one item each: {by_member:?}");
+    for outsider in [w.b, w.removed, w.disabled] {
+        assert!(!by_member.contains_key(&outsider), "{outsider} must get nothing");
+    }
+    // E-mail to the one member with an address; push to each member.
+    let emails = w.email.messages();
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0].email.as_deref(), Some("bithu@example.vn"));
+    assert_eq!(emails[0].items[0].title, "Thông báo lịch sinh hoạt chi bộ");
+    assert!(emails[0].items[0].link.starts_with("/api/v1/meetings/"));
+    assert_eq!(w.push.messages().len(), 4);
+    // A second pass (or the event read again) writes and sends nothing more.
+    let second = w.pass().await;
+    assert_eq!((second.items, second.sent), (0, 0));
+    w.sql("UPDATE outbox_events SET processed_at = NULL", vec![]).await;
+    let replay = w.pass().await;
+    assert_eq!((replay.items, replay.deliveries, replay.sent), (0, 0, 0), "replaying the event adds nothing");
+    assert_eq!(w.items().await.len(), 4);
+    assert_eq!(w.email.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn quiet_hours_hold_email_and_push_until_morning_but_urgent_kinds_go_at_once() {
+    let w = world().await;
+    // 23:30 in Vietnam.
+    w.clock.set(Utc.with_ymd_and_hms(2026, 12, 4, 16, 30, 0).unwrap());
+    w.push(published(&w, day_time() + Duration::days(5), false)).await;
+    let night = w.pass().await;
+    assert_eq!(night.items, 4, "the inbox fills at night");
+    assert_eq!(night.sent, 0, "e-mail and push wait for the morning");
+    // An extraordinary meeting and a cancellation are urgent.
+    w.push(published(&w, day_time() + Duration::days(1), true)).await;
+    w.push(Event::MeetingCancelled(MeetingCancelled {
+        meeting_id: Uuid::now_v7(),
+        unit_id: w.cell_a.id.as_uuid(),
+        title: "Sinh hoạt chuyên đề".into(),
+        starts_at: day_time() + Duration::days(2),
+        reason: "Bão số 9".into(),
+    }))
+    .await;
+    let urgent = w.pass().await;
+    assert_eq!(urgent.sent, 2 * (1 + 4), "two urgent events: one e-mail and four pushes each");
+    // 06:00 in Vietnam: the held ones go.
+    w.clock.set(Utc.with_ymd_and_hms(2026, 12, 4, 23, 0, 0).unwrap());
+    let morning = w.pass().await;
+    assert_eq!(morning.sent, 5);
+}
+
+#[tokio::test]
+async fn preferences_switch_channels_off_and_gather_low_urgency_email_in_a_digest() {
+    let w = world().await;
+    let secretary = w.a[0];
+    let prefs = serde_json::json!({
+        "kinds": {"task.assigned": {"email": false, "push": true}},
+        "quiet_hours": null,
+        "daily_digest": true,
+        "digest_at": "07:00"
+    });
+    w.sql(
+        "INSERT INTO notification_preferences (member_id, settings, updated_at) VALUES ($1, $2, $3)",
+        vec![Arg::Uuid(secretary.as_uuid()), Arg::Text(prefs.to_string()), Arg::Time(day_time())],
+    )
+    .await;
+    let doc = |title: &str| {
+        Event::DocumentPublished(DocumentPublished {
+            document_id: Uuid::now_v7(),
+            issuer_unit_id: w.commune.id.as_uuid(),
+            title: title.into(),
+            number: None,
+            required: false,
+            read_deadline: None,
+            audience_unit_ids: vec![w.cell_a.id.as_uuid()],
+            roles: vec![],
+        })
+    };
+    w.push(doc("Nghị quyết 01")).await;
+    w.push(doc("Nghị quyết 02")).await;
+    w.push(Event::TaskAssigned(TaskNotice {
+        task_id: Uuid::now_v7(),
+        unit_id: w.cell_a.id.as_uuid(),
+        title: "Vận động".into(),
+        due_on: d(2026, 12, 20),
+        assignee_ids: vec![secretary.as_uuid()],
+    }))
+    .await;
+    w.pass().await;
+    assert!(w.email.messages().is_empty(), "documents wait for the digest; the task's e-mail is switched off");
+    assert_eq!(w.push.messages().iter().filter(|m| m.member_id == secretary).count(), 3, "push is on for all three");
+    // 07:00 in Vietnam the next day: one digest e-mail with both documents.
+    w.clock.set(Utc.with_ymd_and_hms(2026, 12, 5, 0, 0, 0).unwrap());
+    w.pass().await;
+    let emails = w.email.messages();
+    assert_eq!(emails.len(), 1, "{emails:?}");
+    assert!(emails[0].digest);
+    assert_eq!(emails[0].items.len(), 2);
+    assert_eq!(emails[0].delivery_ids.len(), 2);
+}
+
+#[tokio::test]
+async fn failing_deliveries_back_off_then_dead_letter_and_permanent_failures_at_once() {
+    let w = world().await;
+    let settings = Settings { max_attempts: 3, ..w.settings() };
+    w.email.set(Behaviour::Temporary);
+    w.push.set(Behaviour::Permanent);
+    w.push(published(&w, day_time() + Duration::days(5), false)).await;
+    let first = w.pass_with(&settings).await;
+    assert_eq!((first.retried, first.dead), (1, 4), "the e-mail waits for a retry; pushes fail for good");
+    // Not yet due: nothing is tried.
+    let early = w.pass_with(&settings).await;
+    assert_eq!((early.retried, early.dead), (0, 0));
+    for _ in 0..2 {
+        w.clock.advance(Duration::hours(7));
+        w.pass_with(&settings).await;
+    }
+    let statuses = w.delivery_statuses().await;
+    assert!(statuses.contains(&("email".to_string(), "failed".to_string(), 3)), "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|(c, s, a)| c == "push" && s == "failed" && *a == 1).count(), 4, "{statuses:?}");
+    // An administrator's retry puts it back; it goes once the server is back.
+    w.sql(
+        "UPDATE notification_deliveries SET status = 'pending', attempts = 0, next_attempt_us = $1, last_error = NULL WHERE channel = 'email'",
+        vec![Arg::Int(w.clock.now().timestamp_micros())],
+    )
+    .await;
+    w.email.set(Behaviour::Accept);
+    let back = w.pass_with(&settings).await;
+    assert_eq!(back.sent, 1);
+    assert_eq!(w.email.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn a_large_audience_is_processed_in_chunks_exactly_once_and_roles_narrow_it() {
+    let w = world().await;
+    let mut all = w.a.clone();
+    all.push(w.b);
+    for n in 100..160 {
+        all.push(add_member(&w.db, if n % 2 == 0 { w.cell_a.id } else { w.cell_b.id }, n, None).await);
+    }
+    position(&w.db, w.cell_b.id, w.b, Role::Secretary).await;
+    let settings = Settings { fanout_chunk: 7, channels: vec![], ..w.settings() };
+    let doc = Event::DocumentPublished(DocumentPublished {
+        document_id: Uuid::now_v7(),
+        issuer_unit_id: w.commune.id.as_uuid(),
+        title: "Chỉ thị 05".into(),
+        number: Some("05-CT/TU".into()),
+        required: true,
+        read_deadline: Some(d(2026, 12, 20)),
+        audience_unit_ids: vec![w.commune.id.as_uuid()],
+        roles: vec![],
+    });
+    w.push(doc).await;
+    let report = w.pass_with(&settings).await;
+    assert_eq!(report.events, 1);
+    assert!(report.chunks >= all.len() / 7, "processed in chunks: {report:?}");
+    let by_member = count_by_member(&w.items().await);
+    assert_eq!(by_member.len(), all.len());
+    assert!(by_member.values().all(|n| *n == 1));
+    // Narrowed to secretaries: the two cells' secretaries only.
+    let narrowed = Event::DocumentPublished(DocumentPublished {
+        document_id: Uuid::now_v7(),
+        issuer_unit_id: w.commune.id.as_uuid(),
+        title: "Hướng dẫn cho bí thư".into(),
+        number: None,
+        required: false,
+        read_deadline: None,
+        audience_unit_ids: vec![w.commune.id.as_uuid()],
+        roles: vec!["secretary".into()],
+    });
+    let id = w.push(narrowed).await;
+    w.pass_with(&settings).await;
+    let rows = query(&w.db, "SELECT member_id FROM notifications WHERE event_id = $1", vec![Arg::Uuid(id)], &[("member_id", Col::Uuid)])
+        .await
+        .unwrap();
+    let got: HashSet<Uuid> = rows
+        .iter()
+        .map(|r| match r[0] {
+            Cell::Uuid(u) => u,
+            _ => panic!("{r:?}"),
+        })
+        .collect();
+    assert_eq!(got, HashSet::from([w.a[0].as_uuid(), w.b.as_uuid()]));
+}
+
+#[tokio::test]
+async fn two_instances_share_events_and_deliveries_without_duplicates() {
+    let w = world().await;
+    for n in 200..260 {
+        add_member(&w.db, w.cell_a.id, n, Some(&format!("m{n}@example.vn"))).await;
+    }
+    for i in 0..6 {
+        w.push(published(&w, day_time() + Duration::days(3 + i), false)).await;
+    }
+    let one = Settings { holder: "one".into(), fanout_chunk: 9, batch: 17, ..w.settings() };
+    let two = Settings { holder: "two".into(), ..one.clone() };
+    let (ctx1, ctx2) = (w.ctx(), w.ctx());
+    let (t1, t2) = (w.transports(), w.transports());
+    let (r1, r2) = tokio::join!(
+        async {
+            let mut j = || 0.3;
+            app::notify::run_pass(&ctx1, &one, &t1, &mut j).await.unwrap()
+        },
+        async {
+            let mut j = || 0.7;
+            app::notify::run_pass(&ctx2, &two, &t2, &mut j).await.unwrap()
+        }
+    );
+    let members = 4 + 60;
+    assert_eq!(r1.items + r2.items, 6 * members);
+    assert_eq!(w.items().await.len(), usize::try_from(6 * members).unwrap());
+    let keys: Vec<Uuid> = w.email.messages().iter().map(|m| m.key).collect();
+    let unique: HashSet<Uuid> = keys.iter().copied().collect();
+    assert_eq!(keys.len(), unique.len(), "no e-mail sent twice");
+    assert_eq!(keys.len(), 6 * 61, "every e-mail sent: 61 members with an address, 6 meetings");
+    assert_eq!(w.push.messages().len(), usize::try_from(6 * members).unwrap());
+}
+
+#[tokio::test]
+async fn on_sqlite_a_second_instance_waits_for_the_lease() {
+    let w = world().await;
+    if w.db.backend_name() != "sqlite" {
+        return; // PostgreSQL instances share the work (the test above); no lease there.
+    }
+    let one = Settings { holder: "one".into(), ..w.settings() };
+    let two = Settings { holder: "two".into(), ..w.settings() };
+    let ttl = Duration::minutes(1);
+    assert_eq!(app::notify::hold_lease(&w.ctx(), &one, ttl).await.unwrap(), None);
+    let waiting = app::notify::hold_lease(&w.ctx(), &two, ttl).await.unwrap();
+    assert_eq!(waiting.map(|(h, _)| h), Some("one".to_string()));
+    let poll = std::time::Duration::from_secs(1);
+    assert!(notifier::run::once(&w.ctx(), &two, &w.transports(), poll).await.unwrap().is_none(), "the second does nothing");
+    // The first stops (or its lease runs out): the second takes over.
+    app::notify::release(&w.ctx(), &one).await.unwrap();
+    assert!(notifier::run::once(&w.ctx(), &two, &w.transports(), poll).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn reminders_are_written_once_per_occurrence() {
+    let w = world().await;
+    let soon = MeetingRecord {
+        id: MeetingId::from_uuid(Uuid::now_v7()),
+        unit_id: w.cell_a.id,
+        kind: MeetingKind::Regular,
+        combined_thematic: false,
+        title: "Sinh hoạt chi bộ tháng 12".into(),
+        status: MeetingStatus::Published,
+        starts_at: day_time() + Duration::hours(10),
+        planned_minutes: 120,
+        location: None,
+        online_link: None,
+        notes: String::new(),
+        version: 1,
+        late_publication: false,
+        short_duration_confirmed: false,
+        published_at: Some(day_time()),
+        opened_at: None,
+        ended_at: None,
+        cancelled_at: None,
+        cancel_reason: None,
+        minutes: None,
+        minutes_approved_at: None,
+        created_by: None,
+        created_at: day_time(),
+        updated_at: day_time(),
+    };
+    storage::meetings::insert(w.db.conn(), &soon, &[]).await.unwrap();
+    // Last month's meeting, held, report not sent; today is the 4th.
+    let held = MeetingRecord {
+        id: MeetingId::from_uuid(Uuid::now_v7()),
+        status: MeetingStatus::MinutesApproved,
+        starts_at: Utc.with_ymd_and_hms(2026, 11, 10, 12, 0, 0).unwrap(),
+        ..soon.clone()
+    };
+    storage::meetings::insert(w.db.conn(), &held, &[]).await.unwrap();
+    let first = w.pass().await;
+    assert_eq!(first.reminders, 2, "starting soon and report not sent: {first:?}");
+    let again = w.pass().await;
+    assert_eq!(again.reminders, 0, "a second scan writes nothing");
+    let items = w.items().await;
+    assert_eq!(items.iter().filter(|(_, k)| k == "meeting.starting_soon").count(), 4, "the roster is reminded");
+    assert_eq!(items.iter().filter(|(m, k)| k == "meeting.report_not_sent" && *m == w.a[0]).count(), 1, "the secretary");
+    assert_eq!(items.iter().filter(|(_, k)| k == "meeting.report_not_sent").count(), 1);
+    // After the 5th, the superior's leaders hear it is late.
+    let commune_secretary = add_member(&w.db, w.commune.id, 300, None).await;
+    position(&w.db, w.commune.id, commune_secretary, Role::Secretary).await;
+    w.clock.set(Utc.with_ymd_and_hms(2026, 12, 6, 3, 0, 0).unwrap());
+    let late = w.pass().await;
+    assert_eq!(late.reminders, 1);
+    let items = w.items().await;
+    assert_eq!(items.iter().filter(|(m, k)| k == "meeting.report_late" && *m == commune_secretary).count(), 1);
+    assert_eq!(w.pass().await.reminders, 0);
+    let _ = (w.cell_b.id, w.removed);
+}
