@@ -24,6 +24,21 @@ impl MigrationTrait for Migration {
         manager.alter_table(Table::alter().table("outbox_events").add_column(text_null("last_error")).to_owned()).await?;
         manager.create_index(index("outbox_events", "ux_outbox_events_occurrence", &["occurrence_key"]).unique().to_owned()).await?;
         manager.create_index(index("outbox_events", "ix_outbox_events_created", &["created_at"])).await?;
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+            // Wakes notifiers listening on `handbook_outbox` when a transaction that wrote events
+            // commits (one notification per statement; PostgreSQL folds duplicates per transaction).
+            let db = manager.get_connection();
+            db.execute_unprepared(
+                "CREATE OR REPLACE FUNCTION handbook_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN PERFORM pg_notify('handbook_outbox', ''); RETURN NULL; END $$",
+            )
+            .await?;
+            db.execute_unprepared(
+                "CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events FOR EACH STATEMENT \
+                 EXECUTE FUNCTION handbook_outbox_notify()",
+            )
+            .await?;
+        }
 
         manager
             .create_table(
@@ -117,6 +132,11 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in ["worker_leases", "notification_preferences", "notification_deliveries", "notifications"] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
+        }
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+            let db = manager.get_connection();
+            db.execute_unprepared("DROP TRIGGER IF EXISTS outbox_events_notify ON outbox_events").await?;
+            db.execute_unprepared("DROP FUNCTION IF EXISTS handbook_outbox_notify()").await?;
         }
         manager.drop_index(Index::drop().name("ix_outbox_events_created").table("outbox_events").to_owned()).await?;
         manager.drop_index(Index::drop().name("ux_outbox_events_occurrence").table("outbox_events").to_owned()).await?;

@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod audit;
 pub mod documents;
 pub mod inbox;
+pub mod listen;
 pub mod meetings;
 pub mod members;
 pub mod notifications;

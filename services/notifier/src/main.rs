@@ -53,7 +53,8 @@ async fn run() -> Result<(), String> {
         }
         return Ok(());
     }
-    notifier::run::forever(&ctx, &config.settings, &transports, config.poll, shutdown()).await.map_err(|e| e.to_string())
+    let wake = storage::listen::outbox_wakeups(&config.database_url).await;
+    notifier::run::forever(&ctx, &config.settings, &transports, config.poll, wake, shutdown()).await.map_err(|e| e.to_string())
 }
 
 /// Completes on SIGINT or SIGTERM.

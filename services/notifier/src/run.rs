@@ -3,11 +3,13 @@
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::Ctx;
 use app::notify::transport::Transports;
 use app::notify::{NotifyError, PassReport, Settings};
+use tokio::sync::Notify;
 use tracing::{info, warn};
 
 /// How long the SQLite lease lasts past each renewal: a notifier that dies is replaced after this.
@@ -92,7 +94,8 @@ pub async fn once(ctx: &Ctx, settings: &Settings, transports: &Transports, poll:
     Ok(Some(report))
 }
 
-/// Runs passes every `poll` until `shutdown` completes. A pass in progress at shutdown is
+/// Runs passes every `poll` (and at once when `wake` signals a new event: PostgreSQL's
+/// `LISTEN`/`NOTIFY`) until `shutdown` completes. A pass in progress at shutdown is
 /// abandoned between statements (its open transaction rolls back) and this instance's leased
 /// deliveries and lease are given back, so another instance (or the next start) takes them up.
 /// A database error is logged and the loop goes on after the pause.
@@ -101,12 +104,13 @@ pub async fn forever(
     settings: &Settings,
     transports: &Transports,
     poll: Duration,
+    wake: Option<Arc<Notify>>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), NotifyError> {
     tokio::pin!(shutdown);
     let mut jitter = jitter();
     let mut waiting = false;
-    info!(holder = %settings.holder, backend = ctx.db.backend_name(), poll_ms = poll.as_millis(), "notifier: running");
+    info!(holder = %settings.holder, backend = ctx.db.backend_name(), poll_ms = poll.as_millis(), listening = wake.is_some(), "notifier: running");
     loop {
         let pass = async {
             if may_run(ctx, settings, poll, &mut waiting).await? {
@@ -123,8 +127,15 @@ pub async fn forever(
             },
             () = &mut shutdown => break,
         }
+        let woken = async {
+            match &wake {
+                Some(w) => w.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = tokio::time::sleep(poll) => {}
+            () = woken => {}
             () = &mut shutdown => break,
         }
     }

@@ -80,7 +80,7 @@ impl Transport for Recorder {
 }
 
 struct World {
-    _t: storage::testing::TestDatabase,
+    t: storage::testing::TestDatabase,
     db: Database,
     clock: Arc<FixedClock>,
     commune: UnitRecord,
@@ -221,7 +221,7 @@ async fn world() -> World {
     let b = add_member(&db, cell_b.id, 10, Some("tay@example.vn")).await;
     let removed = add_member(&db, cell_a.id, 20, Some("removed@example.vn")).await;
     let disabled = add_member(&db, cell_a.id, 21, Some("disabled@example.vn")).await;
-    let w = World { _t: t, db, clock, commune, cell_a, cell_b, a, b, removed, disabled, email: Recorder::new(), push: Recorder::new() };
+    let w = World { t, db, clock, commune, cell_a, cell_b, a, b, removed, disabled, email: Recorder::new(), push: Recorder::new() };
     w.sql("UPDATE members SET standing = 'removed' WHERE id = $1", vec![Arg::Uuid(removed.as_uuid())]).await;
     let account = AccountRecord {
         id: AccountId::from_uuid(Uuid::now_v7()),
@@ -555,4 +555,86 @@ async fn reminders_are_written_once_per_occurrence() {
     assert_eq!(items.iter().filter(|(m, k)| k == "meeting.report_late" && *m == commune_secretary).count(), 1);
     assert_eq!(w.pass().await.reminders, 0);
     let _ = (w.cell_b.id, w.removed);
+}
+
+async fn inbox_counts(db: &Database) -> (usize, usize) {
+    let rows = query(db, "SELECT member_id, event_id FROM notifications", vec![], &[("member_id", Col::Uuid), ("event_id", Col::Uuid)])
+        .await
+        .unwrap();
+    let distinct: HashSet<Vec<Cell>> = rows.iter().cloned().collect();
+    (rows.len(), distinct.len())
+}
+
+/// The binary killed with SIGKILL in the middle of a fan-out, then run again: every item exactly
+/// once. (SQLite: the binary opens the test's database file by URL.)
+#[tokio::test]
+async fn killed_in_the_middle_of_a_fan_out_the_restarted_notifier_completes_it_exactly_once() {
+    let w = world().await;
+    let Some(url) = w.t.url.clone() else {
+        return; // PostgreSQL test databases are schemas the binary cannot be pointed at by URL.
+    };
+    let batch: Vec<MemberRecord> = (1000..4000).map(|n| member(w.cell_b.id, n, None)).collect();
+    storage::members::insert_many(w.db.conn(), &batch).await.unwrap();
+    w.push(Event::DocumentPublished(DocumentPublished {
+        document_id: Uuid::now_v7(),
+        issuer_unit_id: w.commune.id.as_uuid(),
+        title: "Chỉ thị 05".into(),
+        number: None,
+        required: false,
+        read_deadline: None,
+        audience_unit_ids: vec![w.commune.id.as_uuid()],
+        roles: vec![],
+    }))
+    .await;
+    let total = 4 + 1 + 3000;
+    let spawn = |once: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_notifier"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &url)
+            .env("HANDBOOK_NOTIFIER_POLL_MS", "50")
+            .env("HANDBOOK_NOTIFIER_FANOUT_CHUNK", "50")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if once {
+            cmd.arg("--once");
+        }
+        cmd.spawn().unwrap()
+    };
+    let mut child = spawn(false);
+    let started = std::time::Instant::now();
+    loop {
+        let (n, _) = inbox_counts(&w.db).await;
+        if n > 0 {
+            assert!(n < total, "the fan-out finished before the kill; make the audience larger");
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the notifier wrote nothing");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let (partial, _) = inbox_counts(&w.db).await;
+    assert!(partial < total, "killed mid-way: {partial} of {total}");
+    // The killed instance's lease must run out before a new one takes over on SQLite.
+    execute(&w.db, "DELETE FROM worker_leases", vec![]).await.unwrap();
+    let status = spawn(true).wait().unwrap();
+    assert!(status.success());
+    assert_eq!(inbox_counts(&w.db).await, (total, total), "every item exactly once");
+}
+
+#[tokio::test]
+async fn postgresql_wakes_the_notifier_when_an_event_commits() {
+    let w = world().await;
+    let url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));
+    let Some(url) = url else {
+        assert!(storage::listen::outbox_wakeups(w.t.url.as_deref().unwrap()).await.is_none(), "SQLite polls");
+        return;
+    };
+    let wake = storage::listen::outbox_wakeups(&url).await.expect("a listener on PostgreSQL");
+    // The first signal says the listener is connected.
+    tokio::time::timeout(std::time::Duration::from_secs(10), wake.notified()).await.expect("listener connected");
+    w.push(published(&w, day_time() + Duration::days(5), false)).await;
+    tokio::time::timeout(std::time::Duration::from_secs(5), wake.notified()).await.expect("woken by the commit");
 }
