@@ -138,7 +138,8 @@ fn dependencies(manifest: &Path) -> Vec<String> {
     names
 }
 
-const DOMAIN_CRATES: [&str; 5] = ["crates/membership", "crates/meetings", "crates/documents", "crates/tasks", "crates/study-points"];
+const DOMAIN_CRATES: [&str; 6] =
+    ["crates/membership", "crates/meetings", "crates/documents", "crates/tasks", "crates/study-points", "crates/notifications"];
 
 #[test]
 fn domain_crates_do_no_io() {
@@ -215,7 +216,7 @@ fn the_wall_clock_is_read_in_one_place() {
         .collect();
     readers.sort();
     assert_eq!(readers, ["crates/app/src/clock.rs"], "only the production clock reads the wall clock");
-    for krate in ["crates/app", "crates/demo", "crates/storage", "services/api", "tests"] {
+    for krate in ["crates/app", "crates/demo", "crates/storage", "services/api", "services/notifier", "tests"] {
         let clippy = std::fs::read_to_string(root.join(krate).join("clippy.toml")).expect("clippy.toml");
         for method in ["chrono::Utc::now", "chrono::Local::now", "std::time::SystemTime::now"] {
             assert!(clippy.contains(method), "{krate}/clippy.toml disallows {method}");
@@ -224,7 +225,7 @@ fn the_wall_clock_is_read_in_one_place() {
 }
 
 #[test]
-fn only_storage_names_sea_orm_and_only_api_knows_http() {
+fn only_storage_names_sea_orm_and_only_api_serves_http() {
     let root = workspace_root();
     let manifests = [
         "crates/app",
@@ -237,7 +238,9 @@ fn only_storage_names_sea_orm_and_only_api_knows_http() {
         "crates/storage",
         "migrations",
         "services/api",
+        "services/notifier",
         "tests",
+        "crates/notifications",
     ];
     for m in manifests {
         let deps = dependencies(&root.join(m).join("Cargo.toml"));
@@ -245,7 +248,7 @@ fn only_storage_names_sea_orm_and_only_api_knows_http() {
             assert!(!deps.iter().any(|d| d == "sea-orm"), "{m} must not name sea-orm");
         }
         if m != "services/api" {
-            assert!(!deps.iter().any(|d| d == "axum" || d == "utoipa"), "{m} must not know HTTP");
+            assert!(!deps.iter().any(|d| d == "axum" || d == "utoipa"), "{m} must not serve HTTP (axum, utoipa)");
         }
     }
     let storage_deps = dependencies(&root.join("crates/storage/Cargo.toml"));

@@ -111,6 +111,8 @@ pub enum Col {
     Text,
     /// A 32-bit integer.
     Int,
+    /// A 64-bit integer (`COUNT(*)`).
+    BigInt,
 }
 
 /// A value [`query`] read.
@@ -146,6 +148,7 @@ pub async fn query(db: &Database, sql: &str, args: Vec<Arg>, cols: &[(&str, Col)
                 Col::Uuid => Cell::Uuid(r.try_get("", name)?),
                 Col::Text => Cell::Text(r.try_get("", name)?),
                 Col::Int => Cell::Int(i64::from(r.try_get::<i32>("", name)?)),
+                Col::BigInt => Cell::Int(r.try_get::<i64>("", name)?),
             });
         }
         out.push(line);

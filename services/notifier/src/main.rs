@@ -53,7 +53,7 @@ async fn run() -> Result<(), String> {
         }
         return Ok(());
     }
-    let wake = storage::listen::outbox_wakeups(&config.database_url).await;
+    let wake = notifier::run::outbox_wakeups(&config.database_url).await;
     notifier::run::forever(&ctx, &config.settings, &transports, config.poll, wake, shutdown()).await.map_err(|e| e.to_string())
 }
 

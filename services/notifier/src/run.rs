@@ -80,6 +80,37 @@ fn log_pass(report: &PassReport) {
     }
 }
 
+/// For a PostgreSQL `url`, a signal raised whenever a transaction that wrote outbox events
+/// commits (`LISTEN`/`NOTIFY`, see `storage::listen`), and once when the listener (re)connects;
+/// `None` for SQLite, which is polled. The listener runs in its own task and comes back after a
+/// lost connection; meanwhile the poll interval still finds new events.
+pub async fn outbox_wakeups(url: &str) -> Option<Arc<Notify>> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return None;
+    }
+    let notify = Arc::new(Notify::new());
+    let signal = notify.clone();
+    let url = url.to_string();
+    tokio::spawn(async move {
+        loop {
+            match storage::listen::OutboxListener::connect(&url).await {
+                Ok(Some(mut listener)) => {
+                    // Events written while (re)connecting are found by the next pass.
+                    signal.notify_one();
+                    while listener.next().await.is_ok() {
+                        signal.notify_one();
+                    }
+                    warn!("notifier: the outbox listener lost its connection; polling until it is back");
+                }
+                Ok(None) => return,
+                Err(e) => warn!(error = %e, "notifier: cannot listen for outbox events; polling until it can"),
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    });
+    Some(notify)
+}
+
 /// One pass (`--once`). `Ok(None)` when another instance holds the SQLite lease: nothing is done.
 pub async fn once(ctx: &Ctx, settings: &Settings, transports: &Transports, poll: Duration) -> Result<Option<PassReport>, NotifyError> {
     let mut waiting = false;

@@ -629,10 +629,10 @@ async fn postgresql_wakes_the_notifier_when_an_event_commits() {
     let w = world().await;
     let url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));
     let Some(url) = url else {
-        assert!(storage::listen::outbox_wakeups(w.t.url.as_deref().unwrap()).await.is_none(), "SQLite polls");
+        assert!(notifier::run::outbox_wakeups(w.t.url.as_deref().unwrap()).await.is_none(), "SQLite polls");
         return;
     };
-    let wake = storage::listen::outbox_wakeups(&url).await.expect("a listener on PostgreSQL");
+    let wake = notifier::run::outbox_wakeups(&url).await.expect("a listener on PostgreSQL");
     // The first signal says the listener is connected.
     tokio::time::timeout(std::time::Duration::from_secs(10), wake.notified()).await.expect("listener connected");
     w.push(published(&w, day_time() + Duration::days(5), false)).await;
