@@ -6,7 +6,8 @@
 //! UTF-8), `Subject` = the item's Vietnamese title (or the digest's heading), `Message-ID:
 //! <{key}@{domain of the From address}>` from the delivery key (a resend after a crash carries the
 //! same id, so mail clients and the receiver can recognise it), `Date` from the injected clock,
-//! and a footer link to the member's notification preferences.
+//! `Auto-Submitted: auto-generated` (no vacation replies), and a footer link to the member's
+//! notification preferences.
 //!
 //! Failures: a refused or timed-out connection, a TLS failure or an SMTP 4xx reply is
 //! [`SendError::Temporary`]; an SMTP 5xx reply (550 recipient rejected, 554 message refused) is
@@ -21,6 +22,7 @@ use std::time::{Duration, SystemTime};
 use app::clock::SharedClock;
 use app::notify::transport::{Message, MessageItem, SendError, SendFuture, Transport};
 use chrono::{DateTime, Utc};
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -291,6 +293,7 @@ impl SmtpTransport {
             .subject(rendered.subject)
             .message_id(Some(message_id(message, &self.message_id_domain)))
             .date(SystemTime::from(self.clock.now()))
+            .header(AutoSubmitted)
             .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
             .map_err(|e| SendError::Permanent(format!("the e-mail could not be built: {e}")))
     }
@@ -302,6 +305,25 @@ impl Transport for SmtpTransport {
             let email = self.build_email(message)?;
             self.mailer.send(email).await.map(|_| ()).map_err(classify)
         })
+    }
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): vacation responders and other automatic answerers
+/// do not reply to the notifier's mail.
+#[derive(Debug, Clone, Copy)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".into())
     }
 }
 

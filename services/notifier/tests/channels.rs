@@ -178,6 +178,7 @@ async fn an_email_reaches_a_real_smtp_server_in_vietnamese_with_both_parts() {
     assert_eq!(text(mail, "/headers/subject"), title, "the subject is the Vietnamese title, decoded");
     assert_eq!(text(mail, "/headers/message-id"), format!("<{}@example.vn>", msg.key), "derived from the delivery key");
     assert_eq!(text(mail, "/headers/date"), "Fri, 04 Dec 2026 08:00:00 +0000", "the injected clock's instant");
+    assert_eq!(text(mail, "/headers/auto-submitted"), "auto-generated");
     assert_eq!(mail["content_type"], "multipart/alternative");
 
     let plain = text(mail, "/parts/text~1plain");
@@ -435,6 +436,13 @@ async fn an_unreachable_or_silent_gateway_is_temporary() {
     let transport = webhook_transport(&format!("http://127.0.0.1:{}/", free_port()), "5", clock());
     let err = transport.send(&msg).await.unwrap_err();
     assert!(matches!(err, SendError::Temporary(_)), "connection refused: {err:?}");
+
+    // https: the TLS handshake with a peer that speaks plain HTTP fails, temporarily.
+    let plain = receiver(&[]).await;
+    let transport = webhook_transport(&format!("https://{}/", plain.addr), "5", clock());
+    let err = transport.send(&msg).await.unwrap_err();
+    assert!(matches!(&err, SendError::Temporary(text) if text.contains("TLS")), "{err:?}");
+    assert!(plain.received.lock().unwrap().is_empty());
 
     // Accepts the connection and never answers: the timeout ends the send.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -8,7 +8,7 @@ written to DIR as N.eml (the raw DATA) and then N.json (written last, atomically
 envelope and what Python's own e-mail parser reads from the message:
 
     {"mail_from": ..., "rcpt_tos": [...], "raw": "...", "headers": {"subject": ..., "from": ...,
-     "to": ..., "message-id": ..., "date": ...}, "content_type": "multipart/alternative",
+     "to": ..., "message-id": ..., "date": ..., "auto-submitted": ...}, "content_type": "multipart/alternative",
      "parts": {"text/plain": "...", "text/html": "..."}}
 
 Header values are decoded (RFC 2047), parts are decoded from their transfer encoding and charset.
@@ -63,7 +63,7 @@ class Sink:
             "raw": raw.decode("utf-8", errors="replace"),
             "headers": {
                 name: str(message[name]) if message[name] is not None else None
-                for name in ("subject", "from", "to", "message-id", "date")
+                for name in ("subject", "from", "to", "message-id", "date", "auto-submitted")
             },
             "content_type": message.get_content_type(),
             "parts": parts,
