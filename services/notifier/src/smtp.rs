@@ -532,31 +532,6 @@ mod tests {
     }
 
     #[test]
-    fn from_is_required_with_the_host() {
-        let pairs: Vec<_> = BASE.iter().copied().filter(|(k, _)| *k != FROM_VAR).collect();
-        let err = SmtpConfig::from_env(env(&pairs)).unwrap_err();
-        assert!(matches!(err, ConfigError::Missing { var: FROM_VAR, .. }), "{err:?}");
-        assert_eq!(err.to_string(), "HANDBOOK_SMTP_FROM is required when HANDBOOK_SMTP_HOST is set");
-        let err = SmtpConfig::from_env(env(&with(&[(FROM_VAR, "not an address")]))).unwrap_err();
-        assert!(err.to_string().starts_with("HANDBOOK_SMTP_FROM=\"not an address\" is not valid"), "{err}");
-    }
-
-    #[test]
-    fn bad_port_is_refused_naming_the_variable() {
-        for port in ["0", "65536", "smtp", "-1"] {
-            let err = SmtpConfig::from_env(env(&with(&[(PORT_VAR, port)]))).unwrap_err();
-            assert!(matches!(&err, ConfigError::Invalid { var: PORT_VAR, value, .. } if value == port), "{err:?}");
-            assert!(err.to_string().contains("HANDBOOK_SMTP_PORT"), "{err}");
-        }
-    }
-
-    #[test]
-    fn bad_security_is_refused_naming_the_variable() {
-        let err = SmtpConfig::from_env(env(&with(&[(SECURITY_VAR, "ssl")]))).unwrap_err();
-        assert_eq!(err.to_string(), "HANDBOOK_SMTP_SECURITY=\"ssl\" is not valid: expected `starttls`, `tls` or `none`");
-    }
-
-    #[test]
     fn other_bad_values_name_their_variable() {
         for (extra, var) in [
             (vec![(TIMEOUT_VAR, "0")], TIMEOUT_VAR),

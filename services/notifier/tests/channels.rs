@@ -63,6 +63,67 @@ fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+// ----- Configuration ----------------------------------------------------------------------------
+
+fn smtp_env(overrides: &[(&'static str, Option<&'static str>)]) -> impl Fn(&str) -> Option<String> {
+    let mut map: HashMap<&str, &str> =
+        HashMap::from([("HANDBOOK_SMTP_HOST", "smtp.example.vn"), ("HANDBOOK_SMTP_FROM", FROM), ("HANDBOOK_PUBLIC_URL", PUBLIC_URL)]);
+    for (k, v) in overrides {
+        match v {
+            Some(v) => map.insert(k, v),
+            None => map.remove(k),
+        };
+    }
+    move |k| map.get(k).map(|v| v.to_string())
+}
+
+#[test]
+fn smtp_configuration_without_from_is_refused() {
+    let err = SmtpConfig::from_env(smtp_env(&[("HANDBOOK_SMTP_FROM", None)])).unwrap_err();
+    assert_eq!(err.to_string(), "HANDBOOK_SMTP_FROM is required when HANDBOOK_SMTP_HOST is set");
+    let err = SmtpConfig::from_env(smtp_env(&[("HANDBOOK_SMTP_FROM", Some("no-reply at example.vn"))])).unwrap_err();
+    assert!(err.to_string().starts_with("HANDBOOK_SMTP_FROM=\"no-reply at example.vn\" is not valid"), "{err}");
+    // Without a host the channel is simply off, whatever else is set.
+    assert!(SmtpConfig::from_env(smtp_env(&[("HANDBOOK_SMTP_HOST", None), ("HANDBOOK_SMTP_FROM", None)])).unwrap().is_none());
+    assert!(SmtpConfig::from_env(smtp_env(&[])).unwrap().is_some());
+}
+
+#[test]
+fn smtp_configuration_with_a_bad_port_is_refused() {
+    for port in ["0", "65536", "smtp", "-25", "25.0"] {
+        let err = SmtpConfig::from_env(smtp_env(&[("HANDBOOK_SMTP_PORT", Some(port))])).unwrap_err();
+        assert_eq!(err.to_string(), format!("HANDBOOK_SMTP_PORT={port:?} is not valid: expected a port number from 1 to 65535"));
+    }
+}
+
+#[test]
+fn smtp_configuration_with_a_bad_security_is_refused() {
+    for security in ["ssl", "STARTTLS1", "yes"] {
+        let err = SmtpConfig::from_env(smtp_env(&[("HANDBOOK_SMTP_SECURITY", Some(security))])).unwrap_err();
+        assert_eq!(err.to_string(), format!("HANDBOOK_SMTP_SECURITY={security:?} is not valid: expected `starttls`, `tls` or `none`"));
+    }
+    let config = SmtpConfig::from_env(smtp_env(&[("HANDBOOK_SMTP_SECURITY", Some("TLS"))])).unwrap().unwrap();
+    assert_eq!((config.security(), config.port()), (notifier::smtp::Security::Tls, 465));
+}
+
+#[test]
+fn webhook_configuration_needs_its_secret() {
+    let env = |pairs: &[(&'static str, &'static str)]| {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        move |k: &str| map.get(k).map(|v| v.to_string())
+    };
+    let err = WebhookConfig::from_env(env(&[("HANDBOOK_PUSH_WEBHOOK_URL", "https://push.example.vn/handbook")])).unwrap_err();
+    assert_eq!(err.to_string(), "HANDBOOK_PUSH_WEBHOOK_SECRET is required when HANDBOOK_PUSH_WEBHOOK_URL is set");
+    let err = WebhookConfig::from_env(env(&[
+        ("HANDBOOK_PUSH_WEBHOOK_URL", "https://push.example.vn/handbook"),
+        ("HANDBOOK_PUSH_WEBHOOK_SECRET", SECRET),
+        ("HANDBOOK_PUSH_WEBHOOK_TIMEOUT_SECS", "ten"),
+    ]))
+    .unwrap_err();
+    assert!(err.to_string().starts_with("HANDBOOK_PUSH_WEBHOOK_TIMEOUT_SECS=\"ten\" is not valid"), "{err}");
+    assert!(WebhookConfig::from_env(env(&[("HANDBOOK_PUSH_WEBHOOK_SECRET", SECRET)])).unwrap().is_none());
+}
+
 // ----- SMTP -------------------------------------------------------------------------------------
 
 /// The aiosmtpd sink, killed when dropped.
