@@ -17,8 +17,14 @@ use notifications::Channel;
 /// The transports configured in the environment (read through `lookup`): SMTP when
 /// `HANDBOOK_SMTP_HOST` is set, the webhook when `HANDBOOK_PUSH_WEBHOOK_URL` is.
 pub fn transports(lookup: &impl Fn(&str) -> Option<String>, clock: &SharedClock) -> Result<Transports, String> {
-    let _ = (lookup, clock);
-    Ok(Transports::default())
+    let mut out = Transports::default();
+    if let Some(config) = smtp::SmtpConfig::from_env(lookup).map_err(|e| e.to_string())? {
+        out.email = Some(Box::new(smtp::SmtpTransport::new(config, clock.clone()).map_err(|e| e.to_string())?));
+    }
+    if let Some(config) = webhook::WebhookConfig::from_env(lookup).map_err(|e| e.to_string())? {
+        out.push = Some(Box::new(webhook::WebhookTransport::new(config, clock.clone()).map_err(|e| e.to_string())?));
+    }
+    Ok(out)
 }
 
 /// The channels `transports` can send on.
