@@ -5,9 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::collections::{HashMap, VecDeque};
-use std::net::{SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,6 +22,9 @@ use notifier::smtp::{SmtpConfig, SmtpTransport};
 use notifier::webhook::{WebhookConfig, WebhookTransport};
 use serde_json::Value;
 use uuid::Uuid;
+
+mod support;
+use support::{SmtpSink, free_port};
 
 const FROM: &str = "Sổ tay đảng viên <no-reply@example.vn>";
 const PUBLIC_URL: &str = "https://sotay.example.vn";
@@ -57,10 +58,6 @@ fn message(email: Option<&str>, items: Vec<MessageItem>) -> Message {
         items,
         attempt: 1,
     }
-}
-
-fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 // ----- Configuration ----------------------------------------------------------------------------
@@ -126,81 +123,6 @@ fn webhook_configuration_needs_its_secret() {
 
 // ----- SMTP -------------------------------------------------------------------------------------
 
-/// The aiosmtpd sink, killed when dropped.
-struct SmtpSink {
-    child: Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl SmtpSink {
-    fn start(args: &[&str]) -> Self {
-        let check = Command::new("python3").args(["-c", "import aiosmtpd"]).output();
-        match check {
-            Ok(out) if out.status.success() => {}
-            Ok(out) => panic!(
-                "these tests need a real SMTP server, aiosmtpd, which `python3 -c 'import aiosmtpd'` cannot import \
-                 ({}). Install it with `pip install aiosmtpd==1.4.6` (.ci/run does).",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-            Err(e) => panic!("these tests need python3 with aiosmtpd==1.4.6 (pip install aiosmtpd==1.4.6): {e}"),
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .args(["--port", &port.to_string(), "--dir"])
-            .arg(dir.path())
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                let mut stderr = String::new();
-                if let Some(mut pipe) = child.stderr.take() {
-                    std::io::Read::read_to_string(&mut pipe, &mut stderr).ok();
-                }
-                panic!("smtp_sink.py exited ({status}) before listening: {stderr}");
-            }
-            if StdStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "smtp_sink.py did not listen on port {port} within 20 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, dir, port }
-    }
-
-    fn transport(&self, clock: SharedClock) -> SmtpTransport {
-        smtp_transport(self.port, clock)
-    }
-
-    /// The messages received so far, in order.
-    fn received(&self) -> Vec<Value> {
-        let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .filter_map(|e| {
-                let path = e.unwrap().path();
-                let n = path.file_name()?.to_str()?.strip_suffix(".json")?.parse().ok()?;
-                Some((n, path))
-            })
-            .collect();
-        found.sort();
-        found.into_iter().map(|(_, path)| serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()).collect()
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn smtp_transport(port: u16, clock: SharedClock) -> SmtpTransport {
     let env: HashMap<&str, String> = HashMap::from([
         ("HANDBOOK_SMTP_HOST", "127.0.0.1".to_string()),
@@ -222,7 +144,7 @@ fn text(value: &Value, pointer: &str) -> String {
 async fn an_email_reaches_a_real_smtp_server_in_vietnamese_with_both_parts() {
     let sink = SmtpSink::start(&[]);
     let clock = clock();
-    let transport = sink.transport(clock.clone());
+    let transport = smtp_transport(sink.port, clock.clone());
     let title = "Họp chi bộ tháng 12 <Chi bộ 3> & \"khẩn\"";
     let body = "Chi bộ họp lúc 8 giờ sáng thứ Bảy, ngày 05/12/2026.\nĐề nghị đồng chí có mặt đúng giờ <b>không đến muộn</b>.";
     let msg = message(Some("dong.chi.an@example.vn"), vec![item(title, body, "/meetings/42", Kind::MeetingPublished, false)]);
@@ -273,7 +195,7 @@ async fn an_email_reaches_a_real_smtp_server_in_vietnamese_with_both_parts() {
 #[tokio::test]
 async fn a_digest_lists_every_item_under_one_subject() {
     let sink = SmtpSink::start(&[]);
-    let transport = sink.transport(clock());
+    let transport = smtp_transport(sink.port, clock());
     let msg = message(
         Some("bi.thu@example.vn"),
         vec![
@@ -303,7 +225,7 @@ async fn a_digest_lists_every_item_under_one_subject() {
 #[tokio::test]
 async fn a_rejected_recipient_is_permanent_and_a_deferred_one_temporary() {
     let sink = SmtpSink::start(&["--reject", "khong.ton.tai@example.vn", "--tempfail", "hop.thu.day@example.vn"]);
-    let transport = sink.transport(clock());
+    let transport = smtp_transport(sink.port, clock());
     let one = || vec![item("Họp chi bộ", "Nội dung", "/meetings/1", Kind::MeetingPublished, false)];
 
     let err = transport.send(&message(Some("khong.ton.tai@example.vn"), one())).await.unwrap_err();

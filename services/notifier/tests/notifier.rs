@@ -28,6 +28,9 @@ use storage::testing::{Arg, Cell, Col, execute, fresh_database, query};
 use storage::units::UnitRecord;
 use uuid::Uuid;
 
+mod support;
+use support::SmtpSink;
+
 /// 10:00 in Vietnam on Friday 4 December 2026: outside the default quiet hours.
 fn day_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 4, 3, 0, 0).unwrap()
@@ -573,30 +576,23 @@ async fn killed_in_the_middle_of_a_fan_out_the_restarted_notifier_completes_it_e
     let Some(url) = w.t.url.clone() else {
         return; // PostgreSQL test databases are schemas the binary cannot be pointed at by URL.
     };
-    let batch: Vec<MemberRecord> = (1000..4000).map(|n| member(w.cell_b.id, n, None)).collect();
+    let batch: Vec<MemberRecord> = (1000..4000).map(|n| member(w.cell_a.id, n, None)).collect();
     storage::members::insert_many(w.db.conn(), &batch).await.unwrap();
-    w.push(Event::DocumentPublished(DocumentPublished {
-        document_id: Uuid::now_v7(),
-        issuer_unit_id: w.commune.id.as_uuid(),
-        title: "Chỉ thị 05".into(),
-        number: None,
-        required: false,
-        read_deadline: None,
-        audience_unit_ids: vec![w.commune.id.as_uuid()],
-        roles: vec![],
+    // Urgent (a cancellation), so that the e-mail goes whatever the hour: the binary reads the
+    // wall clock, and quiet hours would hold it.
+    w.push(Event::MeetingCancelled(MeetingCancelled {
+        meeting_id: Uuid::now_v7(),
+        unit_id: w.cell_a.id.as_uuid(),
+        title: "Hội nghị chi bộ mở rộng".into(),
+        starts_at: day_time() + Duration::days(400),
+        reason: "Bão số 9".into(),
     }))
     .await;
-    let total = 4 + 1 + 3000;
+    let total = 4 + 3000;
+    let sink = SmtpSink::start(&[]);
     let spawn = |once: bool| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_notifier"));
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &url)
-            .env("HANDBOOK_NOTIFIER_POLL_MS", "50")
-            .env("HANDBOOK_NOTIFIER_FANOUT_CHUNK", "50")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+        let mut cmd = binary(&url, &sink, None);
+        cmd.env("HANDBOOK_NOTIFIER_FANOUT_CHUNK", "50");
         if once {
             cmd.arg("--once");
         }
@@ -622,6 +618,110 @@ async fn killed_in_the_middle_of_a_fan_out_the_restarted_notifier_completes_it_e
     let status = spawn(true).wait().unwrap();
     assert!(status.success());
     assert_eq!(inbox_counts(&w.db).await, (total, total), "every item exactly once");
+    // The member with an address got the e-mail (at least once).
+    let to: Vec<String> = sink.received().iter().map(|m| m["rcpt_tos"][0].as_str().unwrap().to_string()).collect();
+    assert!(!to.is_empty() && to.iter().all(|t| t == "bithu@example.vn"), "{to:?}");
+}
+
+/// The notifier binary with the test's database, SMTP sink and (optionally) webhook URL.
+fn binary(url: &str, sink: &SmtpSink, webhook: Option<&str>) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_notifier"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", url)
+        .env("HANDBOOK_NOTIFIER_POLL_MS", "50")
+        .env("HANDBOOK_SMTP_HOST", "127.0.0.1")
+        .env("HANDBOOK_SMTP_PORT", sink.port.to_string())
+        .env("HANDBOOK_SMTP_SECURITY", "none")
+        .env("HANDBOOK_SMTP_FROM", "Sổ tay đảng viên <no-reply@example.vn>")
+        .env("HANDBOOK_PUBLIC_URL", "https://sotay.example.vn")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if let Some(hook) = webhook {
+        cmd.env("HANDBOOK_PUSH_WEBHOOK_URL", hook).env("HANDBOOK_PUSH_WEBHOOK_SECRET", "a-test-secret-of-32-bytes-length");
+    }
+    cmd
+}
+
+/// A push gateway stand-in: answers 200 to every POST and keeps each body with its signature header.
+/// What the receiver got: (body, `X-Signature`) per POST.
+type Received = Arc<Mutex<Vec<(String, String)>>>;
+
+fn webhook_receiver() -> (String, Received) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/push", listener.local_addr().unwrap());
+    let got: Received = Arc::default();
+    let keep = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut length, mut signature) = (0, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("x-signature:") {
+                    signature = line["x-signature:".len()..].trim().to_string();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            keep.lock().unwrap().push((String::from_utf8(body).unwrap(), signature));
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, got)
+}
+
+/// The demo's promise: a published meeting reaches every obliged member's inbox within seconds
+/// of the long-running notifier, an e-mail goes to each of them with an address, and the push
+/// gateway is called for each.
+#[tokio::test]
+async fn the_running_notifier_puts_a_published_meeting_in_inboxes_mailboxes_and_the_push_gateway_within_seconds() {
+    let w = world().await;
+    let Some(url) = w.t.url.clone() else {
+        return; // PostgreSQL test databases are schemas the binary cannot be pointed at by URL.
+    };
+    let sink = SmtpSink::start(&[]);
+    let (hook, pushes) = webhook_receiver();
+    let mut child = binary(&url, &sink, Some(&hook)).spawn().unwrap();
+    // The binary reads the wall clock: a meeting well ahead of it, at a daytime hour in Vietnam
+    // is not needed — quiet hours would only delay e-mail and push, so the event is urgent.
+    w.push(published(&w, day_time() + Duration::days(400), true)).await;
+    let started = std::time::Instant::now();
+    let mut inbox_after = None;
+    while started.elapsed() < std::time::Duration::from_secs(30) {
+        if inbox_after.is_none() && w.items().await.len() == 4 {
+            inbox_after = Some(started.elapsed());
+        }
+        if inbox_after.is_some() && pushes.lock().unwrap().len() >= 4 && !sink.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let inbox_after = inbox_after.expect("the inbox filled");
+    assert!(inbox_after < std::time::Duration::from_secs(10), "took {inbox_after:?}");
+    let mails = sink.received();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0]["rcpt_tos"][0], "bithu@example.vn");
+    assert_eq!(mails[0]["headers"]["subject"], "Triệu tập sinh hoạt bất thường");
+    let pushes = pushes.lock().unwrap().clone();
+    assert_eq!(pushes.len(), 4);
+    for (body, signature) in &pushes {
+        assert!(signature.starts_with("sha256="), "{signature}");
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["items"][0]["kind"], "meeting.published");
+    }
 }
 
 #[tokio::test]
