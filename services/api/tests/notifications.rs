@@ -475,6 +475,16 @@ async fn the_stream_sends_the_unread_count_then_new_items() {
     let (name, data) = next_event(&mut body, &mut buffer).await;
     assert_eq!((name.as_str(), serde_json::from_str::<Value>(&data).unwrap()), ("unread", json!({"unread": 0})));
 
+    // Signing out ends the stream.
+    post_empty(&t, "/api/v1/auth/logout", &w.m1.1).await.expect(StatusCode::NO_CONTENT);
+    let end = tokio::time::timeout(StdDuration::from_secs(10), async {
+        while let Some(frame) = body.frame().await {
+            frame.unwrap();
+        }
+    })
+    .await;
+    assert!(end.is_ok(), "the stream ends with the session");
+
     // Without a token: a problem, not a stream.
     let req = Request::get("/api/v1/me/notifications/stream").header(header::ACCEPT, "text/event-stream").body(Body::empty()).unwrap();
     let r = common::send_to(app, req).await;

@@ -188,6 +188,8 @@ const STREAM_BATCH: u64 = 100;
 
 struct Live {
     ctx: app::Ctx,
+    /// The stored key of the caller's token: the stream ends with the session.
+    session: String,
     actor: Actor,
     lang: Lang,
     poll: Duration,
@@ -202,7 +204,13 @@ fn unread_event(n: i64) -> Event {
 
 impl Live {
     /// One look at the database: new items after the last one sent, and the count if it changed.
-    async fn poll_once(&mut self) {
+    /// False once the session has ended (signed out, expired, revoked).
+    async fn poll_once(&mut self) -> bool {
+        match app::accounts::session_epoch(&self.ctx, &self.session).await {
+            Ok(None) => return false,
+            Ok(Some(_)) => {}
+            Err(e) => tracing::warn!(error = %e, "notification stream: checking the session failed"),
+        }
         match app::notify::inbox::newer(&self.ctx, &self.actor, self.last, STREAM_BATCH).await {
             Ok(items) => {
                 for item in &items {
@@ -221,14 +229,16 @@ impl Live {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "notification stream: counting unread items failed"),
         }
+        true
     }
 }
 
 /// Server-sent events of the caller's inbox: an `unread` event (`{"unread": n}`) on connecting,
 /// then, checked every `HANDBOOK_NOTIFICATION_STREAM_POLL_MS` (default 2000), a `notification`
 /// event (the item, as in the list; its `id` is the SSE event id) for each new item and a fresh
-/// `unread` event when the count changes; keep-alive comments in between. A client that
-/// reconnects with `Last-Event-ID` gets the items after that one.
+/// `unread` event when the count changes; keep-alive comments in between. The stream ends when
+/// the session does (sign-out, expiry). A client that reconnects with `Last-Event-ID` gets the
+/// items after that one.
 #[utoipa::path(get, path = "/api/v1/me/notifications/stream", tag = "notifications", security(("bearer" = [])),
     params(("Last-Event-ID" = Option<String>, Header, description = "The id of the last `notification` event received, to resume after it")),
     responses((status = 200, content_type = "text/event-stream", body = String,
@@ -247,8 +257,10 @@ pub async fn stream(
         Some(id) => Some(id),
         None => app::notify::inbox::newest_id(&ctx, &caller.actor).await.map_err(inbox_error)?,
     };
+    let session = crate::auth::session_key(&headers).ok_or(ApiError::Unauthenticated)?;
     let live = Live {
         ctx,
+        session,
         actor: caller.actor,
         lang,
         poll: state.config.notification_stream_poll,
@@ -262,7 +274,9 @@ pub async fn stream(
                 return Some((Ok(event), live));
             }
             tokio::time::sleep(live.poll).await;
-            live.poll_once().await;
+            if !live.poll_once().await {
+                return None;
+            }
         }
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
