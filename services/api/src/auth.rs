@@ -157,9 +157,19 @@ impl Caller {
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    bearer_in(&parts.headers)
+}
+
+fn bearer_in(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+}
+
+/// The stored key (hash) of the request's bearer token, for a long-lived response that checks its
+/// session is still open (`app::accounts::session_epoch`).
+pub fn session_key(headers: &axum::http::HeaderMap) -> Option<String> {
+    bearer_in(headers).map(token_hash)
 }
 
 /// What a session resolves to, cached per token hash with the authorisation epoch it was computed

@@ -22,6 +22,7 @@
 //! | `HANDBOOK_LOGIN_FAILURES_PER_ACCOUNT_ADDRESS` | `5` | failures on one account from one address before that address is refused for it |
 //! | `HANDBOOK_LOGIN_FAILURES_PER_ADDRESS` | `30` | failures from one address (any accounts) before it is refused |
 //! | `HANDBOOK_LOGIN_SLOW_ACCOUNT_AFTER` | `10` | failures on one account (any addresses) from which attempts on it are delayed (1 s, doubling, at most 8 s) |
+//! | `HANDBOOK_NOTIFICATION_STREAM_POLL_MS` | `2000` | how often a notification stream (`GET /api/v1/me/notifications/stream`) looks for new items |
 //! | `HANDBOOK_CONFIG_FILE` | none | a file of `KEY=VALUE` lines read before the environment (the environment wins) |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -111,6 +112,8 @@ pub struct Config {
     pub attachments_dir: PathBuf,
     /// Largest accepted attachment, in bytes.
     pub max_attachment_bytes: usize,
+    /// How often a notification stream (`GET /api/v1/me/notifications/stream`) looks for new items.
+    pub notification_stream_poll: std::time::Duration,
 }
 
 impl Config {
@@ -192,6 +195,9 @@ impl Config {
             wal_checkpoint_every: std::time::Duration::from_secs(u64::from(number("HANDBOOK_WAL_CHECKPOINT_SECS", 30)?.max(1))),
             attachments_dir: get("HANDBOOK_ATTACHMENTS_DIR").map_or_else(|| data_dir.join("attachments"), PathBuf::from),
             max_attachment_bytes: usize::try_from(number("HANDBOOK_MAX_ATTACHMENT_MB", 20)?.max(1)).unwrap_or(20) * 1024 * 1024,
+            notification_stream_poll: std::time::Duration::from_millis(u64::from(
+                number("HANDBOOK_NOTIFICATION_STREAM_POLL_MS", 2000)?.max(1),
+            )),
             data_dir,
         })
     }

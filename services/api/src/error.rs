@@ -460,11 +460,18 @@ fn is_problem(response: &Response) -> bool {
     response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))
 }
 
-/// Whether the `Accept` header of a request to the JSON API (`/api/v1/…`, but the calendar feed and
-/// attachment downloads, which serve other types) allows JSON: absent, `*/*`, `application/*`,
+/// The notification stream, which serves `text/event-stream`.
+pub const NOTIFICATION_STREAM: &str = "/api/v1/me/notifications/stream";
+
+/// Whether the `Accept` header of a request to the JSON API (`/api/v1/…`, but the calendar feed,
+/// attachment downloads and the notification stream, which serve other types) allows JSON: absent, `*/*`, `application/*`,
 /// `application/json` or `application/problem+json` with a `q` above 0.
 fn accepts_json(path: &str, headers: &HeaderMap) -> bool {
-    if !path.starts_with("/api/v1/") || path.ends_with(".ics") || path.starts_with("/api/v1/attachments/") || path == "/api/v1/openapi.json"
+    if !path.starts_with("/api/v1/")
+        || path.ends_with(".ics")
+        || path.starts_with("/api/v1/attachments/")
+        || path == "/api/v1/openapi.json"
+        || path == NOTIFICATION_STREAM
     {
         return true;
     }

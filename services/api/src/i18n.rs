@@ -555,6 +555,14 @@ pub const PROBLEMS: &[ProblemText] = &[
         "Quyền quản trị này đã được thu hồi trước đó.",
         "This administrator grant has already been revoked.",
     ),
+    // ---- notifications
+    p(
+        "delivery_not_failed",
+        "Lượt gửi không ở trạng thái thất bại",
+        "Delivery not failed",
+        "Chỉ gửi lại được lượt gửi thông báo đã thất bại; lượt gửi này đang chờ, đã gửi hoặc đã bỏ qua.",
+        "Only a failed delivery can be retried; this one is pending, sent or skipped.",
+    ),
     // ---- meetings
     p(
         "adjustment_cap_exceeded",

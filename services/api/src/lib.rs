@@ -59,7 +59,8 @@ Errors are RFC 9457 problem+json with a stable `code`; messages are Vietnamese b
         (name = "meeting-reports", description = "Meeting reports to the superior unit"),
         (name = "tasks", description = "Tasks (giao nhiệm vụ): assignment, progress, evaluation, review at meetings"),
         (name = "study", description = "Study (học tập nghị quyết): questions, quizzes, points, leaderboards"),
-        (name = "documents", description = "Documents and news (văn bản, tin tức): audience, required reading, search without diacritics")
+        (name = "documents", description = "Documents and news (văn bản, tin tức): audience, required reading, search without diacritics"),
+        (name = "notifications", description = "The caller's notifications (inbox, unread count, live stream, preferences) and administrators' failed deliveries")
     )
 )]
 pub struct ApiDoc;
@@ -169,6 +170,14 @@ pub fn api_routes_with(max_attachment_bytes: usize) -> (Router<AppState>, serde_
         .routes(routes!(admins::create, admins::list))
         .routes(routes!(admins::revoke))
         .routes(routes!(audit::list))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::unread_count))
+        .routes(routes!(notifications::read))
+        .routes(routes!(notifications::read_all))
+        .routes(routes!(notifications::stream))
+        .routes(routes!(notifications::get_preferences, notifications::put_preferences))
+        .routes(routes!(notifications::list_deliveries))
+        .routes(routes!(notifications::retry_delivery))
         .split_for_parts();
     (router, openapi::finish(doc))
 }

@@ -123,7 +123,11 @@ fn finish_operation(method: &str, path: &str, op: &mut Map<String, Value>) {
     }
     if path.starts_with("/api/v1/") {
         add.push((414, "`uri_too_long`: the path and query are longer than 8 KiB"));
-        if !path.ends_with(".ics") && !path.starts_with("/api/v1/attachments/") && path != "/api/v1/openapi.json" {
+        if !path.ends_with(".ics")
+            && !path.starts_with("/api/v1/attachments/")
+            && path != "/api/v1/openapi.json"
+            && path != crate::error::NOTIFICATION_STREAM
+        {
             add.push((406, "`not_acceptable`: `Accept` allows neither JSON nor problem+json"));
         }
     }

@@ -9,6 +9,7 @@ pub mod comments;
 pub mod documents;
 pub mod meetings;
 pub mod members;
+pub mod notifications;
 pub mod positions;
 pub mod reports;
 pub mod study;

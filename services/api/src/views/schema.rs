@@ -63,6 +63,10 @@ pub fn enum_components() -> Vec<(Cow<'static, str>, Vec<&'static str>)> {
         (AttemptPeriodCode::name(), AttemptPeriodCode::codes()),
         (WeekdayCode::name(), WeekdayCode::codes()),
         (PointsReasonCode::name(), PointsReasonCode::codes()),
+        (NotificationKindCode::name(), NotificationKindCode::codes()),
+        (NotificationObjectCode::name(), NotificationObjectCode::codes()),
+        (DeliveryChannelCode::name(), DeliveryChannelCode::codes()),
+        (DeliveryStatusCode::name(), DeliveryStatusCode::codes()),
     ]
 }
 
@@ -259,6 +263,30 @@ code_enum!(
     PointsReasonCode = "PointsReason",
     "Why points were awarded.",
     study_points::ledger::Reason::ALL.map(|r| r.code())
+);
+code_enum!(
+    /// `notifications::Kind`.
+    NotificationKindCode = "NotificationKind",
+    "Kind of notification.",
+    notifications::Kind::ALL.map(|k| k.code())
+);
+code_enum!(
+    /// `notifications::ObjectType`.
+    NotificationObjectCode = "NotificationObjectType",
+    "What a notification links to.",
+    notifications::ObjectType::ALL.map(|o| o.code())
+);
+code_enum!(
+    /// `notifications::Channel`.
+    DeliveryChannelCode = "DeliveryChannel",
+    "How a notification is delivered besides the inbox.",
+    notifications::Channel::ALL.map(|c| c.code())
+);
+code_enum!(
+    /// `storage::inbox::DELIVERY_STATUSES`.
+    DeliveryStatusCode = "DeliveryStatus",
+    "State of an e-mail or push delivery: `pending` (queued or being retried), `sent`, `failed` (given up: a dead letter an administrator may retry), `skipped` (nothing to send).",
+    storage::inbox::DELIVERY_STATUSES
 );
 code_enum!(
     /// `app::study::POINT_BANDS`.
