@@ -736,7 +736,7 @@ fn message_item(d: &ClaimedDelivery) -> Option<MessageItem> {
     let params: Params = serde_json::from_str(&d.params).unwrap_or_default();
     let vi = text::render(kind, &params, Lang::Vi);
     let en = text::render(kind, &params, Lang::En);
-    let link = ObjectType::parse(&d.object_type).map(|o| format!("/api/v1{}", o.path(&d.object_id))).unwrap_or_default();
+    let link = ObjectType::parse(&d.object_type).map(|o| o.path(&d.object_id)).unwrap_or_default();
     Some(MessageItem {
         notification_id: d.notification_id,
         kind,

@@ -277,7 +277,7 @@ async fn a_published_meeting_reaches_its_roster_once_on_every_channel() {
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0].email.as_deref(), Some("bithu@example.vn"));
     assert_eq!(emails[0].items[0].title, "Thông báo lịch sinh hoạt chi bộ");
-    assert!(emails[0].items[0].link.starts_with("/api/v1/meetings/"));
+    assert!(emails[0].items[0].link.starts_with("/meetings/"), "the path under /api/v1");
     assert_eq!(w.push.messages().len(), 4);
     // A second pass (or the event read again) writes and sends nothing more.
     let second = w.pass().await;
