@@ -29,7 +29,7 @@ use storage::units::UnitRecord;
 use uuid::Uuid;
 
 mod support;
-use support::SmtpSink;
+use support::{SmtpSink, free_port};
 
 /// 10:00 in Vietnam on Friday 4 December 2026: outside the default quiet hours.
 fn day_time() -> DateTime<Utc> {
@@ -737,4 +737,51 @@ async fn postgresql_wakes_the_notifier_when_an_event_commits() {
     tokio::time::timeout(std::time::Duration::from_secs(10), wake.notified()).await.expect("listener connected");
     w.push(published(&w, day_time() + Duration::days(5), false)).await;
     tokio::time::timeout(std::time::Duration::from_secs(5), wake.notified()).await.expect("woken by the commit");
+}
+
+/// SMTP server down: the e-mail is retried with backoff, then dead-lettered; an administrator's
+/// retry (the storage call behind `POST /admin/deliveries/{id}/retry`) sends it once the server is
+/// back. With the real SMTP adapter and a real server.
+#[tokio::test]
+async fn smtp_down_dead_letters_and_the_retry_sends_once_the_server_is_back() {
+    let w = world().await;
+    let port = free_port();
+    let vars = HashMap::from([
+        ("HANDBOOK_SMTP_HOST", "127.0.0.1".to_string()),
+        ("HANDBOOK_SMTP_PORT", port.to_string()),
+        ("HANDBOOK_SMTP_SECURITY", "none".to_string()),
+        ("HANDBOOK_SMTP_FROM", "Sổ tay đảng viên <no-reply@example.vn>".to_string()),
+        ("HANDBOOK_SMTP_TIMEOUT_SECS", "5".to_string()),
+        ("HANDBOOK_PUBLIC_URL", "https://sotay.example.vn".to_string()),
+    ]);
+    let clock: app::clock::SharedClock = w.clock.clone();
+    let transports = notifier::transports(&|k: &str| vars.get(k).cloned(), &clock).unwrap();
+    let settings = Settings { holder: "smtp".into(), channels: notifier::channels(&transports), max_attempts: 3, ..Settings::default() };
+    assert_eq!(settings.channels, vec![Channel::Email]);
+    w.push(published(&w, day_time() + Duration::days(5), false)).await;
+    let pass = || async { app::notify::run_pass(&w.ctx(), &settings, &transports, &mut || 0.5).await.unwrap() };
+    let first = pass().await;
+    assert_eq!((first.items, first.retried, first.dead), (4, 1, 0), "{first:?}");
+    w.clock.advance(Duration::minutes(1));
+    assert_eq!(pass().await.retried, 1, "second attempt after the first backoff (30 s ± 25 %)");
+    w.clock.advance(Duration::minutes(2));
+    assert_eq!(pass().await.dead, 1, "the third attempt dead-letters it");
+    let failed = query(
+        &w.db,
+        "SELECT id, last_error FROM notification_deliveries WHERE status = 'failed'",
+        vec![],
+        &[("id", Col::Uuid), ("last_error", Col::Text)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(failed.len(), 1);
+    let Cell::Uuid(id) = failed[0][0] else { panic!("{failed:?}") };
+    let sink = SmtpSink::start_on(port, &[]);
+    w.clock.advance(Duration::hours(1));
+    assert_eq!(pass().await.sent, 0, "a dead letter stays until someone retries it");
+    assert!(storage::inbox::retry_failed(w.db.conn(), id, w.clock.now().timestamp_micros()).await.unwrap());
+    assert_eq!(pass().await.sent, 1);
+    let mails = sink.received();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0]["rcpt_tos"][0], "bithu@example.vn");
 }

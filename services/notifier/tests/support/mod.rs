@@ -26,6 +26,11 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Starts the sink with `smtp_sink.py`'s extra arguments (`--reject A`, `--tempfail A`).
     pub fn start(args: &[&str]) -> Self {
+        Self::start_on(free_port(), args)
+    }
+
+    /// Starts the sink on `port`.
+    pub fn start_on(port: u16, args: &[&str]) -> Self {
         let check = Command::new("python3").args(["-c", "import aiosmtpd"]).output();
         match check {
             Ok(out) if out.status.success() => {}
@@ -37,7 +42,6 @@ impl SmtpSink {
             Err(e) => panic!("these tests need python3 with aiosmtpd==1.4.6 (pip install aiosmtpd==1.4.6): {e}"),
         }
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
         let mut child = Command::new("python3")
             .arg(script)
