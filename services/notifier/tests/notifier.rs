@@ -46,6 +46,8 @@ enum Behaviour {
     Accept,
     Temporary,
     Permanent,
+    /// Never answers (a send in flight).
+    Hang,
 }
 
 #[derive(Clone)]
@@ -77,6 +79,7 @@ impl Transport for Recorder {
                 }
                 Behaviour::Temporary => Err(SendError::Temporary("421 try later".into())),
                 Behaviour::Permanent => Err(SendError::Permanent("550 no such user".into())),
+                Behaviour::Hang => std::future::pending().await,
             }
         })
     }
@@ -784,4 +787,135 @@ async fn smtp_down_dead_letters_and_the_retry_sends_once_the_server_is_back() {
     let mails = sink.received();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0]["rcpt_tos"][0], "bithu@example.vn");
+}
+
+/// A required reading due within two days reminds those of its audience who have not read it; a
+/// quiz on its last day reminds those who have not attempted it. Each once.
+#[tokio::test]
+async fn reading_and_quiz_reminders_skip_those_who_already_did_it() {
+    use documents::model::{DocumentKind, DocumentStatus};
+    let w = world().await;
+    let today = d(2026, 12, 4);
+    let doc = storage::documents::DocumentRecord {
+        id: documents::DocumentId::from_uuid(Uuid::now_v7()),
+        issuer_unit_id: w.commune.id,
+        kind: DocumentKind::Directive,
+        number: Some("05-CT/ĐU".into()),
+        title: "Chỉ thị về phòng chống bão lũ".into(),
+        summary: String::new(),
+        body: String::new(),
+        issued_on: Some(today),
+        effective_on: None,
+        tags: vec![],
+        roles: vec![],
+        status: DocumentStatus::Published,
+        required: true,
+        read_deadline: Some(today + Duration::days(2)),
+        escalated_at: None,
+        published_at: Some(day_time()),
+        withdrawn_at: None,
+        withdraw_reason: None,
+        version: 1,
+        created_by: None,
+        created_at: day_time(),
+        updated_at: day_time(),
+    };
+    storage::documents::insert(w.db.conn(), &doc, &[w.cell_a.id], &[]).await.unwrap();
+    storage::documents::mark_read(w.db.conn(), doc.id, w.a[1], day_time()).await.unwrap();
+    let quiz = storage::study::QuizRecord {
+        id: study_points::QuizId::from_uuid(Uuid::now_v7()),
+        unit_id: w.cell_a.id,
+        title: "Tìm hiểu Nghị quyết Đại hội XIV".into(),
+        description: String::new(),
+        opens_on: today - Duration::days(10),
+        closes_on: today,
+        weekdays: vec![],
+        daily_from: None,
+        daily_to: None,
+        time_limit_minutes: 20,
+        max_attempts: 1,
+        attempt_period: study_points::quiz::Period::Day,
+        points_per_correct: 1,
+        question_count: 0,
+        selection: "random".into(),
+        tags: vec![],
+        document_ids: vec![],
+        fixed_questions: vec![],
+        created_by: None,
+        created_at: day_time(),
+    };
+    storage::study::insert_quiz(w.db.conn(), &quiz).await.unwrap();
+    let attempt = storage::study::AttemptRecord {
+        id: study_points::AttemptId::from_uuid(Uuid::now_v7()),
+        quiz_id: quiz.id,
+        member_id: w.a[2],
+        started_at: day_time(),
+        deadline: day_time() + Duration::minutes(20),
+        submitted_at: None,
+        question_ids: vec![],
+        version_ids: vec![],
+        answers: None,
+        correct_count: None,
+        points: None,
+    };
+    storage::study::insert_attempt(w.db.conn(), &attempt).await.unwrap();
+    let report = w.pass().await;
+    assert_eq!(report.reminders, 2, "{report:?}");
+    assert_eq!(w.pass().await.reminders, 0);
+    let items = w.items().await;
+    let due: HashSet<MemberId> = items.iter().filter(|(_, k)| k == "document.reading_due").map(|(m, _)| *m).collect();
+    assert_eq!(due, HashSet::from([w.a[0], w.a[2], w.a[3]]), "all of cell A but the one who read it");
+    let closing: HashSet<MemberId> = items.iter().filter(|(_, k)| k == "quiz.closing").map(|(m, _)| *m).collect();
+    assert_eq!(closing, HashSet::from([w.a[0], w.a[1], w.a[3]]), "all of cell A but the one who attempted it");
+}
+
+/// Shutdown while a send hangs: the loop stops mid-batch, hands back its lease and the batch's
+/// leased deliveries, which the next instance sends.
+#[tokio::test]
+async fn a_graceful_shutdown_hands_back_the_lease_and_the_deliveries() {
+    let w = world().await;
+    w.push.set(Behaviour::Hang);
+    w.push(published(&w, day_time() + Duration::days(5), false)).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let ctx = w.ctx();
+    let settings = w.settings();
+    let transports = w.transports();
+    let runner = async {
+        notifier::run::forever(&ctx, &settings, &transports, std::time::Duration::from_millis(20), None, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    };
+    let watcher = async {
+        for _ in 0..500 {
+            if !leased(&w).await.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(!leased(&w).await.is_empty(), "the batch is in flight");
+        stop.send(()).unwrap();
+    };
+    tokio::join!(runner, watcher);
+    assert_eq!(w.items().await.len(), 4);
+    assert!(leased(&w).await.is_empty(), "every leased delivery handed back");
+    let leases = query(&w.db, "SELECT holder FROM worker_leases", vec![], &[("holder", Col::Text)]).await.unwrap();
+    assert!(leases.is_empty(), "{leases:?}");
+    // The next instance sends what was handed back.
+    w.push.set(Behaviour::Accept);
+    w.pass_with(&Settings { holder: "next".into(), ..w.settings() }).await;
+    assert_eq!(w.push.messages().len(), 4, "each push sent once the next instance runs");
+    assert_eq!(w.email.messages().len(), 1);
+}
+
+async fn leased(w: &World) -> Vec<Vec<Cell>> {
+    query(
+        &w.db,
+        "SELECT id FROM notification_deliveries WHERE status = 'pending' AND lease_until_us IS NOT NULL",
+        vec![],
+        &[("id", Col::Uuid)],
+    )
+    .await
+    .unwrap()
 }
