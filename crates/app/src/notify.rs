@@ -24,6 +24,8 @@ pub mod inbox;
 pub mod transport;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use documents::DocumentId;
@@ -64,6 +66,16 @@ pub struct Settings {
     pub retention: Duration,
     /// Tasks count as due soon this many days ahead.
     pub task_due_soon_days: i64,
+    /// Set to ask a pass in progress to stop at the next safe point: between fan-out chunks and
+    /// between messages, never in the middle of a send and its record (shared by clones).
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Settings {
+    /// Whether a stop was asked for.
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
 }
 
 impl Default for Settings {
@@ -78,6 +90,7 @@ impl Default for Settings {
             lease: Duration::minutes(5),
             retention: Duration::days(35),
             task_due_soon_days: 2,
+            stop: Arc::default(),
         }
     }
 }
@@ -133,6 +146,9 @@ pub async fn run_pass(
     let mut report = PassReport { reminders: reminders(ctx, settings).await?, ..PassReport::default() };
     process_events(ctx, settings, &mut report).await?;
     deliver(ctx, settings, transports, jitter, &mut report).await?;
+    if settings.stopping() {
+        return Ok(report);
+    }
     let before = ctx.clock.now() - settings.retention;
     report.pruned = store::prune(ctx.db.conn(), before).await?;
     Ok(report)
@@ -254,7 +270,7 @@ struct Meta {
 
 /// Processes outbox events until none is left (each chunk its own transaction).
 pub async fn process_events(ctx: &Ctx, settings: &Settings, report: &mut PassReport) -> Result<(), NotifyError> {
-    while process_chunk(ctx, settings, report).await? {}
+    while !settings.stopping() && process_chunk(ctx, settings, report).await? {}
     Ok(())
 }
 
@@ -624,7 +640,7 @@ fn month_vn(month: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Sending
 
-/// Sends due deliveries until none is left: claims a batch (leased to this instance), groups a
+/// Sends due deliveries until none is left (or a stop is asked for: see [`Settings::stop`]): claims a batch (leased to this instance), groups a
 /// member's digest items into one message, sends each message on its channel, and records the
 /// result (sent; failed with a retry time; dead-lettered after `max_attempts`, or at once for a
 /// permanent failure; skipped when there is nothing to send on). `jitter` gives numbers in
@@ -637,6 +653,9 @@ pub async fn deliver(
     report: &mut PassReport,
 ) -> Result<(), NotifyError> {
     loop {
+        if settings.stopping() {
+            return Ok(());
+        }
         let now = ctx.clock.now();
         let until = now + settings.lease;
         let tx = ctx.db.begin().await?;
@@ -647,6 +666,10 @@ pub async fn deliver(
             return Ok(());
         }
         for message in messages(claimed) {
+            if settings.stopping() {
+                // The rest of the batch stays leased to this instance until `release`.
+                return Ok(());
+            }
             let channel = message.channel;
             let transport = match channel {
                 Channel::Email => transports.email.as_deref(),

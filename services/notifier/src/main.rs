@@ -54,7 +54,9 @@ async fn run() -> Result<(), String> {
         return Ok(());
     }
     let wake = notifier::run::outbox_wakeups(&config.database_url).await;
-    notifier::run::forever(&ctx, &config.settings, &transports, config.poll, wake, shutdown()).await.map_err(|e| e.to_string())
+    notifier::run::forever(&ctx, &config.settings, &transports, config.poll, wake, shutdown(), notifier::run::SHUTDOWN_GRACE)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Completes on SIGINT or SIGTERM.

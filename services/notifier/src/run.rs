@@ -125,11 +125,17 @@ pub async fn once(ctx: &Ctx, settings: &Settings, transports: &Transports, poll:
     Ok(Some(report))
 }
 
+/// How long a shutdown waits for the pass in progress to reach a safe point (the send in flight
+/// and its record) before abandoning it.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// Runs passes every `poll` (and at once when `wake` signals a new event: PostgreSQL's
-/// `LISTEN`/`NOTIFY`) until `shutdown` completes. A pass in progress at shutdown is
-/// abandoned between statements (its open transaction rolls back) and this instance's leased
-/// deliveries and lease are given back, so another instance (or the next start) takes them up.
-/// A database error is logged and the loop goes on after the pause.
+/// `LISTEN`/`NOTIFY`) until `shutdown` completes. Then it asks the pass in progress to stop at
+/// its next safe point — between fan-out chunks and between messages, so the message being sent
+/// is recorded as sent and not sent again — and waits up to `grace` for it; a pass still running
+/// then (a send that does not answer) is abandoned, its open transaction rolling back. Last, the
+/// instance's leased deliveries and lease are given back, so another instance (or the next
+/// start) takes them up. A database error is logged and the loop goes on after the pause.
 pub async fn forever(
     ctx: &Ctx,
     settings: &Settings,
@@ -137,6 +143,7 @@ pub async fn forever(
     poll: Duration,
     wake: Option<Arc<Notify>>,
     shutdown: impl Future<Output = ()>,
+    grace: Duration,
 ) -> Result<(), NotifyError> {
     tokio::pin!(shutdown);
     let mut jitter = jitter();
@@ -150,13 +157,21 @@ pub async fn forever(
                 Ok(None)
             }
         };
-        tokio::select! {
-            result = pass => match result {
-                Ok(Some(report)) => log_pass(&report),
-                Ok(None) => {}
-                Err(e) => warn!(error = %e, "notifier: pass failed; trying again after the pause"),
-            },
-            () = &mut shutdown => break,
+        tokio::pin!(pass);
+        let stopping = tokio::select! {
+            result = &mut pass => {
+                finished(result);
+                false
+            }
+            () = &mut shutdown => true,
+        };
+        if stopping {
+            settings.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            match tokio::time::timeout(grace, &mut pass).await {
+                Ok(result) => finished(result),
+                Err(_) => warn!(grace_ms = grace.as_millis(), "notifier: the pass did not stop in time; abandoning it"),
+            }
+            break;
         }
         let woken = async {
             match &wake {
@@ -173,4 +188,12 @@ pub async fn forever(
     info!(holder = %settings.holder, "notifier: stopping");
     app::notify::release(ctx, settings).await?;
     Ok(())
+}
+
+fn finished(result: Result<Option<PassReport>, NotifyError>) {
+    match result {
+        Ok(Some(report)) => log_pass(&report),
+        Ok(None) => {}
+        Err(e) => warn!(error = %e, "notifier: pass failed; trying again after the pause"),
+    }
 }

@@ -48,6 +48,8 @@ enum Behaviour {
     Permanent,
     /// Never answers (a send in flight).
     Hang,
+    /// Answers after 200 ms.
+    Slow,
 }
 
 #[derive(Clone)]
@@ -80,6 +82,11 @@ impl Transport for Recorder {
                 Behaviour::Temporary => Err(SendError::Temporary("421 try later".into())),
                 Behaviour::Permanent => Err(SendError::Permanent("550 no such user".into())),
                 Behaviour::Hang => std::future::pending().await,
+                Behaviour::Slow => {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    self.sent.lock().unwrap().push(message.clone());
+                    Ok(())
+                }
             }
         })
     }
@@ -869,44 +876,52 @@ async fn reading_and_quiz_reminders_skip_those_who_already_did_it() {
     assert_eq!(closing, HashSet::from([w.a[0], w.a[1], w.a[3]]), "all of cell A but the one who attempted it");
 }
 
-/// Shutdown while a send hangs: the loop stops mid-batch, hands back its lease and the batch's
-/// leased deliveries, which the next instance sends.
+/// Shutdown mid-batch: the send in flight finishes and is recorded (a slow gateway), or — a send
+/// that never answers — the pass is abandoned after the grace period; either way the lease and the
+/// batch's other deliveries are handed back and the next instance sends each message exactly once.
 #[tokio::test]
-async fn a_graceful_shutdown_hands_back_the_lease_and_the_deliveries() {
-    let w = world().await;
-    w.push.set(Behaviour::Hang);
-    w.push(published(&w, day_time() + Duration::days(5), false)).await;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let ctx = w.ctx();
-    let settings = w.settings();
-    let transports = w.transports();
-    let runner = async {
-        notifier::run::forever(&ctx, &settings, &transports, std::time::Duration::from_millis(20), None, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    };
-    let watcher = async {
-        for _ in 0..500 {
-            if !leased(&w).await.is_empty() {
-                break;
+async fn a_graceful_shutdown_finishes_the_send_in_flight_and_hands_back_the_rest() {
+    for (behaviour, grace) in [(Behaviour::Slow, 10_000), (Behaviour::Hang, 100)] {
+        let w = world().await;
+        w.push.set(behaviour);
+        w.push(published(&w, day_time() + Duration::days(5), false)).await;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let ctx = w.ctx();
+        let settings = w.settings();
+        let transports = w.transports();
+        let poll = std::time::Duration::from_millis(20);
+        let grace = std::time::Duration::from_millis(grace);
+        let runner = async {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            notifier::run::forever(&ctx, &settings, &transports, poll, None, shutdown, grace).await.unwrap();
+        };
+        let watcher = async {
+            for _ in 0..500 {
+                if !leased(&w).await.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        assert!(!leased(&w).await.is_empty(), "the batch is in flight");
-        stop.send(()).unwrap();
-    };
-    tokio::join!(runner, watcher);
-    assert_eq!(w.items().await.len(), 4);
-    assert!(leased(&w).await.is_empty(), "every leased delivery handed back");
-    let leases = query(&w.db, "SELECT holder FROM worker_leases", vec![], &[("holder", Col::Text)]).await.unwrap();
-    assert!(leases.is_empty(), "{leases:?}");
-    // The next instance sends what was handed back.
-    w.push.set(Behaviour::Accept);
-    w.pass_with(&Settings { holder: "next".into(), ..w.settings() }).await;
-    assert_eq!(w.push.messages().len(), 4, "each push sent once the next instance runs");
-    assert_eq!(w.email.messages().len(), 1);
+            assert!(!leased(&w).await.is_empty(), "the batch is in flight");
+            stop.send(()).unwrap();
+        };
+        tokio::join!(runner, watcher);
+        assert_eq!(w.items().await.len(), 4);
+        assert!(leased(&w).await.is_empty(), "{behaviour:?}: every leased delivery handed back");
+        let leases = query(&w.db, "SELECT holder FROM worker_leases", vec![], &[("holder", Col::Text)]).await.unwrap();
+        assert!(leases.is_empty(), "{leases:?}");
+        let before = w.push.messages().len();
+        assert!(before < 4, "{behaviour:?}: stopped before the end of the batch ({before} sent)");
+        // The next instance sends what was handed back, and nothing twice.
+        w.push.set(Behaviour::Accept);
+        w.pass_with(&Settings { holder: "next".into(), ..w.settings() }).await;
+        let keys: Vec<Uuid> = w.push.messages().iter().map(|m| m.key).collect();
+        assert_eq!(keys.len(), 4, "{behaviour:?}: {keys:?}");
+        assert_eq!(keys.iter().collect::<HashSet<_>>().len(), 4, "{behaviour:?}: no push twice");
+        assert_eq!(w.email.messages().len(), 1, "{behaviour:?}");
+    }
 }
 
 async fn leased(w: &World) -> Vec<Vec<Cell>> {
