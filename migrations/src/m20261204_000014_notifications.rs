@@ -24,6 +24,11 @@ impl MigrationTrait for Migration {
         manager.alter_table(Table::alter().table("outbox_events").add_column(text_null("last_error")).to_owned()).await?;
         manager.create_index(index("outbox_events", "ux_outbox_events_occurrence", &["occurrence_key"]).unique().to_owned()).await?;
         manager.create_index(index("outbox_events", "ix_outbox_events_created", &["created_at"])).await?;
+        // The notifier claims the next unprocessed event (fewest failures, then oldest).
+        manager
+            .get_connection()
+            .execute_unprepared("CREATE INDEX ix_outbox_events_unprocessed ON outbox_events (attempts, id) WHERE processed_at IS NULL")
+            .await?;
         if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
             // Wakes notifiers listening on `handbook_outbox` when a transaction that wrote events
             // commits (one notification per statement; PostgreSQL folds duplicates per transaction).
@@ -101,7 +106,13 @@ impl MigrationTrait for Migration {
                 index("notification_deliveries", "ux_notification_deliveries_key", &["notification_id", "channel"]).unique().to_owned(),
             )
             .await?;
-        manager.create_index(index("notification_deliveries", "ix_notification_deliveries_due", &["status", "next_attempt_us"])).await?;
+        // The notifier claims the earliest due pending deliveries: an ordered range of this index.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX ix_notification_deliveries_due ON notification_deliveries (next_attempt_us, id) WHERE status = 'pending'",
+            )
+            .await?;
         manager.create_index(index("notification_deliveries", "ix_notification_deliveries_member", &["member_id"])).await?;
 
         manager
@@ -138,6 +149,7 @@ impl MigrationTrait for Migration {
             db.execute_unprepared("DROP TRIGGER IF EXISTS outbox_events_notify ON outbox_events").await?;
             db.execute_unprepared("DROP FUNCTION IF EXISTS handbook_outbox_notify()").await?;
         }
+        manager.drop_index(Index::drop().name("ix_outbox_events_unprocessed").table("outbox_events").to_owned()).await?;
         manager.drop_index(Index::drop().name("ix_outbox_events_created").table("outbox_events").to_owned()).await?;
         manager.drop_index(Index::drop().name("ux_outbox_events_occurrence").table("outbox_events").to_owned()).await?;
         for col in ["last_error", "attempts", "fanout_after", "occurrence_key"] {

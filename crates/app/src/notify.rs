@@ -141,16 +141,29 @@ pub async fn run_pass(
     ctx: &Ctx,
     settings: &Settings,
     transports: &Transports,
-    jitter: &mut dyn FnMut() -> f64,
+    jitter: &mut (dyn FnMut() -> f64 + Send),
 ) -> Result<PassReport, NotifyError> {
-    let mut report = PassReport { reminders: reminders(ctx, settings).await?, ..PassReport::default() };
+    run_pass_with(ctx, settings, transports, jitter, true).await
+}
+
+/// A pass, with the reminder scans (`scans`) or without them: the scans read every meeting,
+/// document, quiz and task that might be due, so a long-running notifier runs them less often
+/// than it looks for new events.
+pub async fn run_pass_with(
+    ctx: &Ctx,
+    settings: &Settings,
+    transports: &Transports,
+    jitter: &mut (dyn FnMut() -> f64 + Send),
+    scans: bool,
+) -> Result<PassReport, NotifyError> {
+    let reminders = if scans { reminders(ctx, settings).await? } else { 0 };
+    let mut report = PassReport { reminders, ..PassReport::default() };
     process_events(ctx, settings, &mut report).await?;
     deliver(ctx, settings, transports, jitter, &mut report).await?;
-    if settings.stopping() {
-        return Ok(report);
+    if scans && !settings.stopping() {
+        let before = ctx.clock.now() - settings.retention;
+        report.pruned = store::prune(ctx.db.conn(), before).await?;
     }
-    let before = ctx.clock.now() - settings.retention;
-    report.pruned = store::prune(ctx.db.conn(), before).await?;
     Ok(report)
 }
 
@@ -649,7 +662,7 @@ pub async fn deliver(
     ctx: &Ctx,
     settings: &Settings,
     transports: &Transports,
-    jitter: &mut dyn FnMut() -> f64,
+    jitter: &mut (dyn FnMut() -> f64 + Send),
     report: &mut PassReport,
 ) -> Result<(), NotifyError> {
     loop {
@@ -665,10 +678,13 @@ pub async fn deliver(
         if claimed.is_empty() {
             return Ok(());
         }
+        // Sent marks are written together at the end of the batch (one statement, not one per
+        // message); a crash before that leaves them to be sent again, like any send in flight.
+        let mut sent: Vec<Uuid> = Vec::new();
         for message in messages(claimed) {
             if settings.stopping() {
                 // The rest of the batch stays leased to this instance until `release`.
-                return Ok(());
+                break;
             }
             let channel = message.channel;
             let transport = match channel {
@@ -678,13 +694,27 @@ pub async fn deliver(
             let result = match (transport, channel, &message.message.email) {
                 (None, _, _) => Err(Outcome::Skip("channel not configured")),
                 (_, Channel::Email, None) => Err(Outcome::Skip("no e-mail address on record")),
-                (Some(t), _, _) => t.send(&message.message).await.map_err(Outcome::Failed),
+                (Some(t), _, _) => {
+                    let send = t.send(&message.message);
+                    tokio::pin!(send);
+                    // A send that takes a while (a slow server, one that never answers) first
+                    // records the batch's earlier successes, so that a pass abandoned in it does
+                    // not send them again.
+                    let result = tokio::select! {
+                        r = &mut send => r,
+                        () = tokio::time::sleep(std::time::Duration::from_millis(100)), if !sent.is_empty() => {
+                            mark_all_sent(ctx, settings, &mut sent).await?;
+                            send.await
+                        }
+                    };
+                    result.map_err(Outcome::Failed)
+                }
             };
             let ids = &message.message.delivery_ids;
             let now = ctx.clock.now();
             match result {
                 Ok(()) => {
-                    store::mark_sent(ctx.db.conn(), ids, &settings.holder, now).await?;
+                    sent.extend_from_slice(ids);
                     report.sent += ids.len();
                 }
                 Err(Outcome::Skip(why)) => {
@@ -709,7 +739,20 @@ pub async fn deliver(
                 }
             }
         }
+        mark_all_sent(ctx, settings, &mut sent).await?;
+        if settings.stopping() {
+            return Ok(());
+        }
     }
+}
+
+/// Records `sent` as sent and empties it.
+async fn mark_all_sent(ctx: &Ctx, settings: &Settings, sent: &mut Vec<Uuid>) -> Result<(), StoreError> {
+    for chunk in sent.chunks(500) {
+        store::mark_sent(ctx.db.conn(), chunk, &settings.holder, ctx.clock.now()).await?;
+    }
+    sent.clear();
+    Ok(())
 }
 
 enum Outcome {

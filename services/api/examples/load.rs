@@ -441,6 +441,10 @@ async fn main() {
     let o =
         run(addr, 1, single, move |i| ("GET", format!("/api/v1/org-units/{p}/leaderboard?limit=10"), Some(t[i % t.len()].0.clone()))).await;
     report("province leaderboard + own rank", &o, None);
+    let t = tokens.clone();
+    let o =
+        run(addr, 1, single, move |i| ("GET", "/api/v1/me/notifications/unread-count".to_string(), Some(t[i % t.len()].0.clone()))).await;
+    report("notifications unread count", &o, None);
 
     // The province-wide roll-up of one month's meeting reports (every cell), as its administrator.
     if let Some(token) = admin_token {

@@ -125,6 +125,11 @@ pub async fn once(ctx: &Ctx, settings: &Settings, transports: &Transports, poll:
     Ok(Some(report))
 }
 
+/// How often the long-running notifier runs the reminder scans (every pass looks for new events
+/// and due deliveries): reminders are about hours and days, and the scans read every meeting,
+/// document, quiz and task that might be due.
+pub const SCAN_EVERY: Duration = Duration::from_secs(60);
+
 /// How long a shutdown waits for the pass in progress to reach a safe point (the send in flight
 /// and its record) before abandoning it.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -148,11 +153,13 @@ pub async fn forever(
     tokio::pin!(shutdown);
     let mut jitter = jitter();
     let mut waiting = false;
+    let mut last_scan: Option<std::time::Instant> = None;
     info!(holder = %settings.holder, backend = ctx.db.backend_name(), poll_ms = poll.as_millis(), listening = wake.is_some(), "notifier: running");
     loop {
+        let scans = last_scan.is_none_or(|at| at.elapsed() >= SCAN_EVERY);
         let pass = async {
             if may_run(ctx, settings, poll, &mut waiting).await? {
-                app::notify::run_pass(ctx, settings, transports, &mut jitter).await.map(Some)
+                app::notify::run_pass_with(ctx, settings, transports, &mut jitter, scans).await.map(Some)
             } else {
                 Ok(None)
             }
@@ -160,6 +167,9 @@ pub async fn forever(
         tokio::pin!(pass);
         let stopping = tokio::select! {
             result = &mut pass => {
+                if scans && matches!(result, Ok(Some(_))) {
+                    last_scan = Some(std::time::Instant::now());
+                }
                 finished(result);
                 false
             }
