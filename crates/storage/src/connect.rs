@@ -180,6 +180,19 @@ impl Database {
     /// SQLite files (and their directory) are created when missing and opened in WAL mode with
     /// foreign keys on and a busy timeout. Fails on an unknown scheme or an unreachable server.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
+        Self::open(url, max_connections, false).await
+    }
+
+    /// Like [`Database::connect`], for a worker whose statements carry long id lists (the
+    /// notifier): on PostgreSQL its sessions plan every execution for its parameters
+    /// (`plan_cache_mode = force_custom_plan`) instead of reusing a generic plan, which for
+    /// `IN (…)` lists of a few hundred ids measured 10–20 times slower (docs/PERFORMANCE.md,
+    /// "Notifications"). The API keeps the default.
+    pub async fn connect_worker(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
+        Self::open(url, max_connections, true).await
+    }
+
+    async fn open(url: &str, max_connections: u32, custom_plans: bool) -> Result<Self, ConnectError> {
         let mut opts = ConnectOptions::new(url.to_string());
         opts.max_connections(max_connections)
             .connect_timeout(Duration::from_secs(5))
@@ -203,6 +216,9 @@ impl Database {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // options as given in the URL
             probe_postgres(url)?;
+            if custom_plans {
+                opts.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
+            }
         } else {
             return Err(ConnectError::UnknownScheme(redact(url)));
         }

@@ -101,7 +101,7 @@ async fn push(db: &Database, clock: &FixedClock, event: &Event) -> Uuid {
 #[tokio::main]
 async fn main() {
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL: the generated province");
-    let db = Database::connect(&url, 6).await.unwrap();
+    let db = Database::connect_worker(&url, 6).await.unwrap();
     db.migrate().await.unwrap();
     let day = {
         // The run's own date (the wall clock is read once, here, to date the benchmark).

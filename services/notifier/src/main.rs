@@ -43,7 +43,7 @@ async fn run() -> Result<(), String> {
     let clock: SharedClock = Arc::new(SystemClock);
     let transports = notifier::transports(&lookup, &clock).map_err(|e| e.to_string())?;
     config.settings.channels = notifier::channels(&transports);
-    let db = storage::Database::connect(&config.database_url, 4).await.map_err(|e| e.to_string())?;
+    let db = storage::Database::connect_worker(&config.database_url, 4).await.map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     let ctx = app::Ctx::new(db, clock);
     if once {
