@@ -223,7 +223,7 @@ pub async fn reminders(ctx: &Ctx, settings: &Settings) -> Result<usize, NotifyEr
 async fn report_reminders(ctx: &Ctx, tx: &storage::Tx, now: DateTime<Utc>) -> Result<usize, NotifyError> {
     use chrono::Datelike;
     let today = ctx.clock.today();
-    if today.day() < 3 {
+    if today.day() < meetings::report::REMINDER_DAY {
         return Ok(0);
     }
     let this_month = today.with_day(1).unwrap_or(today);
@@ -244,7 +244,7 @@ async fn report_reminders(ctx: &Ctx, tx: &storage::Tx, now: DateTime<Utc>) -> Re
         };
         let key = format!("meeting.report_not_sent:{}", m.id);
         written += usize::from(storage::outbox::push_once(tx.conn(), &Event::ReportNotSent(missing.clone()).to_outbox(now)?, &key).await?);
-        if today.day() > 5 {
+        if today.day() > meetings::report::DUE_DAY {
             let key = format!("meeting.report_late:{}", m.id);
             written += usize::from(storage::outbox::push_once(tx.conn(), &Event::ReportLate(missing).to_outbox(now)?, &key).await?);
         }

@@ -7,6 +7,10 @@ use membership::time::local_date;
 /// Day of the following month by which the report is due.
 pub const DUE_DAY: u32 = 5;
 
+/// Day of the following month from which a cell whose report is not sent yet is reminded (its
+/// secretary); after [`DUE_DAY`] the superior's leaders are told it is late.
+pub const REMINDER_DAY: u32 = 3;
+
 /// Status of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]

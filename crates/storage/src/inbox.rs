@@ -6,23 +6,11 @@
 
 use chrono::{DateTime, Utc};
 use membership::{MemberId, UnitId};
-use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, QueryResult, Value};
 use uuid::Uuid;
 
 use crate::StoreResult;
-
-fn stmt<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(c.get_database_backend(), sql, values)
-}
-
-/// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
-fn limit_value(limit: u64) -> Value {
-    i64::try_from(limit).unwrap_or(i64::MAX).into()
-}
+use crate::notifications::{limit_value, placeholders, stmt};
 
 // ---------------------------------------------------------------------------------------------
 // The inbox

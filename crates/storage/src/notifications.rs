@@ -16,8 +16,14 @@ use uuid::Uuid;
 
 use crate::StoreResult;
 
-fn stmt<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Statement {
+/// A statement with `$n` placeholders for the connection's backend.
+pub(crate) fn stmt<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(c.get_database_backend(), sql, values)
+}
+
+/// A `LIMIT` value.
+pub(crate) fn limit_value(limit: u64) -> Value {
+    i64::try_from(limit).unwrap_or(i64::MAX).into()
 }
 
 fn skip_locked<C: ConnectionTrait>(c: &C) -> &'static str {
@@ -28,7 +34,7 @@ fn skip_locked<C: ConnectionTrait>(c: &C) -> &'static str {
 }
 
 /// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
@@ -176,8 +182,7 @@ pub async fn recipients_in_subtrees<C: ConnectionTrait>(
     if roots.is_empty() {
         return Ok(Vec::new());
     }
-    let mut values: Vec<Value> =
-        vec![false.into(), after.map(|m| m.as_uuid()).unwrap_or(Uuid::nil()).into(), i64::try_from(limit).unwrap_or(i64::MAX).into()];
+    let mut values: Vec<Value> = vec![false.into(), after.map(|m| m.as_uuid()).unwrap_or(Uuid::nil()).into(), limit_value(limit)];
     values.extend(roots.iter().map(|u| Value::from(u.as_uuid())));
     let sql = format!(
         "SELECT {RECIPIENT_COLUMNS} WHERE {RECIPIENT_FILTER} AND m.id > $2 AND m.unit_id IN \
@@ -363,7 +368,7 @@ pub async fn claim_deliveries<C: ConnectionTrait>(
         skip_locked(c)
     );
     let ids: Vec<Uuid> = c
-        .query_all_raw(stmt(c, &sql, vec![now_us.into(), i64::try_from(limit).unwrap_or(i64::MAX).into()]))
+        .query_all_raw(stmt(c, &sql, vec![now_us.into(), limit_value(limit)]))
         .await?
         .iter()
         .map(|r| r.try_get::<Uuid>("", "id"))
