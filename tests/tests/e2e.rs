@@ -138,8 +138,15 @@ fn dependencies(manifest: &Path) -> Vec<String> {
     names
 }
 
-const DOMAIN_CRATES: [&str; 6] =
-    ["crates/membership", "crates/meetings", "crates/documents", "crates/tasks", "crates/study-points", "crates/notifications"];
+const DOMAIN_CRATES: [&str; 7] = [
+    "crates/membership",
+    "crates/meetings",
+    "crates/documents",
+    "crates/tasks",
+    "crates/study-points",
+    "crates/notifications",
+    "crates/reports",
+];
 
 #[test]
 fn domain_crates_do_no_io() {
@@ -241,6 +248,9 @@ fn only_storage_names_sea_orm_and_only_api_serves_http() {
         "services/notifier",
         "tests",
         "crates/notifications",
+        "crates/reports",
+        "crates/report-render",
+        "services/report-generator",
     ];
     for m in manifests {
         let deps = dependencies(&root.join(m).join("Cargo.toml"));
