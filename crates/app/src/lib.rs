@@ -54,6 +54,7 @@ pub mod meetings;
 pub mod members;
 pub mod notify;
 pub mod positions;
+pub mod reports;
 pub mod study;
 pub mod tasks;
 pub mod units;

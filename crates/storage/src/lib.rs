@@ -22,6 +22,8 @@ pub mod members;
 pub mod notifications;
 pub mod outbox;
 pub mod positions;
+pub mod report_figures;
+pub mod reports;
 pub mod study;
 pub mod tasks;
 pub mod testing;

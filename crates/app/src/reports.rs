@@ -1,0 +1,3 @@
+//! Reports: requesting, generating and reading them.
+
+pub mod figures;

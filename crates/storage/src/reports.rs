@@ -1,0 +1,1 @@
+//! Report requests and files: queue, claim, progress, completion.
