@@ -19,6 +19,7 @@ mod m20261130_000011_login_throttle;
 mod m20261130_000012_point_adjustments;
 mod m20261130_000013_readiness;
 mod m20261204_000014_notifications;
+mod m20261204_000015_reports;
 mod util;
 
 /// All migrations, in order.
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_point_adjustments::Migration),
             Box::new(m20261130_000013_readiness::Migration),
             Box::new(m20261204_000014_notifications::Migration),
+            Box::new(m20261204_000015_reports::Migration),
         ]
     }
 }

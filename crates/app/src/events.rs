@@ -128,6 +128,23 @@ pub struct ReadingDue {
     pub read_deadline: NaiveDate,
 }
 
+/// A requested report was generated (to the member who requested it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportGenerated {
+    /// The report.
+    pub report_id: Uuid,
+    /// The unit reported on.
+    pub unit_id: Uuid,
+    /// `cell_month`, `activity`, `membership` or `member_year`.
+    pub kind: String,
+    /// The period, e.g. `2026-10`.
+    pub period: String,
+    /// The format, e.g. `xlsx`.
+    pub format: String,
+    /// The account that requested it (`None`: the schedule; nobody is told).
+    pub requested_by: Option<Uuid>,
+}
+
 /// A cell sent its meeting report to the superior unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportSubmitted {
@@ -244,6 +261,8 @@ pub enum Event {
     TaskDueSoon(TaskNotice),
     /// `task.overdue`
     TaskOverdue(TaskNotice),
+    /// `report.generated`
+    ReportGenerated(ReportGenerated),
 }
 
 /// Why an outbox row could not be turned into an [`Event`] (or back).
@@ -272,7 +291,7 @@ pub enum EventError {
 
 impl Event {
     /// Every kind, as stored in the outbox's `kind` column.
-    pub const KINDS: [&'static str; 16] = [
+    pub const KINDS: [&'static str; 17] = [
         "meeting.published",
         "meeting.opened",
         "meeting.cancelled",
@@ -289,6 +308,7 @@ impl Event {
         "task.assigned",
         "task.due_soon",
         "task.overdue",
+        "report.generated",
     ];
 
     /// The stored kind.
@@ -310,6 +330,7 @@ impl Event {
             Event::TaskAssigned(_) => "task.assigned",
             Event::TaskDueSoon(_) => "task.due_soon",
             Event::TaskOverdue(_) => "task.overdue",
+            Event::ReportGenerated(_) => "report.generated",
         }
     }
 
@@ -329,6 +350,7 @@ impl Event {
             Event::DocumentPublished(e) => ("document", e.document_id),
             Event::UnreadEscalation(e) => ("document", e.document_id),
             Event::TaskAssigned(e) | Event::TaskDueSoon(e) | Event::TaskOverdue(e) => ("task", e.task_id),
+            Event::ReportGenerated(e) => ("report", e.report_id),
         }
     }
 
@@ -350,6 +372,7 @@ impl Event {
             Event::DocumentPublished(e) => e.issuer_unit_id,
             Event::UnreadEscalation(e) => e.cell_id,
             Event::TaskAssigned(e) | Event::TaskDueSoon(e) | Event::TaskOverdue(e) => e.unit_id,
+            Event::ReportGenerated(e) => e.unit_id,
         }
     }
 
@@ -368,6 +391,7 @@ impl Event {
             Event::DocumentPublished(e) => serde_json::to_value(e),
             Event::UnreadEscalation(e) => serde_json::to_value(e),
             Event::TaskAssigned(e) | Event::TaskDueSoon(e) | Event::TaskOverdue(e) => serde_json::to_value(e),
+            Event::ReportGenerated(e) => serde_json::to_value(e),
         }
     }
 
@@ -421,6 +445,7 @@ impl Event {
             "task.assigned" => Event::TaskAssigned(parse(kind, p)?),
             "task.due_soon" => Event::TaskDueSoon(parse(kind, p)?),
             "task.overdue" => Event::TaskOverdue(parse(kind, p)?),
+            "report.generated" => Event::ReportGenerated(parse(kind, p)?),
             other => return Err(EventError::UnknownKind(other.to_string())),
         })
     }
@@ -507,6 +532,14 @@ mod tests {
             Event::TaskAssigned(task.clone()),
             Event::TaskDueSoon(task.clone()),
             Event::TaskOverdue(task),
+            Event::ReportGenerated(ReportGenerated {
+                report_id: id(8),
+                unit_id: id(5),
+                kind: "activity".into(),
+                period: "2026-10".into(),
+                format: "xlsx".into(),
+                requested_by: Some(id(9)),
+            }),
         ]
     }
 

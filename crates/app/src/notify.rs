@@ -639,6 +639,30 @@ async fn resolve(ctx: &Ctx, event: &Event) -> Result<(Meta, Audience), StoreErro
             meta(Kind::QuizClosing, e.quiz_id, Params { title: e.title.clone(), closes_at: Some(e.closes_at), ..Params::default() }),
             Audience::Subtrees { roots: vec![UnitId::from_uuid(e.unit_id)], roles: Vec::new(), except: Except::Attempted(e.quiz_id) },
         ),
+        Event::ReportGenerated(e) => {
+            // The member behind the requesting account; a scheduled report (no requester) or an
+            // administrator's account without a member tells nobody.
+            let requester = match e.requested_by {
+                Some(account) => match storage::accounts::get(ctx.db.conn(), membership::AccountId::from_uuid(account)).await {
+                    Ok(a) => a.member_id,
+                    Err(StoreError::NotFound) => None,
+                    Err(other) => return Err(other),
+                },
+                None => None,
+            };
+            let title = match (reports::ReportKind::from_code(&e.kind), reports::Period::parse(&e.period)) {
+                (Some(kind), Ok(period)) => format!("{} {} ({})", kind.title_vi(), period.label_vi(), e.format.to_uppercase()),
+                _ => format!("{} {}", e.kind, e.period),
+            };
+            (
+                meta(
+                    Kind::ReportGenerated,
+                    e.report_id,
+                    Params { title, unit_name: unit_name(ctx, e.unit_id).await?, ..Params::default() },
+                ),
+                Audience::Members(requester.into_iter().collect()),
+            )
+        }
     })
 }
 

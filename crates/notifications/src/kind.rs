@@ -39,6 +39,8 @@ pub enum Kind {
     TaskOverdue,
     /// A quiz closes within 24 hours and the member has not attempted it (`quiz.closing`).
     QuizClosing,
+    /// A report the member requested is ready (`report.generated`).
+    ReportGenerated,
 }
 
 /// How urgent a kind is.
@@ -92,11 +94,14 @@ pub enum ObjectType {
     Task,
     /// A quiz.
     Quiz,
+    /// A generated report (XLSX, CSV, HTML or PDF file; `/api/v1/reports/{id}`).
+    GeneratedReport,
 }
 
 impl ObjectType {
     /// Every object type.
-    pub const ALL: [ObjectType; 5] = [ObjectType::Meeting, ObjectType::Report, ObjectType::Document, ObjectType::Task, ObjectType::Quiz];
+    pub const ALL: [ObjectType; 6] =
+        [ObjectType::Meeting, ObjectType::Report, ObjectType::Document, ObjectType::Task, ObjectType::Quiz, ObjectType::GeneratedReport];
 
     /// Stable code.
     pub fn code(self) -> &'static str {
@@ -106,6 +111,7 @@ impl ObjectType {
             ObjectType::Document => "document",
             ObjectType::Task => "task",
             ObjectType::Quiz => "quiz",
+            ObjectType::GeneratedReport => "generated_report",
         }
     }
 
@@ -118,17 +124,18 @@ impl ObjectType {
     pub fn path(self, id: &impl std::fmt::Display) -> String {
         match self {
             ObjectType::Meeting => format!("/meetings/{id}"),
-            ObjectType::Report => format!("/reports/{id}"),
+            ObjectType::Report => format!("/meeting-reports/{id}"),
             ObjectType::Document => format!("/documents/{id}"),
             ObjectType::Task => format!("/tasks/{id}"),
             ObjectType::Quiz => format!("/quizzes/{id}"),
+            ObjectType::GeneratedReport => format!("/reports/{id}"),
         }
     }
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::MeetingPublished,
         Kind::MeetingStartingSoon,
         Kind::MeetingOpened,
@@ -145,6 +152,7 @@ impl Kind {
         Kind::TaskDueSoon,
         Kind::TaskOverdue,
         Kind::QuizClosing,
+        Kind::ReportGenerated,
     ];
 
     /// Stable code (the outbox's event kind for the same thing).
@@ -166,6 +174,7 @@ impl Kind {
             Kind::TaskDueSoon => "task.due_soon",
             Kind::TaskOverdue => "task.overdue",
             Kind::QuizClosing => "quiz.closing",
+            Kind::ReportGenerated => "report.generated",
         }
     }
 
@@ -180,7 +189,7 @@ impl Kind {
         match self {
             Kind::MeetingCancelled | Kind::MeetingRescheduled => Urgency::Urgent,
             Kind::MeetingPublished if extraordinary => Urgency::Urgent,
-            Kind::DocumentPublished | Kind::QuizClosing | Kind::ReportSubmitted => Urgency::Low,
+            Kind::DocumentPublished | Kind::QuizClosing | Kind::ReportSubmitted | Kind::ReportGenerated => Urgency::Low,
             _ => Urgency::Normal,
         }
     }
@@ -199,6 +208,7 @@ impl Kind {
             Kind::DocumentPublished | Kind::DocumentReadingDue | Kind::UnreadEscalation => ObjectType::Document,
             Kind::TaskAssigned | Kind::TaskDueSoon | Kind::TaskOverdue => ObjectType::Task,
             Kind::QuizClosing => ObjectType::Quiz,
+            Kind::ReportGenerated => ObjectType::GeneratedReport,
         }
     }
 }

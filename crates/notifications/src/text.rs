@@ -148,6 +148,10 @@ pub fn render(kind: Kind, p: &Params, lang: Lang) -> Text {
             "Quiz closing soon".to_string(),
             format!("{t} closes at {}. You have not taken it yet.", p.closes_at.map(|c| when(c, lang)).unwrap_or_default()),
         ),
+        (Kind::ReportGenerated, Lang::Vi) => ("Báo cáo đã sẵn sàng".to_string(), format!("{t} — {unit} đã được tạo, mời đồng chí tải về.")),
+        (Kind::ReportGenerated, Lang::En) => {
+            ("Report ready".to_string(), format!("{t} — {unit} has been generated and can be downloaded."))
+        }
     };
     Text { title, body }
 }

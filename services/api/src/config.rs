@@ -14,6 +14,7 @@
 //! | `HANDBOOK_WAL_CHECKPOINT_SECS` | `30` | SQLite only: how often the write-ahead log is checkpointed and truncated |
 //! | `HANDBOOK_ATTACHMENTS_DIR` | `$HANDBOOK_DATA_DIR/attachments` | where document attachments are stored |
 //! | `HANDBOOK_MAX_ATTACHMENT_MB` | `20` | largest accepted attachment |
+//! | `HANDBOOK_REPORTS_DIR` | `$HANDBOOK_DATA_DIR/reports` | where generated report files are (written by `report-generator`, served by the API) |
 //! | `HANDBOOK_TRUSTED_PROXIES` | none | comma-separated IPs or CIDR networks of reverse proxies whose client-address header is believed (see [`crate::auth::ClientAddr`]) |
 //! | `HANDBOOK_TRUSTED_PROXY_HEADER` | `x-forwarded-for` | the header those proxies set: `x-forwarded-for` or `forwarded` (RFC 7239); the other one is ignored |
 //! | `HANDBOOK_PASSWORD_HASH_CONCURRENCY` | number of cores | password hashes computed at once (19 MiB each) |
@@ -112,6 +113,9 @@ pub struct Config {
     pub attachments_dir: PathBuf,
     /// Largest accepted attachment, in bytes.
     pub max_attachment_bytes: usize,
+    /// Directory of generated report files (written by the report generator, served by
+    /// `GET /api/v1/reports/{id}/file`).
+    pub reports_dir: PathBuf,
     /// How often a notification stream (`GET /api/v1/me/notifications/stream`) looks for new items.
     pub notification_stream_poll: std::time::Duration,
 }
@@ -195,6 +199,7 @@ impl Config {
             wal_checkpoint_every: std::time::Duration::from_secs(u64::from(number("HANDBOOK_WAL_CHECKPOINT_SECS", 30)?.max(1))),
             attachments_dir: get("HANDBOOK_ATTACHMENTS_DIR").map_or_else(|| data_dir.join("attachments"), PathBuf::from),
             max_attachment_bytes: usize::try_from(number("HANDBOOK_MAX_ATTACHMENT_MB", 20)?.max(1)).unwrap_or(20) * 1024 * 1024,
+            reports_dir: get("HANDBOOK_REPORTS_DIR").map_or_else(|| data_dir.join("reports"), PathBuf::from),
             notification_stream_poll: std::time::Duration::from_millis(u64::from(
                 number("HANDBOOK_NOTIFICATION_STREAM_POLL_MS", 2000)?.max(1),
             )),
@@ -212,6 +217,7 @@ impl Config {
             Ok(config) => Self {
                 max_connections: 4,
                 attachments_dir: std::env::temp_dir().join(format!("handbook-attachments-{}", uuid::Uuid::now_v7().simple())),
+                reports_dir: std::env::temp_dir().join(format!("handbook-reports-{}", uuid::Uuid::now_v7().simple())),
                 max_attachment_bytes: 1024 * 1024,
                 ..config
             },

@@ -555,6 +555,49 @@ pub const PROBLEMS: &[ProblemText] = &[
         "Quyền quản trị này đã được thu hồi trước đó.",
         "This administrator grant has already been revoked.",
     ),
+    // ---- generated reports
+    p(
+        "period_not_for_kind",
+        "Kỳ báo cáo không phù hợp",
+        "Period not for this report",
+        "Báo cáo sinh hoạt chi bộ tháng lập theo tháng; bảng tổng hợp đảng viên trong năm lập theo năm; báo cáo tổng hợp lập theo tháng, quý hoặc năm.",
+        "The cell month report takes a month, the member year sheet a year; the roll-ups take a month, a quarter or a year.",
+    ),
+    p(
+        "format_not_for_kind",
+        "Định dạng không phù hợp",
+        "Format not for this report",
+        "Bản PDF chỉ lập cho báo cáo sinh hoạt chi bộ tháng và bảng tổng hợp đảng viên trong năm; hãy chọn XLSX, CSV hoặc HTML.",
+        "PDF is written for the cell month report and the member year sheet only; choose XLSX, CSV or HTML.",
+    ),
+    p(
+        "unit_not_a_cell",
+        "Đơn vị không phải chi bộ",
+        "Unit is not a cell",
+        "Báo cáo sinh hoạt chi bộ tháng chỉ lập cho một chi bộ.",
+        "The cell month report is for a cell.",
+    ),
+    p(
+        "member_not_for_kind",
+        "Không chọn đảng viên cho loại báo cáo này",
+        "Member not for this report",
+        "Chỉ bảng tổng hợp đảng viên trong năm (member_year) mới lập riêng cho một đảng viên.",
+        "Only the member year sheet (member_year) may be made for one member.",
+    ),
+    p(
+        "member_not_in_unit",
+        "Đảng viên không thuộc đơn vị",
+        "Member not in the unit",
+        "Đảng viên được chọn không sinh hoạt tại đơn vị này hoặc các đơn vị trực thuộc.",
+        "The member named does not belong to the unit or its sub-units.",
+    ),
+    p(
+        "report_not_ready",
+        "Báo cáo chưa sẵn sàng",
+        "Report not ready",
+        "Báo cáo đang chờ hoặc đang được lập; hãy thử lại khi trạng thái là done.",
+        "The report is queued or being generated; try again once its status is done.",
+    ),
     // ---- notifications
     p(
         "delivery_not_failed",

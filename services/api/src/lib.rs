@@ -57,6 +57,7 @@ Errors are RFC 9457 problem+json with a stable `code`; messages are Vietnamese b
         (name = "audit", description = "Audit log"),
         (name = "meetings", description = "Cell meetings (sinh hoạt chi bộ): preparation, attendance (điểm danh), opinions, minutes (biên bản), votes"),
         (name = "meeting-reports", description = "Meeting reports to the superior unit"),
+        (name = "reports", description = "Generated reports (báo cáo): cell month, activity roll-ups, membership changes, member year sheets as XLSX, CSV, HTML or PDF"),
         (name = "tasks", description = "Tasks (giao nhiệm vụ): assignment, progress, evaluation, review at meetings"),
         (name = "study", description = "Study (học tập nghị quyết): questions, quizzes, points, leaderboards"),
         (name = "documents", description = "Documents and news (văn bản, tin tức): audience, required reading, search without diacritics"),
@@ -127,6 +128,9 @@ pub fn api_routes_with(max_attachment_bytes: usize) -> (Router<AppState>, serde_
         .routes(routes!(comments::list, comments::create))
         .routes(routes!(comments::edit))
         .routes(routes!(comments::hide))
+        .routes(routes!(generated_reports::request, generated_reports::list))
+        .routes(routes!(generated_reports::get))
+        .routes(routes!(generated_reports::file))
         .routes(routes!(reports::send))
         .routes(routes!(reports::acknowledge))
         .routes(routes!(reports::return_report))

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod comments;
 pub mod documents;
+pub mod generated_reports;
 pub mod meetings;
 pub mod members;
 pub mod notifications;

@@ -51,6 +51,12 @@ pub fn enum_components() -> Vec<(Cow<'static, str>, Vec<&'static str>)> {
         (AuthorPresenceCode::name(), AuthorPresenceCode::codes()),
         (VoteCode::name(), VoteCode::codes()),
         (ReportStatusCode::name(), ReportStatusCode::codes()),
+        (crate::routes::generated_reports::ReportKindCode::name(), crate::routes::generated_reports::ReportKindCode::codes()),
+        (crate::routes::generated_reports::ReportFormatCode::name(), crate::routes::generated_reports::ReportFormatCode::codes()),
+        (
+            crate::routes::generated_reports::GeneratedReportStatusCode::name(),
+            crate::routes::generated_reports::GeneratedReportStatusCode::codes(),
+        ),
         (PublishWarningCode::name(), PublishWarningCode::codes()),
         (DocumentKindCode::name(), DocumentKindCode::codes()),
         (DocumentStatusCode::name(), DocumentStatusCode::codes()),

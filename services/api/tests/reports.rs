@@ -1,0 +1,318 @@
+//! Generated reports API tests: requesting (202, Location, idempotent while queued), the
+//! generator's pass run in-process, status, the file (bytes, ETag = SHA-256), regeneration with
+//! unchanged figures (same checksum), the `report.generated` event, every kind in every format it
+//! is written in, what does not apply (422 codes), and the permission denials (a member of
+//! another cell, a plain member, a cell secretary asking for the commune, another member's own
+//! sheet), plus parallel requests and parallel claims. Run on SQLite, and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use app::reports::Generator;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::Datelike;
+use common::{TestApp, World};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+fn generator(t: &TestApp, holder: &str) -> Generator {
+    Generator { dir: t.state.config.reports_dir.clone(), holder: holder.into(), lease: chrono::Duration::minutes(2), max_attempts: 3 }
+}
+
+async fn drain(t: &TestApp) -> (u32, u32) {
+    app::reports::drain(&t.state.ctx(), &generator(t, "test-generator"), &|| false).await.unwrap()
+}
+
+fn month(t: &TestApp) -> String {
+    let d = t.today();
+    format!("{:04}-{:02}", d.year(), d.month())
+}
+
+fn year(t: &TestApp) -> String {
+    format!("{:04}", t.today().year())
+}
+
+async fn download(t: &TestApp, id: &str, token: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let req = Request::get(format!("/api/v1/reports/{id}/file"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = t.app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, headers, bytes)
+}
+
+async fn request(t: &TestApp, token: &str, unit: &str, body: Value) -> common::Reply {
+    t.post(&format!("/api/v1/org-units/{unit}/reports"), token, body).await
+}
+
+#[tokio::test]
+async fn request_generate_read_and_regenerate() {
+    let t = TestApp::new().await;
+    let w: World = t.world().await;
+    let sec = &w.sec.1;
+    let body = json!({"kind": "cell_month", "period": month(&t), "format": "csv"});
+    let r = request(&t, sec, &w.a, body.clone()).await.expect(StatusCode::ACCEPTED);
+    let id = r.id();
+    assert_eq!(r.headers.get(header::LOCATION).unwrap(), &format!("/api/v1/reports/{id}"));
+    assert_eq!((r.body["status"].as_str(), r.body["url"].as_str()), (Some("queued"), Some(format!("/api/v1/reports/{id}").as_str())));
+    assert!(r.body["file_url"].is_null());
+    // Asked again while queued: the same report, nothing new.
+    assert_eq!(request(&t, sec, &w.a, body.clone()).await.expect(StatusCode::ACCEPTED).id(), id);
+    let (status, _, bytes) = download(&t, &id, sec).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{}", String::from_utf8_lossy(&bytes));
+    assert!(String::from_utf8_lossy(&bytes).contains("report_not_ready"));
+
+    assert_eq!(drain(&t).await, (1, 0));
+    let done = t.get(&format!("/api/v1/reports/{id}"), sec).await.expect(StatusCode::OK).body;
+    assert_eq!((done["status"].as_str(), done["progress"].as_i64()), (Some("done"), Some(100)));
+    let checksum = done["checksum"].as_str().unwrap().to_string();
+    assert_eq!(done["data_cutoff"].as_str().map(|s| s.to_string()), done["generated_at"].as_str().map(|s| s.to_string()));
+    let (status, headers, bytes) = download(&t, &id, sec).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "CSV starts with the BOM");
+    let sha: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(sha, checksum);
+    assert_eq!(headers.get(header::ETAG).unwrap(), &format!("\"{checksum}\""));
+    assert_eq!(headers.get(header::CONTENT_TYPE).unwrap(), "text/csv; charset=utf-8");
+    assert_eq!(done["size_bytes"].as_u64(), Some(bytes.len() as u64));
+
+    // The requester hears of it: a `report.generated` event on the outbox.
+    let events = storage::outbox::pending(t.state.db.conn(), 1000).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == "report.generated" && e.aggregate_id == uuid::Uuid::parse_str(&id).unwrap()).count(), 1);
+    // … which the notifier turns into an item in the requester's inbox, linking to the report.
+    let mut pass = app::notify::PassReport::default();
+    app::notify::process_events(&t.state.ctx(), &app::notify::Settings::default(), &mut pass).await.unwrap();
+    let inbox = t.get("/api/v1/me/notifications", sec).await.expect(StatusCode::OK).body;
+    let items: Vec<&Value> = inbox["items"].as_array().unwrap().iter().filter(|i| i["kind"] == "report.generated").collect();
+    assert_eq!(items.len(), 1, "{inbox}");
+    assert_eq!(items[0]["link"].as_str(), Some(format!("/api/v1/reports/{id}").as_str()));
+    assert!(items[0]["body"].as_str().unwrap().contains("Chi bộ thôn Đông"), "{}", items[0]);
+    let others = t.get("/api/v1/me/notifications", &w.dep.1).await.expect(StatusCode::OK).body;
+    assert!(others["items"].as_array().unwrap().iter().all(|i| i["kind"] != "report.generated"), "only the requester is told");
+
+    // Requested again with nothing changed: regenerated, same file, same checksum.
+    t.clock.advance(chrono::Duration::minutes(5));
+    let again = request(&t, sec, &w.a, body.clone()).await.expect(StatusCode::ACCEPTED);
+    assert_eq!((again.id(), again.body["status"].as_str()), (id.clone(), Some("queued")));
+    // The previous file stays available while the new one is generated.
+    assert_eq!(download(&t, &id, sec).await.0, StatusCode::OK);
+    assert_eq!(drain(&t).await, (1, 0));
+    let after = t.get(&format!("/api/v1/reports/{id}"), sec).await.expect(StatusCode::OK).body;
+    assert_eq!(after["checksum"].as_str(), Some(checksum.as_str()));
+    assert_eq!(after["generated_at"], done["generated_at"], "unchanged figures keep the file and its generation time");
+    assert_ne!(after["data_cutoff"], done["data_cutoff"], "the figures were read again");
+
+    // Listed for the cell's leaders, filtered by kind and period.
+    let list =
+        t.get(&format!("/api/v1/org-units/{}/reports?kind=cell_month&period={}", w.a, month(&t)), sec).await.expect(StatusCode::OK).body;
+    assert_eq!(list.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect::<Vec<_>>(), [id.as_str()]);
+    let none = t.get(&format!("/api/v1/org-units/{}/reports?kind=activity", w.a), sec).await.expect(StatusCode::OK).body;
+    assert_eq!(none.as_array().unwrap().len(), 0);
+    t.get(&format!("/api/v1/org-units/{}/reports?kind=weekly", w.a), sec)
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    t.get(&format!("/api/v1/org-units/{}/reports?period=2026-13", w.a), sec)
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+}
+
+#[tokio::test]
+async fn every_kind_in_every_format_it_is_written_in() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let (m, y) = (month(&t), year(&t));
+    let mut ids = Vec::new();
+    for (kind, unit, period) in [
+        ("cell_month", &w.a, &m),
+        ("activity", &w.c1, &m),
+        ("activity", &w.province, &y),
+        ("membership", &w.c1, &m),
+        ("member_year", &w.a, &y),
+    ] {
+        for format in ["xlsx", "csv", "html", "pdf"] {
+            let pdf_ok = matches!(kind, "cell_month" | "member_year");
+            let r = request(&t, &w.admin, unit, json!({"kind": kind, "period": period, "format": format})).await;
+            if format == "pdf" && !pdf_ok {
+                r.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "format_not_for_kind");
+            } else {
+                ids.push((kind, format, r.expect(StatusCode::ACCEPTED).id()));
+            }
+        }
+    }
+    let (done, failed) = drain(&t).await;
+    assert_eq!((done as usize, failed), (ids.len(), 0));
+    for (kind, format, id) in ids {
+        let (status, headers, bytes) = download(&t, &id, &w.admin).await;
+        assert_eq!(status, StatusCode::OK, "{kind} {format}");
+        assert!(!bytes.is_empty());
+        let magic: &[u8] = match format {
+            "xlsx" => b"PK",
+            "csv" => b"\xEF\xBB\xBF",
+            "html" => b"<!",
+            _ => b"%PDF-",
+        };
+        assert!(bytes.starts_with(magic), "{kind} {format} starts with {magic:?}");
+        assert_eq!(headers.get(header::CONTENT_TYPE).unwrap(), reports::Format::from_code(format).unwrap().media_type());
+    }
+}
+
+#[tokio::test]
+async fn what_does_not_apply_is_refused_with_its_code() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let (m, y) = (month(&t), year(&t));
+    let admin = &w.admin;
+    let cases = [
+        (&w.c1, json!({"kind": "cell_month", "period": m, "format": "xlsx"}), "unit_not_a_cell"),
+        (&w.a, json!({"kind": "cell_month", "period": y, "format": "xlsx"}), "period_not_for_kind"),
+        (&w.a, json!({"kind": "member_year", "period": m, "format": "xlsx"}), "period_not_for_kind"),
+        (&w.c1, json!({"kind": "activity", "period": m, "format": "pdf"}), "format_not_for_kind"),
+        (&w.a, json!({"kind": "activity", "period": m, "format": "csv", "member_id": w.m1.0}), "member_not_for_kind"),
+        (&w.a, json!({"kind": "member_year", "period": y, "format": "csv", "member_id": w.b1.0}), "member_not_in_unit"),
+    ];
+    for (unit, body, code) in cases {
+        request(&t, admin, unit, body).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, code);
+    }
+    for body in [
+        json!({"kind": "weekly", "period": m, "format": "csv"}),
+        json!({"kind": "activity", "period": "2026-13", "format": "csv"}),
+        json!({"kind": "activity", "period": "2026-Q5", "format": "csv"}),
+        json!({"kind": "activity", "period": m, "format": "docx"}),
+    ] {
+        let r = request(&t, admin, &w.a, body).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert!(!r.body["errors"].as_array().unwrap().is_empty());
+    }
+    request(&t, admin, &w.a, json!({"kind": "activity", "period": m, "format": "csv", "extra": 1}))
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    request(&t, admin, &uuid::Uuid::now_v7().to_string(), json!({"kind": "activity", "period": m, "format": "csv"}))
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    t.get(&format!("/api/v1/reports/{}", uuid::Uuid::now_v7()), admin).await.expect(StatusCode::NOT_FOUND);
+    // Nothing was queued by any refused request.
+    assert_eq!(drain(&t).await, (0, 0));
+}
+
+#[tokio::test]
+async fn permission_denials() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let (m, y) = (month(&t), year(&t));
+    let cell_month = json!({"kind": "cell_month", "period": m, "format": "csv"});
+    // A member of another cell, and a plain member of the cell, may not ask for the cell's month.
+    request(&t, &w.b1.1, &w.a, cell_month.clone()).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    request(&t, &w.m1.1, &w.a, cell_month.clone()).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    // A committee member is not a leader for reports (secretaries and deputies are).
+    request(&t, &w.com.1, &w.a, cell_month.clone()).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    // A cell secretary asking for the commune's roll-up.
+    request(&t, &w.sec.1, &w.c1, json!({"kind": "activity", "period": m, "format": "xlsx"}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    // The commune's secretary (sitting in cell A) may not ask for the other commune's cell.
+    request(&t, &w.csec.1, &w.x, cell_month.clone()).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    // An administrator of C2 only may not ask for C1.
+    request(&t, &w.padm.1, &w.c1, json!({"kind": "activity", "period": m, "format": "csv"}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+
+    // Allowed: the cell's secretary and deputy, the commune's secretary (the level above), the
+    // administrator of C2 on cell X.
+    let id = request(&t, &w.sec.1, &w.a, cell_month.clone()).await.expect(StatusCode::ACCEPTED).id();
+    request(&t, &w.dep.1, &w.a, cell_month.clone()).await.expect(StatusCode::ACCEPTED);
+    request(&t, &w.csec.1, &w.c1, json!({"kind": "activity", "period": m, "format": "csv"})).await.expect(StatusCode::ACCEPTED);
+    request(&t, &w.padm.1, &w.x, cell_month.clone()).await.expect(StatusCode::ACCEPTED);
+
+    // A member's own year sheet: themselves, their own cell — and nobody else's.
+    let own = json!({"kind": "member_year", "period": y, "format": "pdf", "member_id": w.m1.0});
+    let own_id = request(&t, &w.m1.1, &w.a, own.clone()).await.expect(StatusCode::ACCEPTED).id();
+    request(&t, &w.m1.1, &w.a, json!({"kind": "member_year", "period": y, "format": "pdf", "member_id": w.sec.0}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    // Not the whole cell's sheet, and not their own sheet filed under another unit.
+    request(&t, &w.m1.1, &w.a, json!({"kind": "member_year", "period": y, "format": "pdf"}))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    request(&t, &w.m1.1, &w.c1, own.clone()).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    // Their own sheet may be read by them; the cell's month may not.
+    assert_eq!(drain(&t).await.1, 0);
+    t.get(&format!("/api/v1/reports/{own_id}"), &w.m1.1).await.expect(StatusCode::OK);
+    assert_eq!(download(&t, &own_id, &w.m1.1).await.0, StatusCode::OK);
+    t.get(&format!("/api/v1/reports/{id}"), &w.m1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(download(&t, &id, &w.m1.1).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(download(&t, &id, &w.b1.1).await.0, StatusCode::FORBIDDEN);
+    // Another member of the cell may not read m1's sheet; the cell's secretary may.
+    t.get(&format!("/api/v1/reports/{own_id}"), &w.com.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.get(&format!("/api/v1/reports/{own_id}"), &w.sec.1).await.expect(StatusCode::OK);
+    // Lists: the member sees only their own sheets; another cell's member nothing.
+    let mine = t.get(&format!("/api/v1/org-units/{}/reports", w.a), &w.m1.1).await.expect(StatusCode::OK).body;
+    assert_eq!(mine.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect::<Vec<_>>(), [own_id.as_str()]);
+    let all = t.get(&format!("/api/v1/org-units/{}/reports", w.a), &w.sec.1).await.expect(StatusCode::OK).body;
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    t.get(&format!("/api/v1/org-units/{}/reports", w.a), &w.b1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    t.get(&format!("/api/v1/org-units/{}/reports", w.c1), &w.sec.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn parallel_requests_queue_one_report_and_parallel_generators_claim_each_once() {
+    let t = Arc::new(TestApp::new().await);
+    let w = t.world().await;
+    let m = month(&t);
+    // 16 leaders' clients ask for the same report at once: one row, no 5xx.
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (t, token, unit, m) = (t.clone(), w.admin.clone(), w.c1.clone(), m.clone());
+        tasks
+            .push(tokio::spawn(async move { request(&t, &token, &unit, json!({"kind": "activity", "period": m, "format": "csv"})).await }));
+    }
+    let mut ids = HashSet::new();
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+        ids.insert(r.id());
+    }
+    assert_eq!(ids.len(), 1);
+    // More reports, then four generators draining at once: each generated exactly once.
+    for (unit, kind, period) in [
+        (&w.a, "cell_month", &m),
+        (&w.b, "cell_month", &m),
+        (&w.x, "cell_month", &m),
+        (&w.c2, "membership", &m),
+        (&w.province, "activity", &m),
+    ] {
+        request(&t, &w.admin, unit, json!({"kind": kind, "period": period, "format": "csv"})).await.expect(StatusCode::ACCEPTED);
+    }
+    let mut workers = Vec::new();
+    for n in 0..4 {
+        let t = t.clone();
+        workers.push(tokio::spawn(async move {
+            let g = generator(&t, &format!("gen-{n}"));
+            app::reports::drain(&t.state.ctx(), &g, &|| false).await.unwrap()
+        }));
+    }
+    let mut total = (0, 0);
+    for wkr in workers {
+        let (d, f) = wkr.await.unwrap();
+        total = (total.0 + d, total.1 + f);
+    }
+    assert_eq!(total, (6, 0), "six reports, each generated once");
+    let audit = storage::testing::query(
+        &t.state.db,
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'report.generated'",
+        vec![],
+        &[("n", storage::testing::Col::BigInt)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(audit[0][0], storage::testing::Cell::Int(6));
+}
