@@ -151,7 +151,7 @@ fn sample() -> Report {
 #[test]
 fn every_format_is_deterministic() {
     let report = sample();
-    for format in [Format::Xlsx, Format::Csv] {
+    for format in [Format::Xlsx, Format::Csv, Format::Html] {
         let a = render_to_vec(&report, format).unwrap();
         let b = render_to_vec(&report, format).unwrap();
         assert!(!a.is_empty(), "{format:?}");
@@ -268,4 +268,103 @@ fn xlsx_number_formats_and_totals() {
     }
     assert_eq!(range.get((5, 0)), Some(&Data::String("Tổng cộng".to_owned())));
     assert_eq!(range.get((5, 3)), Some(&Data::Float(0.84375)));
+}
+
+// ---------------------------------------------------------------- HTML
+
+/// Reads the page as XML: fails on any unbalanced or malformed markup; returns the elements' names.
+fn xml_elements(html: &str) -> Vec<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(html);
+    reader.config_mut().check_end_names = true;
+    let mut names = Vec::new();
+    let mut depth = 0_i32;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                depth += 1;
+                names.push(e.name().0.to_owned());
+            }
+            Ok(Event::End(_)) => depth -= 1,
+            Ok(Event::Empty(e)) => names.push(e.name().0.to_owned()),
+            Ok(Event::GeneralRef(r)) => {
+                // Every entity must be one XML knows.
+                let known = ["amp", "lt", "gt", "quot", "apos"].contains(&r.as_ref()) || r.resolve_char_ref().unwrap().is_some();
+                assert!(known, "unknown entity &{};", r.as_ref());
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("malformed HTML at {}: {e}", reader.buffer_position()),
+        }
+    }
+    assert_eq!(depth, 0, "unclosed elements");
+    names
+}
+
+#[test]
+fn html_is_one_self_contained_page() {
+    let report = sample();
+    let html = String::from_utf8(render_to_vec(&report, Format::Html).unwrap()).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<html lang=\"vi\">"));
+    assert!(html.contains("<meta charset=\"utf-8\"/>"));
+    assert!(html.contains("@page { size: A4;"));
+    let names = xml_elements(&html);
+    assert_eq!(names.iter().filter(|n| *n == "svg").count(), report.charts.len());
+    assert_eq!(html.matches("<svg").count(), report.charts.len());
+    assert_eq!(names.iter().filter(|n| *n == "table").count(), 1 + report.sections.len());
+    assert!(!names.iter().any(|n| n.eq_ignore_ascii_case("script") || n.eq_ignore_ascii_case("link")));
+    let lower = html.to_lowercase();
+    assert!(!lower.contains("<script"));
+    assert!(!lower.contains("http://") && !lower.contains("https://") && !lower.contains("url("), "an external URL");
+    for text in [
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "CHI BỘ THÔN ĐÔNG HƯNG",
+        "ĐẢNG BỘ XÃ HÒA BÌNH THẠNH",
+        "Thôn Đông Hưng, ngày 06 tháng 11 năm 2026",
+        "tháng 10/2026",
+    ] {
+        assert!(html.contains(text), "{text} missing");
+    }
+    for name in MEMBERS {
+        assert!(html.contains(&format!("<td>{name}</td>")), "{name} missing");
+    }
+    // Text is escaped, numbers are printed the Vietnamese way.
+    assert!(html.contains("Đảng viên &quot;chính thức&quot;, tổ 1; &lt;b&gt;&amp;&lt;/b&gt;"));
+    assert!(html.contains("<td class=\"num\">87,5%</td>"));
+    assert!(html.contains("<td class=\"num\">1.234</td>"));
+    assert!(html.contains("<td class=\"num\">8,2</td>")); // 8.25: the tie goes to the even digit
+    assert!(
+        html.contains(
+            "<tr class=\"totals\"><td>Tổng cộng</td><td class=\"date\">—</td><td class=\"num\">46</td><td class=\"num\">84,4%</td>"
+        )
+    );
+    assert!(html.contains("T/M CHI ỦY") && html.contains("BÍ THƯ") && html.contains("<p>Trần Văn Đức</p>"));
+    assert!(html.contains("Biểu quyết: 12/12 tán thành."));
+    // Chart texts are there too (the legend and the labels).
+    assert!(html.contains("Tỉ lệ dự họp theo tháng") && html.contains("&lt; 50%"));
+}
+
+#[test]
+fn html_without_signature_charts_or_summary() {
+    let mut report = sample();
+    report.signature = None;
+    report.charts.clear();
+    report.summary.clear();
+    report.superior_name = None;
+    let html = String::from_utf8(render_to_vec(&report, Format::Html).unwrap()).unwrap();
+    let names = xml_elements(&html);
+    assert!(!names.iter().any(|n| n == "svg"));
+    assert!(!html.contains("class=\"signature\""));
+    assert_eq!(names.iter().filter(|n| *n == "table").count(), report.sections.len());
+}
+
+#[test]
+#[ignore = "writes the sample in every format to $HANDBOOK_RENDER_OUT for a look"]
+fn write_samples() {
+    let dir = std::env::var("HANDBOOK_RENDER_OUT").unwrap_or_else(|_| "/tmp".to_owned());
+    for format in Format::ALL {
+        let bytes = render_to_vec(&sample(), format).unwrap();
+        std::fs::write(format!("{dir}/report-render-sample.{}", format.code()), bytes).unwrap();
+    }
 }
