@@ -78,7 +78,7 @@ fn line(out: &mut String, title: &str, x_labels: &[String], series: &[Series], p
         .margin(12)
         .x_label_area_size(32)
         .y_label_area_size(56)
-        .build_cartesian_2d((0..n).into_segmented(), 0.0..top)
+        .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -135,7 +135,7 @@ fn bar(out: &mut String, title: &str, labels: &[String], values: &[f64]) -> Resu
         .margin(12)
         .x_label_area_size(32)
         .y_label_area_size(56)
-        .build_cartesian_2d((0..n).into_segmented(), 0.0..top)
+        .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -165,4 +165,24 @@ fn bar(out: &mut String, title: &str, labels: &[String], values: &[f64]) -> Resu
         .map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_and_empty_charts_draw() {
+        let one = Chart::Bar { title: "Một cột".to_owned(), labels: vec!["Tất cả".to_owned()], values: vec![3.0] };
+        let svg = svg(&one).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("Tất cả") && !svg.contains("xmlns"));
+        let empty = Chart::Line { title: "Trống".to_owned(), x_labels: vec![], series: vec![], percent: false };
+        assert!(svg_ok(&empty));
+        let zeros = Chart::Bar { title: "0".to_owned(), labels: vec!["a".to_owned(), "b".to_owned()], values: vec![0.0, f64::NAN] };
+        assert!(svg_ok(&zeros));
+    }
+
+    fn svg_ok(c: &Chart) -> bool {
+        svg(c).is_ok_and(|s| s.starts_with("<svg") && s.trim_end().ends_with("</svg>"))
+    }
 }

@@ -151,7 +151,7 @@ fn sample() -> Report {
 #[test]
 fn every_format_is_deterministic() {
     let report = sample();
-    for format in [Format::Xlsx, Format::Csv, Format::Html] {
+    for format in Format::ALL {
         let a = render_to_vec(&report, format).unwrap();
         let b = render_to_vec(&report, format).unwrap();
         assert!(!a.is_empty(), "{format:?}");
@@ -367,4 +367,117 @@ fn write_samples() {
         let bytes = render_to_vec(&sample(), format).unwrap();
         std::fs::write(format!("{dir}/report-render-sample.{}", format.code()), bytes).unwrap();
     }
+}
+
+// ---------------------------------------------------------------- PDF
+
+/// The PDF's text through `pdftotext` (Debian: poppler-utils), or `None` when the tool is
+/// missing and `HANDBOOK_SKIP_PDFTOTEXT=1`; missing without it is a failure.
+fn pdftotext(pdf: &[u8]) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!("report-render-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("report.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let result = std::process::Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&path).arg("-").output();
+    std::fs::remove_dir_all(&dir).ok();
+    match result {
+        Ok(out) => {
+            assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
+            Some(String::from_utf8(out.stdout).unwrap())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if std::env::var("HANDBOOK_SKIP_PDFTOTEXT").as_deref() == Ok("1") {
+                eprintln!("pdftotext is missing: the PDF's text is not checked (HANDBOOK_SKIP_PDFTOTEXT=1)");
+                None
+            } else {
+                panic!("pdftotext is missing: install poppler-utils (apt-get install -y poppler-utils) or set HANDBOOK_SKIP_PDFTOTEXT=1");
+            }
+        }
+        Err(e) => panic!("pdftotext could not run: {e}"),
+    }
+}
+
+fn nfc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().collect()
+}
+
+/// The number of pages, from the page objects.
+fn page_count(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf).replace("/Type /", "/Type/");
+    text.matches("/Type/Page").count() - text.matches("/Type/Pages").count()
+}
+
+#[test]
+fn pdf_has_the_header_names_and_page_numbers() {
+    let report = sample();
+    let pdf = render_to_vec(&report, Format::Pdf).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let pages = page_count(&pdf);
+    assert!(pages >= 2, "the 200-row table needs several pages, got {pages}");
+    let Some(text) = pdftotext(&pdf) else { return };
+    let text = nfc(&text);
+    let pages_text: Vec<&str> = text.split('\u{c}').filter(|p| !p.trim().is_empty()).collect();
+    assert_eq!(pages_text.len(), pages);
+    for expected in [
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "CHI BỘ THÔN ĐÔNG HƯNG",
+        "ĐẢNG BỘ XÃ HÒA BÌNH THẠNH",
+        "Thôn Đông Hưng, ngày 06 tháng 11 năm 2026",
+        "BÁO CÁO SINH HOẠT CHI BỘ THÁNG",
+        "Tỉ lệ dự họp: 87,5%",
+        "Số đảng viên: 1.234",
+        "Nghị quyết",
+        "T/M CHI ỦY",
+        "BÍ THƯ",
+    ] {
+        assert!(text.contains(&nfc(expected)), "{expected} missing from the PDF's text");
+    }
+    for name in MEMBERS {
+        assert!(text.contains(&nfc(name)), "{name} missing from the PDF's text");
+    }
+    for (i, page) in pages_text.iter().enumerate() {
+        assert!(page.contains(&format!("Trang {}/{pages}", i + 1)), "page {} has no number", i + 1);
+    }
+    // The long table's header is repeated on the pages it runs over.
+    let repeated = pages_text.iter().filter(|p| p.contains("STT")).count();
+    assert!(repeated >= 2, "the header row is on {repeated} page(s)");
+    // Every row of the long table is there.
+    for i in [1, 100, 200] {
+        assert!(text.contains(&format!("Chi bộ Thôn Đông Hưng số {i} ")), "row {i} missing");
+    }
+}
+
+#[test]
+fn pdf_of_a_wide_table_shrinks_and_stays_on_the_page() {
+    let mut report = sample();
+    let wide = Section {
+        sheet: "Rộng".to_owned(),
+        title: "Bảng tổng hợp kết quả đảng viên trong năm".to_owned(),
+        columns: (0..12)
+            .map(|i| {
+                col(
+                    &format!("c{i}"),
+                    &format!("Chỉ tiêu số {i} của đảng viên"),
+                    if i == 0 { ColumnKind::Text } else { ColumnKind::Percent },
+                )
+            })
+            .collect(),
+        rows: MEMBERS
+            .iter()
+            .map(|m| std::iter::once(Cell::Text((*m).to_owned())).chain((1..12).map(|i| Cell::Percent(i as f64 / 12.0))).collect())
+            .collect(),
+        totals: None,
+    };
+    report.sections = vec![wide];
+    report.signature = None;
+    let pdf = render_to_vec(&report, Format::Pdf).unwrap();
+    assert_eq!(page_count(&pdf), 1);
+    let Some(text) = pdftotext(&pdf) else { return };
+    let text = nfc(&text);
+    for name in MEMBERS {
+        assert!(text.contains(&nfc(name)), "{name} missing");
+    }
+    assert!(text.contains("91,7%"));
+    assert!(!text.contains("BÍ THƯ"));
 }
