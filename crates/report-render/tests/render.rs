@@ -481,3 +481,43 @@ fn pdf_of_a_wide_table_shrinks_and_stays_on_the_page() {
     assert!(text.contains("91,7%"));
     assert!(!text.contains("BÍ THƯ"));
 }
+
+// ---------------------------------------------------------------- size
+
+#[test]
+fn a_large_sheet_streams() {
+    // 6,000 rows × 25 columns, as the largest roll-ups: written in constant memory, read back.
+    use calamine::{Data, Reader, Xlsx};
+    let mut report = sample();
+    let columns: Vec<Column> = (0..25)
+        .map(|i| match i % 5 {
+            0 => col(&format!("t{i}"), &format!("Tên {i}"), ColumnKind::Text),
+            1 => col(&format!("i{i}"), &format!("Số {i}"), ColumnKind::Integer),
+            2 => col(&format!("d{i}"), &format!("Điểm {i}"), ColumnKind::Decimal),
+            3 => col(&format!("p{i}"), &format!("Tỉ lệ {i}"), ColumnKind::Percent),
+            _ => col(&format!("n{i}"), &format!("Ngày {i}"), ColumnKind::Date),
+        })
+        .collect();
+    let rows: Vec<Vec<Cell>> = (0..6000_i64)
+        .map(|r| {
+            (0..25)
+                .map(|i| match i % 5 {
+                    0 => Cell::Text(format!("Chi bộ Ấp {r}")),
+                    1 => Cell::Int(r * 25 + i),
+                    2 => Cell::Decimal(r as f64 / 10.0),
+                    3 => Cell::Percent((r % 1000) as f64 / 1000.0),
+                    _ => Cell::Date(date(2026, 1, 1) + chrono::Days::new((r % 365) as u64)),
+                })
+                .collect()
+        })
+        .collect();
+    report.sections = vec![Section { sheet: "Lớn".to_owned(), title: "Bảng lớn".to_owned(), columns, rows, totals: None }];
+    let bytes = render_to_vec(&report, Format::Xlsx).unwrap();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range("Lớn").unwrap();
+    assert_eq!(range.get_size(), (6001, 25));
+    assert_eq!(range.get((6000, 0)), Some(&Data::String("Chi bộ Ấp 5999".to_owned())));
+    assert_eq!(range.get((6000, 1)), Some(&Data::Float((5999 * 25 + 1) as f64)));
+    let csv = render_to_vec(&report, Format::Csv).unwrap();
+    assert_eq!(csv.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count(), 6001);
+}
