@@ -16,6 +16,12 @@
 //! | Empty | blank cell | empty field | `—` |
 //!
 //! See [`numbers`] for the functions.
+//!
+//! ## Tests
+//!
+//! `cargo test -p report-render` reads every format back: the XLSX with calamine, the CSV with
+//! the csv crate, the HTML as XML, and the PDF's text with `pdftotext` (Debian package
+//! `poppler-utils`), whose absence fails the PDF tests unless `HANDBOOK_SKIP_PDFTOTEXT=1`.
 
 mod chart;
 mod csv;
