@@ -28,8 +28,8 @@ pub struct Report {
     pub data_cutoff: DateTime<Utc>,
     /// Headline facts (label → value), printed as a two-column table before the sections.
     pub summary: Vec<Fact>,
-    /// The tables, one per level (XLSX: one sheet each, after a "Tổng hợp" summary sheet when
-    /// `summary` is not empty).
+    /// The tables, one per level (XLSX: one sheet each, after the "Tổng hợp" sheet, which is
+    /// always written: the report's heading, the summary facts when there are any, the sheets).
     pub sections: Vec<Section>,
     /// Charts (HTML: inline SVG).
     pub charts: Vec<Chart>,
