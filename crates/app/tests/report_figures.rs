@@ -44,6 +44,8 @@ struct World {
     other_cell: UnitId,
     /// A member of `cell` who stays there all year.
     stayer: MemberId,
+    /// A member of `cell` transferred to `other_cell` in October.
+    mover: MemberId,
     document: DocumentId,
 }
 
@@ -88,6 +90,27 @@ async fn world() -> World {
     {
         let event = app::members::NewEvent { kind, effective_on: on, decision: None, note: None };
         app::members::record_event::<()>(&ctx, who, member, Ok(event)).await.expect("event");
+    }
+
+    // The stayer missed July, August and September without reason: both absence flags.
+    let summer = storage::meetings::list(
+        db,
+        &storage::meetings::MeetingQuery {
+            unit: cell,
+            include_subtree: false,
+            from: Some(membership::time::start_of_day(d(2026, 7, 1))),
+            to: Some(membership::time::start_of_day(d(2026, 10, 1))),
+            statuses: Vec::new(),
+            limit: 10,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(summer.len(), 3);
+    for m in &summer {
+        let mut r = storage::meetings::ledger_row(db, m.id, stayer).await.unwrap().expect("on the ledger");
+        r.status = meetings::attendance::AttendanceStatus::AbsentWithoutReason;
+        storage::meetings::set_row(db, m.id, &r, account.id, now).await.unwrap();
     }
 
     // Tasks of the cell due in October: done on time and rated, done late, still open (overdue).
@@ -175,7 +198,7 @@ async fn world() -> World {
             .unwrap();
         }
     }
-    World { _t: t, ctx, admin, province, commune, other_commune, cell, other_cell, stayer, document }
+    World { _t: t, ctx, admin, province, commune, other_commune, cell, other_cell, stayer, mover, document }
 }
 
 async fn report(w: &World, kind: ReportKind, unit: UnitId, period: &str, member: Option<MemberId>) -> Report {
@@ -357,6 +380,21 @@ async fn activity(w: &World) {
             assert!(held <= due, "{r:?}");
             assert!(int_of(&r[idx(cells, "reports_on_time")]) + int_of(&r[idx(cells, "reports_late")]) <= held);
         }
+        if period == "2026" {
+            // Absence flags: the members' attendance histories over the year.
+            let mut flagged = 0;
+            for m in members_of(&w.ctx, w.cell, false).await {
+                let h =
+                    app::meetings::reports::member_history::<()>(&w.ctx, &w.admin, m.id, Ok((Some(d(2026, 1, 1)), Some(d(2026, 12, 31)))))
+                        .await
+                        .unwrap();
+                if h.figures.flag_three_in_a_row || h.figures.flag_three_months_in_a_year {
+                    flagged += 1;
+                }
+            }
+            assert_eq!(int_of(&c[idx(cells, "members_flagged")]), flagged);
+            assert!(flagged >= 1, "the stayer is flagged");
+        }
         if period == "2026-10" {
             // The roll-up's cell agrees with the cell's month.
             assert_eq!(pct(&c[idx(cells, "attendance_rate")]), pct(fact(&month, "Tỉ lệ dự họp")));
@@ -437,6 +475,29 @@ async fn member_year(w: &World) {
     assert_eq!(int_of(&r[idx(own, "meetings_obliged")]), i64::from(history.figures.meetings));
     assert_eq!(int_of(&r[idx(own, "meetings_attended")]), i64::from(history.figures.attended));
     assert!(history.figures.meetings >= 9);
+    let flags = match (history.figures.flag_three_in_a_row, history.figures.flag_three_months_in_a_year) {
+        (true, true) => "Vắng 3 lần liên tiếp; Vắng không lý do 3 tháng trong năm",
+        (true, false) => "Vắng 3 lần liên tiếp",
+        (false, true) => "Vắng không lý do 3 tháng trong năm",
+        (false, false) => "",
+    };
+    assert_eq!(r[idx(own, "absence_flags")], Cell::Text(flags.into()));
+    assert_eq!(flags, "Vắng 3 lần liên tiếp; Vắng không lý do 3 tháng trong năm");
+    // Flags agree with the histories for every member of the sheet still in the cell.
+    for m in members_of(&w.ctx, w.cell, false).await {
+        let h = app::meetings::reports::member_history::<()>(&w.ctx, &w.admin, m.id, Ok((Some(d(2026, 1, 1)), Some(d(2026, 12, 31)))))
+            .await
+            .unwrap();
+        let line = row(sheet, m.full_name.as_str());
+        assert_eq!(int_of(&line[idx(sheet, "meetings_obliged")]), i64::from(h.figures.meetings));
+        assert_eq!(int_of(&line[idx(sheet, "meetings_attended")]), i64::from(h.figures.attended));
+        assert_eq!(
+            line[idx(sheet, "absence_flags")] == Cell::Text(String::new()),
+            !(h.figures.flag_three_in_a_row || h.figures.flag_three_months_in_a_year)
+        );
+    }
+    let moved = row(sheet, storage::members::get(w.ctx.db.conn(), w.mover).await.unwrap().full_name.as_str());
+    assert_eq!(moved[idx(sheet, "cell")], Cell::Text(unit_name(w, w.other_cell).await));
     // Tasks: the member's task figures of the unit and year.
     let stats = app::tasks::stats(&w.ctx, &w.admin, w.cell, Some(d(2026, 1, 1)), Some(d(2026, 12, 31))).await.unwrap();
     let tf = &stats.members.iter().find(|(m, _)| *m == w.stayer).unwrap().1;

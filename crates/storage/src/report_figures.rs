@@ -10,7 +10,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use meetings::MeetingId;
 use meetings::attendance::AttendanceStatus;
 use meetings::lifecycle::{MeetingKind, MeetingStatus};
-use meetings::roster::RosterRole;
 use membership::lifecycle::Standing;
 use membership::{MemberId, Sex, UnitId, UnitKind};
 use sea_orm::{ConnectionTrait, QueryResult, Value};
@@ -128,55 +127,134 @@ pub async fn held_meetings<C: ConnectionTrait>(
         .collect()
 }
 
-/// One ledger row of a held meeting.
+/// The attendance figures' counts of one held meeting, over the members obliged to attend (the
+/// counts `meetings::attendance::figures` takes from a ledger).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AttendanceRow {
+pub struct MeetingAttendance {
     /// The meeting.
     pub meeting_id: MeetingId,
-    /// The member.
-    pub member_id: MemberId,
-    /// Obliged or guest.
-    pub role: RosterRole,
-    /// Official member.
-    pub official: bool,
-    /// Status.
-    pub status: AttendanceStatus,
+    /// Members obliged to attend.
+    pub obliged: u64,
+    /// Of whom present or late.
+    pub attended: u64,
+    /// Official members obliged to attend.
+    pub official: u64,
+    /// Of whom present or late.
+    pub official_attended: u64,
 }
 
-/// The ledger rows of the held meetings of `unit`'s subtree starting in `[from, to)` (one
-/// statement; optionally one member's rows only).
-pub async fn attendance_rows<C: ConnectionTrait>(
+const ATTENDED: &str = "a.status IN ('present', 'late')";
+
+/// The obliged ledger rows of the held meetings (committee meetings aside) of `unit`'s subtree
+/// starting in `[from, to)`, optionally of one member: a `FROM … WHERE …` clause whose values are
+/// appended to `values` (placeholders numbered after those already there).
+fn scope(unit: UnitId, from: DateTime<Utc>, to: DateTime<Utc>, member: Option<MemberId>, values: &mut Vec<Value>) -> String {
+    let n = values.len();
+    values.extend([Value::from(unit.as_uuid()), from.into(), to.into()]);
+    let mut sql = format!(
+        "FROM meetings mt JOIN org_unit_closure cl ON cl.descendant_id = mt.unit_id JOIN attendance a ON a.meeting_id = mt.id \
+         WHERE cl.ancestor_id = ${} AND mt.starts_at >= ${} AND mt.starts_at < ${} AND mt.status IN ({}) AND mt.kind <> 'committee' \
+         AND a.role = 'obliged'",
+        n + 1,
+        n + 2,
+        n + 3,
+        held_list()
+    );
+    if let Some(m) = member {
+        sql.push_str(&format!(" AND a.member_id = ${}", n + 4));
+        values.push(m.as_uuid().into());
+    }
+    sql
+}
+
+/// Per held meeting (committee meetings aside) of `unit`'s subtree starting in `[from, to)`, the
+/// counts of its ledger (one grouped statement).
+pub async fn meeting_attendance<C: ConnectionTrait>(
+    c: &C,
+    unit: UnitId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<MeetingAttendance>> {
+    let mut values: Vec<Value> = Vec::new();
+    let sql = format!(
+        "SELECT a.meeting_id AS meeting_id, CAST(COUNT(*) AS BIGINT) AS obliged, \
+         CAST(SUM(CASE WHEN {ATTENDED} THEN 1 ELSE 0 END) AS BIGINT) AS attended, \
+         CAST(SUM(CASE WHEN a.official THEN 1 ELSE 0 END) AS BIGINT) AS official, \
+         CAST(SUM(CASE WHEN a.official AND {ATTENDED} THEN 1 ELSE 0 END) AS BIGINT) AS official_attended {} GROUP BY a.meeting_id",
+        scope(unit, from, to, None, &mut values)
+    );
+    let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(MeetingAttendance {
+                meeting_id: MeetingId::from_uuid(uid(r, "meeting_id")?),
+                obliged: count(r, "obliged")?,
+                attended: count(r, "attended")?,
+                official: count(r, "official")?,
+                official_attended: count(r, "official_attended")?,
+            })
+        })
+        .collect()
+}
+
+/// Per member, the held meetings of the subtree in `[from, to)` they were obliged to attend and
+/// attended (one grouped statement; optionally one member).
+pub async fn member_attendance<C: ConnectionTrait>(
     c: &C,
     unit: UnitId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     member: Option<MemberId>,
-) -> StoreResult<Vec<AttendanceRow>> {
-    let mut sql = format!(
-        "SELECT a.meeting_id AS meeting_id, a.member_id AS member_id, a.role AS role, a.official AS official, a.status AS status \
-         FROM meetings mt JOIN org_unit_closure cl ON cl.descendant_id = mt.unit_id JOIN attendance a ON a.meeting_id = mt.id \
-         WHERE cl.ancestor_id = $1 AND mt.starts_at >= $2 AND mt.starts_at < $3 AND mt.status IN ({})",
-        held_list()
+) -> StoreResult<Vec<(MemberId, u64, u64)>> {
+    let mut values: Vec<Value> = Vec::new();
+    let sql = format!(
+        "SELECT a.member_id AS member_id, CAST(COUNT(*) AS BIGINT) AS meetings, \
+         CAST(SUM(CASE WHEN {ATTENDED} THEN 1 ELSE 0 END) AS BIGINT) AS attended {} GROUP BY a.member_id",
+        scope(unit, from, to, member, &mut values)
     );
-    let mut values: Vec<Value> = vec![unit.as_uuid().into(), from.into(), to.into()];
-    if let Some(m) = member {
-        sql.push_str(" AND a.member_id = $4");
-        values.push(m.as_uuid().into());
-    }
+    let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
+    rows.iter().map(|r| Ok((MemberId::from_uuid(uid(r, "member_id")?), count(r, "meetings")?, count(r, "attended")?))).collect()
+}
+
+/// One obliged ledger row in a member's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// The member.
+    pub member_id: MemberId,
+    /// The meeting's unit.
+    pub unit_id: UnitId,
+    /// The meeting's start.
+    pub starts_at: DateTime<Utc>,
+    /// The member's status.
+    pub status: AttendanceStatus,
+}
+
+/// The obliged ledger rows, in the held meetings of the subtree in `[from, to)`, of the members
+/// absent from at least three of them — the only ones an absence flag (three in a row, three
+/// months in a year) can concern — by member and start (optionally one member).
+pub async fn absence_histories<C: ConnectionTrait>(
+    c: &C,
+    unit: UnitId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    member: Option<MemberId>,
+) -> StoreResult<Vec<HistoryRow>> {
+    let mut values: Vec<Value> = Vec::new();
+    let outer = scope(unit, from, to, member, &mut values);
+    let inner = scope(unit, from, to, member, &mut values);
+    let sql = format!(
+        "SELECT a.member_id AS member_id, mt.unit_id AS unit_id, mt.starts_at AS starts_at, a.status AS status {outer} \
+         AND a.member_id IN (SELECT a.member_id {inner} AND NOT {ATTENDED} GROUP BY a.member_id HAVING COUNT(*) >= 3) \
+         ORDER BY a.member_id, mt.starts_at"
+    );
     let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
     rows.iter()
         .map(|r| {
-            let role: String = r.try_get("", "role")?;
             let status: String = r.try_get("", "status")?;
-            Ok(AttendanceRow {
-                meeting_id: MeetingId::from_uuid(uid(r, "meeting_id")?),
+            Ok(HistoryRow {
                 member_id: MemberId::from_uuid(uid(r, "member_id")?),
-                role: match role.as_str() {
-                    "guest" => RosterRole::Guest,
-                    "obliged" => RosterRole::Obliged,
-                    other => return Err(corrupt("attendance.role", other)),
-                },
-                official: r.try_get("", "official")?,
+                unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
+                starts_at: r.try_get("", "starts_at")?,
                 status: AttendanceStatus::parse(&status).ok_or_else(|| corrupt("attendance.status", &status))?,
             })
         })

@@ -157,6 +157,7 @@ struct Tree {
     cell_of: HashMap<UnitId, UnitId>,
     child_of: HashMap<UnitId, UnitId>,
     parent_of: HashMap<UnitId, UnitId>,
+    names: HashMap<UnitId, String>,
 }
 
 impl Tree {
@@ -182,7 +183,8 @@ impl Tree {
                 child_of.insert(u.id, c);
             }
         }
-        Ok(Tree { units, cell_of, child_of, parent_of })
+        let names = units.iter().map(|u| (u.id, u.name.clone())).collect();
+        Ok(Tree { units, cell_of, child_of, parent_of, names })
     }
 
     /// The cells of the subtree, in tree order (by depth then name).
@@ -196,12 +198,12 @@ impl Tree {
     }
 
     fn name(&self, id: UnitId) -> String {
-        self.units.iter().find(|u| u.id == id).map(|u| u.name.clone()).unwrap_or_default()
+        self.names.get(&id).cloned().unwrap_or_default()
     }
 
     /// `unit` and its ancestors up to the subtree's root; empty when `unit` is outside.
     fn chain(&self, unit: UnitId) -> Vec<UnitId> {
-        if !self.units.iter().any(|u| u.id == unit) {
+        if !self.names.contains_key(&unit) {
             return Vec::new();
         }
         let mut out = vec![unit];

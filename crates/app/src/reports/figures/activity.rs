@@ -3,9 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Datelike;
-use meetings::attendance::{Attended, LedgerRow, figures, member_figures};
+use meetings::attendance::{Attended, member_figures};
 use meetings::lifecycle::MeetingKind;
-use meetings::roster::RosterRole;
 use membership::time::local_date;
 use membership::{MemberId, UnitId};
 use report_render::model::{Cell, Chart, ColumnKind, Fact, Note, Report, Section, Series};
@@ -157,7 +156,9 @@ pub(super) async fn rollup(ctx: &Ctx, at: &At, root: UnitId, progress: &(dyn Fn(
     let meetings: Vec<q::MeetingRow> =
         q::held_meetings(db, root, at.from(), at.to()).await?.into_iter().filter(|m| m.kind != MeetingKind::Committee).collect();
     progress(15);
-    let rows = q::attendance_rows(db, root, at.from(), at.to(), None).await?;
+    let counts: HashMap<_, q::MeetingAttendance> =
+        q::meeting_attendance(db, root, at.from(), at.to()).await?.into_iter().map(|a| (a.meeting_id, a)).collect();
+    let histories = q::absence_histories(db, root, at.from(), at.to(), None).await?;
     progress(40);
     let months: Vec<String> = period.months().iter().map(|(y, m)| format!("{y:04}-{m:02}")).collect();
     let sent = q::sent_reports(db, root, &months).await?;
@@ -180,28 +181,6 @@ pub(super) async fn rollup(ctx: &Ctx, at: &At, root: UnitId, progress: &(dyn Fn(
         tree.cells().map(|c| (c.id, Acc { cells: 1, regular_due: months_due, quarters_due, ..Acc::default() })).collect();
     let cell_of = |u: UnitId| tree.cell_of.get(&u).copied();
 
-    // Meetings and their ledgers.
-    let by_id: HashMap<_, &q::MeetingRow> = meetings.iter().map(|m| (m.id, m)).collect();
-    let mut ledgers: HashMap<_, Vec<LedgerRow>> = HashMap::new();
-    let mut histories: HashMap<MemberId, Vec<(chrono::DateTime<chrono::Utc>, UnitId, Attended)>> = HashMap::new();
-    for r in &rows {
-        let Some(m) = by_id.get(&r.meeting_id) else { continue };
-        ledgers.entry(r.meeting_id).or_default().push(LedgerRow {
-            member_id: r.member_id,
-            role: r.role,
-            official: r.official,
-            status: r.status,
-            checked_in_at: None,
-            reason: None,
-        });
-        if r.role == RosterRole::Obliged {
-            histories.entry(r.member_id).or_default().push((
-                m.starts_at,
-                m.unit_id,
-                Attended { date: local_date(m.starts_at), status: r.status },
-            ));
-        }
-    }
     let mut thematic_quarters: HashSet<(UnitId, i32, u32)> = HashSet::new();
     let mut month_totals: HashMap<(i32, u32), (u64, u64)> = HashMap::new();
     for m in &meetings {
@@ -217,23 +196,28 @@ pub(super) async fn rollup(ctx: &Ctx, at: &At, root: UnitId, progress: &(dyn Fn(
                 acc.thematic_quarters += 1;
             }
         }
-        let f = figures(ledgers.get(&m.id).map_or(&[][..], |l| l.as_slice()));
+        let (obliged, attended) = counts.get(&m.id).map_or((0, 0), |a| (a.obliged, a.attended));
         acc.meetings += 1;
-        acc.obliged += u64::from(f.obliged);
-        acc.attended += u64::from(f.present + f.late);
-        if f.meets_quality {
+        acc.obliged += obliged;
+        acc.attended += attended;
+        if meets_quality(obliged, attended) {
             acc.above_85 += 1;
         }
         let t = month_totals.entry((date.year(), date.month())).or_default();
-        t.0 += u64::from(f.obliged);
-        t.1 += u64::from(f.present + f.late);
+        t.0 += obliged;
+        t.1 += attended;
     }
-    // Absence flags over the period's meetings, counted in the cell of the member's last one.
-    for history in histories.values_mut() {
-        history.sort_by_key(|(at, _, _)| *at);
-        let f = member_figures(&history.iter().map(|(_, _, a)| *a).collect::<Vec<_>>());
+    // Absence flags over the period's meetings (the domain's rule on each history that may carry
+    // one), counted in the cell of the member's last meeting.
+    let mut by_member: HashMap<MemberId, Vec<&q::HistoryRow>> = HashMap::new();
+    for h in &histories {
+        by_member.entry(h.member_id).or_default().push(h);
+    }
+    for history in by_member.values() {
+        let f = member_figures(&history.iter().map(|h| Attended { date: local_date(h.starts_at), status: h.status }).collect::<Vec<_>>());
         if (f.flag_three_in_a_row || f.flag_three_months_in_a_year)
-            && let Some(acc) = history.last().and_then(|(_, u, _)| cell_of(*u)).and_then(|c| per_cell.get_mut(&c))
+            && let Some(acc) =
+                history.iter().max_by_key(|h| h.starts_at).and_then(|h| cell_of(h.unit_id)).and_then(|c| per_cell.get_mut(&c))
         {
             acc.flagged += 1;
         }
@@ -381,4 +365,10 @@ pub(super) async fn fill(ctx: &Ctx, at: &At, root: UnitId, report: &mut Report, 
             .into(),
     });
     Ok(())
+}
+
+/// The quality criterion of `meetings::attendance::figures` on a meeting's counts: strictly above
+/// 85 % of the members obliged to attend.
+fn meets_quality(obliged: u64, attended: u64) -> bool {
+    reports::figures::ratio(attended, obliged).is_some_and(|r| r > meetings::attendance::QUALITY_RATE)
 }

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use meetings::attendance::{Attended, member_figures};
-use meetings::roster::RosterRole;
 use membership::time::local_date;
 use membership::{MemberId, UnitId};
 use report_render::model::{Cell, ColumnKind, Fact, Report, Section};
@@ -26,8 +25,9 @@ pub(super) async fn fill(
     let db = ctx.db.conn();
     let period = at.period;
     let tree = Tree::load(ctx, root).await?;
-    let meetings: HashMap<_, _> = q::held_meetings(db, root, at.from(), at.to()).await?.into_iter().map(|m| (m.id, m)).collect();
-    let rows = q::attendance_rows(db, root, at.from(), at.to(), only).await?;
+    let attendance: HashMap<MemberId, (u64, u64)> =
+        q::member_attendance(db, root, at.from(), at.to(), only).await?.into_iter().map(|(m, n, a)| (m, (n, a))).collect();
+    let absences = q::absence_histories(db, root, at.from(), at.to(), only).await?;
     progress(30);
     let tasks = crate::tasks::subtree_tasks(ctx, root, Some(period.start()), Some(period.last_day())).await?;
     let readings: HashMap<MemberId, q::MemberReading> = q::required_reading(db, root, period.start(), period.end_exclusive(), at.today)
@@ -41,27 +41,32 @@ pub(super) async fn fill(
     // Members of the subtree: its active members now, and anyone obliged at one of its meetings
     // of the year (moved out or no longer active since).
     let mut history: HashMap<MemberId, Vec<Attended>> = HashMap::new();
-    let mut last_cell: HashMap<MemberId, (chrono::DateTime<chrono::Utc>, UnitId)> = HashMap::new();
-    for r in rows.iter().filter(|r| r.role == RosterRole::Obliged) {
-        let Some(m) = meetings.get(&r.meeting_id) else { continue };
-        history.entry(r.member_id).or_default().push(Attended { date: local_date(m.starts_at), status: r.status });
-        let e = last_cell.entry(r.member_id).or_insert((m.starts_at, m.unit_id));
-        if m.starts_at > e.0 {
-            *e = (m.starts_at, m.unit_id);
-        }
+    for h in &absences {
+        history.entry(h.member_id).or_default().push(Attended { date: local_date(h.starts_at), status: h.status });
     }
     let known: std::collections::HashSet<MemberId> = members.iter().map(|m| m.member_id).collect();
-    let extra: Vec<MemberId> = history.keys().filter(|m| !known.contains(m)).copied().collect();
+    let extra: Vec<MemberId> = attendance.keys().filter(|m| !known.contains(m)).copied().collect();
     if !extra.is_empty() {
         for m in storage::members::get_many(db, &extra).await? {
-            let unit = last_cell.get(&m.id).map_or(m.state.home_unit, |(_, u)| *u);
-            members.push(q::MemberPoints { member_id: m.id, full_name: m.full_name.as_str().to_string(), unit_id: unit, points: 0 });
+            members.push(q::MemberPoints {
+                member_id: m.id,
+                full_name: m.full_name.as_str().to_string(),
+                unit_id: m.state.home_unit,
+                points: 0,
+            });
         }
     }
+    // Members who left the subtree: their home cell's name.
+    let outside: Vec<UnitId> = members.iter().map(|m| m.unit_id).filter(|u| tree.chain(*u).is_empty()).collect();
+    let outside_names: HashMap<UnitId, String> =
+        storage::units::get_many(db, &outside).await?.into_iter().map(|u| (u.id, u.name)).collect();
     if let Some(one) = only {
         members.retain(|m| m.member_id == one);
     }
-    let cell_name = |u: UnitId| tree.cell_of.get(&u).map_or_else(|| tree.name(u), |c| tree.name(*c));
+    let cell_name = |u: UnitId| match outside_names.get(&u) {
+        Some(name) => name.clone(),
+        None => tree.cell_of.get(&u).map_or_else(|| tree.name(u), |c| tree.name(*c)),
+    };
     members.sort_by(|a, b| {
         cell_name(a.unit_id)
             .cmp(&cell_name(b.unit_id))
@@ -77,8 +82,9 @@ pub(super) async fn fill(
     }
     let mut out = Vec::new();
     for m in &members {
-        let h = history.get(&m.member_id).map_or(&[][..], |v| v.as_slice());
-        let af = member_figures(h);
+        // Flags by the domain's rule on the histories that may carry one (three absences or more).
+        let af = member_figures(history.get(&m.member_id).map_or(&[][..], |v| v.as_slice()));
+        let (obliged, attended) = attendance.get(&m.member_id).copied().unwrap_or_default();
         let mut flags = Vec::new();
         if af.flag_three_in_a_row {
             flags.push("Vắng 3 lần liên tiếp");
@@ -96,9 +102,9 @@ pub(super) async fn fill(
         out.push(vec![
             text(&m.full_name),
             text(cell_name(m.unit_id)),
-            int(u64::from(af.meetings)),
-            int(u64::from(af.attended)),
-            percent(u64::from(af.attended), u64::from(af.meetings)),
+            int(obliged),
+            int(attended),
+            percent(attended, obliged),
             text(flags.join("; ")),
             int(u64::from(tf.assigned)),
             int(u64::from(tf.done_on_time)),

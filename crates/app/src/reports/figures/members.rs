@@ -171,7 +171,11 @@ pub(super) async fn changes(ctx: &Ctx, at: &At, root: UnitId) -> Result<Changes,
             let was = if before.active { tree.chain(before.home) } else { Vec::new() };
             let is = if after.active { tree.chain(after.home) } else { Vec::new() };
             let host = e.to_unit_id.map_or_else(Vec::new, |h| tree.chain(h));
-            for (u, f) in flows.iter_mut() {
+            let mut touched: Vec<UnitId> = was.iter().chain(&is).chain(&host).copied().collect();
+            touched.sort_by_key(|u| u.as_uuid());
+            touched.dedup();
+            for u in &touched {
+                let Some(f) = flows.get_mut(u) else { continue };
                 let (in_was, in_is) = (was.contains(u), is.contains(u));
                 match e.kind.as_str() {
                     "transfer" if !in_was && in_is => f.transfer_in += 1,
