@@ -534,3 +534,42 @@ async fn report_figures_agree_with_the_api() {
     let missing = not(ReportKind::Activity, UnitId::from_uuid(Uuid::now_v7()), "2026");
     assert!(matches!(build(&w.ctx, &missing, &|_| {}).await, Err(BuildError::Store(storage::StoreError::NotFound))));
 }
+
+/// Timings on the province-scale dataset (150,000 members in 6,000 cells, twelve months of
+/// meetings): `cargo test --release -p app --test report_figures -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "province scale: minutes of data generation; run in release"]
+async fn province_timings() {
+    let t = storage::testing::fresh_database().await.expect("database");
+    let now = at(2026, 11, 10, 3);
+    let settings = app::bootstrap::BootstrapSettings {
+        admin_username: "quantri".into(),
+        admin_password: Some("mat-khau-thu-nghiem-1".into()),
+        root_name: "Ban Chấp hành Trung ương".into(),
+    };
+    app::bootstrap::ensure_bootstrap(&t.db, &settings, now).await.expect("bootstrap");
+    let generated = demo::dataset::generate(&t.db, demo::dataset::Size::Province, 7, now).await.expect("dataset");
+    println!("{generated}");
+    let ctx = Ctx::new(t.db.clone(), Arc::new(FixedClock::new(now)));
+    let db = ctx.db.conn();
+    let root = storage::units::roots(db).await.unwrap()[0].id;
+    let province = storage::units::children(db, root).await.unwrap()[0].id;
+    let commune = storage::units::children(db, province).await.unwrap()[0].id;
+    let cell = storage::units::children(db, commune).await.unwrap()[0].id;
+    for (kind, unit, period, budget) in [
+        (ReportKind::Activity, province, "2026-10", 5.0),
+        (ReportKind::Activity, province, "2026", 30.0),
+        (ReportKind::Membership, province, "2026", 30.0),
+        (ReportKind::MemberYear, province, "2026", 60.0),
+        (ReportKind::MemberYear, cell, "2026", 1.0),
+        (ReportKind::CellMonth, cell, "2026-10", 1.0),
+    ] {
+        let subject = Subject { kind, unit, period: Period::parse(period).unwrap(), member: None };
+        let started = std::time::Instant::now();
+        let r = build(&ctx, &subject, &|_| {}).await.expect("report");
+        let secs = started.elapsed().as_secs_f64();
+        let rows: usize = r.sections.iter().map(|s| s.rows.len()).sum();
+        println!("{} {} {period}: {secs:.2} s, {rows} rows ({} backend)", kind.code(), r.unit_name, storage::testing::backend());
+        assert!(secs < budget, "{} {period}: {secs:.2} s over the {budget} s budget", kind.code());
+    }
+}

@@ -330,6 +330,21 @@ pub async fn member_points<C: ConnectionTrait>(c: &C, unit: UnitId, year: i32) -
         .collect()
 }
 
+/// The (required document, member) pairs of the required reading: driven from the period's
+/// required documents (few) through their audience's units to the active members of those units
+/// in the subtree, narrowed to the document's roles. Values: `$1` the subtree's root, `$2` true,
+/// `$3`/`$4` the deadline range, `$5`/`$6` the day the roles are held on.
+const READING_FROM: &str = "FROM (SELECT DISTINCT d0.id AS document_id, ac.descendant_id AS unit_id \
+     FROM documents d0 JOIN document_audience da ON da.document_id = d0.id JOIN org_unit_closure ac ON ac.ancestor_id = da.unit_id \
+     WHERE d0.required = $2 AND d0.status = 'published' AND d0.read_deadline >= $3 AND d0.read_deadline < $4) aud \
+     JOIN documents d ON d.id = aud.document_id \
+     JOIN org_unit_closure cl ON cl.descendant_id = aud.unit_id AND cl.ancestor_id = $1 \
+     JOIN members m ON m.unit_id = aud.unit_id \
+     LEFT JOIN read_receipts rr ON rr.document_id = d.id AND rr.member_id = m.id \
+     WHERE m.standing IN ('probationary', 'official') \
+     AND (d.roles = '' OR EXISTS (SELECT 1 FROM positions p WHERE p.member_id = m.id AND p.from_date <= $5 \
+          AND (p.to_date IS NULL OR p.to_date >= $6) AND d.roles LIKE '%,' || p.role || ',%'))";
+
 /// One member's required readings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemberReading {
@@ -357,16 +372,7 @@ pub async fn required_reading<C: ConnectionTrait>(
 ) -> StoreResult<Vec<MemberReading>> {
     let sql = format!(
         "SELECT m.id AS id, m.unit_id AS unit_id, CAST(COUNT(*) AS BIGINT) AS required, \
-         CAST(SUM(CASE WHEN rr.member_id IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS done \
-         FROM members m JOIN org_unit_closure cl ON cl.descendant_id = m.unit_id \
-         JOIN documents d ON d.required = $2 AND d.status = 'published' AND d.read_deadline >= $3 AND d.read_deadline < $4 \
-         LEFT JOIN read_receipts rr ON rr.document_id = d.id AND rr.member_id = m.id \
-         WHERE cl.ancestor_id = $1 AND {ACTIVE} \
-         AND EXISTS (SELECT 1 FROM document_audience da JOIN org_unit_closure ac ON ac.ancestor_id = da.unit_id \
-                     WHERE da.document_id = d.id AND ac.descendant_id = m.unit_id) \
-         AND (d.roles = '' OR EXISTS (SELECT 1 FROM positions p WHERE p.member_id = m.id AND p.from_date <= $5 \
-              AND (p.to_date IS NULL OR p.to_date >= $6) AND d.roles LIKE '%,' || p.role || ',%')) \
-         GROUP BY m.id, m.unit_id"
+         CAST(SUM(CASE WHEN rr.member_id IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS done {READING_FROM} GROUP BY m.id, m.unit_id"
     );
     let values: Vec<Value> = vec![unit.as_uuid().into(), true.into(), from.into(), to.into(), roles_on.into(), roles_on.into()];
     let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
@@ -508,15 +514,7 @@ pub async fn required_reading_by_document<C: ConnectionTrait>(
 ) -> StoreResult<Vec<DocumentReading>> {
     let sql = format!(
         "SELECT d.id AS id, d.title AS title, d.read_deadline AS read_deadline, CAST(COUNT(*) AS BIGINT) AS required, \
-         CAST(SUM(CASE WHEN rr.member_id IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS done \
-         FROM members m JOIN org_unit_closure cl ON cl.descendant_id = m.unit_id \
-         JOIN documents d ON d.required = $2 AND d.status = 'published' AND d.read_deadline >= $3 AND d.read_deadline < $4 \
-         LEFT JOIN read_receipts rr ON rr.document_id = d.id AND rr.member_id = m.id \
-         WHERE cl.ancestor_id = $1 AND {ACTIVE} \
-         AND EXISTS (SELECT 1 FROM document_audience da JOIN org_unit_closure ac ON ac.ancestor_id = da.unit_id \
-                     WHERE da.document_id = d.id AND ac.descendant_id = m.unit_id) \
-         AND (d.roles = '' OR EXISTS (SELECT 1 FROM positions p WHERE p.member_id = m.id AND p.from_date <= $5 \
-              AND (p.to_date IS NULL OR p.to_date >= $6) AND d.roles LIKE '%,' || p.role || ',%')) \
+         CAST(SUM(CASE WHEN rr.member_id IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS done {READING_FROM} \
          GROUP BY d.id, d.title, d.read_deadline ORDER BY d.read_deadline, d.title, d.id"
     );
     let values: Vec<Value> = vec![unit.as_uuid().into(), true.into(), from.into(), to.into(), roles_on.into(), roles_on.into()];
