@@ -113,6 +113,95 @@ async fn world() -> World {
         storage::meetings::set_row(db, m.id, &r, account.id, now).await.unwrap();
     }
 
+    // A thematic meeting on 22 October, held: the stayer excused, two opinions (one from the
+    // excused stayer), a motion and the resolution.
+    let regular = storage::meetings::list(
+        db,
+        &storage::meetings::MeetingQuery {
+            unit: cell,
+            include_subtree: false,
+            from: Some(membership::time::start_of_day(d(2026, 10, 1))),
+            to: Some(membership::time::start_of_day(d(2026, 11, 1))),
+            statuses: Vec::new(),
+            limit: 10,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(regular.len(), 1);
+    let thematic = meetings::MeetingId::from_uuid(Uuid::now_v7());
+    let starts = at(2026, 10, 22, 2);
+    let record = storage::meetings::MeetingRecord {
+        id: thematic,
+        kind: meetings::lifecycle::MeetingKind::Thematic,
+        combined_thematic: false,
+        title: "Sinh hoạt chuyên đề quý IV".into(),
+        status: meetings::lifecycle::MeetingStatus::MinutesApproved,
+        starts_at: starts,
+        planned_minutes: 120,
+        published_at: Some(at(2026, 10, 15, 2)),
+        opened_at: Some(starts),
+        ended_at: Some(at(2026, 10, 22, 4)),
+        minutes: Some(meetings::minutes::Minutes {
+            text: "Biên bản".into(),
+            resolution: "Chi bộ thống nhất triển khai chuyên đề.".into(),
+            chair: None,
+            secretary: None,
+            started_at: Some(starts),
+            ended_at: Some(at(2026, 10, 22, 4)),
+        }),
+        minutes_approved_at: Some(at(2026, 10, 23, 2)),
+        created_at: at(2026, 10, 10, 2),
+        updated_at: at(2026, 10, 23, 2),
+        ..regular[0].clone()
+    };
+    storage::meetings::insert(db, &record, &[]).await.unwrap();
+    let mut ledger = storage::meetings::ledger(db, regular[0].id).await.unwrap();
+    for r in &mut ledger {
+        r.status = if r.member_id == stayer {
+            meetings::attendance::AttendanceStatus::AbsentWithReason
+        } else {
+            meetings::attendance::AttendanceStatus::Present
+        };
+    }
+    storage::meetings::insert_ledger(db, thematic, &ledger).await.unwrap();
+    for (author, presence) in
+        [(stayer, meetings::comments::AuthorPresence::Absent), (plain[3], meetings::comments::AuthorPresence::Present)]
+    {
+        storage::meetings::insert_comment(
+            db,
+            &storage::meetings::CommentRecord {
+                id: meetings::CommentId::from_uuid(Uuid::now_v7()),
+                meeting_id: thematic,
+                agenda_item_id: None,
+                parent_id: None,
+                author_id: author,
+                author_presence: presence,
+                body: "Đề nghị bổ sung nội dung.".into(),
+                created_at: at(2026, 10, 21, 2),
+                edited_at: None,
+                hidden_at: None,
+                hidden_by: None,
+                hidden_reason: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    storage::meetings::insert_motion(
+        db,
+        &storage::meetings::MotionRecord {
+            id: meetings::MotionId::from_uuid(Uuid::now_v7()),
+            meeting_id: thematic,
+            title: "Thông qua nghị quyết chuyên đề".into(),
+            by_ballot: false,
+            tally: meetings::minutes::Tally { agree: 20, disagree: 1, other: 0 },
+            created_at: at(2026, 10, 22, 3),
+        },
+    )
+    .await
+    .unwrap();
+
     // Tasks of the cell due in October: done on time and rated, done late, still open (overdue).
     let task =
         |status: Status, submitted: Option<DateTime<Utc>>, rating: Option<Rating>, assignees: Vec<MemberId>| storage::tasks::TaskRecord {
@@ -282,22 +371,39 @@ async fn cell_month(w: &World) {
     )
     .await
     .unwrap();
-    assert_eq!(held.len(), 1);
-    assert_eq!(meetings.rows.len(), 1);
-    let (ledger, f) = app::meetings::attendance(&w.ctx, &w.admin, held[0].id).await.unwrap();
-    let m = &meetings.rows[0];
-    assert_eq!(int_of(&m[idx(meetings, "obliged")]), i64::from(f.obliged));
-    assert_eq!(int_of(&m[idx(meetings, "attended")]), i64::from(f.present + f.late));
-    assert!(close(pct(&m[idx(meetings, "attendance_rate")]).unwrap(), f.attendance_rate));
-    assert_eq!(m[idx(meetings, "quorum")], Cell::Text(if f.quorum { "Có" } else { "Không" }.into()));
-    assert_eq!(m[idx(meetings, "above_85")], Cell::Text(if f.meets_quality { "Có" } else { "Không" }.into()));
-    assert!(close(pct(fact(&r, "Tỉ lệ dự họp")).unwrap(), f.attendance_rate));
-    // The ledger, row for row.
-    let primary = &r.sections[r.primary];
-    assert_eq!(primary.rows.len(), ledger.len());
-    for (got, want) in primary.rows.iter().zip(&ledger) {
-        assert_eq!(got[idx(primary, "full_name")], Cell::Text(want.full_name.clone()));
+    assert_eq!(held.len(), 2);
+    assert_eq!(meetings.rows.len(), 2);
+    let (mut obliged, mut attended, mut ledger_len) = (0, 0, 0);
+    for (m, row) in held.iter().zip(&meetings.rows) {
+        let (ledger, f) = app::meetings::attendance(&w.ctx, &w.admin, m.id).await.unwrap();
+        assert_eq!(row[idx(meetings, "title")], Cell::Text(m.title.clone()));
+        assert_eq!(int_of(&row[idx(meetings, "obliged")]), i64::from(f.obliged));
+        assert_eq!(int_of(&row[idx(meetings, "attended")]), i64::from(f.present + f.late));
+        assert!(close(pct(&row[idx(meetings, "attendance_rate")]).unwrap(), f.attendance_rate));
+        assert_eq!(row[idx(meetings, "quorum")], Cell::Text(if f.quorum { "Có" } else { "Không" }.into()));
+        assert_eq!(row[idx(meetings, "above_85")], Cell::Text(if f.meets_quality { "Có" } else { "Không" }.into()));
+        obliged += f.obliged;
+        attended += f.present + f.late;
+        // The ledger, row for row, meeting after meeting.
+        let primary = &r.sections[r.primary];
+        for (got, want) in primary.rows[ledger_len..ledger_len + ledger.len()].iter().zip(&ledger) {
+            assert_eq!(got[idx(primary, "meeting")], Cell::Text(m.title.clone()));
+            assert_eq!(got[idx(primary, "full_name")], Cell::Text(want.full_name.clone()));
+        }
+        ledger_len += ledger.len();
     }
+    assert_eq!(r.sections[r.primary].rows.len(), ledger_len);
+    assert!(close(pct(fact(&r, "Tỉ lệ dự họp")).unwrap(), f64::from(attended) / f64::from(obliged)));
+    assert_eq!(meetings.rows[1][idx(meetings, "kind")], Cell::Text("Chuyên đề".into()));
+    // Opinions (the excused member's marked), votes and the resolution.
+    let opinions = section(&r, "Ý kiến");
+    assert_eq!(opinions.rows.len(), 2);
+    assert_eq!(opinions.rows.iter().filter(|o| o[idx(opinions, "absent")] == Cell::Text("Vắng mặt".into())).count(), 1);
+    assert_eq!((int_of(fact(&r, "Số ý kiến")), int_of(fact(&r, "Ý kiến của đảng viên vắng mặt"))), (2, 1));
+    let votes = section(&r, "Biểu quyết");
+    assert_eq!(votes.rows.len(), 1);
+    assert_eq!(votes.rows[0][2..].iter().map(int_of).collect::<Vec<_>>(), [20, 1, 0, 21]);
+    assert!(r.notes.iter().any(|n| n.heading.starts_with("Nghị quyết") && n.text == "Chi bộ thống nhất triển khai chuyên đề."));
     // Tasks: the task figures of the unit and month.
     let stats = app::tasks::stats(&w.ctx, &w.admin, w.cell, Some(d(2026, 10, 1)), Some(d(2026, 10, 31))).await.unwrap();
     assert_eq!((stats.total.assigned, stats.total.done_on_time, stats.total.done_late, stats.total.overdue), (3, 1, 1, 1));
@@ -400,6 +506,7 @@ async fn activity(w: &World) {
             assert_eq!(pct(&c[idx(cells, "attendance_rate")]), pct(fact(&month, "Tỉ lệ dự họp")));
             assert_eq!(int_of(&c[idx(cells, "regular_due")]), 1);
             assert_eq!(int_of(&c[idx(cells, "regular_held")]), 1);
+            assert_eq!((int_of(&c[idx(cells, "thematic_held")]), int_of(&c[idx(cells, "thematic_quarters")])), (1, 1));
         } else {
             assert_eq!(int_of(&c[idx(cells, "regular_due")]), 11, "January to November have begun");
             let report_render::model::Chart::Line { x_labels, series, .. } = &r.charts[0] else { panic!("line chart first") };
