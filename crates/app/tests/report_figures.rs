@@ -643,21 +643,29 @@ async fn report_figures_agree_with_the_api() {
 }
 
 /// Timings on the province-scale dataset (150,000 members in 6,000 cells, twelve months of
-/// meetings): `cargo test --release -p app --test report_figures -- --ignored --nocapture`.
+/// meetings): `cargo test --release -p app --test report_figures -- --ignored --nocapture`;
+/// `REPORT_BENCH_URL` names a database where the dataset was generated with `now` at
+/// 2026-11-10T03:00:00Z (otherwise it is generated, about 3 minutes).
 #[tokio::test]
 #[ignore = "province scale: minutes of data generation; run in release"]
 async fn province_timings() {
-    let t = storage::testing::fresh_database().await.expect("database");
     let now = at(2026, 11, 10, 3);
-    let settings = app::bootstrap::BootstrapSettings {
-        admin_username: "quantri".into(),
-        admin_password: Some("mat-khau-thu-nghiem-1".into()),
-        root_name: "Ban Chấp hành Trung ương".into(),
+    let (db, _t) = match std::env::var("REPORT_BENCH_URL") {
+        Ok(url) => (storage::Database::connect(&url, 4).await.expect("database"), None),
+        Err(_) => {
+            let t = storage::testing::fresh_database().await.expect("database");
+            let settings = app::bootstrap::BootstrapSettings {
+                admin_username: "quantri".into(),
+                admin_password: Some("mat-khau-thu-nghiem-1".into()),
+                root_name: "Ban Chấp hành Trung ương".into(),
+            };
+            app::bootstrap::ensure_bootstrap(&t.db, &settings, now).await.expect("bootstrap");
+            let generated = demo::dataset::generate(&t.db, demo::dataset::Size::Province, 7, now).await.expect("dataset");
+            println!("{generated}");
+            (t.db.clone(), Some(t))
+        }
     };
-    app::bootstrap::ensure_bootstrap(&t.db, &settings, now).await.expect("bootstrap");
-    let generated = demo::dataset::generate(&t.db, demo::dataset::Size::Province, 7, now).await.expect("dataset");
-    println!("{generated}");
-    let ctx = Ctx::new(t.db.clone(), Arc::new(FixedClock::new(now)));
+    let ctx = Ctx::new(db, Arc::new(FixedClock::new(now)));
     let db = ctx.db.conn();
     let root = storage::units::roots(db).await.unwrap()[0].id;
     let province = storage::units::children(db, root).await.unwrap()[0].id;

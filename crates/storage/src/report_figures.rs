@@ -239,13 +239,23 @@ pub async fn absence_histories<C: ConnectionTrait>(
     to: DateTime<Utc>,
     member: Option<MemberId>,
 ) -> StoreResult<Vec<HistoryRow>> {
+    // The candidates first (one grouped pass), then their rows through the member index: an
+    // `IN (subquery)` would make SQLite probe the candidate list for every meeting of the subtree.
     let mut values: Vec<Value> = Vec::new();
-    let outer = scope(unit, from, to, member, &mut values);
     let inner = scope(unit, from, to, member, &mut values);
+    let n = values.len();
+    values.extend([Value::from(unit.as_uuid()), from.into(), to.into()]);
     let sql = format!(
-        "SELECT a.member_id AS member_id, mt.unit_id AS unit_id, mt.starts_at AS starts_at, a.status AS status {outer} \
-         AND a.member_id IN (SELECT a.member_id {inner} AND NOT {ATTENDED} GROUP BY a.member_id HAVING COUNT(*) >= 3) \
-         ORDER BY a.member_id, mt.starts_at"
+        "SELECT a.member_id AS member_id, mt.unit_id AS unit_id, mt.starts_at AS starts_at, a.status AS status \
+         FROM (SELECT a.member_id AS member_id {inner} AND NOT {ATTENDED} GROUP BY a.member_id HAVING COUNT(*) >= 3) f \
+         JOIN attendance a ON a.member_id = f.member_id JOIN meetings mt ON mt.id = a.meeting_id \
+         JOIN org_unit_closure cl ON cl.descendant_id = mt.unit_id AND cl.ancestor_id = ${} \
+         WHERE mt.starts_at >= ${} AND mt.starts_at < ${} AND mt.status IN ({}) AND mt.kind <> 'committee' AND a.role = 'obliged' \
+         ORDER BY a.member_id, mt.starts_at",
+        n + 1,
+        n + 2,
+        n + 3,
+        held_list()
     );
     let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
     rows.iter()

@@ -354,7 +354,8 @@ pub(super) async fn fill(ctx: &Ctx, at: &At, root: UnitId, report: &mut Report, 
     });
     report.notes.push(Note {
         heading: "Cách tính".into(),
-        text: "Tỉ lệ dự họp: số lượt có mặt (kể cả đến muộn) trên số lượt phải dự của các cuộc họp đã họp (thường kỳ, chuyên đề, bất thường), \
+        text: "Số đảng viên: đảng viên (chính thức, dự bị) đang sinh hoạt tại chi bộ ở thời điểm lấy số liệu.\n\
+               Tỉ lệ dự họp: số lượt có mặt (kể cả đến muộn) trên số lượt phải dự của các cuộc họp đã họp (thường kỳ, chuyên đề, bất thường), \
                tính lại từ tổng số, không lấy bình quân các tỉ lệ.\n\
                Họp thường kỳ phải họp: mỗi chi bộ một cuộc mỗi tháng của kỳ đã bắt đầu; họp chuyên đề: ít nhất một cuộc mỗi quý.\n\
                Đảng viên bị cảnh báo vắng: vắng 3 lần liên tiếp hoặc vắng không lý do 3 tháng trong năm, trong các cuộc họp của kỳ báo cáo.\n\
