@@ -75,8 +75,7 @@ pub enum AgeBand {
 
 impl AgeBand {
     /// Every band, youngest first.
-    pub const ALL: [AgeBand; 6] =
-        [AgeBand::UpTo30, AgeBand::From31To40, AgeBand::From41To50, AgeBand::From51To60, AgeBand::Over60, AgeBand::Unknown];
+    pub const ALL: [AgeBand; 6] = [AgeBand::UpTo30, AgeBand::From31To40, AgeBand::From41To50, AgeBand::From51To60, AgeBand::Over60, AgeBand::Unknown];
 
     /// The band of a member born on `birth` on `on` (age in completed years).
     pub fn of(birth: Option<NaiveDate>, on: NaiveDate) -> AgeBand {

@@ -140,9 +140,7 @@ impl Period {
     pub fn label_vi(self) -> String {
         match self {
             Period::Month { year, month } => format!("tháng {month:02}/{year}"),
-            Period::Quarter { year, quarter } => {
-                format!("quý {}/{year}", ["I", "II", "III", "IV"][(quarter as usize).saturating_sub(1).min(3)])
-            }
+            Period::Quarter { year, quarter } => format!("quý {}/{year}", ["I", "II", "III", "IV"][(quarter as usize).saturating_sub(1).min(3)]),
             Period::Year { year } => format!("năm {year}"),
         }
     }
@@ -175,9 +173,7 @@ mod tests {
         for s in ["2026-10", "2026-01", "2026-Q1", "2026-Q4", "2026", "2000", "2100-12"] {
             assert_eq!(Period::parse(s).unwrap().to_string(), s);
         }
-        for s in
-            ["", "26", "2026-13", "2026-00", "2026-1", "2026-Q0", "2026-Q5", "2026-q1", "1999", "2101", "2026-10-01", "+2026", "２０２６"]
-        {
+        for s in ["", "26", "2026-13", "2026-00", "2026-1", "2026-Q0", "2026-Q5", "2026-q1", "1999", "2101", "2026-10-01", "+2026", "２０２６"] {
             assert_eq!(Period::parse(s), Err(PeriodError), "{s}");
         }
     }

@@ -128,20 +128,9 @@ mod tests {
     #[test]
     fn parses_rules() {
         let r = Rule::parse("membership:csv:10:18:30:province").unwrap();
-        assert_eq!(
-            (r.kind, r.format, r.day, r.at.to_string(), r.units),
-            (ReportKind::Membership, Format::Csv, 10, "18:30:00".into(), vec![UnitKind::Province])
-        );
+        assert_eq!((r.kind, r.format, r.day, r.at.to_string(), r.units), (ReportKind::Membership, Format::Csv, 10, "18:30:00".into(), vec![UnitKind::Province]));
         assert_eq!(Rule::parse_list("activity:xlsx:6:07:00:commune_committee+province").unwrap(), Rule::default_rules());
-        for bad in [
-            "",
-            "activity:xlsx:6:07:00:",
-            "cell_month:xlsx:6:07:00:cell",
-            "activity:pdf:6:07:00:province",
-            "activity:xlsx:29:07:00:province",
-            "activity:xlsx:6:25:00:province",
-            "activity:xlsx:6:07:00:village",
-        ] {
+        for bad in ["", "activity:xlsx:6:07:00:", "cell_month:xlsx:6:07:00:cell", "activity:pdf:6:07:00:province", "activity:xlsx:29:07:00:province", "activity:xlsx:6:25:00:province", "activity:xlsx:6:07:00:village"] {
             assert!(Rule::parse(bad).is_err(), "{bad}");
         }
     }
