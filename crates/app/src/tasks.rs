@@ -317,7 +317,12 @@ async fn save_step<E>(
 }
 
 /// Every task of `unit`'s subtree due between `from` and `to` (inclusive, either open).
-async fn subtree_tasks(ctx: &Ctx, unit: UnitId, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Vec<TaskRecord>, StoreError> {
+pub(crate) async fn subtree_tasks(
+    ctx: &Ctx,
+    unit: UnitId,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<TaskRecord>, StoreError> {
     let mut all = Vec::new();
     let mut after = None;
     loop {
