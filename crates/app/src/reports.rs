@@ -51,7 +51,7 @@ pub struct NewReport {
 
 /// Why a report does not apply to what was asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Inapplicable {
+pub enum InapplicableError {
     /// The kind does not take this period (the cell month takes a month, the year sheet a year).
     #[error("this report kind does not take this period")]
     Period,
@@ -69,15 +69,15 @@ pub enum Inapplicable {
     MemberNotInUnit,
 }
 
-impl Inapplicable {
+impl InapplicableError {
     /// The stable code.
     pub fn code(self) -> &'static str {
         match self {
-            Inapplicable::Period => "period_not_for_kind",
-            Inapplicable::Format => "format_not_for_kind",
-            Inapplicable::NotACell => "unit_not_a_cell",
-            Inapplicable::MemberNotForKind => "member_not_for_kind",
-            Inapplicable::MemberNotInUnit => "member_not_in_unit",
+            InapplicableError::Period => "period_not_for_kind",
+            InapplicableError::Format => "format_not_for_kind",
+            InapplicableError::NotACell => "unit_not_a_cell",
+            InapplicableError::MemberNotForKind => "member_not_for_kind",
+            InapplicableError::MemberNotInUnit => "member_not_in_unit",
         }
     }
 }
@@ -93,7 +93,7 @@ pub enum ReportsError<E> {
     Request(E),
     /// The report does not apply to the unit, period or format asked for.
     #[error(transparent)]
-    Inapplicable(#[from] Inapplicable),
+    Inapplicable(#[from] InapplicableError),
     /// The report's file is not generated yet (or its generation failed and none exists).
     #[error("the report is not ready")]
     NotReady(Box<ReportRecord>),
@@ -117,26 +117,26 @@ pub fn key_of(unit: UnitId, r: &NewReport) -> ReportKey {
 /// a member only on a year sheet and within the unit.
 async fn check_applies(ctx: &Ctx, unit: UnitId, r: &NewReport) -> Result<(), ReportsError<std::convert::Infallible>> {
     if !r.kind.accepts(r.period) {
-        return Err(Inapplicable::Period.into());
+        return Err(InapplicableError::Period.into());
     }
     if !r.kind.supports(r.format) {
-        return Err(Inapplicable::Format.into());
+        return Err(InapplicableError::Format.into());
     }
     let record = storage::units::get(ctx.db.conn(), unit).await?;
     if r.kind.needs_cell() && record.kind != membership::unit::UnitKind::Cell {
-        return Err(Inapplicable::NotACell.into());
+        return Err(InapplicableError::NotACell.into());
     }
     if let Some(m) = r.member {
         if r.kind != ReportKind::MemberYear {
-            return Err(Inapplicable::MemberNotForKind.into());
+            return Err(InapplicableError::MemberNotForKind.into());
         }
         let member = match storage::members::get(ctx.db.conn(), m).await {
             Ok(member) => member,
-            Err(StoreError::NotFound) => return Err(Inapplicable::MemberNotInUnit.into()),
+            Err(StoreError::NotFound) => return Err(InapplicableError::MemberNotInUnit.into()),
             Err(e) => return Err(e.into()),
         };
         if !storage::units::in_subtree(ctx.db.conn(), unit, member.state.home_unit).await? {
-            return Err(Inapplicable::MemberNotInUnit.into());
+            return Err(InapplicableError::MemberNotInUnit.into());
         }
     }
     Ok(())
