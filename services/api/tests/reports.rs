@@ -316,3 +316,124 @@ async fn parallel_requests_queue_one_report_and_parallel_generators_claim_each_o
     .unwrap();
     assert_eq!(audit[0][0], storage::testing::Cell::Int(6));
 }
+
+/// The first commune committee of the generated small dataset, with its cells (id, name).
+async fn commune_and_cells(t: &TestApp, admin: &str) -> (String, Vec<(String, String)>) {
+    let root = t.root_id(admin).await;
+    let children = |id: String| async move { t.get(&format!("/api/v1/org-units/{id}/children"), admin).await.expect(StatusCode::OK).body };
+    let province = children(root).await[0]["id"].as_str().unwrap().to_string();
+    let communes = children(province).await;
+    let commune =
+        communes.as_array().unwrap().iter().find(|u| u["kind"] == "commune_committee").unwrap()["id"].as_str().unwrap().to_string();
+    let cells = children(commune.clone())
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["kind"] == "cell")
+        .map(|u| (u["id"].as_str().unwrap().to_string(), u["name"].as_str().unwrap().to_string()))
+        .collect();
+    (commune, cells)
+}
+
+#[tokio::test]
+async fn the_activity_workbook_agrees_with_the_api_figure_by_figure() {
+    use calamine::{Data, Reader, Xlsx};
+
+    let t = TestApp::new().await;
+    demo::dataset::generate(&t.state.db, demo::dataset::Size::Small, 7, t.now()).await.unwrap();
+    let admin = t.admin().await;
+    let (commune, cells) = commune_and_cells(&t, &admin).await;
+    // Last month: twelve months of history are generated up to now.
+    let period = reports::Period::month_of(t.today()).previous();
+    let (from, to) = (period.start(), period.last_day());
+    let id = request(&t, &admin, &commune, json!({"kind": "activity", "period": period.to_string(), "format": "xlsx"}))
+        .await
+        .expect(StatusCode::ACCEPTED)
+        .id();
+    assert_eq!(drain(&t).await, (1, 0));
+    let (status, _, bytes) = download(&t, &id, &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet_name = book.sheet_names().into_iter().find(|n| n == "Chi bộ").expect("a sheet per cell");
+    let range = book.worksheet_range(&sheet_name).unwrap();
+    let rows: Vec<&[Data]> = range.rows().collect();
+    let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("column {name} in {header:?}"));
+    let int = |c: &Data| match c {
+        Data::Float(f) => *f as i64,
+        Data::Int(i) => *i,
+        other => panic!("not a number: {other:?}"),
+    };
+    let mut checked = 0;
+    for (cell, name) in &cells {
+        let row = rows.iter().find(|r| r[col("Chi bộ")].to_string() == *name).unwrap_or_else(|| panic!("a row for {name}"));
+        // Tasks: the API's task figures for the cell over tasks due in the period.
+        let stats = t.get(&format!("/api/v1/org-units/{cell}/task-stats?from={from}&to={to}"), &admin).await.expect(StatusCode::OK).body;
+        for (column, field) in [
+            ("Nhiệm vụ được giao", "assigned"),
+            ("Nhiệm vụ hoàn thành đúng hạn", "done_on_time"),
+            ("Nhiệm vụ hoàn thành trễ hạn", "done_late"),
+            ("Nhiệm vụ quá hạn", "overdue"),
+        ] {
+            assert_eq!(int(&row[col(column)]), stats["total"][field].as_i64().unwrap(), "{name}: {column}");
+        }
+        // Attendance: the API's figures of each meeting held in the period, summed.
+        let meetings = t
+            .get(
+                &format!("/api/v1/org-units/{cell}/meetings?from={from}&to={to}&status=open,ended,minutes_approved,reported,acknowledged"),
+                &admin,
+            )
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        let (mut attended, mut obliged) = (0u64, 0u64);
+        for m in meetings.as_array().unwrap() {
+            let f = t.get(&format!("/api/v1/meetings/{}/attendance", m["id"].as_str().unwrap()), &admin).await.expect(StatusCode::OK).body;
+            attended += f["figures"]["present"].as_u64().unwrap() + f["figures"]["late"].as_u64().unwrap();
+            obliged += f["figures"]["obliged"].as_u64().unwrap();
+        }
+        assert_eq!(int(&row[col("Số cuộc họp đã họp")]) as usize, meetings.as_array().unwrap().len(), "{name}: meetings held");
+        match &row[col("Tỉ lệ dự họp")] {
+            Data::Float(rate) => {
+                assert!((rate - attended as f64 / obliged as f64).abs() < 1e-9, "{name}: rate {rate} vs {attended}/{obliged}")
+            }
+            Data::Empty => assert_eq!(obliged, 0, "{name}: no rate only when nobody was obliged"),
+            other => panic!("{name}: rate {other:?}"),
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 10, "every cell of the commune has its row");
+    // The totals row is the commune's: the sum of its cells.
+    let totals = rows.last().unwrap();
+    let sum: i64 = rows[1..rows.len() - 1].iter().map(|r| int(&r[col("Số cuộc họp đã họp")])).sum();
+    assert_eq!(int(&totals[col("Số cuộc họp đã họp")]), sum);
+}
+
+#[tokio::test]
+async fn the_demo_cell_month_csv_on_a_pinned_clock() {
+    let t = TestApp::new().await;
+    // A fixed instant, whatever the harness's pinned clock: the snapshot's dates do not move.
+    t.clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-10T03:00:00Z").unwrap().to_utc());
+    demo::dataset::generate(&t.state.db, demo::dataset::Size::Small, 7, t.now()).await.unwrap();
+    let admin = t.admin().await;
+    let (_, cells) = commune_and_cells(&t, &admin).await;
+    let id = request(&t, &admin, &cells[0].0, json!({"kind": "cell_month", "period": "2026-10", "format": "csv"}))
+        .await
+        .expect(StatusCode::ACCEPTED)
+        .id();
+    assert_eq!(drain(&t).await, (1, 0));
+    let (_, _, bytes) = download(&t, &id, &admin).await;
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let text = text.strip_prefix('\u{feff}').expect("BOM");
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    assert!(reader.records().count() > 0);
+    insta::assert_snapshot!("demo_cell_month_csv", text);
+    // The same request again with nothing changed: the same file.
+    let first = t.get(&format!("/api/v1/reports/{id}"), &admin).await.body["checksum"].clone();
+    request(&t, &admin, &cells[0].0, json!({"kind": "cell_month", "period": "2026-10", "format": "csv"}))
+        .await
+        .expect(StatusCode::ACCEPTED);
+    drain(&t).await;
+    assert_eq!(t.get(&format!("/api/v1/reports/{id}"), &admin).await.body["checksum"], first);
+}
