@@ -437,3 +437,33 @@ async fn the_demo_cell_month_csv_on_a_pinned_clock() {
     drain(&t).await;
     assert_eq!(t.get(&format!("/api/v1/reports/{id}"), &admin).await.body["checksum"], first);
 }
+
+#[tokio::test]
+async fn due_queues_the_months_roll_ups_once() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let rules = reports::schedule::Rule::default_rules();
+    let ctx = t.state.ctx();
+    // The 5th at 23:59 Vietnam time: nothing is due yet.
+    t.clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-05T23:59:00+07:00").unwrap().to_utc());
+    assert_eq!(app::reports::queue_due(&ctx, &rules).await.unwrap(), 0);
+    // The 6th at 07:00: October's activity roll-up for the two communes and the province.
+    t.clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-06T07:00:00+07:00").unwrap().to_utc());
+    assert_eq!(app::reports::queue_due(&ctx, &rules).await.unwrap(), 3);
+    assert_eq!(app::reports::queue_due(&ctx, &rules).await.unwrap(), 0, "queued once");
+    assert_eq!(drain(&t).await, (3, 0));
+    t.clock.advance(chrono::Duration::hours(30));
+    assert_eq!(app::reports::queue_due(&ctx, &rules).await.unwrap(), 0, "generated once, whatever the number of runs");
+    for unit in [&w.c1, &w.c2, &w.province] {
+        let list = t.get(&format!("/api/v1/org-units/{unit}/reports?kind=activity&period=2026-10"), &w.admin).await.expect(StatusCode::OK).body;
+        let list = list.as_array().unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!((list[0]["status"].as_str(), list[0]["format"].as_str()), (Some("done"), Some("xlsx")));
+    }
+    // Scheduled reports have no requester: nobody is notified.
+    let events = storage::outbox::pending(t.state.db.conn(), 1000).await.unwrap();
+    assert!(events.iter().all(|e| e.kind != "report.generated"));
+    // December's run also covers the fourth quarter and the year.
+    t.clock.set(chrono::DateTime::parse_from_rfc3339("2027-01-06T08:00:00+07:00").unwrap().to_utc());
+    assert_eq!(app::reports::queue_due(&ctx, &rules).await.unwrap(), 9);
+}
