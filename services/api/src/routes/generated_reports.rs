@@ -294,8 +294,18 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<U
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such report"),
         (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "`report_not_ready`: no file generated yet")))]
 pub async fn file(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
-    let (row, path) = reports::file(&state.ctx(), &caller.actor, id, &state.config.reports_dir).await.map_err(error)?;
-    let file = tokio::fs::File::open(&path).await.map_err(|e| ApiError::Internal(format!("report file {}: {e}", path.display())))?;
+    let (mut row, path) = reports::file(&state.ctx(), &caller.actor, id, &state.config.reports_dir).await.map_err(error)?;
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        // Regenerated between reading the row and opening its file (the replaced file is removed
+        // once the row names the new one): read the row again.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let (again, path) = reports::file(&state.ctx(), &caller.actor, id, &state.config.reports_dir).await.map_err(error)?;
+            row = again;
+            tokio::fs::File::open(&path).await.map_err(|e| ApiError::Internal(format!("report file {}: {e}", path.display())))?
+        }
+        Err(e) => return Err(ApiError::Internal(format!("report file {}: {e}", path.display()))),
+    };
     let size = file.metadata().await.map(|m| m.len()).unwrap_or(0);
     let format = ::reports::Format::from_code(&row.key.format).unwrap_or(::reports::Format::Csv);
     let mut headers = HeaderMap::new();
