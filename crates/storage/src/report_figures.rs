@@ -12,11 +12,27 @@ use meetings::attendance::AttendanceStatus;
 use meetings::lifecycle::{MeetingKind, MeetingStatus};
 use membership::lifecycle::Standing;
 use membership::{MemberId, Sex, UnitId, UnitKind};
-use sea_orm::{ConnectionTrait, QueryResult, Value};
+use futures_util::StreamExt;
+use sea_orm::{ConnectionTrait, QueryResult, Statement, StreamTrait, Value};
 use uuid::Uuid;
 
 use crate::notifications::{placeholders, stmt};
 use crate::{StoreResult, corrupt};
+
+/// Runs a query and maps each row as it arrives. A province's result sets hold up to 150,000
+/// rows; materialised first (`query_all_raw`), their raw rows alone took over 100 MB.
+async fn map_rows<C: ConnectionTrait + StreamTrait, T>(
+    c: &C,
+    statement: Statement,
+    f: impl Fn(&QueryResult) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut rows = std::pin::pin!(c.stream_raw(statement).await?);
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().await {
+        out.push(f(&row?)?);
+    }
+    Ok(out)
+}
 
 /// Statuses of a meeting that was held (opened, so it has a ledger), as the attendance history
 /// counts them.
@@ -56,7 +72,7 @@ pub struct UnitRow {
 }
 
 /// Every unit of `unit`'s subtree (the unit included), by depth then name.
-pub async fn subtree_units<C: ConnectionTrait>(c: &C, unit: UnitId) -> StoreResult<Vec<UnitRow>> {
+pub async fn subtree_units<C: ConnectionTrait + StreamTrait>(c: &C, unit: UnitId) -> StoreResult<Vec<UnitRow>> {
     let rows = c
         .query_all_raw(stmt(
             c,
@@ -98,7 +114,7 @@ pub struct MeetingRow {
 }
 
 /// The held meetings ([`HELD`]) of `unit`'s subtree starting in `[from, to)`, by start.
-pub async fn held_meetings<C: ConnectionTrait>(
+pub async fn held_meetings<C: ConnectionTrait + StreamTrait>(
     c: &C,
     unit: UnitId,
     from: DateTime<Utc>,
@@ -110,9 +126,8 @@ pub async fn held_meetings<C: ConnectionTrait>(
          WHERE cl.ancestor_id = $1 AND mt.starts_at >= $2 AND mt.starts_at < $3 AND mt.status IN ({}) ORDER BY mt.starts_at, mt.id",
         held_list()
     );
-    let rows = c.query_all_raw(stmt(c, &sql, vec![unit.as_uuid().into(), from.into(), to.into()])).await?;
-    rows.iter()
-        .map(|r| {
+    
+    map_rows(c, stmt(c, &sql, vec![unit.as_uuid().into(), from.into(), to.into()]), |r| {
             let kind: String = r.try_get("", "kind")?;
             let status: String = r.try_get("", "status")?;
             Ok(MeetingRow {
@@ -123,8 +138,7 @@ pub async fn held_meetings<C: ConnectionTrait>(
                 status: MeetingStatus::parse(&status).ok_or_else(|| corrupt("meetings.status", &status))?,
                 starts_at: r.try_get("", "starts_at")?,
             })
-        })
-        .collect()
+        }).await
 }
 
 /// The attendance figures' counts of one held meeting, over the members obliged to attend (the
@@ -169,7 +183,7 @@ fn scope(unit: UnitId, from: DateTime<Utc>, to: DateTime<Utc>, member: Option<Me
 
 /// Per held meeting (committee meetings aside) of `unit`'s subtree starting in `[from, to)`, the
 /// counts of its ledger (one grouped statement).
-pub async fn meeting_attendance<C: ConnectionTrait>(
+pub async fn meeting_attendance<C: ConnectionTrait + StreamTrait>(
     c: &C,
     unit: UnitId,
     from: DateTime<Utc>,
@@ -183,9 +197,8 @@ pub async fn meeting_attendance<C: ConnectionTrait>(
          CAST(SUM(CASE WHEN a.official AND {ATTENDED} THEN 1 ELSE 0 END) AS BIGINT) AS official_attended {} GROUP BY a.meeting_id",
         scope(unit, from, to, None, &mut values)
     );
-    let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
-    rows.iter()
-        .map(|r| {
+    
+    map_rows(c, stmt(c, &sql, values), |r| {
             Ok(MeetingAttendance {
                 meeting_id: MeetingId::from_uuid(uid(r, "meeting_id")?),
                 obliged: count(r, "obliged")?,
@@ -193,13 +206,12 @@ pub async fn meeting_attendance<C: ConnectionTrait>(
                 official: count(r, "official")?,
                 official_attended: count(r, "official_attended")?,
             })
-        })
-        .collect()
+        }).await
 }
 
 /// Per member, the held meetings of the subtree in `[from, to)` they were obliged to attend and
 /// attended (one grouped statement; optionally one member).
-pub async fn member_attendance<C: ConnectionTrait>(
+pub async fn member_attendance<C: ConnectionTrait + StreamTrait>(
     c: &C,
     unit: UnitId,
     from: DateTime<Utc>,
@@ -212,8 +224,8 @@ pub async fn member_attendance<C: ConnectionTrait>(
          CAST(SUM(CASE WHEN {ATTENDED} THEN 1 ELSE 0 END) AS BIGINT) AS attended {} GROUP BY a.member_id",
         scope(unit, from, to, member, &mut values)
     );
-    let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
-    rows.iter().map(|r| Ok((MemberId::from_uuid(uid(r, "member_id")?), count(r, "meetings")?, count(r, "attended")?))).collect()
+    
+    map_rows(c, stmt(c, &sql, values), |r| Ok((MemberId::from_uuid(uid(r, "member_id")?), count(r, "meetings")?, count(r, "attended")?))).await
 }
 
 /// One obliged ledger row in a member's history.
@@ -232,7 +244,7 @@ pub struct HistoryRow {
 /// The obliged ledger rows, in the held meetings of the subtree in `[from, to)`, of the members
 /// absent from at least three of them — the only ones an absence flag (three in a row, three
 /// months in a year) can concern — by member and start (optionally one member).
-pub async fn absence_histories<C: ConnectionTrait>(
+pub async fn absence_histories<C: ConnectionTrait + StreamTrait>(
     c: &C,
     unit: UnitId,
     from: DateTime<Utc>,
@@ -257,9 +269,8 @@ pub async fn absence_histories<C: ConnectionTrait>(
         n + 3,
         held_list()
     );
-    let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
-    rows.iter()
-        .map(|r| {
+    
+    map_rows(c, stmt(c, &sql, values), |r| {
             let status: String = r.try_get("", "status")?;
             Ok(HistoryRow {
                 member_id: MemberId::from_uuid(uid(r, "member_id")?),
@@ -267,8 +278,7 @@ pub async fn absence_histories<C: ConnectionTrait>(
                 starts_at: r.try_get("", "starts_at")?,
                 status: AttendanceStatus::parse(&status).ok_or_else(|| corrupt("attendance.status", &status))?,
             })
-        })
-        .collect()
+        }).await
 }
 
 /// A report sent to the superior for a meeting of the subtree.
@@ -283,7 +293,7 @@ pub struct SentReport {
 }
 
 /// The reports of `unit`'s subtree for the given months (`YYYY-MM`).
-pub async fn sent_reports<C: ConnectionTrait>(c: &C, unit: UnitId, months: &[String]) -> StoreResult<Vec<SentReport>> {
+pub async fn sent_reports<C: ConnectionTrait + StreamTrait>(c: &C, unit: UnitId, months: &[String]) -> StoreResult<Vec<SentReport>> {
     if months.is_empty() {
         return Ok(Vec::new());
     }
@@ -294,16 +304,14 @@ pub async fn sent_reports<C: ConnectionTrait>(c: &C, unit: UnitId, months: &[Str
     );
     let mut values: Vec<Value> = vec![unit.as_uuid().into()];
     values.extend(months.iter().map(|m| Value::from(m.clone())));
-    let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
-    rows.iter()
-        .map(|r| {
+    
+    map_rows(c, stmt(c, &sql, values), |r| {
             Ok(SentReport {
                 meeting_id: MeetingId::from_uuid(uid(r, "meeting_id")?),
                 unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
                 late: r.try_get("", "late")?,
             })
-        })
-        .collect()
+        }).await
 }
 
 /// An active member of the subtree with the year's study points.
@@ -321,23 +329,21 @@ pub struct MemberPoints {
 
 /// The active members (probationary and official) whose home cell is in `unit`'s subtree, with
 /// their study points of `year`, by name then id.
-pub async fn member_points<C: ConnectionTrait>(c: &C, unit: UnitId, year: i32) -> StoreResult<Vec<MemberPoints>> {
+pub async fn member_points<C: ConnectionTrait + StreamTrait>(c: &C, unit: UnitId, year: i32) -> StoreResult<Vec<MemberPoints>> {
     let sql = format!(
         "SELECT m.id AS id, m.full_name AS full_name, m.unit_id AS unit_id, CAST(COALESCE(mp.total, 0) AS BIGINT) AS points \
          FROM members m JOIN org_unit_closure cl ON cl.descendant_id = m.unit_id \
          LEFT JOIN member_points mp ON mp.member_id = m.id AND mp.year = $2 WHERE cl.ancestor_id = $1 AND {ACTIVE} ORDER BY m.full_name, m.id"
     );
-    let rows = c.query_all_raw(stmt(c, &sql, vec![unit.as_uuid().into(), year.into()])).await?;
-    rows.iter()
-        .map(|r| {
+    
+    map_rows(c, stmt(c, &sql, vec![unit.as_uuid().into(), year.into()]), |r| {
             Ok(MemberPoints {
                 member_id: MemberId::from_uuid(uid(r, "id")?),
                 full_name: r.try_get("", "full_name")?,
                 unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
                 points: r.try_get("", "points")?,
             })
-        })
-        .collect()
+        }).await
 }
 
 /// The (required document, member) pairs of the required reading: driven from the period's
@@ -373,7 +379,7 @@ pub struct MemberReading {
 /// (narrowed to the document's roles, held on `roles_on`), with the member's receipts — the rule
 /// of the document's read statistics, for every document of the period at once. Members with no
 /// such document are absent.
-pub async fn required_reading<C: ConnectionTrait>(
+pub async fn required_reading<C: ConnectionTrait + StreamTrait>(
     c: &C,
     unit: UnitId,
     from: NaiveDate,
@@ -385,22 +391,20 @@ pub async fn required_reading<C: ConnectionTrait>(
          CAST(SUM(CASE WHEN rr.member_id IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS done {READING_FROM} GROUP BY m.id, m.unit_id"
     );
     let values: Vec<Value> = vec![unit.as_uuid().into(), true.into(), from.into(), to.into(), roles_on.into(), roles_on.into()];
-    let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
-    rows.iter()
-        .map(|r| {
+    
+    map_rows(c, stmt(c, &sql, values), |r| {
             Ok(MemberReading {
                 member_id: MemberId::from_uuid(uid(r, "id")?),
                 unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
                 required: count(r, "required")?,
                 read: count(r, "done")?,
             })
-        })
-        .collect()
+        }).await
 }
 
 /// Per home cell of `unit`'s subtree: the distinct members (active today) whose account signed in
 /// (opened a session) in `[from, to)`.
-pub async fn signed_in_members<C: ConnectionTrait>(
+pub async fn signed_in_members<C: ConnectionTrait + StreamTrait>(
     c: &C,
     unit: UnitId,
     from: DateTime<Utc>,
@@ -411,8 +415,8 @@ pub async fn signed_in_members<C: ConnectionTrait>(
          JOIN members m ON m.id = a.member_id JOIN org_unit_closure cl ON cl.descendant_id = m.unit_id \
          WHERE cl.ancestor_id = $1 AND s.created_at >= $2 AND s.created_at < $3 AND {ACTIVE} GROUP BY m.unit_id"
     );
-    let rows = c.query_all_raw(stmt(c, &sql, vec![unit.as_uuid().into(), from.into(), to.into()])).await?;
-    rows.iter().map(|r| Ok((UnitId::from_uuid(uid(r, "unit_id")?), count(r, "n")?))).collect()
+    
+    map_rows(c, stmt(c, &sql, vec![unit.as_uuid().into(), from.into(), to.into()]), |r| Ok((UnitId::from_uuid(uid(r, "unit_id")?), count(r, "n")?))).await
 }
 
 /// A member who belongs or belonged to the subtree, for the membership changes.
@@ -455,16 +459,14 @@ const TOUCHES: &str = "(m.unit_id IN (SELECT descendant_id FROM org_unit_closure
 
 /// Every member whose home cell is, or whose events name a cell, in `unit`'s subtree, with all of
 /// their lifecycle events (two statements).
-pub async fn membership_facts<C: ConnectionTrait>(c: &C, unit: UnitId) -> StoreResult<(Vec<MemberFacts>, Vec<EventFacts>)> {
+pub async fn membership_facts<C: ConnectionTrait + StreamTrait>(c: &C, unit: UnitId) -> StoreResult<(Vec<MemberFacts>, Vec<EventFacts>)> {
     let u = || -> Vec<Value> { vec![unit.as_uuid().into(), unit.as_uuid().into(), unit.as_uuid().into()] };
     let sql = format!(
         "SELECT m.id AS id, m.unit_id AS unit_id, m.standing AS standing, m.admitted_on AS admitted_on, m.official_on AS official_on, \
          m.sex AS sex, m.date_of_birth AS date_of_birth FROM members m WHERE {TOUCHES}"
     );
-    let rows = c.query_all_raw(stmt(c, &sql, u())).await?;
-    let members = rows
-        .iter()
-        .map(|r| {
+    
+    let members = map_rows(c, stmt(c, &sql, u()), |r| {
             let standing: String = r.try_get("", "standing")?;
             let sex: String = r.try_get("", "sex")?;
             Ok(MemberFacts {
@@ -476,17 +478,14 @@ pub async fn membership_facts<C: ConnectionTrait>(c: &C, unit: UnitId) -> StoreR
                 sex: Sex::parse(&sex).map_err(|e| corrupt("members.sex", e))?,
                 date_of_birth: r.try_get("", "date_of_birth")?,
             })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+        }).await?;
     let sql = format!(
         "SELECT ev.member_id AS member_id, ev.kind AS kind, ev.effective_on AS effective_on, ev.from_unit_id AS from_unit_id, \
          ev.to_unit_id AS to_unit_id FROM member_events ev JOIN members m ON m.id = ev.member_id WHERE {TOUCHES} \
          ORDER BY ev.member_id, ev.effective_on, ev.recorded_at, ev.id"
     );
-    let rows = c.query_all_raw(stmt(c, &sql, u())).await?;
-    let events = rows
-        .iter()
-        .map(|r| {
+    
+    let events = map_rows(c, stmt(c, &sql, u()), |r| {
             Ok(EventFacts {
                 member_id: MemberId::from_uuid(uid(r, "member_id")?),
                 kind: r.try_get("", "kind")?,
@@ -494,8 +493,7 @@ pub async fn membership_facts<C: ConnectionTrait>(c: &C, unit: UnitId) -> StoreR
                 from_unit_id: r.try_get::<Option<Uuid>>("", "from_unit_id")?.map(UnitId::from_uuid),
                 to_unit_id: r.try_get::<Option<Uuid>>("", "to_unit_id")?.map(UnitId::from_uuid),
             })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+        }).await?;
     Ok((members, events))
 }
 
@@ -515,7 +513,7 @@ pub struct DocumentReading {
 }
 
 /// Like [`required_reading`], grouped by document (by deadline then title).
-pub async fn required_reading_by_document<C: ConnectionTrait>(
+pub async fn required_reading_by_document<C: ConnectionTrait + StreamTrait>(
     c: &C,
     unit: UnitId,
     from: NaiveDate,
@@ -528,9 +526,8 @@ pub async fn required_reading_by_document<C: ConnectionTrait>(
          GROUP BY d.id, d.title, d.read_deadline ORDER BY d.read_deadline, d.title, d.id"
     );
     let values: Vec<Value> = vec![unit.as_uuid().into(), true.into(), from.into(), to.into(), roles_on.into(), roles_on.into()];
-    let rows = c.query_all_raw(stmt(c, &sql, values)).await?;
-    rows.iter()
-        .map(|r| {
+    
+    map_rows(c, stmt(c, &sql, values), |r| {
             Ok(DocumentReading {
                 document_id: uid(r, "id")?,
                 title: r.try_get("", "title")?,
@@ -538,6 +535,5 @@ pub async fn required_reading_by_document<C: ConnectionTrait>(
                 required: count(r, "required")?,
                 read: count(r, "done")?,
             })
-        })
-        .collect()
+        }).await
 }
