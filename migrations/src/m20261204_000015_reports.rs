@@ -32,6 +32,8 @@ impl MigrationTrait for Migration {
                     .col(uuid_null("requested_by"))
                     .col(timestamp_with_time_zone("requested_at"))
                     .col(integer("attempts"))
+                    // Asked for again while being generated: generated once more after this run.
+                    .col(boolean("requested_again").default(false))
                     .col(string_len_null("leased_by", 100))
                     .col(big_integer_null("lease_until_us"))
                     .col(text_null("last_error"))

@@ -250,8 +250,13 @@ pub async fn list<E>(ctx: &Ctx, actor: &Actor, unit: UnitId, filter: Result<List
     let filter = filter.map_err(ReportsError::Request)?;
     let kind = filter.kind.map(ReportKind::code);
     let period = filter.period.map(|p| p.to_string());
-    let rows = storage::reports::list(ctx.db.conn(), unit, kind, period.as_deref(), 200).await?;
-    Ok(if leader { rows } else { rows.into_iter().filter(|r| own_sheet(actor, &r.key.kind, unit, &r.key.subject)).collect() })
+    if leader {
+        return Ok(storage::reports::list(ctx.db.conn(), unit, kind, period.as_deref(), None, 200).await?);
+    }
+    // A member: their own year sheets, filtered in the query (not after the limit).
+    let own = actor.member_id.map(|m| m.as_uuid().to_string()).unwrap_or_default();
+    let rows = storage::reports::list(ctx.db.conn(), unit, kind, period.as_deref(), Some(&own), 200).await?;
+    Ok(rows.into_iter().filter(|r| own_sheet(actor, &r.key.kind, unit, &r.key.subject)).collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,7 +325,7 @@ pub fn content_key(report: &Report, format: Format) -> String {
     let mut stable = report.clone();
     stable.generated_at = DateTime::<Utc>::UNIX_EPOCH;
     stable.data_cutoff = DateTime::<Utc>::UNIX_EPOCH;
-    hex(&Sha256::digest(format!("{}:{stable:?}", format.code()).as_bytes()))
+    hex(&Sha256::digest(format!("{}:{}:{stable:?}", report_render::VERSION, format.code()).as_bytes()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -334,7 +339,7 @@ pub fn write_atomically(report: &Report, format: Format, path: &Path) -> Result<
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| GenerateError::Write(format!("{}: {e}", dir.display())))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("report"), std::process::id()));
+    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("report"), Uuid::now_v7().simple()));
     let result = (|| {
         let file = std::fs::File::create(&tmp).map_err(|e| GenerateError::Write(format!("{}: {e}", tmp.display())))?;
         let mut out = HashingWriter { inner: std::io::BufWriter::new(file), hash: Sha256::new(), size: 0 };
@@ -348,16 +353,21 @@ pub fn write_atomically(report: &Report, format: Format, path: &Path) -> Result<
     match result {
         Ok(done) => {
             std::fs::rename(&tmp, path).map_err(|e| GenerateError::Write(format!("{}: {e}", path.display())))?;
-            if let Ok(d) = std::fs::File::open(dir) {
-                // Makes the rename durable (directories can be synced on Unix; elsewhere a no-op).
-                let _ = d.sync_all();
-            }
+            sync_dir(dir);
             Ok(done)
         }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
         }
+    }
+}
+
+/// Makes renames in `dir` durable before the database records them (directories can be synced on
+/// Unix; elsewhere this is a no-op).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
     }
 }
 
@@ -403,7 +413,9 @@ pub async fn generate_to(
 pub async fn generate_next(ctx: &Ctx, g: &Generator) -> Result<Option<Result<Generated, String>>, GenerateError> {
     let now = ctx.clock.now();
     let tx = ctx.db.begin().await?;
-    let claimed = storage::reports::claim(tx.conn(), &g.holder, now.timestamp_micros(), (now + g.lease).timestamp_micros()).await?;
+    let claimed =
+        storage::reports::claim(tx.conn(), &g.holder, now.timestamp_micros(), (now + g.lease).timestamp_micros(), g.max_attempts, now)
+            .await?;
     tx.commit().await?;
     let Some(row) = claimed else { return Ok(None) };
     match generate_claimed(ctx, g, &row).await {
@@ -428,15 +440,19 @@ async fn generate_claimed(ctx: &Ctx, g: &Generator, row: &ReportRecord) -> Resul
         let shared = shared.clone();
         move |p: u8| shared.store(p.min(99), std::sync::atomic::Ordering::Relaxed)
     };
+    // … and the lease is renewed while the work lasts — figures, rendering, writing — so that a
+    // long report is not taken over by another generator: at every change of progress and at
+    // least every third of the lease.
     let writer = {
         let (ctx, g, id, shared) = (ctx.clone(), g.clone(), row.id, shared.clone());
         tokio::spawn(async move {
-            let mut last = 0u8;
+            let mut last = (0u8, std::time::Instant::now());
+            let renew_every = (g.lease / 3).to_std().unwrap_or(std::time::Duration::from_secs(10));
             loop {
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                 let p = shared.load(std::sync::atomic::Ordering::Relaxed);
-                if p != last {
-                    last = p;
+                if p != last.0 || last.1.elapsed() >= renew_every {
+                    last = (p, std::time::Instant::now());
                     let until = (ctx.clock.now() + g.lease).timestamp_micros();
                     if !matches!(storage::reports::progress(ctx.db.conn(), id, &g.holder, i32::from(p), until).await, Ok(true)) {
                         return;
@@ -445,13 +461,29 @@ async fn generate_claimed(ctx: &Ctx, g: &Generator, row: &ReportRecord) -> Resul
             }
         })
     };
-    let built = figures::build(ctx, &subject, &note).await;
+    let result = generate_held(ctx, g, row, format, &subject, &note).await;
     writer.abort();
-    let report = built?;
+    result
+}
+
+/// The work of [`generate_claimed`] while its lease is kept.
+async fn generate_held(
+    ctx: &Ctx,
+    g: &Generator,
+    row: &ReportRecord,
+    format: Format,
+    subject: &Subject,
+    note: &(dyn Fn(u8) + Sync),
+) -> Result<Generated, GenerateError> {
+    let report = figures::build(ctx, subject, note).await?;
     let key = content_key(&report, format);
     let unchanged = row.content_key.as_deref() == Some(key.as_str())
-        && row.file_name.as_ref().is_some_and(|f| g.dir.join(f).is_file())
-        && row.checksum.is_some();
+        && row.checksum.is_some()
+        && row
+            .file_name
+            .as_ref()
+            .and_then(|f| std::fs::metadata(g.dir.join(f)).ok())
+            .is_some_and(|m| m.is_file() && i64::try_from(m.len()).ok() == row.size_bytes);
     let (file_name, checksum, size, generated_at, cutoff) = if unchanged {
         (
             row.file_name.clone().unwrap_or_default(),
@@ -463,13 +495,14 @@ async fn generate_claimed(ctx: &Ctx, g: &Generator, row: &ReportRecord) -> Resul
     } else {
         // Written under a temporary name first; its final name carries its checksum, so the file
         // the row names now stays in place until the row names the new one.
-        let tmp = g.dir.join(format!("{}.{}.partial", row.id, format.code()));
+        let tmp = g.dir.join(format!(".{}.{}.partial", row.id, Uuid::now_v7().simple()));
         let (r, tmp2) = (report.clone(), tmp.clone());
         let (checksum, size) = tokio::task::spawn_blocking(move || write_atomically(&r, format, &tmp2))
             .await
             .map_err(|e| GenerateError::Write(e.to_string()))??;
         let name = format!("{}-{}.{}", row.id, &checksum[..16], format.code());
         std::fs::rename(&tmp, g.dir.join(&name)).map_err(|e| GenerateError::Write(e.to_string()))?;
+        sync_dir(&g.dir);
         (name, checksum, i64::try_from(size).unwrap_or(i64::MAX), report.generated_at, report.data_cutoff)
     };
     let now = ctx.clock.now();

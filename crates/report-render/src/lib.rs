@@ -33,6 +33,10 @@ pub mod xlsx;
 
 use reports::Format;
 
+/// The renderer's version, part of a report's content key: a change to how a format is written
+/// (a layout fix) regenerates files whose figures did not change. Raise it with such a change.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r1");
+
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {

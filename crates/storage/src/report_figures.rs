@@ -7,12 +7,12 @@
 //! sums cast to `BIGINT`).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::StreamExt;
 use meetings::MeetingId;
 use meetings::attendance::AttendanceStatus;
 use meetings::lifecycle::{MeetingKind, MeetingStatus};
 use membership::lifecycle::Standing;
 use membership::{MemberId, Sex, UnitId, UnitKind};
-use futures_util::StreamExt;
 use sea_orm::{ConnectionTrait, QueryResult, Statement, StreamTrait, Value};
 use uuid::Uuid;
 
@@ -126,19 +126,20 @@ pub async fn held_meetings<C: ConnectionTrait + StreamTrait>(
          WHERE cl.ancestor_id = $1 AND mt.starts_at >= $2 AND mt.starts_at < $3 AND mt.status IN ({}) ORDER BY mt.starts_at, mt.id",
         held_list()
     );
-    
+
     map_rows(c, stmt(c, &sql, vec![unit.as_uuid().into(), from.into(), to.into()]), |r| {
-            let kind: String = r.try_get("", "kind")?;
-            let status: String = r.try_get("", "status")?;
-            Ok(MeetingRow {
-                id: MeetingId::from_uuid(uid(r, "id")?),
-                unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
-                kind: MeetingKind::parse(&kind).ok_or_else(|| corrupt("meetings.kind", &kind))?,
-                combined_thematic: r.try_get("", "combined_thematic")?,
-                status: MeetingStatus::parse(&status).ok_or_else(|| corrupt("meetings.status", &status))?,
-                starts_at: r.try_get("", "starts_at")?,
-            })
-        }).await
+        let kind: String = r.try_get("", "kind")?;
+        let status: String = r.try_get("", "status")?;
+        Ok(MeetingRow {
+            id: MeetingId::from_uuid(uid(r, "id")?),
+            unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
+            kind: MeetingKind::parse(&kind).ok_or_else(|| corrupt("meetings.kind", &kind))?,
+            combined_thematic: r.try_get("", "combined_thematic")?,
+            status: MeetingStatus::parse(&status).ok_or_else(|| corrupt("meetings.status", &status))?,
+            starts_at: r.try_get("", "starts_at")?,
+        })
+    })
+    .await
 }
 
 /// The attendance figures' counts of one held meeting, over the members obliged to attend (the
@@ -197,16 +198,17 @@ pub async fn meeting_attendance<C: ConnectionTrait + StreamTrait>(
          CAST(SUM(CASE WHEN a.official AND {ATTENDED} THEN 1 ELSE 0 END) AS BIGINT) AS official_attended {} GROUP BY a.meeting_id",
         scope(unit, from, to, None, &mut values)
     );
-    
+
     map_rows(c, stmt(c, &sql, values), |r| {
-            Ok(MeetingAttendance {
-                meeting_id: MeetingId::from_uuid(uid(r, "meeting_id")?),
-                obliged: count(r, "obliged")?,
-                attended: count(r, "attended")?,
-                official: count(r, "official")?,
-                official_attended: count(r, "official_attended")?,
-            })
-        }).await
+        Ok(MeetingAttendance {
+            meeting_id: MeetingId::from_uuid(uid(r, "meeting_id")?),
+            obliged: count(r, "obliged")?,
+            attended: count(r, "attended")?,
+            official: count(r, "official")?,
+            official_attended: count(r, "official_attended")?,
+        })
+    })
+    .await
 }
 
 /// Per member, the held meetings of the subtree in `[from, to)` they were obliged to attend and
@@ -224,8 +226,9 @@ pub async fn member_attendance<C: ConnectionTrait + StreamTrait>(
          CAST(SUM(CASE WHEN {ATTENDED} THEN 1 ELSE 0 END) AS BIGINT) AS attended {} GROUP BY a.member_id",
         scope(unit, from, to, member, &mut values)
     );
-    
-    map_rows(c, stmt(c, &sql, values), |r| Ok((MemberId::from_uuid(uid(r, "member_id")?), count(r, "meetings")?, count(r, "attended")?))).await
+
+    map_rows(c, stmt(c, &sql, values), |r| Ok((MemberId::from_uuid(uid(r, "member_id")?), count(r, "meetings")?, count(r, "attended")?)))
+        .await
 }
 
 /// One obliged ledger row in a member's history.
@@ -269,16 +272,17 @@ pub async fn absence_histories<C: ConnectionTrait + StreamTrait>(
         n + 3,
         held_list()
     );
-    
+
     map_rows(c, stmt(c, &sql, values), |r| {
-            let status: String = r.try_get("", "status")?;
-            Ok(HistoryRow {
-                member_id: MemberId::from_uuid(uid(r, "member_id")?),
-                unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
-                starts_at: r.try_get("", "starts_at")?,
-                status: AttendanceStatus::parse(&status).ok_or_else(|| corrupt("attendance.status", &status))?,
-            })
-        }).await
+        let status: String = r.try_get("", "status")?;
+        Ok(HistoryRow {
+            member_id: MemberId::from_uuid(uid(r, "member_id")?),
+            unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
+            starts_at: r.try_get("", "starts_at")?,
+            status: AttendanceStatus::parse(&status).ok_or_else(|| corrupt("attendance.status", &status))?,
+        })
+    })
+    .await
 }
 
 /// A report sent to the superior for a meeting of the subtree.
@@ -304,14 +308,15 @@ pub async fn sent_reports<C: ConnectionTrait + StreamTrait>(c: &C, unit: UnitId,
     );
     let mut values: Vec<Value> = vec![unit.as_uuid().into()];
     values.extend(months.iter().map(|m| Value::from(m.clone())));
-    
+
     map_rows(c, stmt(c, &sql, values), |r| {
-            Ok(SentReport {
-                meeting_id: MeetingId::from_uuid(uid(r, "meeting_id")?),
-                unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
-                late: r.try_get("", "late")?,
-            })
-        }).await
+        Ok(SentReport {
+            meeting_id: MeetingId::from_uuid(uid(r, "meeting_id")?),
+            unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
+            late: r.try_get("", "late")?,
+        })
+    })
+    .await
 }
 
 /// An active member of the subtree with the year's study points.
@@ -335,15 +340,16 @@ pub async fn member_points<C: ConnectionTrait + StreamTrait>(c: &C, unit: UnitId
          FROM members m JOIN org_unit_closure cl ON cl.descendant_id = m.unit_id \
          LEFT JOIN member_points mp ON mp.member_id = m.id AND mp.year = $2 WHERE cl.ancestor_id = $1 AND {ACTIVE} ORDER BY m.full_name, m.id"
     );
-    
+
     map_rows(c, stmt(c, &sql, vec![unit.as_uuid().into(), year.into()]), |r| {
-            Ok(MemberPoints {
-                member_id: MemberId::from_uuid(uid(r, "id")?),
-                full_name: r.try_get("", "full_name")?,
-                unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
-                points: r.try_get("", "points")?,
-            })
-        }).await
+        Ok(MemberPoints {
+            member_id: MemberId::from_uuid(uid(r, "id")?),
+            full_name: r.try_get("", "full_name")?,
+            unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
+            points: r.try_get("", "points")?,
+        })
+    })
+    .await
 }
 
 /// The (required document, member) pairs of the required reading: driven from the period's
@@ -391,15 +397,16 @@ pub async fn required_reading<C: ConnectionTrait + StreamTrait>(
          CAST(SUM(CASE WHEN rr.member_id IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS done {READING_FROM} GROUP BY m.id, m.unit_id"
     );
     let values: Vec<Value> = vec![unit.as_uuid().into(), true.into(), from.into(), to.into(), roles_on.into(), roles_on.into()];
-    
+
     map_rows(c, stmt(c, &sql, values), |r| {
-            Ok(MemberReading {
-                member_id: MemberId::from_uuid(uid(r, "id")?),
-                unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
-                required: count(r, "required")?,
-                read: count(r, "done")?,
-            })
-        }).await
+        Ok(MemberReading {
+            member_id: MemberId::from_uuid(uid(r, "id")?),
+            unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
+            required: count(r, "required")?,
+            read: count(r, "done")?,
+        })
+    })
+    .await
 }
 
 /// Per home cell of `unit`'s subtree: the distinct members (active today) whose account signed in
@@ -415,8 +422,11 @@ pub async fn signed_in_members<C: ConnectionTrait + StreamTrait>(
          JOIN members m ON m.id = a.member_id JOIN org_unit_closure cl ON cl.descendant_id = m.unit_id \
          WHERE cl.ancestor_id = $1 AND s.created_at >= $2 AND s.created_at < $3 AND {ACTIVE} GROUP BY m.unit_id"
     );
-    
-    map_rows(c, stmt(c, &sql, vec![unit.as_uuid().into(), from.into(), to.into()]), |r| Ok((UnitId::from_uuid(uid(r, "unit_id")?), count(r, "n")?))).await
+
+    map_rows(c, stmt(c, &sql, vec![unit.as_uuid().into(), from.into(), to.into()]), |r| {
+        Ok((UnitId::from_uuid(uid(r, "unit_id")?), count(r, "n")?))
+    })
+    .await
 }
 
 /// A member who belongs or belonged to the subtree, for the membership changes.
@@ -465,35 +475,37 @@ pub async fn membership_facts<C: ConnectionTrait + StreamTrait>(c: &C, unit: Uni
         "SELECT m.id AS id, m.unit_id AS unit_id, m.standing AS standing, m.admitted_on AS admitted_on, m.official_on AS official_on, \
          m.sex AS sex, m.date_of_birth AS date_of_birth FROM members m WHERE {TOUCHES}"
     );
-    
+
     let members = map_rows(c, stmt(c, &sql, u()), |r| {
-            let standing: String = r.try_get("", "standing")?;
-            let sex: String = r.try_get("", "sex")?;
-            Ok(MemberFacts {
-                id: MemberId::from_uuid(uid(r, "id")?),
-                unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
-                standing: Standing::parse(&standing).ok_or_else(|| corrupt("members.standing", &standing))?,
-                admitted_on: r.try_get("", "admitted_on")?,
-                official_on: r.try_get("", "official_on")?,
-                sex: Sex::parse(&sex).map_err(|e| corrupt("members.sex", e))?,
-                date_of_birth: r.try_get("", "date_of_birth")?,
-            })
-        }).await?;
+        let standing: String = r.try_get("", "standing")?;
+        let sex: String = r.try_get("", "sex")?;
+        Ok(MemberFacts {
+            id: MemberId::from_uuid(uid(r, "id")?),
+            unit_id: UnitId::from_uuid(uid(r, "unit_id")?),
+            standing: Standing::parse(&standing).ok_or_else(|| corrupt("members.standing", &standing))?,
+            admitted_on: r.try_get("", "admitted_on")?,
+            official_on: r.try_get("", "official_on")?,
+            sex: Sex::parse(&sex).map_err(|e| corrupt("members.sex", e))?,
+            date_of_birth: r.try_get("", "date_of_birth")?,
+        })
+    })
+    .await?;
     let sql = format!(
         "SELECT ev.member_id AS member_id, ev.kind AS kind, ev.effective_on AS effective_on, ev.from_unit_id AS from_unit_id, \
          ev.to_unit_id AS to_unit_id FROM member_events ev JOIN members m ON m.id = ev.member_id WHERE {TOUCHES} \
          ORDER BY ev.member_id, ev.effective_on, ev.recorded_at, ev.id"
     );
-    
+
     let events = map_rows(c, stmt(c, &sql, u()), |r| {
-            Ok(EventFacts {
-                member_id: MemberId::from_uuid(uid(r, "member_id")?),
-                kind: r.try_get("", "kind")?,
-                effective_on: r.try_get("", "effective_on")?,
-                from_unit_id: r.try_get::<Option<Uuid>>("", "from_unit_id")?.map(UnitId::from_uuid),
-                to_unit_id: r.try_get::<Option<Uuid>>("", "to_unit_id")?.map(UnitId::from_uuid),
-            })
-        }).await?;
+        Ok(EventFacts {
+            member_id: MemberId::from_uuid(uid(r, "member_id")?),
+            kind: r.try_get("", "kind")?,
+            effective_on: r.try_get("", "effective_on")?,
+            from_unit_id: r.try_get::<Option<Uuid>>("", "from_unit_id")?.map(UnitId::from_uuid),
+            to_unit_id: r.try_get::<Option<Uuid>>("", "to_unit_id")?.map(UnitId::from_uuid),
+        })
+    })
+    .await?;
     Ok((members, events))
 }
 
@@ -526,14 +538,15 @@ pub async fn required_reading_by_document<C: ConnectionTrait + StreamTrait>(
          GROUP BY d.id, d.title, d.read_deadline ORDER BY d.read_deadline, d.title, d.id"
     );
     let values: Vec<Value> = vec![unit.as_uuid().into(), true.into(), from.into(), to.into(), roles_on.into(), roles_on.into()];
-    
+
     map_rows(c, stmt(c, &sql, values), |r| {
-            Ok(DocumentReading {
-                document_id: uid(r, "id")?,
-                title: r.try_get("", "title")?,
-                read_deadline: r.try_get("", "read_deadline")?,
-                required: count(r, "required")?,
-                read: count(r, "done")?,
-            })
-        }).await
+        Ok(DocumentReading {
+            document_id: uid(r, "id")?,
+            title: r.try_get("", "title")?,
+            read_deadline: r.try_get("", "read_deadline")?,
+            required: count(r, "required")?,
+            read: count(r, "done")?,
+        })
+    })
+    .await
 }

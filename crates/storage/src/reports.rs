@@ -126,7 +126,16 @@ pub async fn request<C: ConnectionTrait>(
                ON CONFLICT (kind, unit_id, period, format, subject) DO UPDATE SET status = 'queued', progress = 0, \
                requested_by = excluded.requested_by, requested_at = excluded.requested_at, attempts = 0, last_error = NULL, \
                updated_at = excluded.updated_at WHERE reports.status IN ('done', 'failed')";
-    let queued = c.execute_raw(stmt(c, sql, values)).await?.rows_affected() == 1;
+    let queued = c.execute_raw(stmt(c, sql, values.clone())).await?.rows_affected() == 1;
+    if !queued {
+        // Asked again while it is being generated (perhaps after a correction of the data): the
+        // run in progress is followed by another one, and the new requester is told then.
+        let again = "UPDATE reports SET requested_again = TRUE, requested_by = COALESCE($1, requested_by), updated_at = $2 \
+                     WHERE kind = $3 AND unit_id = $4 AND period = $5 AND format = $6 AND subject = $7 AND status = 'running'";
+        let mut v = vec![values[6].clone(), values[7].clone()];
+        v.extend(key_values(key));
+        c.execute_raw(stmt(c, again, v)).await?;
+    }
     let row = by_key(c, key).await?.ok_or(crate::StoreError::NotFound)?;
     Ok((row, queued))
 }
@@ -149,17 +158,22 @@ pub async fn get<C: ConnectionTrait>(c: &C, id: Uuid) -> StoreResult<ReportRecor
     c.query_one_raw(stmt(c, &sql, vec![id.into()])).await?.as_ref().map(record).transpose()?.ok_or(crate::StoreError::NotFound)
 }
 
-/// A unit's reports, newest request first, optionally of one kind and period (whole-unit reports
-/// and members' own sheets alike; the caller filters what the reader may see).
+/// A unit's reports, newest request first, optionally of one kind, period and subject (`""`: the
+/// whole-unit reports; a member id: that member's own sheets).
 pub async fn list<C: ConnectionTrait>(
     c: &C,
     unit: UnitId,
     kind: Option<&str>,
     period: Option<&str>,
+    subject: Option<&str>,
     limit: u64,
 ) -> StoreResult<Vec<ReportRecord>> {
     let mut values: Vec<Value> = vec![unit.as_uuid().into()];
     let mut sql = format!("SELECT {COLUMNS} FROM reports WHERE unit_id = $1");
+    if let Some(s) = subject {
+        values.push(s.into());
+        sql.push_str(&format!(" AND subject = ${}", values.len()));
+    }
     if let Some(k) = kind {
         values.push(k.into());
         sql.push_str(&format!(" AND kind = ${}", values.len()));
@@ -176,7 +190,24 @@ pub async fn list<C: ConnectionTrait>(
 /// Claims the next report to generate — one whose generator's lease ran out first, else the
 /// oldest queued — leasing it to `holder` until `lease_until_us`. Call inside a transaction (on
 /// PostgreSQL the candidate row is locked `SKIP LOCKED`, so concurrent generators pass over it).
-pub async fn claim<C: ConnectionTrait>(c: &C, holder: &str, now_us: i64, lease_until_us: i64) -> StoreResult<Option<ReportRecord>> {
+pub async fn claim<C: ConnectionTrait>(
+    c: &C,
+    holder: &str,
+    now_us: i64,
+    lease_until_us: i64,
+    max_attempts: i32,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<ReportRecord>> {
+    // A report whose generators stopped (crashed, were killed) `max_attempts` times while
+    // generating it is not taken over again: it is failed, so that it cannot hold the queue.
+    c.execute_raw(stmt(
+        c,
+        "UPDATE reports SET status = 'failed', leased_by = NULL, lease_until_us = NULL, updated_at = $1, \
+         last_error = 'the generator stopped while generating this report on every attempt' \
+         WHERE status = 'running' AND lease_until_us < $2 AND attempts >= $3",
+        vec![now.into(), now_us.into(), max_attempts.into()],
+    ))
+    .await?;
     let lock = if c.get_database_backend() == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let candidates = [
         format!("SELECT id FROM reports WHERE status = 'running' AND lease_until_us < $1 ORDER BY lease_until_us LIMIT 1{lock}"),
@@ -239,7 +270,9 @@ pub async fn finish<C: ConnectionTrait>(c: &C, id: Uuid, holder: &str, f: &Finis
     let done = c
         .execute_raw(stmt(
             c,
-            "UPDATE reports SET status = 'done', progress = 100, leased_by = NULL, lease_until_us = NULL, last_error = NULL, \
+            "UPDATE reports SET status = CASE WHEN requested_again THEN 'queued' ELSE 'done' END, \
+             progress = CASE WHEN requested_again THEN 0 ELSE 100 END, requested_again = FALSE, attempts = 0, \
+             leased_by = NULL, lease_until_us = NULL, last_error = NULL, \
              file_name = $1, size_bytes = $2, checksum = $3, content_key = $4, generated_at = $5, data_cutoff = $6, updated_at = $7 \
              WHERE id = $8 AND leased_by = $9 AND status = 'running'",
             vec![

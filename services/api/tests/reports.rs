@@ -77,7 +77,6 @@ async fn request_generate_read_and_regenerate() {
     let done = t.get(&format!("/api/v1/reports/{id}"), sec).await.expect(StatusCode::OK).body;
     assert_eq!((done["status"].as_str(), done["progress"].as_i64()), (Some("done"), Some(100)));
     let checksum = done["checksum"].as_str().unwrap().to_string();
-    assert_eq!(done["data_cutoff"].as_str().map(|s| s.to_string()), done["generated_at"].as_str().map(|s| s.to_string()));
     let (status, headers, bytes) = download(&t, &id, sec).await;
     assert_eq!(status, StatusCode::OK);
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "CSV starts with the BOM");
@@ -431,10 +430,11 @@ async fn the_demo_cell_month_csv_on_a_pinned_clock() {
     insta::assert_snapshot!("demo_cell_month_csv", text);
     // The same request again with nothing changed: the same file.
     let first = t.get(&format!("/api/v1/reports/{id}"), &admin).await.body["checksum"].clone();
+    t.clock.advance(chrono::Duration::minutes(1));
     request(&t, &admin, &cells[0].0, json!({"kind": "cell_month", "period": "2026-10", "format": "csv"}))
         .await
         .expect(StatusCode::ACCEPTED);
-    drain(&t).await;
+    assert_eq!(drain(&t).await, (1, 0));
     assert_eq!(t.get(&format!("/api/v1/reports/{id}"), &admin).await.body["checksum"], first);
 }
 
@@ -455,7 +455,8 @@ async fn due_queues_the_months_roll_ups_once() {
     t.clock.advance(chrono::Duration::hours(30));
     assert_eq!(app::reports::queue_due(&ctx, &rules).await.unwrap(), 0, "generated once, whatever the number of runs");
     for unit in [&w.c1, &w.c2, &w.province] {
-        let list = t.get(&format!("/api/v1/org-units/{unit}/reports?kind=activity&period=2026-10"), &w.admin).await.expect(StatusCode::OK).body;
+        let list =
+            t.get(&format!("/api/v1/org-units/{unit}/reports?kind=activity&period=2026-10"), &w.admin).await.expect(StatusCode::OK).body;
         let list = list.as_array().unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!((list[0]["status"].as_str(), list[0]["format"].as_str()), (Some("done"), Some("xlsx")));
@@ -466,4 +467,71 @@ async fn due_queues_the_months_roll_ups_once() {
     // December's run also covers the fourth quarter and the year.
     t.clock.set(chrono::DateTime::parse_from_rfc3339("2027-01-06T08:00:00+07:00").unwrap().to_utc());
     assert_eq!(app::reports::queue_due(&ctx, &rules).await.unwrap(), 9);
+}
+
+#[tokio::test]
+async fn asked_again_while_running_is_generated_again_and_a_report_that_kills_its_generators_fails() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let body = json!({"kind": "cell_month", "period": month(&t), "format": "csv"});
+    let id = request(&t, &w.sec.1, &w.a, body.clone()).await.expect(StatusCode::ACCEPTED).id();
+    let db = t.state.db.conn();
+    let now = t.now();
+    let lease = (now + chrono::Duration::minutes(2)).timestamp_micros();
+    // A generator "other" holds it; the deputy asks for it meanwhile.
+    let held = storage::reports::claim(db, "other", now.timestamp_micros(), lease, 3, now).await.unwrap().unwrap();
+    assert_eq!(held.id.to_string(), id);
+    let again = request(&t, &w.dep.1, &w.a, body.clone()).await.expect(StatusCode::ACCEPTED);
+    assert_eq!((again.id(), again.body["status"].as_str()), (id.clone(), Some("running")));
+    let finished = storage::reports::Finished {
+        file_name: "x.csv".into(),
+        size_bytes: 1,
+        checksum: "0".repeat(64),
+        content_key: "k".into(),
+        generated_at: now,
+        data_cutoff: now,
+    };
+    assert!(storage::reports::finish(db, held.id, "other", &finished, now).await.unwrap());
+    // The run in progress read the data before the second request: it is generated again.
+    let row = t.get(&format!("/api/v1/reports/{id}"), &w.sec.1).await.expect(StatusCode::OK).body;
+    assert_eq!(row["status"].as_str(), Some("queued"));
+    assert_eq!(drain(&t).await, (1, 0));
+    assert_eq!(t.get(&format!("/api/v1/reports/{id}"), &w.sec.1).await.body["status"].as_str(), Some("done"));
+    // The deputy, who asked second, is the one told of the new run.
+    let mut pass = app::notify::PassReport::default();
+    app::notify::process_events(&t.state.ctx(), &app::notify::Settings::default(), &mut pass).await.unwrap();
+    let inbox = t.get("/api/v1/me/notifications", &w.dep.1).await.expect(StatusCode::OK).body;
+    assert_eq!(inbox["items"].as_array().unwrap().iter().filter(|i| i["kind"] == "report.generated").count(), 1);
+
+    // A report whose generator dies every time (lease run out, attempts used up) is failed, not
+    // taken over forever.
+    let other = request(&t, &w.sec.1, &w.a, json!({"kind": "cell_month", "period": month(&t), "format": "xlsx"}))
+        .await
+        .expect(StatusCode::ACCEPTED)
+        .id();
+    let mut at = now;
+    for attempt in 1..=3 {
+        let c = storage::reports::claim(
+            db,
+            &format!("dies-{attempt}"),
+            at.timestamp_micros(),
+            (at + chrono::Duration::minutes(2)).timestamp_micros(),
+            3,
+            at,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!((c.id.to_string(), c.attempts), (other.clone(), attempt));
+        at += chrono::Duration::minutes(3); // the lease runs out
+    }
+    assert!(
+        storage::reports::claim(db, "next", at.timestamp_micros(), (at + chrono::Duration::minutes(2)).timestamp_micros(), 3, at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let row = t.get(&format!("/api/v1/reports/{other}"), &w.sec.1).await.expect(StatusCode::OK).body;
+    assert_eq!(row["status"].as_str(), Some("failed"));
+    assert!(row["error"].as_str().unwrap().contains("stopped"));
 }

@@ -57,10 +57,19 @@ impl Config {
             None => Rule::default_rules(),
             Some(text) => Rule::parse_list(&text).map_err(|e| ConfigError { var: "HANDBOOK_REPORTS_SCHEDULE", message: e.to_string() })?,
         };
-        let instance = lookup("HANDBOOK_REPORTS_INSTANCE")
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| format!("report-generator-{}", std::process::id()));
+        // Unique per process, also in containers where every process id is 1: the host name and
+        // a random suffix.
+        let instance = lookup("HANDBOOK_REPORTS_INSTANCE").map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| {
+            let host = lookup("HOSTNAME")
+                .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+                .map(|h| h.trim().chars().take(60).collect::<String>())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "report-generator".to_string());
+            format!("{host}-{}", &uuid::Uuid::now_v7().simple().to_string()[20..])
+        });
+        if instance.chars().count() > 100 {
+            return Err(ConfigError { var: "HANDBOOK_REPORTS_INSTANCE", message: "at most 100 characters".into() });
+        }
         Ok(Self {
             database_url,
             reports_dir,

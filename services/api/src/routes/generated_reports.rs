@@ -306,7 +306,7 @@ pub async fn file(State(state): State<AppState>, caller: Caller, Path(id): Path<
         }
         Err(e) => return Err(ApiError::Internal(format!("report file {}: {e}", path.display()))),
     };
-    let size = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let size = file.metadata().await.map_err(|e| ApiError::Internal(format!("report file: {e}")))?.len();
     let format = ::reports::Format::from_code(&row.key.format).unwrap_or(::reports::Format::Csv);
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
