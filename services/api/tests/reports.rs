@@ -163,6 +163,22 @@ async fn every_kind_in_every_format_it_is_written_in() {
         };
         assert!(bytes.starts_with(magic), "{kind} {format} starts with {magic:?}");
         assert_eq!(headers.get(header::CONTENT_TYPE).unwrap(), reports::Format::from_code(format).unwrap().media_type());
+        if (kind, format) == ("member_year", "pdf") {
+            // The printed sheet: the Party header, the cell, its members' names with their
+            // diacritics, as pdftotext (poppler-utils) extracts them.
+            let path = std::env::temp_dir().join(format!("member-year-{id}.pdf"));
+            std::fs::write(&path, &bytes).unwrap();
+            let out = std::process::Command::new("pdftotext")
+                .args([path.to_str().unwrap(), "-"])
+                .output()
+                .expect("pdftotext (Debian package poppler-utils) reads the PDF back");
+            let _ = std::fs::remove_file(&path);
+            let text: String = unicode_normalization::UnicodeNormalization::nfc(String::from_utf8(out.stdout).unwrap().as_str()).collect();
+            for expected in ["ĐẢNG CỘNG SẢN VIỆT NAM", "CHI BỘ THÔN ĐÔNG", "Trần Văn Bí", "Nguyễn Thị Một", "Hoàng Văn Xã", "BÍ THƯ"]
+            {
+                assert!(text.contains(expected), "{expected} in the PDF's text:\n{text}");
+            }
+        }
     }
 }
 
