@@ -86,7 +86,8 @@ fn has_type(schema: &Value, ty: &str) -> bool {
 /// A string (or list of strings) that may hold any text.
 fn is_free_string(doc: &Value, schema: &Value) -> bool {
     let parts = parts(doc, schema);
-    parts.iter().any(|s| has_type(s, "string")) && !parts.iter().any(|s| s.get("enum").is_some())
+    // A closed set (`enum`) or a closed grammar (`pattern`, e.g. a report period `2026-Q4`).
+    parts.iter().any(|s| has_type(s, "string")) && !parts.iter().any(|s| s.get("enum").is_some() || s.get("pattern").is_some())
 }
 
 /// Every property of every component, nested objects included: (component, name, schema).
