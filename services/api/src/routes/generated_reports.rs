@@ -56,7 +56,7 @@ fn period_schema() -> Object {
 
 fn sha256_schema() -> Object {
     ObjectBuilder::new()
-        .schema_type(Type::String)
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
         .pattern(Some("^[0-9a-f]{64}$"))
         .description(Some("Hex SHA-256 of the current file; `null` until one is generated."))
         .build()
