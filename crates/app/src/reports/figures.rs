@@ -1,12 +1,12 @@
 //! The figures of each report kind, read at one instant (the data cut-off) by one set of queries
 //! shared with the API's figures, assembled into the document model.
 //!
-//! - [`cell_month`]: the cell's month — meetings, the attendance ledger, opinions, votes, the
+//! - `cell_month`: the cell's month — meetings, the attendance ledger, opinions, votes, the
 //!   resolution, tasks, required reading and study points, signed by the cell's secretary.
-//! - [`activity`]: the activity roll-up of a subtree, per child unit and per cell.
-//! - [`members`]: membership changes per child unit and per cell, and the composition at the
+//! - `activity`: the activity roll-up of a subtree, per child unit and per cell.
+//! - `members`: membership changes per child unit and per cell, and the composition at the
 //!   end of the period.
-//! - [`member_year`]: the member year sheet.
+//! - `member_year`: the member year sheet.
 //!
 //! Every figure comes from one grouped query over the subtree (`storage::report_figures`, the
 //! task list of `app::tasks::stats`) assembled here with hash maps, never from a query per cell
