@@ -27,6 +27,14 @@ impl Drop for TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Takes charge of a SQLite database a test opened itself at `file` (reachable at `url`):
+    /// the file is removed with the returned value, as for [`fresh_database`]'s.
+    pub fn sqlite_file(db: Database, url: String, file: PathBuf) -> Self {
+        Self { db, url: Some(url), file: Some(file) }
+    }
+}
+
 /// `"postgres"` when `TEST_DATABASE_URL` selects PostgreSQL, `"sqlite"` otherwise.
 pub fn backend() -> &'static str {
     match std::env::var("TEST_DATABASE_URL") {
