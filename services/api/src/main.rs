@@ -10,6 +10,10 @@
 //! api generate --size small|province   fill an empty database with a benchmark dataset
 //! api jobs task-reminders [--now T]     write due-soon (2 days) and overdue task events (outbox)
 //! api jobs escalate-reading [--now T]   list unread required documents past their deadline to cell leaders (outbox)
+//! api backup --out DIR   online backup into an empty DIR: database snapshot, attachment and report
+//!                        files, manifest.json with checksums (`app::backup`)
+//! api restore --from DIR verify DIR's checksums, then restore it into an empty database and the
+//!                        configured attachment and report directories
 //! ```
 //!
 //! Every command reads the time from one clock: the wall clock, or for the jobs the RFC 3339
@@ -22,7 +26,7 @@ use api::config::Config;
 use app::clock::{Clock, SharedClock, SystemClock, parse_instant};
 
 fn usage() -> &'static str {
-    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading [--now RFC3339] | api jobs task-reminders [--now RFC3339] | api generate --size small|province"
+    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading [--now RFC3339] | api jobs task-reminders [--now RFC3339] | api generate --size small|province | api backup --out DIR | api restore --from DIR"
 }
 
 #[tokio::main]
@@ -88,12 +92,30 @@ async fn run() -> Result<(), String> {
             println!("{report}");
             Ok(())
         }
+        ["backup", "--out", dir] => {
+            let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
+            let manifest = app::backup::backup(&db, &config.database_url, &places(&config), clock.as_ref(), dir.as_ref())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{} → {dir}", manifest.summary());
+            Ok(())
+        }
+        ["restore", "--from", dir] => {
+            let restored = app::backup::restore(&config.database_url, &places(&config), dir.as_ref()).await.map_err(|e| e.to_string())?;
+            println!("{restored}");
+            Ok(())
+        }
         ["openapi"] => {
             println!("{}", serde_json::to_string_pretty(&api::openapi()).map_err(|e| e.to_string())?);
             Ok(())
         }
         _ => Err(usage().to_string()),
     }
+}
+
+/// Where the installation keeps its files, for backup and restore.
+fn places(config: &Config) -> app::backup::Places {
+    app::backup::Places { attachments_dir: config.attachments_dir.clone(), reports_dir: config.reports_dir.clone() }
 }
 
 /// The time a job runs as: `--now <RFC 3339>` when given, the clock otherwise.
