@@ -332,7 +332,8 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, BackupError> 
 
 /// Takes an online backup of the installation whose database is `db` (reached at
 /// `database_url`) and whose files are at `places` into `out`, which must be empty or absent.
-/// Returns the manifest written to `out/manifest.json`.
+/// Returns the manifest written to `out/manifest.json`. A backup that fails leaves `out` as it
+/// found it (empty or absent).
 pub async fn backup(db: &Database, database_url: &str, places: &Places, clock: &dyn Clock, out: &Path) -> Result<Manifest, BackupError> {
     let created_at = clock.now();
     if let Ok(mut entries) = std::fs::read_dir(out)
@@ -340,7 +341,20 @@ pub async fn backup(db: &Database, database_url: &str, places: &Places, clock: &
     {
         return Err(BackupError::OutNotEmpty(out.to_path_buf()));
     }
+    let existed = out.exists();
     std::fs::create_dir_all(out).map_err(io(format!("cannot create {}", out.display())))?;
+    let taken = take(db, database_url, places, created_at, out).await;
+    if taken.is_err() {
+        // A failed backup leaves nothing behind: the directory was empty or absent.
+        let _ = std::fs::remove_dir_all(out);
+        if existed {
+            let _ = std::fs::create_dir(out);
+        }
+    }
+    taken
+}
+
+async fn take(db: &Database, database_url: &str, places: &Places, created_at: DateTime<Utc>, out: &Path) -> Result<Manifest, BackupError> {
     let backend = db.backend_name();
     let (database_file, contents) = if backend == "postgres" {
         let target = PgTarget::parse(database_url)?;

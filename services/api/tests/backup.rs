@@ -215,6 +215,17 @@ async fn a_damaged_backup_and_a_non_empty_target_are_refused() {
         Err(e @ BackupError::OutNotEmpty(_)) => assert!(e.to_string().contains("not empty"), "{e}"),
         other => panic!("{other:?}"),
     }
+    // A failed backup (an attachment file gone) leaves nothing behind.
+    let file = files_under(&source.config.attachments_dir).pop().unwrap();
+    let saved = std::fs::read(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let failed = tmp.path().join("failed");
+    match app::backup::backup(&t.state.db, &source.scratch.url, &source.places(), clock.as_ref(), &failed).await {
+        Err(e @ BackupError::Attachment { .. }) => assert!(e.to_string().contains("missing file"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!failed.exists(), "no partial backup is left");
+    std::fs::write(&file, saved).unwrap();
     // Not over an installation that has data.
     match app::backup::restore(&source.scratch.url, &source.places(), &out).await {
         Err(e @ BackupError::TargetNotEmpty(_)) => assert!(e.to_string().contains("nothing was restored"), "{e}"),
