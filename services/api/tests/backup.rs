@@ -18,6 +18,7 @@ use app::clock::{Clock, FixedClock};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use chrono::Datelike;
 use common::{TestApp, send_to};
 use serde_json::{Value, json};
 use storage::testing::{ScratchDatabase, scratch_database};
@@ -115,6 +116,16 @@ async fn answers(t: &TestApp, w: &common::World, doc: &str, attachment: &str) ->
     out
 }
 
+async fn report_file(t: &TestApp, id: &str, token: &str) -> Value {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req =
+        Request::get(format!("/api/v1/reports/{id}/file")).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty());
+    let res = t.app.clone().oneshot(req.unwrap()).await.unwrap();
+    let status = res.status().as_u16();
+    json!({"status": status, "bytes": res.into_body().collect().await.unwrap().to_bytes().to_vec()})
+}
+
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     entries.flatten().flat_map(|e| if e.path().is_dir() { files_under(&e.path()) } else { vec![e.path()] }).collect()
@@ -176,8 +187,27 @@ async fn a_backup_during_writes_restores_into_an_installation_that_answers_the_s
         assert_eq!(restored.integrity.as_deref(), Some("ok"));
     }
 
+    // Two generated reports; the file of one is gone (as when a newer generation replaced it).
+    let period = format!("{:04}-{:02}", t.today().year(), t.today().month());
+    let mut reports = Vec::new();
+    for format in ["csv", "html"] {
+        let body = json!({"kind": "cell_month", "period": period, "format": format});
+        reports.push(t.post(&format!("/api/v1/org-units/{}/reports", w.a), &w.sec.1, body).await.expect(StatusCode::ACCEPTED).id());
+    }
+    let generator = app::reports::Generator {
+        dir: source.config.reports_dir.clone(),
+        holder: "backup-test".into(),
+        lease: chrono::Duration::minutes(2),
+        max_attempts: 3,
+    };
+    assert_eq!(app::reports::drain(&t.state.ctx(), &generator, &|| false).await.unwrap(), (2, 0));
+    let gone = files_under(&source.config.reports_dir).into_iter().find(|f| f.to_string_lossy().contains(&reports[1])).unwrap();
+    std::fs::remove_file(&gone).unwrap();
+
     // Quiet now: the answers before the second backup are the restored installation's answers.
-    let before = answers(&t, &w, &doc, &attachment).await;
+    let mut before = answers(&t, &w, &doc, &attachment).await;
+    before.push(report_file(&t, &reports[0], &w.sec.1).await);
+    assert_eq!(before[5]["status"], 200);
     assert_eq!(before[0]["body"]["title"], "Nghị quyết số 0");
     assert!(before[1]["body"]["items"].as_array().is_some_and(|m| !m.is_empty()), "{}", before[1]);
     assert!(before[2]["body"]["items"].as_array().is_some_and(|a| a.len() > 5), "{}", before[2]);
@@ -190,7 +220,11 @@ async fn a_backup_during_writes_restores_into_an_installation_that_answers_the_s
     assert!(restored.to_string().contains("match the manifest"), "{restored}");
     let r = target.open(clock.clone()).await;
     assert_eq!(r.state.db.contents().await.unwrap().tables, manifest.tables, "opening the restored installation migrates nothing");
-    let after = answers(&r, &w, &doc, &attachment).await;
+    let mut after = answers(&r, &w, &doc, &attachment).await;
+    after.push(report_file(&r, &reports[0], &w.sec.1).await);
+    let gone_name = gone.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(manifest.reports_skipped, [gone_name], "a report file gone since is skipped, not a failure");
+    assert_eq!(manifest.files.iter().filter(|f| f.path.starts_with("reports/")).count(), 1);
     assert_eq!(after, before);
 
     drop((t, r));
