@@ -155,6 +155,9 @@ pub enum BackupError {
     /// The backup directory exists and is not empty.
     #[error("{0} is not empty: back up into a new or empty directory")]
     OutNotEmpty(PathBuf),
+    /// There is no SQLite database file to back up.
+    #[error("no database file at {0}: check DATABASE_URL / HANDBOOK_DATA_DIR")]
+    NoDatabase(PathBuf),
     /// A file could not be read or written.
     #[error("{what}: {source}")]
     Io {
@@ -328,6 +331,18 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, BackupError> 
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| BackupError::Io { what: "background task".into(), source: std::io::Error::other(e) })?
+}
+
+/// Opens the database of an installation to back up. Unlike [`Database::connect`], a SQLite file
+/// that does not exist is refused rather than created (a wrong `HANDBOOK_DATA_DIR` would
+/// otherwise back up a new, empty database).
+pub async fn open_source(database_url: &str) -> Result<Database, BackupError> {
+    if let Some(path) = storage::backup::sqlite_path(database_url)
+        && !path.is_file()
+    {
+        return Err(BackupError::NoDatabase(path));
+    }
+    Ok(Database::connect(database_url, 2).await?)
 }
 
 /// Takes an online backup of the installation whose database is `db` (reached at
@@ -517,4 +532,56 @@ pub async fn restore(database_url: &str, places: &Places, from: &Path) -> Result
         return Err(BackupError::Integrity(check.clone()));
     }
     Ok(Restored { manifest, files_copied: targets.len(), integrity })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn names_from_rows_and_manifests_stay_inside_their_directory() {
+        assert_eq!(safe_relative("ab/0192-uuid").unwrap(), PathBuf::from("ab/0192-uuid"));
+        for bad in ["", "../etc/passwd", "/etc/passwd", "ab/../../x", "a\\b", "./x"] {
+            assert!(matches!(safe_relative(bad), Err(BackupError::UnsafeName(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_backup_directory_is_verified_file_by_file() {
+        let dir = std::env::temp_dir().join(format!("handbook-verify-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(dir.join("attachments/ab")).unwrap();
+        std::fs::write(dir.join(SQLITE_FILE), b"database").unwrap();
+        std::fs::write(dir.join("attachments/ab/one"), b"attachment").unwrap();
+        let entry = |path: &str| {
+            let (size, sha256) = hash_file(&dir.join(path)).unwrap();
+            FileEntry { path: path.to_string(), size, sha256 }
+        };
+        let manifest = Manifest {
+            format: FORMAT,
+            created_at: DateTime::parse_from_rfc3339("2026-12-05T01:00:00Z").unwrap().with_timezone(&Utc),
+            backend: "sqlite".into(),
+            schema_version: Some("m1".into()),
+            database_file: SQLITE_FILE.into(),
+            tables: BTreeMap::from([("members".to_string(), 3)]),
+            files: vec![entry(SQLITE_FILE), entry("attachments/ab/one")],
+            reports_skipped: Vec::new(),
+        };
+        assert_eq!(
+            manifest.files[0].sha256, "3549b0028b75d981cdda2e573e9cb49dedc200185876df299f912b79f69dabd8",
+            "SHA-256 of the bytes, in hex"
+        );
+        std::fs::write(dir.join(MANIFEST), serde_json::to_vec(&manifest).unwrap()).unwrap();
+        assert_eq!(verify(&dir).unwrap(), manifest);
+        std::fs::write(dir.join("attachments/ab/one"), b"attachmenT").unwrap();
+        match verify(&dir) {
+            Err(BackupError::Damaged { path, .. }) => assert_eq!(path, "attachments/ab/one"),
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_file(dir.join("attachments/ab/one")).unwrap();
+        assert!(matches!(verify(&dir), Err(BackupError::Damaged { .. })));
+        std::fs::write(dir.join(MANIFEST), b"{").unwrap();
+        assert!(matches!(verify(&dir), Err(BackupError::Manifest(_))));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

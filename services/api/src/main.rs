@@ -93,7 +93,7 @@ async fn run() -> Result<(), String> {
             Ok(())
         }
         ["backup", "--out", dir] => {
-            let db = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
+            let db = app::backup::open_source(&config.database_url).await.map_err(|e| e.to_string())?;
             let manifest = app::backup::backup(&db, &config.database_url, &places(&config), clock.as_ref(), dir.as_ref())
                 .await
                 .map_err(|e| e.to_string())?;
