@@ -14,6 +14,7 @@ mod entities;
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod copy;
 pub mod documents;
 pub mod inbox;

@@ -12,6 +12,10 @@
 //! api jobs escalate-reading [--now T]   list unread required documents past their deadline to cell leaders (outbox)
 //! api config check    print the effective configuration (secrets redacted); a bad value fails
 //! api copy-data --to URL [--batch N]    copy every row of the SQLite installation into an empty database (migrated first)
+//! api backup --out DIR   online backup into an empty DIR: database snapshot, attachment and report
+//!                        files, manifest.json with checksums (`app::backup`)
+//! api restore --from DIR verify DIR's checksums, then restore it into an empty database and the
+//!                        configured attachment and report directories
 //! ```
 //!
 //! Every command reads the time from one clock: the wall clock, or for the jobs the RFC 3339
@@ -24,7 +28,7 @@ use api::config::Config;
 use app::clock::{Clock, SharedClock, SystemClock, parse_instant};
 
 fn usage() -> &'static str {
-    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading [--now RFC3339] | api jobs task-reminders [--now RFC3339] | api generate --size small|province | api config check | api copy-data --to postgres://USER@HOST/DB [--batch N]"
+    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading [--now RFC3339] | api jobs task-reminders [--now RFC3339] | api generate --size small|province | api config check | api copy-data --to postgres://USER@HOST/DB [--batch N] | api backup --out DIR | api restore --from DIR"
 }
 
 #[tokio::main]
@@ -102,6 +106,19 @@ async fn run() -> Result<(), String> {
             Ok(())
         }
         ["copy-data", "--to", to, rest @ ..] => copy_data(&config, to, rest).await,
+        ["backup", "--out", dir] => {
+            let db = app::backup::open_source(&config.database_url).await.map_err(|e| e.to_string())?;
+            let manifest = app::backup::backup(&db, &config.database_url, &places(&config), clock.as_ref(), dir.as_ref())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{} → {dir}", manifest.summary());
+            Ok(())
+        }
+        ["restore", "--from", dir] => {
+            let restored = app::backup::restore(&config.database_url, &places(&config), dir.as_ref()).await.map_err(|e| e.to_string())?;
+            println!("{restored}");
+            Ok(())
+        }
         ["openapi"] => {
             println!("{}", serde_json::to_string_pretty(&api::openapi()).map_err(|e| e.to_string())?);
             Ok(())
@@ -151,6 +168,11 @@ async fn copy_data(config: &Config, to: &str, rest: &[&str]) -> Result<(), Strin
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Where the installation keeps its files, for backup and restore.
+fn places(config: &Config) -> app::backup::Places {
+    app::backup::Places { attachments_dir: config.attachments_dir.clone(), reports_dir: config.reports_dir.clone() }
 }
 
 /// The time a job runs as: `--now <RFC 3339>` when given, the clock otherwise.
