@@ -484,18 +484,19 @@ pub async fn restore(database_url: &str, places: &Places, from: &Path) -> Result
     }
     let db_file = from.join(&manifest.database_file);
     let targets = file_targets(&manifest, places)?;
-    let db = if target_backend == "sqlite" {
+    // Every emptiness check first; then the files, then the database, so that a failure at any
+    // step can remove what this run wrote (the files it created, the SQLite file) and leave the
+    // target as empty as it was — ready for another try.
+    let sqlite_target = if target_backend == "sqlite" {
         let path = storage::backup::sqlite_path(database_url)
             .ok_or_else(|| BackupError::TargetNotEmpty(format!("{database_url} is not a SQLite file")))?;
-        for suffix in ["", "-wal"] {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
             let p = PathBuf::from(format!("{}{suffix}", path.display()));
             if p.exists() {
                 return Err(BackupError::TargetNotEmpty(format!("{} exists", p.display())));
             }
         }
-        let (src, dst) = (db_file.clone(), path.clone());
-        blocking(move || copy_file(&src, &dst).map(|_| ())).await?;
-        Database::connect(database_url, 2).await?
+        Some(path)
     } else {
         let target = PgTarget::parse(database_url)?;
         let db = Database::connect(database_url, 2).await?;
@@ -503,20 +504,60 @@ pub async fn restore(database_url: &str, places: &Places, from: &Path) -> Result
         if !tables.is_empty() {
             return Err(BackupError::TargetNotEmpty(format!("database {} has {} tables", target.dbname(), tables.len())));
         }
-        blocking(move || storage::backup::pg_restore(&target, &db_file).map_err(BackupError::from)).await?;
-        db
+        None
     };
+    let created: std::sync::Arc<std::sync::Mutex<Vec<PathBuf>>> = std::sync::Arc::default();
+    let outcome = restore_into(database_url, from, &manifest, &db_file, &targets, sqlite_target.as_deref(), &created).await;
+    if outcome.is_err() {
+        let mut written = created.lock().map(|c| c.clone()).unwrap_or_default();
+        if let Some(path) = &sqlite_target {
+            written.extend(["", "-wal", "-shm"].iter().map(|suffix| PathBuf::from(format!("{}{suffix}", path.display()))));
+        }
+        for path in written {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    let integrity = outcome?;
+    Ok(Restored { manifest, files_copied: created.lock().map(|c| c.len()).unwrap_or_default(), integrity })
+}
+
+/// The writing part of [`restore`]: the files (each one it creates is recorded in `created`),
+/// then the database, then the checks against the manifest. Returns SQLite's integrity check.
+async fn restore_into(
+    database_url: &str,
+    from: &Path,
+    manifest: &Manifest,
+    db_file: &Path,
+    targets: &[(String, PathBuf)],
+    sqlite_target: Option<&Path>,
+    created: &std::sync::Arc<std::sync::Mutex<Vec<PathBuf>>>,
+) -> Result<Option<String>, BackupError> {
     let src = from.to_path_buf();
-    let copies = targets.clone();
+    let copies = targets.to_vec();
+    let record = created.clone();
     blocking(move || {
         for (rel, target) in &copies {
             if !target.exists() {
                 copy_file(&src.join(safe_relative(rel)?), target)?;
+                if let Ok(mut list) = record.lock() {
+                    list.push(target.clone());
+                }
             }
         }
         Ok(())
     })
     .await?;
+    let db = if let Some(path) = sqlite_target {
+        let (src, dst) = (db_file.to_path_buf(), path.to_path_buf());
+        blocking(move || copy_file(&src, &dst).map(|_| ())).await?;
+        Database::connect(database_url, 2).await?
+    } else {
+        let target = PgTarget::parse(database_url)?;
+        let dump = db_file.to_path_buf();
+        // One transaction: a failed restore leaves the database empty.
+        blocking(move || storage::backup::pg_restore(&target, &dump).map_err(BackupError::from)).await?;
+        Database::connect(database_url, 2).await?
+    };
     let contents = db.contents().await.map_err(storage::backup::BackupError::from)?;
     if contents.tables != manifest.tables {
         let differ: Vec<String> = manifest
@@ -531,7 +572,7 @@ pub async fn restore(database_url: &str, places: &Places, from: &Path) -> Result
     if let Some(check) = integrity.as_ref().filter(|c| c.as_str() != "ok") {
         return Err(BackupError::Integrity(check.clone()));
     }
-    Ok(Restored { manifest, files_copied: targets.len(), integrity })
+    Ok(integrity)
 }
 
 #[cfg(test)]

@@ -297,6 +297,8 @@ pub struct PgTarget {
     password: Option<String>,
     dbname: String,
     sslmode: Option<String>,
+    /// Further connection settings from the URL's query, as libpq environment variables.
+    settings: Vec<(&'static str, String)>,
 }
 
 impl std::fmt::Debug for PgTarget {
@@ -358,15 +360,31 @@ impl PgTarget {
                 None => ((!host_port.is_empty()).then(|| host_port.to_string()), None),
             }
         };
-        let mut sslmode = None;
+        let (mut sslmode, mut settings, mut user, mut password, mut port) = (None, Vec::new(), user, password, port);
         for pair in query.split('&').filter(|p| !p.is_empty()) {
-            match pair.split_once('=') {
-                Some(("sslmode", v)) => sslmode = Some(percent_decode(v)),
-                Some(("host", v)) => host = Some(percent_decode(v)),
-                _ => {}
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_decode(value);
+            match key {
+                "sslmode" => sslmode = Some(value),
+                "host" => host = Some(value),
+                "user" => user = Some(value),
+                "password" => password = Some(value),
+                "port" => port = Some(value),
+                "sslrootcert" => settings.push(("PGSSLROOTCERT", value)),
+                "sslcert" => settings.push(("PGSSLCERT", value)),
+                "sslkey" => settings.push(("PGSSLKEY", value)),
+                "options" => settings.push(("PGOPTIONS", value)),
+                "application_name" => settings.push(("PGAPPNAME", value)),
+                "connect_timeout" => settings.push(("PGCONNECT_TIMEOUT", value)),
+                other => {
+                    return Err(BackupError::BadUrl(format!(
+                        "{}: the URL parameter {other} is not passed on to pg_dump",
+                        crate::connect::redact(url)
+                    )));
+                }
             }
         }
-        Ok(Self { host, port, user, password, dbname, sslmode })
+        Ok(Self { host, port, user, password, dbname, sslmode, settings })
     }
 
     /// The database name.
@@ -383,12 +401,16 @@ impl PgTarget {
             ("PGPASSWORD", &self.password),
             ("PGSSLMODE", &self.sslmode),
         ] {
-            match value {
-                Some(v) => cmd.env(key, v),
-                None => cmd.env_remove(key),
-            };
+            // What the URL leaves out is inherited, as the server's own connection inherits
+            // PGPASSWORD, PGHOST… and ~/.pgpass.
+            if let Some(v) = value {
+                cmd.env(key, v);
+            }
         }
-        cmd.env("PGDATABASE", &self.dbname).env_remove("PGSERVICE").env_remove("PGOPTIONS");
+        for (key, value) in &self.settings {
+            cmd.env(key, value);
+        }
+        cmd.env("PGDATABASE", &self.dbname);
         cmd
     }
 }
@@ -407,12 +429,18 @@ fn run(tool: &'static str, mut cmd: Command) -> Result<(), BackupError> {
 /// Runs `pg_dump --format=custom` of `target` into the file `out` (blocking), at the exported
 /// `snapshot` when given (see [`Database::export_snapshot`]).
 pub fn pg_dump(target: &PgTarget, snapshot: Option<&str>, out: &Path) -> Result<(), BackupError> {
+    run("pg_dump", pg_dump_command(target, snapshot, out))
+}
+
+/// The `pg_dump` command [`pg_dump`] runs: the connection in `PG*` environment variables (the
+/// password never among the arguments), the options as arguments.
+pub fn pg_dump_command(target: &PgTarget, snapshot: Option<&str>, out: &Path) -> Command {
     let mut cmd = target.command("pg_dump");
     cmd.arg("--format=custom").arg("--no-password").arg("--file").arg(out);
     if let Some(id) = snapshot {
         cmd.arg(format!("--snapshot={id}"));
     }
-    run("pg_dump", cmd)
+    cmd
 }
 
 /// Runs `pg_restore --no-owner --single-transaction --exit-on-error` of the dump `from` into

@@ -55,18 +55,43 @@ pub enum ConnectError {
     Migration(sea_orm::DbErr),
 }
 
-/// Removes a password from a database URL for messages and logs.
+/// Removes a password from a database URL for messages and logs: the one in the user
+/// information (up to the last `@` before the query, as lenient parsers read it) and a
+/// `password=` query parameter.
 pub(crate) fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let (head, query) = url.split_once('?').map_or((url, None), |(h, q)| (h, Some(q)));
+    let mut out = match head.rfind('@').filter(|at| *at > scheme_end) {
+        Some(at) => match head[scheme_end + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &head[..scheme_end + 3], &head[at..]),
+            None => head.to_string(),
+        },
+        None => head.to_string(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
     }
+    out
+}
+
+#[cfg(test)]
+#[test]
+fn redaction_hides_every_form_of_password() {
+    assert_eq!(redact("postgres://hb:p@ss@db/handbook"), "postgres://hb:***@db/handbook");
+    assert_eq!(
+        redact("postgres://hb@db/handbook?sslmode=require&password=s3cret"),
+        "postgres://hb@db/handbook?sslmode=require&password=***"
+    );
+    assert_eq!(redact("postgres://hb:pw@db:5432/handbook"), "postgres://hb:***@db:5432/handbook");
+    assert_eq!(redact("sqlite:///var/lib/handbook/handbook.db"), "sqlite:///var/lib/handbook/handbook.db");
 }
 
 /// How many times [`Database::begin`] tries to take SQLite's write lock, each try waiting up to

@@ -50,7 +50,7 @@ pub enum CopyError {
     SourceNotSqlite(&'static str),
     /// The two databases are not at the same migration.
     #[error(
-        "source and destination are at different migrations (source: {source_latest}, destination: {destination_latest}); migrate both first"
+        "source and destination are at different migrations (source: {source_latest}, destination: {destination_latest}); run `api migrate` on the one behind first"
     )]
     SchemaMismatch {
         /// The source's latest applied migration.
@@ -278,7 +278,8 @@ pub async fn copy_data(
         });
     }
     dst_tx.commit().await.map_err(store("committing the destination"))?;
-    src_tx.commit().await.map_err(store("closing the source's read transaction"))?;
+    // Only reads happened in it: ending it cannot undo or change anything.
+    drop(src_tx);
     Ok(CopyReport { tables: summaries })
 }
 

@@ -119,13 +119,29 @@ async fn a_snapshot_taken_during_writes_is_sound_and_restores_to_the_same_rows()
 }
 
 #[test]
-fn tool_errors_name_the_package_and_never_the_password() {
+fn tool_errors_name_the_package_and_the_password_travels_only_in_the_environment() {
     let missing = storage::backup::BackupError::ToolMissing { tool: "pg_dump" };
     assert!(missing.to_string().contains("postgresql-client"), "{missing}");
-    // A dump that cannot be read, for a server that is not there: whichever way it fails
-    // (tool missing or failing), the message does not hold the URL's password.
-    let target = PgTarget::parse("postgres://u:secret@127.0.0.1:1/x").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let err = storage::backup::pg_restore(&target, &dir.path().join("none.pgdump")).unwrap_err();
-    assert!(!err.to_string().contains("secret"), "{err}");
+    let target = PgTarget::parse("postgres://u:s%40cret@db.example:6432/x?sslmode=verify-full&sslrootcert=/etc/ca.pem").unwrap();
+    let cmd = storage::backup::pg_dump_command(&target, Some("00000003-1"), std::path::Path::new("/tmp/out.pgdump"));
+    let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    assert!(args.iter().all(|a| !a.contains("cret")), "{args:?}");
+    assert!(args.contains(&"--snapshot=00000003-1".to_string()), "{args:?}");
+    let envs: std::collections::HashMap<String, Option<String>> =
+        cmd.get_envs().map(|(k, v)| (k.to_string_lossy().into_owned(), v.map(|v| v.to_string_lossy().into_owned()))).collect();
+    let env = |k: &str| envs.get(k).cloned().flatten();
+    assert_eq!(env("PGPASSWORD").as_deref(), Some("s@cret"));
+    assert_eq!(env("PGUSER").as_deref(), Some("u"));
+    assert_eq!(env("PGHOST").as_deref(), Some("db.example"));
+    assert_eq!(env("PGPORT").as_deref(), Some("6432"));
+    assert_eq!(env("PGDATABASE").as_deref(), Some("x"));
+    assert_eq!(env("PGSSLMODE").as_deref(), Some("verify-full"));
+    assert_eq!(env("PGSSLROOTCERT").as_deref(), Some("/etc/ca.pem"));
+    // Without a password in the URL, none is set: the tool inherits PGPASSWORD or ~/.pgpass as the
+    // server's own connection does.
+    let bare = storage::backup::pg_dump_command(&PgTarget::parse("postgres://u@db/x").unwrap(), None, std::path::Path::new("/tmp/o"));
+    assert!(bare.get_envs().all(|(k, _)| k != "PGPASSWORD"));
+    // A parameter the tools would not receive is refused, not silently dropped.
+    let err = PgTarget::parse("postgres://u:secret@db/x?target_session_attrs=read-write").unwrap_err().to_string();
+    assert!(err.contains("target_session_attrs") && !err.contains("secret"), "{err}");
 }

@@ -350,6 +350,11 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
         assert_eq!(unknown_variables(&vars), ["HANDBOOK_DB_MAX_CONECTIONS"]);
+        let documented: HashMap<String, String> = [("HANDBOOK_CONFIG_FILE", "/etc/handbook.env"), ("HANDBOOK_REPORTS_SCHEDULE", "")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert!(unknown_variables(&documented).is_empty(), "{:?}", unknown_variables(&documented));
         let err = config(&[("DATABASE_URL", "mysql://root:pw@localhost/handbook")]).unwrap_err().to_string();
         assert!(err.starts_with("DATABASE_URL: mysql://root:***@localhost/handbook: expected"), "{err}");
         assert!(config(&[("DATABASE_URL", "sqlite:///var/lib/handbook/handbook.db")]).is_ok());

@@ -127,8 +127,7 @@ async fn run() -> Result<(), String> {
     }
 }
 
-/// `api copy-data --to URL [--batch N]`: migrates the installation's SQLite database and the
-/// destination, copies every row (see `storage::copy`), printing progress to standard error and
+/// `api copy-data --to URL [--batch N]`: migrates a destination without tables, copies every row (see `storage::copy`), printing progress to standard error and
 /// the verified tables to standard output.
 async fn copy_data(config: &Config, to: &str, rest: &[&str]) -> Result<(), String> {
     let batch = match rest {
@@ -140,10 +139,27 @@ async fn copy_data(config: &Config, to: &str, rest: &[&str]) -> Result<(), Strin
             .ok_or_else(|| "--batch: a number of rows from 1 to 100000".to_string())?,
         _ => return Err(usage().to_string()),
     };
-    let source = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
-    source.migrate().await.map_err(|e| e.to_string())?;
+    if to.contains('@') && storage::redacted_url(to) != to {
+        eprintln!(
+            "warning: the destination's password is on the command line, where other users can read it; leave it out of the URL and set PGPASSWORD (or ~/.pgpass) instead"
+        );
+    }
+    // Nothing is written anywhere before both sides are known to be right: the source is an
+    // existing SQLite file (never created here, never migrated here — it is a live
+    // installation), and the destination is migrated only when it has no tables at all (an
+    // existing database is left as it is; the copy refuses it unless it is an empty one at the
+    // same migration).
+    if !config.database_url.starts_with("sqlite:") {
+        return Err(format!(
+            "the source must be the embedded SQLite database; DATABASE_URL is {}",
+            storage::redacted_url(&config.database_url)
+        ));
+    }
+    let source = app::backup::open_source(&config.database_url).await.map_err(|e| e.to_string())?;
     let destination = storage::Database::connect(to, 2).await.map_err(|e| e.to_string())?;
-    destination.migrate().await.map_err(|e| e.to_string())?;
+    if destination.table_names().await.map_err(|e| e.to_string())?.is_empty() {
+        destination.migrate().await.map_err(|e| e.to_string())?;
+    }
     let started = std::time::Instant::now();
     // One line per table when it is done, and one per tenth of a large table on the way.
     let mut printed = 0u64;

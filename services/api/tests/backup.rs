@@ -290,6 +290,18 @@ async fn a_damaged_backup_and_a_non_empty_target_are_refused() {
         }
         std::fs::write(&file, &original).unwrap();
     }
+    // A restore that fails after the files are copied (here the SQLite file cannot be created:
+    // its directory is a file) removes the files it created, so the next try starts clean.
+    if storage::testing::backend() == "sqlite" {
+        let blocked = tmp.path().join("blocked");
+        std::fs::write(&blocked, b"not a directory").unwrap();
+        let url = format!("sqlite://{}/handbook.db", blocked.display());
+        let places = target.places();
+        let err = app::backup::restore(&url, &places, &out).await.unwrap_err();
+        assert!(err.to_string().contains("blocked"), "{err}");
+        assert!(!files_under(&out.join("attachments")).is_empty(), "the backup has attachments to copy");
+        assert!(files_under(&places.attachments_dir).is_empty(), "the attachments this restore copied are removed again");
+    }
     // Repaired, it restores.
     app::backup::restore(&target.scratch.url, &target.places(), &out).await.unwrap();
 

@@ -23,10 +23,11 @@ async fn demo_source(dataset: bool) -> (storage::testing::TestDatabase, api::sta
     let file = std::env::temp_dir().join(format!("handbook-copy-src-{}.db", uuid::Uuid::now_v7().simple()));
     let url = format!("sqlite://{}", file.display());
     let db = storage::Database::connect(&url, 4).await.unwrap();
-    // At a whole microsecond: the copy carries instants at PostgreSQL's precision (see
-    // `storage::copy`), so that the API's answers can be compared byte for byte.
+    // With the dataset, at a whole microsecond: the copy carries instants at PostgreSQL's
+    // precision (see `storage::copy`), so that the API's answers can be compared byte for byte.
+    // The demo keeps the pinned clock's nanoseconds: copying and verifying them must still work.
     let pinned = app::clock::pinned_for_tests().now();
-    let clock = Arc::new(app::clock::FixedClock::new(pinned.trunc_subsecs(6)));
+    let clock = Arc::new(app::clock::FixedClock::new(if dataset { pinned.trunc_subsecs(6) } else { pinned }));
     let state = api::prepare_with_clock(db.clone(), Config::for_test(&url), clock.clone()).await.unwrap();
     if dataset {
         api::dataset::generate(&db, api::dataset::Size::Small, api::demo::DEFAULT_SEED, clock.now()).await.unwrap();
