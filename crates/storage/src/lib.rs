@@ -29,7 +29,7 @@ pub mod tasks;
 pub mod testing;
 pub mod units;
 
-pub use connect::{ConnectError, Database, Tx};
+pub use connect::{ConnectError, Database, PoolStats, Tx};
 
 use sea_orm::{DbErr, SqlErr};
 
