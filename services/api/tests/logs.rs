@@ -100,3 +100,63 @@ async fn logs_carry_no_personal_data_passwords_or_tokens() {
         assert!(!text.contains(secret), "the log holds {secret:?}");
     }
 }
+
+/// Runs the `api` binary with `vars` on a fresh SQLite file in `dir`.
+fn api_binary(dir: &std::path::Path, vars: &[(&str, &str)]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_api"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HANDBOOK_DATA_DIR", dir)
+        .env("HANDBOOK_BIND", "127.0.0.1:0")
+        .env("HANDBOOK_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_with_the_request_id_and_a_bad_format_stops_the_start() {
+    use std::io::BufRead;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = api_binary(dir.path(), &[("HANDBOOK_LOG_FORMAT", "yaml")]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HANDBOOK_LOG_FORMAT=yaml: expected text or json"), "{out:?}");
+
+    let mut child = api_binary(dir.path(), &[("HANDBOOK_LOG_FORMAT", "json")]).spawn().unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // The start-up line names the address (port 0: chosen by the system).
+    let mut seen = Vec::new();
+    let addr = loop {
+        let line = lines.next().expect("the server logs its address").unwrap();
+        let object: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        seen.push(object.clone());
+        if let Some(addr) = object["addr"].as_str() {
+            break addr.to_string();
+        }
+    };
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-me-7\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
+    let response = loop {
+        let line = lines.next().expect("the access line").unwrap();
+        let object: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if object["message"] == "response" {
+            break object;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(response["status"], 401, "{response}");
+    assert!(response["latency_ms"].is_number(), "{response}");
+    assert_eq!(response["span"]["request_id"], "trace-me-7", "{response}");
+    assert_eq!(response["span"]["route"], "/api/v1/me", "{response}");
+    assert_eq!(response["span"]["method"], "GET", "{response}");
+    assert!(seen.iter().all(|o| o["level"].is_string() && o["timestamp"].is_string()), "{seen:?}");
+}
