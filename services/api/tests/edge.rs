@@ -277,13 +277,23 @@ async fn metrics_count_requests_by_route_template_and_report_the_gauges() {
     let wal = sample(&s, "handbook_sqlite_wal_bytes", &[]);
     assert_eq!(wal.is_some(), storage::testing::backend() == "sqlite", "the WAL gauge exists on SQLite only");
 
-    // A write adds an outbox event: the backlog counts it.
+    // An undelivered outbox event written 90 s before the server's now: counted, and its age
+    // read from the injected clock.
     let before = value(sample(&s, "handbook_outbox_backlog", &[]).unwrap());
-    t.post("/api/v1/org-units", &admin, json!({"parent_id": root, "kind": "province", "name": "Đảng bộ tỉnh Thử"}))
-        .await
-        .expect(StatusCode::CREATED);
+    let event = storage::outbox::OutboxEvent {
+        id: uuid::Uuid::now_v7(),
+        kind: "test.event".into(),
+        aggregate_type: "test".into(),
+        aggregate_id: uuid::Uuid::now_v7(),
+        unit_id: None,
+        payload: json!({}),
+        created_at: t.now() - chrono::Duration::seconds(90),
+    };
+    storage::outbox::push(t.state.db.conn(), &event).await.unwrap();
     let s = scrape(&t.app).await;
-    assert!(value(sample(&s, "handbook_outbox_backlog", &[]).unwrap()) >= before);
+    assert!((value(sample(&s, "handbook_outbox_backlog", &[]).unwrap()) - (before + 1.0)).abs() < f64::EPSILON);
+    let age = value(sample(&s, "handbook_outbox_oldest_age_seconds", &[]).unwrap());
+    assert!(age >= 90.0, "the oldest undelivered event's age: {age}");
 
     // With HANDBOOK_METRICS_BIND, the main listener has no /metrics; the separate one does.
     let private = TestApp::with_config(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
