@@ -12,6 +12,8 @@
 //!   `document.published` outbox event, withdrawal, reading with the first-read receipt and its
 //!   points, the feed and search, readers and read rates, bookmarks), with who may read a
 //!   document decided by `documents::access`' rule.
+//! - [`backup`]: online backup of an installation (database snapshot, the files its rows name,
+//!   a manifest of checksums) and its verified restore into an empty place.
 //! - [`events`]: the typed events of the transactional outbox, with their versioned JSON form.
 //! - [`jobs`]: the scheduled jobs (task reminders, unread-reading escalation) as plain async
 //!   functions with typed errors.
@@ -45,6 +47,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod bootstrap;
 pub mod clock;
 pub mod documents;

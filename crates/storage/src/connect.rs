@@ -352,6 +352,23 @@ impl Database {
         }
     }
 
+    /// Starts a read transaction that sees one consistent state of the database for its whole
+    /// length: on SQLite a deferred transaction (its snapshot of the write-ahead log is taken at
+    /// the first read, and writers are not blocked); on PostgreSQL `REPEATABLE READ, READ ONLY`.
+    /// For long reads of many tables (copying an installation, backups); commit or drop it to end.
+    pub async fn begin_read(&self) -> Result<Tx, StoreError> {
+        let options = if self.conn.get_database_backend() == DbBackend::Sqlite {
+            TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Deferred), ..Default::default() }
+        } else {
+            TransactionOptions {
+                isolation_level: Some(sea_orm::IsolationLevel::RepeatableRead),
+                access_mode: Some(sea_orm::AccessMode::ReadOnly),
+                ..Default::default()
+            }
+        };
+        Ok(Tx(self.conn.begin_with_options(options).await?))
+    }
+
     /// Runs a raw statement (tests, schema administration).
     pub async fn execute_unprepared(&self, sql: &str) -> Result<(), StoreError> {
         self.conn.execute_unprepared(sql).await?;

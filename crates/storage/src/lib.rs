@@ -14,6 +14,8 @@ mod entities;
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
+pub mod copy;
 pub mod documents;
 pub mod inbox;
 pub mod listen;
@@ -30,6 +32,12 @@ pub mod testing;
 pub mod units;
 
 pub use connect::{ConnectError, Database, PoolStats, Tx};
+
+/// A database URL with its password replaced by `***`, for messages, logs and printed
+/// configurations.
+pub fn redacted_url(url: &str) -> String {
+    connect::redact(url)
+}
 
 use sea_orm::{DbErr, SqlErr};
 

@@ -27,6 +27,14 @@ impl Drop for TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Takes charge of a SQLite database a test opened itself at `file` (reachable at `url`):
+    /// the file is removed with the returned value, as for [`fresh_database`]'s.
+    pub fn sqlite_file(db: Database, url: String, file: PathBuf) -> Self {
+        Self { db, url: Some(url), file: Some(file) }
+    }
+}
+
 /// `"postgres"` when `TEST_DATABASE_URL` selects PostgreSQL, `"sqlite"` otherwise.
 pub fn backend() -> &'static str {
     match std::env::var("TEST_DATABASE_URL") {
@@ -154,4 +162,51 @@ pub async fn query(db: &Database, sql: &str, args: Vec<Arg>, cols: &[(&str, Col)
         out.push(line);
     }
     Ok(out)
+}
+
+/// A database of its own, not a schema: what `pg_dump` and `pg_restore` work on. On PostgreSQL
+/// (`TEST_DATABASE_URL`) a new database `bk_<id>` on the same server, dropped by
+/// [`ScratchDatabase::remove`]; on SQLite a temporary file under `dir`.
+#[derive(Debug)]
+pub struct ScratchDatabase {
+    /// Its URL.
+    pub url: String,
+    admin: Option<(String, String)>,
+}
+
+/// Creates an empty (not migrated) database of its own; see [`ScratchDatabase`]. The SQLite file
+/// is `dir/handbook.db` and is only named, not created.
+pub async fn scratch_database(dir: &std::path::Path) -> Result<ScratchDatabase, ConnectError> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => {
+            let name = format!("bk_{}", uuid::Uuid::now_v7().simple());
+            let admin = Database::connect(&url, 1).await?;
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.map_err(|e| ConnectError::Unreachable {
+                url: crate::connect::redact(&url),
+                source: sea_orm::DbErr::Custom(e.to_string()),
+            })?;
+            let (main, query) = url.split_once('?').map_or((url.as_str(), None), |(m, q)| (m, Some(q)));
+            let base = main.rsplit_once('/').map_or(main, |(b, _)| b);
+            let scratch = match query {
+                Some(q) => format!("{base}/{name}?{q}"),
+                None => format!("{base}/{name}"),
+            };
+            Ok(ScratchDatabase { url: scratch, admin: Some((url.clone(), name)) })
+        }
+        _ => Ok(ScratchDatabase { url: format!("sqlite://{}", dir.join("handbook.db").display()), admin: None }),
+    }
+}
+
+impl ScratchDatabase {
+    /// Drops the PostgreSQL database (closing its sessions); nothing for SQLite, whose file goes
+    /// with the test's temporary directory.
+    pub async fn remove(self) -> Result<(), ConnectError> {
+        if let Some((url, name)) = self.admin {
+            let admin = Database::connect(&url, 1).await?;
+            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.map_err(|e| {
+                ConnectError::Unreachable { url: crate::connect::redact(&url), source: sea_orm::DbErr::Custom(e.to_string()) }
+            })?;
+        }
+        Ok(())
+    }
 }

@@ -81,6 +81,21 @@ pub fn parse_networks(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
         .collect()
 }
 
+/// The `HANDBOOK_*` variables among `vars` that the README's configuration table (the reference
+/// for the API, the notifier and the report generator) does not name: most likely misspelt, and
+/// ignored. Sorted.
+pub fn unknown_variables(vars: &HashMap<String, String>) -> Vec<String> {
+    let known: Vec<&str> =
+        include_str!("../../../README.md").lines().filter_map(|l| l.strip_prefix("| `")?.split_once('`').map(|(name, _)| name)).collect();
+    let mut unknown: Vec<String> = vars
+        .keys()
+        .filter(|k| k.starts_with("HANDBOOK_") && !known.contains(&k.as_str()) && k.as_str() != "HANDBOOK_TEST_NOW")
+        .cloned()
+        .collect();
+    unknown.sort();
+    unknown
+}
+
 /// The server's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -153,6 +168,12 @@ pub fn parse_origins(list: &str) -> Result<Vec<String>, String> {
 impl Config {
     /// Reads `HANDBOOK_CONFIG_FILE` (if set) and then the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_map(&Self::variables()?)
+    }
+
+    /// The variables the configuration is read from: `HANDBOOK_CONFIG_FILE`'s lines (if set),
+    /// overridden by the environment.
+    pub fn variables() -> Result<HashMap<String, String>, ConfigError> {
         let mut vars: HashMap<String, String> = HashMap::new();
         if let Ok(path) = std::env::var("HANDBOOK_CONFIG_FILE") {
             let path = PathBuf::from(path);
@@ -164,7 +185,7 @@ impl Config {
             }
         }
         vars.extend(std::env::vars());
-        Self::from_map(&vars)
+        Ok(vars)
     }
 
     /// Builds a configuration from a key/value map (the environment, or a test's map).
@@ -172,7 +193,13 @@ impl Config {
         let get = |k: &str| vars.get(k).map(String::as_str).filter(|v| !v.is_empty());
         let data_dir = PathBuf::from(get("HANDBOOK_DATA_DIR").unwrap_or("./data"));
         let database_url = match get("DATABASE_URL") {
-            Some(url) => url.to_string(),
+            Some(url) if ["sqlite:", "postgres://", "postgresql://"].iter().any(|scheme| url.starts_with(scheme)) => url.to_string(),
+            Some(url) => {
+                return Err(ConfigError::Invalid {
+                    key: "DATABASE_URL",
+                    message: format!("{}: expected sqlite://PATH or postgres://USER@HOST/DB", storage::redacted_url(url)),
+                });
+            }
             None => format!("sqlite://{}/handbook.db", data_dir.display()),
         };
         let bind = get("HANDBOOK_BIND")
@@ -255,6 +282,52 @@ impl Config {
         })
     }
 
+    /// The effective configuration, one `(variable, value)` per variable of the table above, in
+    /// its order, as `api config check` prints it. Secrets are redacted: the administrator's
+    /// password and the database URL's password are never shown.
+    pub fn effective(&self) -> Vec<(&'static str, String)> {
+        let secs = |d: std::time::Duration| d.as_secs().to_string();
+        let millis = |d: std::time::Duration| d.as_millis().to_string();
+        let proxies = if self.trusted_proxies.is_empty() {
+            "none".to_string()
+        } else {
+            self.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        };
+        vec![
+            ("DATABASE_URL", storage::redacted_url(&self.database_url)),
+            ("HANDBOOK_BIND", self.bind.to_string()),
+            ("HANDBOOK_DATA_DIR", self.data_dir.display().to_string()),
+            ("HANDBOOK_ADMIN_USERNAME", self.admin_username.clone()),
+            (
+                "HANDBOOK_ADMIN_PASSWORD",
+                if self.admin_password.is_some() { "*** (set)" } else { "unset: generated and printed once on first start" }.to_string(),
+            ),
+            ("HANDBOOK_ROOT_NAME", self.root_name.clone()),
+            ("HANDBOOK_TOKEN_TTL_HOURS", self.token_ttl.num_hours().to_string()),
+            ("HANDBOOK_DB_MAX_CONNECTIONS", self.max_connections.to_string()),
+            ("HANDBOOK_WAL_CHECKPOINT_SECS", secs(self.wal_checkpoint_every)),
+            ("HANDBOOK_ATTACHMENTS_DIR", self.attachments_dir.display().to_string()),
+            ("HANDBOOK_MAX_ATTACHMENT_MB", (self.max_attachment_bytes / (1024 * 1024)).to_string()),
+            ("HANDBOOK_REPORTS_DIR", self.reports_dir.display().to_string()),
+            ("HANDBOOK_TRUSTED_PROXIES", proxies),
+            (
+                "HANDBOOK_TRUSTED_PROXY_HEADER",
+                match self.trusted_proxy_header {
+                    ForwardedHeader::XForwardedFor => "x-forwarded-for",
+                    ForwardedHeader::Forwarded => "forwarded",
+                }
+                .to_string(),
+            ),
+            ("HANDBOOK_PASSWORD_HASH_CONCURRENCY", self.password_hash_concurrency.to_string()),
+            ("HANDBOOK_PASSWORD_HASH_WAIT_MS", millis(self.password_hash_wait)),
+            ("HANDBOOK_LOGIN_WINDOW_SECS", secs(self.login.window)),
+            ("HANDBOOK_LOGIN_FAILURES_PER_ACCOUNT_ADDRESS", self.login.per_account_address.to_string()),
+            ("HANDBOOK_LOGIN_FAILURES_PER_ADDRESS", self.login.per_address.to_string()),
+            ("HANDBOOK_LOGIN_SLOW_ACCOUNT_AFTER", self.login.slow_account_after.to_string()),
+            ("HANDBOOK_NOTIFICATION_STREAM_POLL_MS", millis(self.notification_stream_poll)),
+        ]
+    }
+
     /// A configuration for tests: the given database, an administrator `admin` / `admin-password`.
     pub fn for_test(database_url: &str) -> Self {
         let mut vars = HashMap::new();
@@ -280,6 +353,55 @@ mod tests {
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::from_map(&pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    /// Variables named in a Markdown table's first column (`| `NAME` | …`).
+    fn table_variables(text: &str, prefix: &str) -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.trim_start().strip_prefix(prefix)?.strip_prefix("| `"))
+            .filter_map(|rest| rest.split_once('`').map(|(name, _)| name.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_effective_configuration_covers_the_documented_variables_and_hides_secrets() {
+        let c = config(&[
+            ("DATABASE_URL", "postgres://handbook:s3cret-pw@db.example:5432/handbook"),
+            ("HANDBOOK_ADMIN_PASSWORD", "admin-s3cret"),
+            ("HANDBOOK_TRUSTED_PROXIES", "10.0.0.0/8"),
+        ])
+        .unwrap();
+        let effective = c.effective();
+        let keys: Vec<&str> = effective.iter().map(|(k, _)| *k).collect();
+        // The module's table (minus the two read before the configuration is) lists exactly these.
+        let documented: Vec<String> = table_variables(include_str!("config.rs"), "//! ")
+            .into_iter()
+            .filter(|k| k != "HANDBOOK_CONFIG_FILE" && k != "RUST_LOG")
+            .collect();
+        assert_eq!(keys, documented, "config.rs's table and Config::effective list the same variables in the same order");
+        // The README's table, the single reference, has every one of them.
+        let readme = table_variables(include_str!("../../../README.md"), "");
+        for key in &keys {
+            assert!(readme.iter().any(|r| r == key), "{key} is missing from the README's configuration table");
+        }
+        let printed = format!("{effective:?}");
+        assert!(!printed.contains("s3cret"), "a secret is printed: {printed}");
+        assert!(printed.contains("postgres://handbook:***@db.example:5432/handbook"));
+        assert!(printed.contains("10.0.0.0/8"));
+    }
+
+    #[test]
+    fn a_misspelt_variable_is_reported_and_a_bad_database_url_refused() {
+        let vars: HashMap<String, String> =
+            [("HANDBOOK_DB_MAX_CONECTIONS", "8"), ("HANDBOOK_BIND", "0.0.0.0:80"), ("HANDBOOK_SMTP_HOST", "mail"), ("PATH", "/bin")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        assert_eq!(unknown_variables(&vars), ["HANDBOOK_DB_MAX_CONECTIONS"]);
+        let err = config(&[("DATABASE_URL", "mysql://root:pw@localhost/handbook")]).unwrap_err().to_string();
+        assert!(err.starts_with("DATABASE_URL: mysql://root:***@localhost/handbook: expected"), "{err}");
+        assert!(config(&[("DATABASE_URL", "sqlite:///var/lib/handbook/handbook.db")]).is_ok());
+        assert!(config(&[("DATABASE_URL", "postgresql://u@h/db")]).is_ok());
     }
 
     #[test]

@@ -10,6 +10,12 @@
 //! api generate --size small|province   fill an empty database with a benchmark dataset
 //! api jobs task-reminders [--now T]     write due-soon (2 days) and overdue task events (outbox)
 //! api jobs escalate-reading [--now T]   list unread required documents past their deadline to cell leaders (outbox)
+//! api config check    print the effective configuration (secrets redacted); a bad value fails
+//! api copy-data --to URL [--batch N]    copy every row of the SQLite installation into an empty database (migrated first)
+//! api backup --out DIR   online backup into an empty DIR: database snapshot, attachment and report
+//!                        files, manifest.json with checksums (`app::backup`)
+//! api restore --from DIR verify DIR's checksums, then restore it into an empty database and the
+//!                        configured attachment and report directories
 //! ```
 //!
 //! Every command reads the time from one clock: the wall clock, or for the jobs the RFC 3339
@@ -22,7 +28,7 @@ use api::config::Config;
 use app::clock::{Clock, SharedClock, SystemClock, parse_instant};
 
 fn usage() -> &'static str {
-    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading [--now RFC3339] | api jobs task-reminders [--now RFC3339] | api generate --size small|province"
+    "usage: api [--demo] | api migrate [down] | api demo | api openapi | api jobs escalate-reading [--now RFC3339] | api jobs task-reminders [--now RFC3339] | api generate --size small|province | api config check | api copy-data --to postgres://USER@HOST/DB [--batch N] | api backup --out DIR | api restore --from DIR"
 }
 
 #[tokio::main]
@@ -44,7 +50,7 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let config = Config::from_env().map_err(|e| format!("configuration: {e}"))?;
     let clock: SharedClock = Arc::new(SystemClock);
     match args.as_slice() {
         [] | ["serve"] => serve(config, clock, false).await,
@@ -88,12 +94,85 @@ async fn run() -> Result<(), String> {
             println!("{report}");
             Ok(())
         }
+        ["config", "check"] => {
+            for (key, value) in config.effective() {
+                println!("{key:<44} {value}");
+            }
+            let vars = Config::variables().map_err(|e| e.to_string())?;
+            for key in api::config::unknown_variables(&vars) {
+                eprintln!("warning: {key} is not a known variable (misspelt?); it is ignored");
+            }
+            println!("configuration valid");
+            Ok(())
+        }
+        ["copy-data", "--to", to, rest @ ..] => copy_data(&config, to, rest).await,
+        ["backup", "--out", dir] => {
+            let db = app::backup::open_source(&config.database_url).await.map_err(|e| e.to_string())?;
+            let manifest = app::backup::backup(&db, &config.database_url, &places(&config), clock.as_ref(), dir.as_ref())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{} → {dir}", manifest.summary());
+            Ok(())
+        }
+        ["restore", "--from", dir] => {
+            let restored = app::backup::restore(&config.database_url, &places(&config), dir.as_ref()).await.map_err(|e| e.to_string())?;
+            println!("{restored}");
+            Ok(())
+        }
         ["openapi"] => {
             println!("{}", serde_json::to_string_pretty(&api::openapi()).map_err(|e| e.to_string())?);
             Ok(())
         }
         _ => Err(usage().to_string()),
     }
+}
+
+/// `api copy-data --to URL [--batch N]`: migrates the installation's SQLite database and the
+/// destination, copies every row (see `storage::copy`), printing progress to standard error and
+/// the verified tables to standard output.
+async fn copy_data(config: &Config, to: &str, rest: &[&str]) -> Result<(), String> {
+    let batch = match rest {
+        [] => 1000,
+        ["--batch", n] => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .ok_or_else(|| "--batch: a number of rows from 1 to 100000".to_string())?,
+        _ => return Err(usage().to_string()),
+    };
+    let source = storage::Database::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
+    source.migrate().await.map_err(|e| e.to_string())?;
+    let destination = storage::Database::connect(to, 2).await.map_err(|e| e.to_string())?;
+    destination.migrate().await.map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    // One line per table when it is done, and one per tenth of a large table on the way.
+    let mut printed = 0u64;
+    let report = storage::copy::copy_data(&source, &destination, batch, &mut |p| {
+        if p.done == 0 {
+            printed = 0;
+        } else if p.done == p.total || (p.total >= 10_000 && p.done - printed >= p.total / 10) {
+            eprintln!("{}: {}/{} rows", p.table, p.done, p.total);
+            printed = p.done;
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    for t in &report.tables {
+        println!("{:<28} {:>10} rows  checksum {}{}", t.table, t.rows, t.checksum, if t.derived { "  (rebuilt by triggers)" } else { "" });
+    }
+    println!(
+        "copied {} rows in {} tables to {} in {:.1} s; row counts and checksums verified; point DATABASE_URL at it and start the API",
+        report.rows(),
+        report.tables.len(),
+        destination.backend_name(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Where the installation keeps its files, for backup and restore.
+fn places(config: &Config) -> app::backup::Places {
+    app::backup::Places { attachments_dir: config.attachments_dir.clone(), reports_dir: config.reports_dir.clone() }
 }
 
 /// The time a job runs as: `--now <RFC 3339>` when given, the clock otherwise.
@@ -111,6 +190,11 @@ fn job_ctx(db: storage::Database, now: chrono::DateTime<chrono::Utc>) -> app::Ct
 }
 
 async fn serve(config: Config, clock: SharedClock, demo: bool) -> Result<(), String> {
+    if let Ok(vars) = Config::variables() {
+        for key in api::config::unknown_variables(&vars) {
+            tracing::warn!(variable = %key, "not a known variable (misspelt?); it is ignored");
+        }
+    }
     let bind = config.bind;
     let started = std::time::Instant::now();
     // The port first: a busy port is reported before any migration runs.

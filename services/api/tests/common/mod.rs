@@ -24,7 +24,7 @@ pub struct TestApp {
     pub state: AppState,
     /// The server's clock, pinned (see `app::clock::pinned_for_tests`); tests move it explicitly.
     pub clock: Arc<FixedClock>,
-    _db: TestDatabase,
+    _db: Option<TestDatabase>,
 }
 
 #[derive(Debug)]
@@ -68,7 +68,15 @@ impl TestApp {
         let clock = Arc::new(app::clock::pinned_for_tests());
         let state = api::prepare_with_clock(t.db.clone(), config, clock.clone()).await.expect("prepare");
         let app = api::app(state.clone());
-        Self { app, state, clock, _db: t }
+        Self { app, state, clock, _db: Some(t) }
+    }
+
+    /// An installation over a database the test manages itself (a backup's source or a
+    /// restore's target), with the given configuration and clock.
+    pub async fn on(db: storage::Database, config: Config, clock: Arc<FixedClock>) -> Self {
+        let state = api::prepare_with_clock(db, config, clock.clone()).await.expect("prepare");
+        let app = api::app(state.clone());
+        Self { app, state, clock, _db: None }
     }
 
     /// The server's "now".
