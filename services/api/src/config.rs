@@ -325,6 +325,10 @@ impl Config {
             ("HANDBOOK_LOGIN_FAILURES_PER_ADDRESS", self.login.per_address.to_string()),
             ("HANDBOOK_LOGIN_SLOW_ACCOUNT_AFTER", self.login.slow_account_after.to_string()),
             ("HANDBOOK_NOTIFICATION_STREAM_POLL_MS", millis(self.notification_stream_poll)),
+            ("HANDBOOK_REQUEST_TIMEOUT_SECS", secs(self.request_timeout)),
+            ("HANDBOOK_CORS_ORIGINS", if self.cors_origins.is_empty() { "none".to_string() } else { self.cors_origins.join(", ") }),
+            ("HANDBOOK_HSTS", self.hsts.to_string()),
+            ("HANDBOOK_METRICS_BIND", self.metrics_bind.map_or_else(|| "none: /metrics on HANDBOOK_BIND".to_string(), |a| a.to_string())),
         ]
     }
 
@@ -373,10 +377,10 @@ mod tests {
         .unwrap();
         let effective = c.effective();
         let keys: Vec<&str> = effective.iter().map(|(k, _)| *k).collect();
-        // The module's table (minus the two read before the configuration is) lists exactly these.
+        // The module's table (minus the three read before the configuration is) lists exactly these.
         let documented: Vec<String> = table_variables(include_str!("config.rs"), "//! ")
             .into_iter()
-            .filter(|k| k != "HANDBOOK_CONFIG_FILE" && k != "RUST_LOG")
+            .filter(|k| k != "HANDBOOK_CONFIG_FILE" && k != "RUST_LOG" && k != "HANDBOOK_LOG_FORMAT")
             .collect();
         assert_eq!(keys, documented, "config.rs's table and Config::effective list the same variables in the same order");
         // The README's table, the single reference, has every one of them.
