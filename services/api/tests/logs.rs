@@ -78,6 +78,28 @@ async fn logs_carry_no_personal_data_passwords_or_tokens() {
     .expect(StatusCode::NO_CONTENT);
     t.get("/api/v1/me", "not-a-real-token-but-secret").await.expect(StatusCode::UNAUTHORIZED);
 
+    // The demo province: its secretary signs in with the demo password and reads the cell's
+    // roster in full (citizen ids, phone numbers), a member reads their own record.
+    let demo = TestApp::new().await;
+    api::demo::seed(&demo.state.db, api::demo::DEFAULT_SEED, demo.now()).await.unwrap();
+    let secretary = demo.token("bithu", api::demo::DEMO_PASSWORD).await;
+    let me = demo.get("/api/v1/me", &secretary).await.expect(StatusCode::OK);
+    let demo_cell = me.body["member"]["unit_id"].as_str().unwrap().to_string();
+    let roster = demo.get(&format!("/api/v1/org-units/{demo_cell}/members?limit=200"), &secretary).await.expect(StatusCode::OK);
+    let mut demo_secrets: Vec<String> = Vec::new();
+    for item in roster.body["items"].as_array().unwrap() {
+        for field in ["citizen_id", "phone"] {
+            if let Some(v) = item[field].as_str() {
+                demo_secrets.push(v.to_string());
+            }
+        }
+    }
+    assert!(demo_secrets.len() >= 25, "the roster in full: {demo_secrets:?}");
+    let demo_member = demo.token("dangvien", api::demo::DEMO_PASSWORD).await;
+    demo.get("/api/v1/me", &demo_member).await.expect(StatusCode::OK);
+    demo_secrets.push(secretary);
+    demo_secrets.push(demo_member);
+
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let requests: Vec<&str> = text.lines().filter(|l| l.contains("\"response\"")).take(3).collect();
     assert!(text.contains("\"route\":\"/api/v1/org-units/{id}/members\""), "the capture sees the requests: {requests:#?}");
@@ -98,6 +120,9 @@ async fn logs_carry_no_personal_data_passwords_or_tokens() {
         "Nguyễn Thị Riêng Tư",
     ] {
         assert!(!text.contains(secret), "the log holds {secret:?}");
+    }
+    for secret in &demo_secrets {
+        assert!(!text.contains(secret.as_str()), "the log holds the demo's {secret:?}");
     }
 }
 
