@@ -297,7 +297,9 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     }
     let metrics = match state.config.metrics_bind {
         Some(addr) => {
-            let metrics_listener = tokio::net::TcpListener::bind(addr).await?;
+            let metrics_listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr} (HANDBOOK_METRICS_BIND): {e}")))?;
             tracing::info!(%addr, "metrics at http://{addr}/metrics");
             let metrics = metrics_app(state.clone());
             Some(tokio::spawn(async move { axum::serve(metrics_listener, metrics).with_graceful_shutdown(telemetry::shutdown()).await }))
