@@ -1028,6 +1028,57 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_running_and_waiting_counts_follow_the_turns() {
+        let hashing = PasswordHashing::new(1, Duration::from_secs(5));
+        assert_eq!((hashing.running(), hashing.waiting()), (0, 0));
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let holder = hashing.clone();
+        let first = tokio::spawn(async move {
+            holder
+                .run(move |_| {
+                    started_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                })
+                .await
+        });
+        tokio::task::spawn_blocking(move || started_rx.recv().unwrap()).await.unwrap();
+        let queued = hashing.clone();
+        let second = tokio::spawn(async move { queued.run(|_| ()).await });
+        while hashing.waiting() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!((hashing.running(), hashing.waiting()), (1, 1), "one computing, one queued");
+        release_tx.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
+        assert_eq!((hashing.running(), hashing.waiting()), (0, 0));
+        // A caller that gives up while queued leaves the queue.
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let holder = hashing.clone();
+        let first = tokio::spawn(async move {
+            holder
+                .run(move |_| {
+                    started_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                })
+                .await
+        });
+        tokio::task::spawn_blocking(move || started_rx.recv().unwrap()).await.unwrap();
+        let queued = hashing.clone();
+        let gone = tokio::spawn(async move { queued.run(|_| ()).await });
+        while hashing.waiting() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        gone.abort();
+        let _ = gone.await;
+        assert_eq!(hashing.waiting(), 0, "the dropped caller is no longer counted");
+        release_tx.send(()).unwrap();
+        first.await.unwrap().unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn gates_let_one_attempt_per_key_through_at_a_time() {
         let gates = Gates::default();
         let first = gates.enter("p:one").await.unwrap();
