@@ -223,8 +223,16 @@ fn the_wall_clock_is_read_in_one_place() {
         .collect();
     readers.sort();
     assert_eq!(readers, ["crates/app/src/clock.rs"], "only the production clock reads the wall clock");
-    for krate in ["crates/app", "crates/demo", "crates/storage", "services/api", "services/notifier", "services/report-generator", "tests"]
-    {
+    for krate in [
+        "crates/app",
+        "crates/demo",
+        "crates/storage",
+        "crates/telemetry",
+        "services/api",
+        "services/notifier",
+        "services/report-generator",
+        "tests",
+    ] {
         let clippy = std::fs::read_to_string(root.join(krate).join("clippy.toml")).expect("clippy.toml");
         for method in ["chrono::Utc::now", "chrono::Local::now", "std::time::SystemTime::now"] {
             assert!(clippy.contains(method), "{krate}/clippy.toml disallows {method}");
@@ -252,6 +260,7 @@ fn only_storage_names_sea_orm_and_only_api_serves_http() {
         "crates/reports",
         "crates/report-render",
         "services/report-generator",
+        "crates/telemetry",
     ];
     for m in manifests {
         let deps = dependencies(&root.join(m).join("Cargo.toml"));
@@ -261,6 +270,13 @@ fn only_storage_names_sea_orm_and_only_api_serves_http() {
         if m != "services/api" {
             assert!(!deps.iter().any(|d| d == "axum" || d == "utoipa"), "{m} must not serve HTTP (axum, utoipa)");
         }
+    }
+    // The telemetry every binary shares depends on no workspace crate (so no service reaches
+    // another through it); its one HTTP server is hyper's, for the workers' /metrics.
+    let telemetry = dependencies(&root.join("crates/telemetry/Cargo.toml"));
+    assert!(telemetry.contains(&"metrics".to_string()), "the scan reads telemetry's dependencies: {telemetry:?}");
+    for forbidden in ["app", "storage", "api", "notifier", "report-generator", "membership", "sqlx"] {
+        assert!(!telemetry.iter().any(|d| d == forbidden), "telemetry must not depend on {forbidden}");
     }
     let storage_deps = dependencies(&root.join("crates/storage/Cargo.toml"));
     assert!(storage_deps.contains(&"sea-orm".to_string()));

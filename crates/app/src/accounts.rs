@@ -146,6 +146,8 @@ struct HashingInner {
     memory: std::sync::Mutex<Vec<Vec<Block>>>,
     concurrency: usize,
     wait: Duration,
+    /// Callers waiting for a turn now.
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 /// Why a password could not be hashed or checked.
@@ -173,6 +175,7 @@ impl PasswordHashing {
                 memory: std::sync::Mutex::new(Vec::new()),
                 concurrency,
                 wait,
+                waiting: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
@@ -187,9 +190,22 @@ impl PasswordHashing {
         self.inner.concurrency
     }
 
+    /// How many computations run now (turns taken).
+    pub fn running(&self) -> usize {
+        self.inner.concurrency.saturating_sub(self.inner.permits.available_permits())
+    }
+
+    /// How many callers wait for a turn now (the queue, bounded in time by `wait`).
+    pub fn waiting(&self) -> usize {
+        self.inner.waiting.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Runs `job` with a memory area on the blocking pool once a turn is free.
     async fn run<T: Send + 'static>(&self, job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> Result<T, HashingError> {
-        let permit = match tokio::time::timeout(self.inner.wait, self.inner.permits.clone().acquire_owned()).await {
+        let queued = Queued::new(&self.inner.waiting);
+        let acquired = tokio::time::timeout(self.inner.wait, self.inner.permits.clone().acquire_owned()).await;
+        drop(queued);
+        let permit = match acquired {
             Ok(Ok(permit)) => permit,
             Ok(Err(_)) | Err(_) => return Err(HashingError::Busy),
         };
@@ -214,6 +230,23 @@ impl PasswordHashing {
     /// Whether `password` matches the PHC string `stored`.
     pub async fn verify(&self, password: String, stored: String) -> Result<bool, HashingError> {
         self.run(move |memory| verify_in(password.as_bytes(), &stored, memory)).await
+    }
+}
+
+/// A place in the hashing queue, counted while it lives (also when the waiting future is
+/// dropped).
+struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn new(count: &'a std::sync::atomic::AtomicUsize) -> Self {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -992,6 +1025,57 @@ mod tests {
         assert!(matches!(hashing.verify("x".into(), "y".into()).await, Err(HashingError::Busy)));
         release_tx.send(()).unwrap();
         assert!(matches!(hashing.verify("x".into(), "not a hash".into()).await, Ok(false)), "the turn is back once it ends");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_running_and_waiting_counts_follow_the_turns() {
+        let hashing = PasswordHashing::new(1, Duration::from_secs(5));
+        assert_eq!((hashing.running(), hashing.waiting()), (0, 0));
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let holder = hashing.clone();
+        let first = tokio::spawn(async move {
+            holder
+                .run(move |_| {
+                    started_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                })
+                .await
+        });
+        tokio::task::spawn_blocking(move || started_rx.recv().unwrap()).await.unwrap();
+        let queued = hashing.clone();
+        let second = tokio::spawn(async move { queued.run(|_| ()).await });
+        while hashing.waiting() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!((hashing.running(), hashing.waiting()), (1, 1), "one computing, one queued");
+        release_tx.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
+        assert_eq!((hashing.running(), hashing.waiting()), (0, 0));
+        // A caller that gives up while queued leaves the queue.
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let holder = hashing.clone();
+        let first = tokio::spawn(async move {
+            holder
+                .run(move |_| {
+                    started_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                })
+                .await
+        });
+        tokio::task::spawn_blocking(move || started_rx.recv().unwrap()).await.unwrap();
+        let queued = hashing.clone();
+        let gone = tokio::spawn(async move { queued.run(|_| ()).await });
+        while hashing.waiting() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        gone.abort();
+        let _ = gone.await;
+        assert_eq!(hashing.waiting(), 0, "the dropped caller is no longer counted");
+        release_tx.send(()).unwrap();
+        first.await.unwrap().unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

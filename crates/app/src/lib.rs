@@ -56,6 +56,7 @@ pub mod jobs;
 pub mod meetings;
 pub mod members;
 pub mod notify;
+pub mod ops;
 pub mod positions;
 pub mod reports;
 pub mod study;

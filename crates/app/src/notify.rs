@@ -736,6 +736,13 @@ pub async fn deliver(
             };
             let ids = &message.message.delivery_ids;
             let now = ctx.clock.now();
+            let counted = match &result {
+                Ok(()) => "sent",
+                Err(Outcome::Skip(_)) => "skipped",
+                Err(Outcome::Failed(_)) => "failed",
+            };
+            metrics::counter!("handbook_notifier_deliveries_total", "channel" => channel.code(), "result" => counted)
+                .increment(u64::try_from(ids.len()).unwrap_or(u64::MAX));
             match result {
                 Ok(()) => {
                     sent.extend_from_slice(ids);

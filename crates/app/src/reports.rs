@@ -418,7 +418,16 @@ pub async fn generate_next(ctx: &Ctx, g: &Generator) -> Result<Option<Result<Gen
             .await?;
     tx.commit().await?;
     let Some(row) = claimed else { return Ok(None) };
-    match generate_claimed(ctx, g, &row).await {
+    let started = std::time::Instant::now();
+    let result = generate_claimed(ctx, g, &row).await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(GenerateError::Store(_)) => "error",
+        Err(_) => "failed",
+    };
+    metrics::counter!("handbook_report_jobs_total", "kind" => row.key.kind.clone(), "result" => outcome).increment(1);
+    metrics::histogram!("handbook_report_job_duration_seconds", "kind" => row.key.kind.clone()).record(started.elapsed().as_secs_f64());
+    match result {
         Ok(done) => Ok(Some(Ok(done))),
         Err(GenerateError::Store(e)) => Err(GenerateError::Store(e)),
         Err(e) => {

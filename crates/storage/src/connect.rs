@@ -184,6 +184,19 @@ pub struct Database {
     conn: DatabaseConnection,
 }
 
+/// The state of a connection pool (see [`Database::pool_stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections.
+    pub size: u32,
+    /// Open connections not lent out.
+    pub idle: u32,
+    /// Connections lent out (`size - idle`).
+    pub in_use: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+}
+
 /// One transaction. Dropped without [`Tx::commit`], it rolls back.
 #[derive(Debug)]
 pub struct Tx(DatabaseTransaction);
@@ -298,6 +311,40 @@ impl Database {
             DbBackend::Postgres => "postgres",
             _ => "other",
         }
+    }
+
+    /// The connection pool's current state, for metrics.
+    pub fn pool_stats(&self) -> PoolStats {
+        let (size, idle, max) = match self.conn.get_database_backend() {
+            DbBackend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            }
+            DbBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            }
+            _ => (0, 0, 0),
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+        PoolStats { size, idle, in_use: size - idle, max }
+    }
+
+    /// The size in bytes of SQLite's write-ahead log (`<database file>-wal`); `None` on
+    /// PostgreSQL, for an in-memory database, or when the file does not exist (no write since
+    /// the last checkpoint truncated it counts as 0 only while the file is there).
+    pub fn wal_bytes(&self) -> Option<u64> {
+        if self.conn.get_database_backend() != DbBackend::Sqlite {
+            return None;
+        }
+        let options = self.conn.get_sqlite_connection_pool().connect_options();
+        let file = options.get_filename();
+        if file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:") {
+            return None;
+        }
+        let mut wal = file.as_os_str().to_owned();
+        wal.push("-wal");
+        std::fs::metadata(std::path::PathBuf::from(wal)).ok().map(|m| m.len())
     }
 
     /// The pool, to pass to repository functions for single reads.

@@ -31,7 +31,7 @@ pub mod tasks;
 pub mod testing;
 pub mod units;
 
-pub use connect::{ConnectError, Database, Tx};
+pub use connect::{ConnectError, Database, PoolStats, Tx};
 
 /// A database URL with its password replaced by `***`, for messages, logs and printed
 /// configurations.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use membership::UnitId;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use crate::entities::outbox_events;
@@ -90,4 +90,16 @@ pub async fn pending<C: ConnectionTrait>(c: &C, limit: u64) -> StoreResult<Vec<O
             created_at: m.created_at,
         })
         .collect())
+}
+
+/// How many events are undelivered, and when the oldest of them was written.
+pub async fn backlog<C: ConnectionTrait>(c: &C) -> StoreResult<(u64, Option<DateTime<Utc>>)> {
+    let count = outbox_events::Entity::find().filter(outbox_events::Column::ProcessedAt.is_null()).count(c).await?;
+    let oldest = outbox_events::Entity::find()
+        .filter(outbox_events::Column::ProcessedAt.is_null())
+        .order_by_asc(outbox_events::Column::Id)
+        .one(c)
+        .await?
+        .map(|m| m.created_at);
+    Ok((count, oldest))
 }

@@ -24,6 +24,11 @@
 //! | `HANDBOOK_LOGIN_FAILURES_PER_ADDRESS` | `30` | failures from one address (any accounts) before it is refused |
 //! | `HANDBOOK_LOGIN_SLOW_ACCOUNT_AFTER` | `10` | failures on one account (any addresses) from which attempts on it are delayed (1 s, doubling, at most 8 s) |
 //! | `HANDBOOK_NOTIFICATION_STREAM_POLL_MS` | `2000` | how often a notification stream (`GET /api/v1/me/notifications/stream`) looks for new items |
+//! | `HANDBOOK_REQUEST_TIMEOUT_SECS` | `30` | longest time a request may take until its response starts; then 504 `request_timeout` (a streamed body — the notification stream, a download — is not cut once it has started; an upload must arrive within it) |
+//! | `HANDBOOK_CORS_ORIGINS` | none: no CORS headers | comma-separated origins (`https://sotay.example.vn`) whose browser pages may call the API |
+//! | `HANDBOOK_HSTS` | `false` | `true` when the server is reached over TLS (directly or through the proxy): every response carries `Strict-Transport-Security: max-age=31536000` |
+//! | `HANDBOOK_METRICS_BIND` | none: `/metrics` on the main listener | serve `GET /metrics` only on this address (e.g. `127.0.0.1:9464`), not on the public one |
+//! | `HANDBOOK_LOG_FORMAT` | `text` | `text` or `json` (one object per line); read by `main` through `telemetry` |
 //! | `HANDBOOK_CONFIG_FILE` | none | a file of `KEY=VALUE` lines read before the environment (the environment wins) |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -133,6 +138,31 @@ pub struct Config {
     pub reports_dir: PathBuf,
     /// How often a notification stream (`GET /api/v1/me/notifications/stream`) looks for new items.
     pub notification_stream_poll: std::time::Duration,
+    /// Longest time until a response starts (then 504 `request_timeout`).
+    pub request_timeout: std::time::Duration,
+    /// Origins allowed to call the API from a browser (CORS); empty: no CORS headers.
+    pub cors_origins: Vec<String>,
+    /// Whether responses carry `Strict-Transport-Security` (the server is reached over TLS).
+    pub hsts: bool,
+    /// Where `GET /metrics` is served instead of the main listener.
+    pub metrics_bind: Option<SocketAddr>,
+}
+
+/// Parses a comma-separated list of origins (`scheme://host[:port]`, no path); a trailing `/` is
+/// dropped.
+pub fn parse_origins(list: &str) -> Result<Vec<String>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            let origin = item.strip_suffix('/').unwrap_or(item);
+            let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ', '*']) && host.is_ascii() => Ok(origin.to_string()),
+                _ => Err(format!("{item}: not an origin such as https://sotay.example.vn")),
+            }
+        })
+        .collect()
 }
 
 impl Config {
@@ -230,6 +260,24 @@ impl Config {
             notification_stream_poll: std::time::Duration::from_millis(u64::from(
                 number("HANDBOOK_NOTIFICATION_STREAM_POLL_MS", 2000)?.max(1),
             )),
+            request_timeout: std::time::Duration::from_secs(u64::from(number("HANDBOOK_REQUEST_TIMEOUT_SECS", 30)?.max(1))),
+            cors_origins: match get("HANDBOOK_CORS_ORIGINS") {
+                None => Vec::new(),
+                Some(list) => parse_origins(list).map_err(|message| ConfigError::Invalid { key: "HANDBOOK_CORS_ORIGINS", message })?,
+            },
+            hsts: match get("HANDBOOK_HSTS").map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+                None | Some("" | "false" | "0" | "no") => false,
+                Some("true" | "1" | "yes") => true,
+                Some(other) => {
+                    return Err(ConfigError::Invalid { key: "HANDBOOK_HSTS", message: format!("{other}: expected true or false") });
+                }
+            },
+            metrics_bind: match get("HANDBOOK_METRICS_BIND").map(str::trim).filter(|v| !v.is_empty()) {
+                None => None,
+                Some(v) => {
+                    Some(v.parse().map_err(|e| ConfigError::Invalid { key: "HANDBOOK_METRICS_BIND", message: format!("{v}: {e}") })?)
+                }
+            },
             data_dir,
         })
     }
@@ -277,6 +325,10 @@ impl Config {
             ("HANDBOOK_LOGIN_FAILURES_PER_ADDRESS", self.login.per_address.to_string()),
             ("HANDBOOK_LOGIN_SLOW_ACCOUNT_AFTER", self.login.slow_account_after.to_string()),
             ("HANDBOOK_NOTIFICATION_STREAM_POLL_MS", millis(self.notification_stream_poll)),
+            ("HANDBOOK_REQUEST_TIMEOUT_SECS", secs(self.request_timeout)),
+            ("HANDBOOK_CORS_ORIGINS", if self.cors_origins.is_empty() { "none".to_string() } else { self.cors_origins.join(", ") }),
+            ("HANDBOOK_HSTS", self.hsts.to_string()),
+            ("HANDBOOK_METRICS_BIND", self.metrics_bind.map_or_else(|| "none: /metrics on HANDBOOK_BIND".to_string(), |a| a.to_string())),
         ]
     }
 
@@ -325,10 +377,10 @@ mod tests {
         .unwrap();
         let effective = c.effective();
         let keys: Vec<&str> = effective.iter().map(|(k, _)| *k).collect();
-        // The module's table (minus the two read before the configuration is) lists exactly these.
+        // The module's table (minus the three read before the configuration is) lists exactly these.
         let documented: Vec<String> = table_variables(include_str!("config.rs"), "//! ")
             .into_iter()
-            .filter(|k| k != "HANDBOOK_CONFIG_FILE" && k != "RUST_LOG")
+            .filter(|k| k != "HANDBOOK_CONFIG_FILE" && k != "RUST_LOG" && k != "HANDBOOK_LOG_FORMAT")
             .collect();
         assert_eq!(keys, documented, "config.rs's table and Config::effective list the same variables in the same order");
         // The README's table, the single reference, has every one of them.
@@ -369,6 +421,18 @@ mod tests {
         assert_eq!(c.login, app::accounts::throttle::LoginPolicy::default());
         assert!(c.password_hash_concurrency >= 1);
         assert_eq!(c.password_hash_wait, std::time::Duration::from_millis(500));
+        assert_eq!((c.request_timeout, c.cors_origins.len(), c.hsts, c.metrics_bind), (std::time::Duration::from_secs(30), 0, false, None));
+        let c = config(&[
+            ("HANDBOOK_CORS_ORIGINS", "https://sotay.example.vn/, http://localhost:5173"),
+            ("HANDBOOK_HSTS", "true"),
+            ("HANDBOOK_METRICS_BIND", "127.0.0.1:9464"),
+            ("HANDBOOK_REQUEST_TIMEOUT_SECS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(c.cors_origins, ["https://sotay.example.vn", "http://localhost:5173"]);
+        assert!(c.hsts);
+        assert_eq!(c.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(c.request_timeout, std::time::Duration::from_secs(5));
 
         let c = config(&[
             ("HANDBOOK_TRUSTED_PROXIES", " 10.0.0.0/8, 192.168.1.1 ,::1,2001:db8::5/64"),
@@ -388,6 +452,11 @@ mod tests {
             ("HANDBOOK_TRUSTED_PROXIES", "proxy.local"),
             ("HANDBOOK_TRUSTED_PROXY_HEADER", "x-real-ip"),
             ("HANDBOOK_LOGIN_WINDOW_SECS", "soon"),
+            ("HANDBOOK_CORS_ORIGINS", "sotay.example.vn"),
+            ("HANDBOOK_CORS_ORIGINS", "https://sotay.example.vn/app"),
+            ("HANDBOOK_HSTS", "maybe"),
+            ("HANDBOOK_METRICS_BIND", "9464"),
+            ("HANDBOOK_REQUEST_TIMEOUT_SECS", "-1"),
         ] {
             match config(&[(key, value)]) {
                 Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key),

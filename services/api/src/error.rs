@@ -189,6 +189,9 @@ pub enum ApiError {
     },
     /// 503: the database is unreachable.
     Unavailable,
+    /// 504: the request took longer than `HANDBOOK_REQUEST_TIMEOUT_SECS` to answer; its work was
+    /// abandoned (a write either committed before or rolled back).
+    Timeout,
     /// 507: the attachment store has no room left (disk full or over quota); nothing was kept.
     InsufficientStorage,
     /// 500: a bug or an unexpected failure; the message is logged, never sent.
@@ -215,6 +218,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy { .. } | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::Timeout => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -243,6 +247,7 @@ impl ApiError {
             ApiError::Busy { .. } => "server_busy",
             ApiError::Unavailable => "service_unavailable",
             ApiError::InsufficientStorage => "insufficient_storage",
+            ApiError::Timeout => "request_timeout",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -362,6 +367,8 @@ impl ApiError {
             StatusCode::URI_TOO_LONG => ApiError::UriTooLong,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
             StatusCode::UNPROCESSABLE_ENTITY => ApiError::BadRequest { code: "bad_request", detail: String::new() },
+            // The request timeout of the edge (`tower_http::timeout`).
+            StatusCode::GATEWAY_TIMEOUT => ApiError::Timeout,
             _ => return None,
         })
     }

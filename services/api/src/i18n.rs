@@ -199,6 +199,13 @@ pub const PROBLEMS: &[ProblemText] = &[
         "Too many sign-ins are being checked at once; retry in a moment.",
     ),
     p(
+        "request_timeout",
+        "Yêu cầu xử lý quá lâu",
+        "The request took too long",
+        "Máy chủ không trả lời kịp trong thời gian cho phép và đã dừng xử lý yêu cầu; vui lòng thử lại, nếu là thao tác ghi thì kiểm tra lại kết quả trước.",
+        "The server did not answer within its time limit and stopped working on the request; retry, and after a write check its result first.",
+    ),
+    p(
         "service_unavailable",
         "Hệ thống tạm thời không sẵn sàng",
         "The service is temporarily unavailable",

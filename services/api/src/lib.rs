@@ -9,6 +9,7 @@ pub mod auth;
 pub mod blobs;
 pub mod bootstrap;
 pub mod config;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod i18n;
@@ -43,7 +44,8 @@ use crate::state::AppState;
     info(
         title = "Sổ tay đảng viên điện tử — API",
         description = "Backend of the electronic Party-member handbook: organisation tree, members (đảng viên), positions, accounts. \
-Errors are RFC 9457 problem+json with a stable `code`; messages are Vietnamese by default, English with `Accept-Language: en`.",
+Errors are RFC 9457 problem+json with a stable `code`; messages are Vietnamese by default, English with `Accept-Language: en`. \
+Every response carries `X-Request-Id`: the one the request sent, or a generated UUID (quote it when reporting a problem).",
         version = "1.0.0"
     ),
     modifiers(&BearerAuth),
@@ -192,40 +194,28 @@ pub fn openapi() -> serde_json::Value {
 }
 
 /// The complete application: API routes, OpenAPI JSON, offline docs page, problem+json fallback,
-/// body limit and language middleware.
+/// body limit and language middleware, behind the edge ([`edge`]: request ids, access log,
+/// metrics, timeout, CORS, compression, security headers). `GET /metrics` is served here unless
+/// `HANDBOOK_METRICS_BIND` moves it to its own listener ([`metrics_app`]).
 pub fn app(state: AppState) -> Router {
     let (router, api) = api_routes_with(state.config.max_attachment_bytes);
     let max_body = state.config.max_body_bytes;
-    router
-        .merge(SwaggerUi::new("/docs").external_url_unchecked("/api/v1/openapi.json", api))
+    let docs: Router<AppState> = SwaggerUi::new("/docs").external_url_unchecked("/api/v1/openapi.json", api).into();
+    let mut router = router.merge(docs.layer(edge::docs_csp()));
+    if state.config.metrics_bind.is_none() {
+        router = router.route("/metrics", axum::routing::get(edge::metrics));
+    }
+    let router = router
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::from_fn(error::localize))
-        .layer(axum::middleware::from_fn(access_log))
-        .with_state(state)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, state.config.request_timeout))
+        .layer(axum::middleware::from_fn(error::localize));
+    edge::wrap(router, &state).with_state(state)
 }
 
-/// One span per request (method, route template) and one log line with status and latency.
-async fn access_log(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    use tracing::Instrument;
-    let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or_else(|| request.uri().path().to_string(), |p| p.as_str().to_string());
-    let span = tracing::info_span!("request", %method, route = %route);
-    let started = std::time::Instant::now();
-    let response = next.run(request).instrument(span.clone()).await;
-    let status = response.status().as_u16();
-    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    span.in_scope(|| {
-        if status >= 500 {
-            tracing::error!(status, micros, "request failed");
-        } else {
-            tracing::debug!(status, micros, "request");
-        }
-    });
-    response
+/// The router of the separate metrics listener (`HANDBOOK_METRICS_BIND`): `GET /metrics` only.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new().route("/metrics", axum::routing::get(edge::metrics)).with_state(state)
 }
 
 /// Why the server could not start.
@@ -270,13 +260,14 @@ pub async fn prepare_with_clock(db: storage::Database, config: Config, clock: Sh
     let hashing = ::app::accounts::PasswordHashing::new(config.password_hash_concurrency, config.password_hash_wait);
     let passwords = Arc::new(::app::accounts::Passwords::new(hashing, config.login.clone()));
     let blobs = Arc::new(blobs::LocalDir::new(config.attachments_dir.clone()));
-    Ok(AppState { db, config: Arc::new(config), passwords, blobs, auth_cache: Arc::default(), clock })
+    Ok(AppState { db, config: Arc::new(config), passwords, blobs, auth_cache: Arc::default(), clock, metrics: telemetry::Metrics::new() })
 }
 
 /// How often expired sign-in throttle counters are deleted.
 const PURGE_LOGIN_FAILURES_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
-/// Serves on `listener` until Ctrl-C / SIGTERM. On SQLite a background task checkpoints the
+/// Serves on `listener` until Ctrl-C / SIGTERM (and `GET /metrics` on `HANDBOOK_METRICS_BIND`
+/// when set). On SQLite a background task checkpoints the
 /// write-ahead log every `wal_checkpoint_every` so that it stays bounded under write load;
 /// another deletes expired sign-in throttle counters every five minutes.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
@@ -304,27 +295,21 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             }
         });
     }
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let metrics = match state.config.metrics_bind {
+        Some(addr) => {
+            let metrics_listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr} (HANDBOOK_METRICS_BIND): {e}")))?;
+            tracing::info!(%addr, "metrics at http://{addr}/metrics");
+            let metrics = metrics_app(state.clone());
+            Some(tokio::spawn(async move { axum::serve(metrics_listener, metrics).with_graceful_shutdown(telemetry::shutdown()).await }))
         }
+        None => None,
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(telemetry::shutdown()).await;
+    if let Some(task) = metrics {
+        task.abort();
     }
+    served
 }

@@ -33,11 +33,11 @@ fn usage() -> &'static str {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    let logging = telemetry::LogFormat::from_env().and_then(|format| telemetry::init_logging(format, false));
+    if let Err(e) = logging {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

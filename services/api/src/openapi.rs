@@ -9,7 +9,8 @@
 //!   `WWW-Authenticate`, 403), path parameters (400 `invalid_path`, 404), query parameters (400
 //!   `invalid_query`), a JSON body (400 `malformed_json`, 413, 415, 422), `If-Match` (400, 412,
 //!   428); every operation that reaches the database can answer 503 with `Retry-After`; every
-//!   `/api/v1` operation 414 and (but the calendar feed and downloads) 406. Problems carry
+//!   `/api/v1` operation 414 and (but the calendar feed and downloads) 406; every operation 504
+//!   `request_timeout` (the edge's timeout until the response starts). Problems carry
 //!   `Content-Language`.
 //! - **Every response has a description** (a one-line default per status where the handler gave
 //!   none).
@@ -121,6 +122,10 @@ fn finish_operation(method: &str, path: &str, op: &mut Map<String, Value>) {
     if path != "/health" {
         add.push((503, "`service_unavailable`: the database cannot be reached; retry later"));
     }
+    add.push((
+        504,
+        "`request_timeout`: no answer within the server's time limit (`HANDBOOK_REQUEST_TIMEOUT_SECS`); the work was abandoned",
+    ));
     if path.starts_with("/api/v1/") {
         add.push((414, "`uri_too_long`: the path and query are longer than 8 KiB"));
         if !path.ends_with(".ics")
@@ -218,6 +223,7 @@ fn default_description(status: u16) -> &'static str {
         428 => "`If-Match` is required",
         429 => "Too many attempts; retry after `Retry-After` seconds",
         503 => "Temporarily unavailable; retry later",
+        504 => "The request took too long",
         507 => "No storage left",
         _ => "See the problem's `code`",
     }

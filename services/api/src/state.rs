@@ -22,6 +22,9 @@ pub struct AppState {
     pub auth_cache: Arc<crate::auth::AuthCache>,
     /// The one source of "now" for every handler (tests pin it).
     pub clock: app::clock::SharedClock,
+    /// This server's metrics (`GET /metrics`): one recorder per state, so that two servers in
+    /// one process count separately.
+    pub metrics: telemetry::Metrics,
 }
 
 impl AppState {

@@ -17,6 +17,8 @@ pub struct Config {
     /// `HANDBOOK_NOTIFIER_FANOUT_CHUNK` (2000), `HANDBOOK_NOTIFIER_INSTANCE` (a name for this
     /// instance; default a generated one).
     pub settings: Settings,
+    /// `HANDBOOK_NOTIFIER_METRICS_BIND`: where `GET /metrics` is served (default: nowhere).
+    pub metrics_bind: Option<std::net::SocketAddr>,
 }
 
 /// A bad value, naming the variable.
@@ -57,7 +59,9 @@ impl Config {
         if let Some(name) = lookup("HANDBOOK_NOTIFIER_INSTANCE").filter(|n| !n.trim().is_empty()) {
             settings.holder = name.trim().to_string();
         }
-        Ok(Self { database_url, poll: Duration::from_millis(poll_ms), settings })
+        let metrics_bind = telemetry::metrics_bind("HANDBOOK_NOTIFIER_METRICS_BIND", lookup("HANDBOOK_NOTIFIER_METRICS_BIND").as_deref())
+            .map_err(|e| ConfigError { var: "HANDBOOK_NOTIFIER_METRICS_BIND", message: e.to_string() })?;
+        Ok(Self { database_url, poll: Duration::from_millis(poll_ms), settings, metrics_bind })
     }
 }
 
@@ -85,5 +89,9 @@ mod tests {
         let e = config(&[("HANDBOOK_NOTIFIER_MAX_ATTEMPTS", "0")]).unwrap_err();
         assert_eq!(e.var, "HANDBOOK_NOTIFIER_MAX_ATTEMPTS");
         assert!(config(&[("HANDBOOK_NOTIFIER_POLL_MS", "soon")]).is_err());
+        assert_eq!(c.metrics_bind, None);
+        let c = config(&[("HANDBOOK_NOTIFIER_METRICS_BIND", "127.0.0.1:9465")]).unwrap();
+        assert_eq!(c.metrics_bind, Some("127.0.0.1:9465".parse().unwrap()));
+        assert_eq!(config(&[("HANDBOOK_NOTIFIER_METRICS_BIND", "metrics")]).unwrap_err().var, "HANDBOOK_NOTIFIER_METRICS_BIND");
     }
 }

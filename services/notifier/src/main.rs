@@ -17,11 +17,11 @@ use notifier::config::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    let logging = telemetry::LogFormat::from_env().and_then(|format| telemetry::init_logging(format, false));
+    if let Err(e) = logging {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -46,6 +46,11 @@ async fn run() -> Result<(), String> {
     let db = storage::Database::connect_worker(&config.database_url, 4).await.map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     let ctx = app::Ctx::new(db, clock);
+    // Kept alive while the notifier runs.
+    let _metrics = match config.metrics_bind {
+        Some(addr) => Some(serve_metrics(addr, ctx.clone()).await?),
+        None => None,
+    };
     if once {
         match notifier::run::once(&ctx, &config.settings, &transports, config.poll).await.map_err(|e| e.to_string())? {
             Some(report) => println!("{report:?}"),
@@ -54,29 +59,25 @@ async fn run() -> Result<(), String> {
         return Ok(());
     }
     let wake = notifier::run::outbox_wakeups(&config.database_url).await;
-    notifier::run::forever(&ctx, &config.settings, &transports, config.poll, wake, shutdown(), notifier::run::SHUTDOWN_GRACE)
+    notifier::run::forever(&ctx, &config.settings, &transports, config.poll, wake, telemetry::shutdown(), notifier::run::SHUTDOWN_GRACE)
         .await
         .map_err(|e| e.to_string())
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs the process's metrics recorder and serves `GET /metrics` on `addr`, the gauges read
+/// at each scrape.
+async fn serve_metrics(addr: std::net::SocketAddr, ctx: app::Ctx) -> Result<tokio::task::JoinHandle<()>, String> {
+    let metrics = telemetry::Metrics::new();
+    metrics.install_global().map_err(|e| e.to_string())?;
+    let (local, task) = telemetry::serve_metrics(addr, move || {
+        let (ctx, metrics) = (ctx.clone(), metrics.clone());
+        async move {
+            app::ops::snapshot(&ctx).await.record();
+            metrics.render()
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    tracing::info!(addr = %local, "metrics at http://{local}/metrics");
+    Ok(task)
 }

@@ -654,6 +654,16 @@ fn binary(url: &str, sink: &SmtpSink, webhook: Option<&str>) -> std::process::Co
     cmd
 }
 
+/// `GET /metrics` of a notifier on `port` (the body; empty while it does not answer yet).
+fn scrape_metrics(port: u16) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return String::new() };
+    let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    text.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
+}
+
 /// A push gateway stand-in: answers 200 to every POST and keeps each body with its signature header.
 /// What the receiver got: (body, `X-Signature`) per POST.
 type Received = Arc<Mutex<Vec<(String, String)>>>;
@@ -702,7 +712,9 @@ async fn the_running_notifier_puts_a_published_meeting_in_inboxes_mailboxes_and_
     };
     let sink = SmtpSink::start(&[]);
     let (hook, pushes) = webhook_receiver();
-    let mut child = binary(&url, &sink, Some(&hook)).spawn().unwrap();
+    let metrics_port = free_port();
+    let mut child =
+        binary(&url, &sink, Some(&hook)).env("HANDBOOK_NOTIFIER_METRICS_BIND", format!("127.0.0.1:{metrics_port}")).spawn().unwrap();
     // The binary reads the wall clock: a meeting well ahead of it, at a daytime hour in Vietnam
     // is not needed — quiet hours would only delay e-mail and push, so the event is urgent.
     w.push(published(&w, day_time() + Duration::days(400), true)).await;
@@ -717,8 +729,24 @@ async fn the_running_notifier_puts_a_published_meeting_in_inboxes_mailboxes_and_
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
+    // The notifier's /metrics counts the deliveries by channel and result (recorded just after
+    // each send: polled until they are all there).
+    let delivered = |text: &str, channel: &str| {
+        let line = format!("handbook_notifier_deliveries_total{{channel=\"{channel}\",result=\"sent\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(line.as_str())).and_then(|v| v.trim().parse::<u32>().ok())
+    };
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = scrape_metrics(metrics_port);
+        if delivered(&metrics, "push") == Some(4) && delivered(&metrics, "email") == Some(1) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     child.kill().unwrap();
     child.wait().unwrap();
+    assert_eq!((delivered(&metrics, "push"), delivered(&metrics, "email")), (Some(4), Some(1)), "{metrics}");
+    assert!(metrics.contains("handbook_outbox_backlog 0"), "the event was processed: {metrics}");
     let inbox_after = inbox_after.expect("the inbox filled");
     assert!(inbox_after < std::time::Duration::from_secs(10), "took {inbox_after:?}");
     let mails = sink.received();

@@ -22,6 +22,8 @@ pub struct Config {
     pub instance: String,
     /// The schedule.
     pub schedule: Vec<Rule>,
+    /// `HANDBOOK_REPORTS_METRICS_BIND`: where `serve` answers `GET /metrics` (default: nowhere).
+    pub metrics_bind: Option<std::net::SocketAddr>,
 }
 
 /// A bad configuration value.
@@ -70,7 +72,10 @@ impl Config {
         if instance.chars().count() > 100 {
             return Err(ConfigError { var: "HANDBOOK_REPORTS_INSTANCE", message: "at most 100 characters".into() });
         }
+        let metrics_bind = telemetry::metrics_bind("HANDBOOK_REPORTS_METRICS_BIND", lookup("HANDBOOK_REPORTS_METRICS_BIND").as_deref())
+            .map_err(|e| ConfigError { var: "HANDBOOK_REPORTS_METRICS_BIND", message: e.to_string() })?;
         Ok(Self {
+            metrics_bind,
             database_url,
             reports_dir,
             poll: Duration::from_millis(poll_ms),
@@ -114,6 +119,11 @@ mod tests {
             config(&[("HANDBOOK_REPORTS_SCHEDULE", "membership:csv:10:18:30:province"), ("HANDBOOK_REPORTS_INSTANCE", "gen-a")]).unwrap();
         assert_eq!((c.schedule.len(), c.instance.as_str()), (1, "gen-a"));
         assert_eq!(config(&[("HANDBOOK_REPORTS_POLL_MS", "0")]).unwrap_err().var, "HANDBOOK_REPORTS_POLL_MS");
+        assert_eq!(config(&[("HANDBOOK_REPORTS_METRICS_BIND", "9466")]).unwrap_err().var, "HANDBOOK_REPORTS_METRICS_BIND");
+        assert_eq!(
+            config(&[("HANDBOOK_REPORTS_METRICS_BIND", "0.0.0.0:9466")]).unwrap().metrics_bind,
+            Some("0.0.0.0:9466".parse().unwrap())
+        );
         assert_eq!(config(&[("HANDBOOK_REPORTS_SCHEDULE", "activity:pdf:6:07:00:province")]).unwrap_err().var, "HANDBOOK_REPORTS_SCHEDULE");
     }
 }

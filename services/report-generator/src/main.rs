@@ -28,12 +28,11 @@ const USAGE: &str = "usage:\n  report-generator run --kind cell_month|activity|m
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    let logging = telemetry::LogFormat::from_env().and_then(|format| telemetry::init_logging(format, true));
+    if let Err(e) = logging {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -135,13 +134,18 @@ async fn run() -> Result<(), String> {
             }
         }
         _ => {
+            // Kept alive while the generator serves.
+            let _metrics = match config.metrics_bind {
+                Some(addr) => Some(serve_metrics(addr, ctx.clone()).await?),
+                None => None,
+            };
             tracing::info!(instance = %generator.holder, dir = %generator.dir.display(), "report generator serving");
             report_generator::serve::forever(
                 &ctx,
                 &generator,
                 &config.schedule,
                 config.poll,
-                shutdown(),
+                telemetry::shutdown(),
                 report_generator::serve::SHUTDOWN_GRACE,
             )
             .await?;
@@ -150,24 +154,20 @@ async fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs the process's metrics recorder and serves `GET /metrics` on `addr`, the gauges read
+/// at each scrape.
+async fn serve_metrics(addr: std::net::SocketAddr, ctx: app::Ctx) -> Result<tokio::task::JoinHandle<()>, String> {
+    let metrics = telemetry::Metrics::new();
+    metrics.install_global().map_err(|e| e.to_string())?;
+    let (local, task) = telemetry::serve_metrics(addr, move || {
+        let (ctx, metrics) = (ctx.clone(), metrics.clone());
+        async move {
+            app::ops::snapshot(&ctx).await.record();
+            metrics.render()
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    tracing::info!(addr = %local, "metrics at http://{local}/metrics");
+    Ok(task)
 }

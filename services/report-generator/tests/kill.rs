@@ -31,6 +31,25 @@ fn command(dir: &Path, db_url: &str) -> Command {
     c
 }
 
+/// `GET /metrics` of a generator on `port` (the body; empty while it does not answer yet).
+fn scrape_metrics(port: u16) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return String::new() };
+    let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    text.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
+}
+
+/// The sum of `handbook_report_jobs_total{result="ok"}` over the kinds.
+fn jobs_ok(metrics: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("handbook_report_jobs_total{") && l.contains("result=\"ok\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 fn sha256(path: &Path) -> String {
     Sha256::digest(std::fs::read(path).unwrap()).iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -113,7 +132,12 @@ async fn a_generator_killed_mid_run_leaves_every_file_intact_and_the_work_is_fin
         let (_, queued) = storage::reports::request(db.conn(), k, uuid::Uuid::now_v7(), None, now).await.unwrap();
         assert!(queued);
     }
-    let mut serve = command(dir.path(), &db_url).arg("serve").spawn().unwrap();
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut serve = command(dir.path(), &db_url)
+        .env("HANDBOOK_REPORTS_METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
+        .arg("serve")
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     loop {
         let rows = storage::reports::list_all(db.conn()).await.unwrap();
@@ -123,7 +147,17 @@ async fn a_generator_killed_mid_run_leaves_every_file_intact_and_the_work_is_fin
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    // Its /metrics counts the jobs done by kind and result (recorded just after each row).
+    let mut generated = 0.0;
+    for _ in 0..50 {
+        generated = jobs_ok(&scrape_metrics(metrics_port));
+        if generated >= 3.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     serve.kill().unwrap(); // SIGKILL
+    assert!(generated >= 3.0, "handbook_report_jobs_total{{result=\"ok\"}}: {generated}");
     serve.wait().unwrap();
     let rows = storage::reports::list_all(db.conn()).await.unwrap();
     let done = rows.iter().filter(|r| r.status == "done").count();

@@ -57,8 +57,14 @@ impl Reply {
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::with_config(|_| {}).await
+    }
+
+    /// Like [`TestApp::new`], with the test configuration changed by `change`.
+    pub async fn with_config(change: impl FnOnce(&mut Config)) -> Self {
         let t = fresh_database().await.expect("test database");
-        let config = Config::for_test("sqlite://unused");
+        let mut config = Config::for_test("sqlite://unused");
+        change(&mut config);
         let clock = Arc::new(app::clock::pinned_for_tests());
         let state = api::prepare_with_clock(t.db.clone(), config, clock.clone()).await.expect("prepare");
         let app = api::app(state.clone());

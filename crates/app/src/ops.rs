@@ -1,0 +1,58 @@
+//! What operators watch: the gauges that need a look at the database (pool, outbox backlog,
+//! SQLite's write-ahead log), gathered by [`snapshot`] and published through the `metrics`
+//! facade by [`Snapshot::record`]. Each binary calls them when its `/metrics` is scraped; the
+//! counters (notifier deliveries, report jobs) are incremented where the work ends.
+
+use crate::Ctx;
+
+/// The gauges of one scrape.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Snapshot {
+    /// The connection pool.
+    pub pool: storage::PoolStats,
+    /// Outbox events not yet processed by the notifier; `None` when the query failed.
+    pub outbox_backlog: Option<u64>,
+    /// Seconds since the oldest unprocessed outbox event was written (0 when there is none).
+    pub outbox_oldest_age_seconds: Option<f64>,
+    /// Bytes in SQLite's write-ahead log; `None` on PostgreSQL.
+    pub wal_bytes: Option<u64>,
+}
+
+/// Reads the gauges now (one count and one indexed lookup on the outbox).
+pub async fn snapshot(ctx: &Ctx) -> Snapshot {
+    let backlog = match storage::outbox::backlog(ctx.db.conn()).await {
+        Ok(b) => Some(b),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: reading the outbox backlog failed");
+            None
+        }
+    };
+    let now = ctx.clock.now();
+    #[allow(clippy::cast_precision_loss)] // a count and milliseconds: exact far beyond real values
+    let (outbox_backlog, outbox_oldest_age_seconds) = match backlog {
+        Some((count, oldest)) => (Some(count), Some(oldest.map_or(0.0, |at| (now - at).num_milliseconds().max(0) as f64 / 1000.0))),
+        None => (None, None),
+    };
+    Snapshot { pool: ctx.db.pool_stats(), outbox_backlog, outbox_oldest_age_seconds, wal_bytes: ctx.db.wal_bytes() }
+}
+
+impl Snapshot {
+    /// Sets the gauges `handbook_db_pool_connections{state="open"|"in_use"|"idle"|"max"}`,
+    /// `handbook_outbox_backlog`, `handbook_outbox_oldest_age_seconds` and
+    /// `handbook_sqlite_wal_bytes` (SQLite only) on the current recorder.
+    #[allow(clippy::cast_precision_loss)] // counts and sizes far below 2^52
+    pub fn record(&self) {
+        for (state, value) in [("open", self.pool.size), ("in_use", self.pool.in_use), ("idle", self.pool.idle), ("max", self.pool.max)] {
+            metrics::gauge!("handbook_db_pool_connections", "state" => state).set(f64::from(value));
+        }
+        if let Some(n) = self.outbox_backlog {
+            metrics::gauge!("handbook_outbox_backlog").set(n as f64);
+        }
+        if let Some(age) = self.outbox_oldest_age_seconds {
+            metrics::gauge!("handbook_outbox_oldest_age_seconds").set(age);
+        }
+        if let Some(bytes) = self.wal_bytes {
+            metrics::gauge!("handbook_sqlite_wal_bytes").set(bytes as f64);
+        }
+    }
+}
