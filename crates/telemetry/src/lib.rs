@@ -100,6 +100,12 @@ pub fn init_logging(format: LogFormat, stderr: bool) -> Result<(), TelemetryErro
 /// The buckets of every latency histogram, in seconds.
 pub const LATENCY_BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
+/// The buckets of `handbook_report_job_duration_seconds`: a province's year report takes minutes.
+pub const REPORT_JOB_BUCKETS: [f64; 12] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0];
+
+/// How often [`Metrics::spawn_upkeep`] folds recorded histogram samples into their buckets.
+pub const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A Prometheus recorder and its rendering. The API keeps one per application state (so that
 /// two servers in one test process count separately) and records into it with [`Metrics::with`];
 /// a worker installs it as the process's recorder with [`Metrics::install_global`].
@@ -124,13 +130,13 @@ impl Default for Metrics {
 impl Metrics {
     /// A fresh recorder; histograms (names ending in `_seconds`) use [`LATENCY_BUCKETS`].
     pub fn new() -> Self {
-        let builder = PrometheusBuilder::new();
-        let builder =
-            match builder.set_buckets_for_metric(metrics_exporter_prometheus::Matcher::Suffix("_seconds".to_string()), &LATENCY_BUCKETS) {
-                Ok(b) => b,
-                // Only for an empty bucket list, which LATENCY_BUCKETS is not.
-                Err(_) => PrometheusBuilder::new(),
-            };
+        use metrics_exporter_prometheus::Matcher;
+        // Errors only for an empty bucket list, which neither list is. A full name's buckets
+        // take precedence over a suffix's.
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".to_string()), &LATENCY_BUCKETS)
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Full("handbook_report_job_duration_seconds".to_string()), &REPORT_JOB_BUCKETS))
+            .unwrap_or_else(|_| PrometheusBuilder::new());
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
         Self { recorder: Arc::new(recorder), handle }
@@ -152,6 +158,20 @@ impl Metrics {
     /// The Prometheus text exposition of every series.
     pub fn render(&self) -> String {
         self.handle.render()
+    }
+
+    /// Starts a task (on the current Tokio runtime) that every [`UPKEEP_EVERY`] folds the
+    /// histogram samples recorded since into their buckets, so that memory stays bounded when
+    /// nothing scrapes `/metrics`. Once per long-running process.
+    pub fn spawn_upkeep(&self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(UPKEEP_EVERY);
+            loop {
+                tick.tick().await;
+                handle.run_upkeep();
+            }
+        });
     }
 }
 
@@ -203,7 +223,11 @@ where
     let local = listener.local_addr().map_err(|source| TelemetryError::Bind { addr, source })?;
     let task = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                // Out of file descriptors, say: wait rather than spin.
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            };
             let render = render.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {

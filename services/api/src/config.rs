@@ -24,7 +24,7 @@
 //! | `HANDBOOK_LOGIN_FAILURES_PER_ADDRESS` | `30` | failures from one address (any accounts) before it is refused |
 //! | `HANDBOOK_LOGIN_SLOW_ACCOUNT_AFTER` | `10` | failures on one account (any addresses) from which attempts on it are delayed (1 s, doubling, at most 8 s) |
 //! | `HANDBOOK_NOTIFICATION_STREAM_POLL_MS` | `2000` | how often a notification stream (`GET /api/v1/me/notifications/stream`) looks for new items |
-//! | `HANDBOOK_REQUEST_TIMEOUT_SECS` | `30` | longest time a request may take until its response starts; then 504 `request_timeout` (a streamed body — the notification stream, a download — is not cut once it has started; an upload must arrive within it) |
+//! | `HANDBOOK_REQUEST_TIMEOUT_SECS` | `30` | longest time a request may take until its response starts; then 504 `request_timeout` (a streamed body — the notification stream, a download — is not cut once it has started; attachment uploads and member imports, which may arrive slowly, are not bounded by it) |
 //! | `HANDBOOK_CORS_ORIGINS` | none: no CORS headers | comma-separated origins (`https://sotay.example.vn`) whose browser pages may call the API |
 //! | `HANDBOOK_HSTS` | `false` | `true` when the server is reached over TLS (directly or through the proxy): every response carries `Strict-Transport-Security: max-age=31536000` |
 //! | `HANDBOOK_METRICS_BIND` | none: `/metrics` on the main listener | serve `GET /metrics` only on this address (e.g. `127.0.0.1:9464`), not on the public one |

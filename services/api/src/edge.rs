@@ -3,24 +3,26 @@
 //!
 //! Outermost first:
 //!
-//! 1. **Request id** (`SetRequestIdLayer`): the request's `X-Request-Id`, or a generated UUID when
-//!    it has none; echoed in the response (`PropagateRequestIdLayer`).
+//! 1. **Request id** (`SetRequestIdLayer`): the request's `X-Request-Id` when
+//!    [`acceptable_request_id`] (at most 64 of `A–Z a–z 0–9 . _ : -`), or else a generated UUID;
+//!    echoed in the response (`PropagateRequestIdLayer`).
 //! 2. **Access log** (`TraceLayer`): one span per request with `method`, `route` (the route
 //!    template, e.g. `/api/v1/members/{id}`, never ids or query strings) and `request_id`, so
 //!    every log line of the request carries them; one line per response with its status and
 //!    latency, at error level for 5xx.
-//! 3. **Metrics** ([`http_metrics`]): requests by route template, method and status, latency
-//!    histogram, requests in flight.
+//! 3. **Metrics** ([`http_metrics`]): requests by route template, method ([`method_label`]) and
+//!    status, latency histogram, requests in flight.
 //! 4. **Security headers**: `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
 //!    `Content-Security-Policy` (strict for the API, [`DOCS_CSP`] for `/docs`),
 //!    `Strict-Transport-Security` when `HANDBOOK_HSTS=true`.
 //! 5. **Compression** (gzip, brotli) by `Accept-Encoding`, but not of the event stream, images,
-//!    PDF or archives, nor of tiny bodies.
+//!    PDF or archives, attachment downloads ([`NotDownload`]), nor of tiny bodies.
 //! 6. **CORS** for the origins in `HANDBOOK_CORS_ORIGINS` (none: no CORS headers at all).
 //!
-//! Inside, around the routes: the request timeout (`TimeoutLayer`, 504 `request_timeout` through
-//! [`crate::error::localize`]). It bounds the time until the response starts: a streamed body —
-//! the notification stream, a download — runs on once it has begun.
+//! Inside, around the routes: the request timeout ([`request_timeout`], 504 `request_timeout`
+//! through [`crate::error::localize`]; not for [`UNTIMED_ROUTES`]). It bounds the time until the
+//! response starts: a streamed body — the notification stream, a download — runs on once it has
+//! begun.
 
 use std::time::Duration;
 
@@ -96,7 +98,8 @@ pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .and(NotForContentType::const_new("application/pdf"))
         .and(NotForContentType::const_new("application/zip"))
         .and(NotForContentType::const_new("application/vnd.openxmlformats"))
-        .and(NotForContentType::const_new("application/octet-stream"));
+        .and(NotForContentType::const_new("application/octet-stream"))
+        .and(NotDownload);
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request| {
             let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
@@ -125,6 +128,7 @@ pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(screen_request_id))
 }
 
 /// Counts a request that is in flight while it lives (also when the request is dropped).
@@ -149,7 +153,7 @@ impl Drop for InFlight {
 /// has), so the number of series stays bounded.
 pub async fn http_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let method = request.method().as_str().to_string();
+    let method = method_label(request.method()).to_string();
     let started = std::time::Instant::now();
     let in_flight = InFlight::new(&state.metrics);
     let response = next.run(request).await;
@@ -162,6 +166,71 @@ pub async fn http_metrics(State(state): State<AppState>, request: Request, next:
         metrics::histogram!("handbook_http_request_duration_seconds", "route" => route, "method" => method).record(seconds);
     });
     response
+}
+
+/// A method as a metric label: the methods the API answers by name, any other (a client may send
+/// any token) as `other`, so that clients cannot create series.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Whether a client's `X-Request-Id` is kept: 1–64 characters of `A–Z a–z 0–9 . _ : -`. Any other
+/// value is replaced by a generated one, so that ids stay short, searchable and safe in logs.
+pub fn acceptable_request_id(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    (1..=64).contains(&bytes.len()) && bytes.iter().all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(b))
+}
+
+/// Middleware (outermost): drops a client's `X-Request-Id` that [`acceptable_request_id`] refuses,
+/// so that one is generated instead.
+pub async fn screen_request_id(mut request: Request, next: Next) -> Response {
+    if request.headers().get(&REQUEST_ID).is_some_and(|v| !acceptable_request_id(v)) {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    next.run(request).await
+}
+
+/// Routes whose request body may take long to arrive on a slow connection (an attachment of up
+/// to `HANDBOOK_MAX_ATTACHMENT_MB`, a member import): not bounded by the request timeout. Their
+/// size is bounded by the body limits.
+pub const UNTIMED_ROUTES: [&str; 2] = ["/api/v1/documents/{id}/attachments", "/api/v1/org-units/{id}/members/import"];
+
+/// Middleware around the routes: a response must start within `HANDBOOK_REQUEST_TIMEOUT_SECS`,
+/// or the request is dropped and answered 504 `request_timeout` (through
+/// [`crate::error::localize`]); [`UNTIMED_ROUTES`] are exempt. A streamed body (the notification
+/// stream, a download) runs on once it has begun.
+pub async fn request_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let untimed = request.extensions().get::<MatchedPath>().is_some_and(|p| UNTIMED_ROUTES.contains(&p.as_str()));
+    if untimed {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(state.config.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => axum::http::StatusCode::GATEWAY_TIMEOUT.into_response(),
+    }
+}
+
+/// Compression predicate: not for files sent as attachments (`Content-Disposition: attachment`),
+/// whose `ETag` and `Content-Length` describe the stored bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct NotDownload;
+
+impl Predicate for NotDownload {
+    fn should_compress<B>(&self, response: &axum::http::Response<B>) -> bool
+    where
+        B: axum::body::HttpBody,
+    {
+        !response.headers().get(header::CONTENT_DISPOSITION).is_some_and(|v| v.as_bytes().starts_with(b"attachment"))
+    }
 }
 
 /// `GET /metrics`: the Prometheus text format. The gauges that need a look (database pool,

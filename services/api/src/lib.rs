@@ -208,7 +208,7 @@ pub fn app(state: AppState) -> Router {
     let router = router
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, state.config.request_timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), edge::request_timeout))
         .layer(axum::middleware::from_fn(error::localize));
     edge::wrap(router, &state).with_state(state)
 }
@@ -271,6 +271,7 @@ const PURGE_LOGIN_FAILURES_EVERY: std::time::Duration = std::time::Duration::fro
 /// write-ahead log every `wal_checkpoint_every` so that it stays bounded under write load;
 /// another deletes expired sign-in throttle counters every five minutes.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    state.metrics.spawn_upkeep();
     let ctx = state.ctx();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PURGE_LOGIN_FAILURES_EVERY);

@@ -159,6 +159,7 @@ async fn run() -> Result<(), String> {
 async fn serve_metrics(addr: std::net::SocketAddr, ctx: app::Ctx) -> Result<tokio::task::JoinHandle<()>, String> {
     let metrics = telemetry::Metrics::new();
     metrics.install_global().map_err(|e| e.to_string())?;
+    metrics.spawn_upkeep();
     let (local, task) = telemetry::serve_metrics(addr, move || {
         let (ctx, metrics) = (ctx.clone(), metrics.clone());
         async move {
