@@ -205,6 +205,16 @@ pub enum BackupError {
         /// The target's backend.
         target: &'static str,
     },
+    /// The backup's schema is one this release does not know (a backup of a newer release).
+    #[error(
+        "the backup's schema is at migration {backup}, which this release does not have (its latest is {latest}): restore it with the release that made it; nothing was restored"
+    )]
+    NewerSchema {
+        /// The backup's latest migration.
+        backup: String,
+        /// This release's latest migration.
+        latest: String,
+    },
     /// The restore target already holds data.
     #[error("the target is not empty, nothing was restored: {0}")]
     TargetNotEmpty(String),
@@ -481,6 +491,10 @@ pub async fn restore(database_url: &str, places: &Places, from: &Path) -> Result
     let target_backend = if database_url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
     if manifest.backend != target_backend {
         return Err(BackupError::BackendMismatch { backup: manifest.backend.clone(), target: target_backend });
+    }
+    let known = storage::known_migrations();
+    if let Some(version) = manifest.schema_version.as_ref().filter(|v| !known.contains(v)) {
+        return Err(BackupError::NewerSchema { backup: version.clone(), latest: known.last().cloned().unwrap_or_default() });
     }
     let db_file = from.join(&manifest.database_file);
     let targets = file_targets(&manifest, places)?;

@@ -33,6 +33,12 @@ pub mod units;
 
 pub use connect::{ConnectError, Database, PoolStats, Tx};
 
+/// The names of the migrations this release applies, oldest first.
+pub fn known_migrations() -> Vec<String> {
+    use migrations::MigratorTrait as _;
+    migrations::Migrator::migrations().iter().map(|m| m.name().to_string()).collect()
+}
+
 /// A database URL with its password replaced by `***`, for messages, logs and printed
 /// configurations.
 pub fn redacted_url(url: &str) -> String {

@@ -155,10 +155,16 @@ pub fn parse_origins(list: &str) -> Result<Vec<String>, String> {
         .map(str::trim)
         .filter(|item| !item.is_empty())
         .map(|item| {
-            let origin = item.strip_suffix('/').unwrap_or(item);
-            let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+            // Browsers send origins lower-case and without the scheme's default port: so is the
+            // list kept, or a differently written origin would never match.
+            let origin = item.strip_suffix('/').unwrap_or(item).to_ascii_lowercase();
+            let (scheme, default_port) = if origin.starts_with("https://") { ("https://", ":443") } else { ("http://", ":80") };
+            let rest = origin.strip_prefix(scheme);
             match rest {
-                Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ', '*']) && host.is_ascii() => Ok(origin.to_string()),
+                Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ', '*']) && host.is_ascii() => {
+                    let host = host.strip_suffix(default_port).unwrap_or(host);
+                    Ok(format!("{scheme}{host}"))
+                }
                 _ => Err(format!("{item}: not an origin such as https://sotay.example.vn")),
             }
         })
@@ -392,6 +398,16 @@ mod tests {
         assert!(!printed.contains("s3cret"), "a secret is printed: {printed}");
         assert!(printed.contains("postgres://handbook:***@db.example:5432/handbook"));
         assert!(printed.contains("10.0.0.0/8"));
+    }
+
+    #[test]
+    fn origins_are_kept_as_browsers_write_them() {
+        assert_eq!(
+            parse_origins("https://Sotay.Example.vn:443/, http://localhost:5173, http://intra.example:80").unwrap(),
+            ["https://sotay.example.vn", "http://localhost:5173", "http://intra.example"]
+        );
+        assert!(parse_origins("ftp://x").is_err());
+        assert!(parse_origins("https://*.example.vn").is_err());
     }
 
     #[test]

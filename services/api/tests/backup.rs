@@ -302,6 +302,18 @@ async fn a_damaged_backup_and_a_non_empty_target_are_refused() {
         assert!(!files_under(&out.join("attachments")).is_empty(), "the backup has attachments to copy");
         assert!(files_under(&places.attachments_dir).is_empty(), "the attachments this restore copied are removed again");
     }
+    // A backup of a newer release (a migration this one does not have) is refused.
+    let manifest_file = out.join("manifest.json");
+    let manifest = std::fs::read_to_string(&manifest_file).unwrap();
+    let latest = storage::known_migrations().pop().unwrap();
+    assert!(manifest.contains(&latest), "the manifest names the schema");
+    std::fs::write(&manifest_file, manifest.replace(&latest, "m20991231_000001_future")).unwrap();
+    match app::backup::restore(&target.scratch.url, &target.places(), &out).await {
+        Err(e @ BackupError::NewerSchema { .. }) => assert!(e.to_string().contains("m20991231_000001_future"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(files_under(&target.config.attachments_dir).is_empty(), "nothing was copied");
+    std::fs::write(&manifest_file, manifest).unwrap();
     // Repaired, it restores.
     app::backup::restore(&target.scratch.url, &target.places(), &out).await.unwrap();
 
