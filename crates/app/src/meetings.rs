@@ -224,26 +224,29 @@ pub async fn list<E>(
     }
     let query = MeetingQuery { unit, ..query.map_err(MeetingError::Request)? };
     let rows = storage::meetings::list(ctx.db.conn(), &query).await?;
-    let mut out = Vec::new();
-    let mut paths: HashMap<UnitId, Vec<UnitId>> = HashMap::new();
-    for m in rows {
-        if m.status == MeetingStatus::Draft {
-            let p = match paths.get(&m.unit_id) {
-                Some(p) => p.clone(),
-                None => {
-                    let p = storage::units::path(ctx.db.conn(), m.unit_id).await?;
-                    paths.insert(m.unit_id, p.clone());
-                    p
-                }
-            };
-            if !(allowed(ctx, actor, Action::ManageMeetings, &p) || allowed(ctx, actor, Action::ViewMemberPrivate, &p)) {
-                continue;
-            }
-        }
-        let agenda = storage::meetings::agenda(ctx.db.conn(), m.id).await?;
-        out.push((m, agenda));
-    }
-    Ok(out)
+    // Set-based: the drafts' unit paths and every agenda of the page in one statement each.
+    let mut draft_units: Vec<UnitId> = rows.iter().filter(|m| m.status == MeetingStatus::Draft).map(|m| m.unit_id).collect();
+    draft_units.sort_unstable();
+    draft_units.dedup();
+    let paths = if draft_units.is_empty() { HashMap::new() } else { storage::units::paths(ctx.db.conn(), &draft_units).await? };
+    let rows: Vec<MeetingRecord> = rows
+        .into_iter()
+        .filter(|m| {
+            m.status != MeetingStatus::Draft
+                || paths
+                    .get(&m.unit_id)
+                    .is_some_and(|p| allowed(ctx, actor, Action::ManageMeetings, p) || allowed(ctx, actor, Action::ViewMemberPrivate, p))
+        })
+        .collect();
+    let ids: Vec<MeetingId> = rows.iter().map(|m| m.id).collect();
+    let mut agendas = storage::meetings::agendas(ctx.db.conn(), &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let agenda = agendas.remove(&m.id).unwrap_or_default();
+            (m, agenda)
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------- create, edit

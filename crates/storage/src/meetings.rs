@@ -1,6 +1,8 @@
 //! Meetings: the meeting with its agenda and minutes, the attendance ledger, opinions, motions
 //! and ballots, ratings, reports to the superior unit, calendar feed tokens.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use meetings::attendance::{AttendanceStatus, LedgerRow};
 use meetings::comments::AuthorPresence;
@@ -236,19 +238,38 @@ pub async fn agenda<C: ConnectionTrait>(c: &C, id: MeetingId) -> StoreResult<Vec
         .order_by_asc(agenda_items::Column::Position)
         .all(c)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|a| AgendaRecord {
-            id: AgendaItemId::from_uuid(a.id),
-            position: a.position,
-            item: AgendaItem {
-                title: a.title,
-                description: a.description,
-                presenter: a.presenter,
-                planned_minutes: a.planned_minutes.and_then(|m| u32::try_from(m).ok()),
-            },
-        })
-        .collect())
+    Ok(rows.into_iter().map(agenda_record).collect())
+}
+
+/// The agendas of several meetings in one statement per 500 meetings (a list endpoint's page),
+/// each in position order; a meeting without items has no entry.
+pub async fn agendas<C: ConnectionTrait>(c: &C, ids: &[MeetingId]) -> StoreResult<HashMap<MeetingId, Vec<AgendaRecord>>> {
+    let mut out: HashMap<MeetingId, Vec<AgendaRecord>> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows = agenda_items::Entity::find()
+            .filter(agenda_items::Column::MeetingId.is_in(chunk.iter().map(|m| m.as_uuid())))
+            .order_by_asc(agenda_items::Column::MeetingId)
+            .order_by_asc(agenda_items::Column::Position)
+            .all(c)
+            .await?;
+        for a in rows {
+            out.entry(MeetingId::from_uuid(a.meeting_id)).or_default().push(agenda_record(a));
+        }
+    }
+    Ok(out)
+}
+
+fn agenda_record(a: agenda_items::Model) -> AgendaRecord {
+    AgendaRecord {
+        id: AgendaItemId::from_uuid(a.id),
+        position: a.position,
+        item: AgendaItem {
+            title: a.title,
+            description: a.description,
+            presenter: a.presenter,
+            planned_minutes: a.planned_minutes.and_then(|m| u32::try_from(m).ok()),
+        },
+    }
 }
 
 /// Writes the meeting back if its version is still `expected_version` (the version is

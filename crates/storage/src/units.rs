@@ -1,6 +1,8 @@
 //! Organisation units: the tree, its closure table (index-driven subtree queries) and the dated
 //! parent links (who was a unit's superior on a given date).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use membership::{UnitId, UnitKind};
 use sea_orm::sea_query::ExprTrait;
@@ -139,6 +141,24 @@ pub async fn path<C: ConnectionTrait>(c: &C, id: UnitId) -> StoreResult<Vec<Unit
         ))
         .await?;
     rows.iter().map(|r| r.try_get::<Uuid>("", "ancestor_id").map(UnitId::from_uuid).map_err(StoreError::from)).collect()
+}
+
+/// The paths of several units (as [`path`]: root first, the unit last), one statement per 500
+/// units; a unit that does not exist has no entry.
+pub async fn paths<C: ConnectionTrait>(c: &C, ids: &[UnitId]) -> StoreResult<HashMap<UnitId, Vec<UnitId>>> {
+    let mut out: HashMap<UnitId, Vec<UnitId>> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let marks = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT descendant_id, ancestor_id FROM org_unit_closure WHERE descendant_id IN ({marks}) ORDER BY descendant_id, depth DESC"
+        );
+        let rows = c.query_all_raw(stmt(c, &sql, chunk.iter().map(|u| u.as_uuid().into()).collect())).await?;
+        for r in rows {
+            let unit = UnitId::from_uuid(r.try_get::<Uuid>("", "descendant_id")?);
+            out.entry(unit).or_default().push(UnitId::from_uuid(r.try_get::<Uuid>("", "ancestor_id")?));
+        }
+    }
+    Ok(out)
 }
 
 /// Whether `unit` lies in the subtree of `ancestor` (a unit is in its own subtree).

@@ -5,7 +5,9 @@
 //!   HANDBOOK_DATA_DIR=/tmp/province cargo run --release -p api -- generate --size province
 //!   DATABASE_URL=sqlite:///tmp/province/handbook.db cargo run --release -p api --example load
 //! Options: `LOAD_SECONDS` per scenario (default 10; not `SECONDS`, which bash rewrites),
-//! `CONNECTIONS` (default 32), `MEMBERS` logged in (default 2000).
+//! `CONNECTIONS` (default 32), `MEMBERS` logged in (default 2000), `LOAD_ONLY` a comma-separated
+//! subset of the scenarios after the baselines (`checkin`, `agenda`, `feed`, `search`,
+//! `leaderboard`, `subtree`, `single`, `rollup`; default all) — e.g. to profile one of them.
 //! `scripts/benchmarks` runs this together with every other benchmark of docs/PERFORMANCE.md.
 //!
 //! The API and the bare baseline run in a child process (this program re-run with `LOAD_SERVER=1`)
@@ -224,6 +226,8 @@ async fn main() {
     let seconds: u64 = std::env::var("LOAD_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
     let connections: usize = std::env::var("CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
     let n_members: usize = std::env::var("MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let only = std::env::var("LOAD_ONLY").ok();
+    let want = |key: &str| only.as_deref().is_none_or(|list| list.split(',').any(|k| k.trim() == key));
     let mut config = api::config::Config::for_test(&url);
     config.max_connections = 4;
     // Applies pending migrations: the child's start-up below is a cold start with migrations applied.
@@ -371,45 +375,56 @@ async fn main() {
     let write = run(bare_addr, connections, seconds, |_| ("POST", "/bare/write".to_string(), None)).await;
     report("baseline: single-row insert", &write, None);
 
-    let t = tokens.clone();
-    let o = run(addr, connections, seconds, move |i| {
-        let (tok, meeting, _) = &t[i % t.len()];
-        ("POST", format!("/api/v1/meetings/{meeting}/check-in"), Some(tok.clone()))
-    })
-    .await;
-    report("check-in (different members)", &o, Some(write.rps));
-    let t = tokens.clone();
-    let o = run(addr, connections, seconds, move |i| {
-        let (tok, meeting, _) = &t[i % t.len()];
-        ("GET", format!("/api/v1/meetings/{meeting}"), Some(tok.clone()))
-    })
-    .await;
-    report("meeting agenda read", &o, Some(read.rps));
-    let t = tokens.clone();
-    let o = run(addr, connections, seconds, move |i| ("GET", "/api/v1/documents".to_string(), Some(t[i % t.len()].0.clone()))).await;
-    report("document feed", &o, Some(read.rps));
-    let t = tokens.clone();
-    let o =
-        run(addr, connections, seconds, move |i| ("GET", "/api/v1/documents?q=nghi%20quyet".to_string(), Some(t[i % t.len()].0.clone())))
-            .await;
-    report("search without diacritics", &o, Some(read.rps));
-    let t = tokens.clone();
-    let o = run(addr, connections, seconds, move |i| {
-        ("GET", "/api/v1/documents?q=ngh%E1%BB%8B%20quy%E1%BA%BFt".to_string(), Some(t[i % t.len()].0.clone()))
-    })
-    .await;
-    report("search with diacritics", &o, Some(read.rps));
-    let t = tokens.clone();
-    let p = province.id;
-    let o = run(addr, connections, seconds, move |i| {
-        ("GET", format!("/api/v1/org-units/{p}/leaderboard?limit=10"), Some(t[i % t.len()].0.clone()))
-    })
-    .await;
-    report("province leaderboard + own rank", &o, Some(read.rps));
+    if want("checkin") {
+        let t = tokens.clone();
+        let o = run(addr, connections, seconds, move |i| {
+            let (tok, meeting, _) = &t[i % t.len()];
+            ("POST", format!("/api/v1/meetings/{meeting}/check-in"), Some(tok.clone()))
+        })
+        .await;
+        report("check-in (different members)", &o, Some(write.rps));
+    }
+    if want("agenda") {
+        let t = tokens.clone();
+        let o = run(addr, connections, seconds, move |i| {
+            let (tok, meeting, _) = &t[i % t.len()];
+            ("GET", format!("/api/v1/meetings/{meeting}"), Some(tok.clone()))
+        })
+        .await;
+        report("meeting agenda read", &o, Some(read.rps));
+    }
+    if want("feed") {
+        let t = tokens.clone();
+        let o = run(addr, connections, seconds, move |i| ("GET", "/api/v1/documents".to_string(), Some(t[i % t.len()].0.clone()))).await;
+        report("document feed", &o, Some(read.rps));
+    }
+    if want("search") {
+        let t = tokens.clone();
+        let o = run(addr, connections, seconds, move |i| {
+            ("GET", "/api/v1/documents?q=nghi%20quyet".to_string(), Some(t[i % t.len()].0.clone()))
+        })
+        .await;
+        report("search without diacritics", &o, Some(read.rps));
+        let t = tokens.clone();
+        let o = run(addr, connections, seconds, move |i| {
+            ("GET", "/api/v1/documents?q=ngh%E1%BB%8B%20quy%E1%BA%BFt".to_string(), Some(t[i % t.len()].0.clone()))
+        })
+        .await;
+        report("search with diacritics", &o, Some(read.rps));
+    }
+    if want("leaderboard") {
+        let t = tokens.clone();
+        let p = province.id;
+        let o = run(addr, connections, seconds, move |i| {
+            ("GET", format!("/api/v1/org-units/{p}/leaderboard?limit=10"), Some(t[i % t.len()].0.clone()))
+        })
+        .await;
+        report("province leaderboard + own rank", &o, Some(read.rps));
+    }
 
     // A commune leader's view of the commune's meetings for a month.
     let last_month = (membership::time::local_date(now) - chrono::Duration::days(31)).format("%Y-%m-01").to_string();
-    if let Some(token) = commune_token.clone() {
+    if let Some(token) = commune_token.clone().filter(|_| want("subtree")) {
         let c = commune.id;
         let o = run(addr, connections.min(8), seconds, move |_| {
             ("GET", format!("/api/v1/org-units/{c}/meetings?include_subtree=true&from={last_month}&limit=100"), Some(token.clone()))
@@ -420,34 +435,37 @@ async fn main() {
     let server_hwm = status_kb(child.id(), "VmHWM");
 
     // Latency budgets, one connection: no queueing behind other requests.
-    println!("single connection, {} s per scenario:", seconds.div_ceil(2));
-    let single = seconds.div_ceil(2);
-    let queries = [
-        ("search \"đảng\"", "%C4%91%E1%BA%A3ng"),
-        ("search \"dang\"", "dang"),
-        ("search \"nghị quyết\"", "ngh%E1%BB%8B%20quy%E1%BA%BFt"),
-        ("search \"nghi quyet\"", "nghi%20quyet"),
-        ("search \"tuyên truyền\"", "tuy%C3%AAn%20truy%E1%BB%81n"),
-        ("search \"chat luong hieu qua\"", "chat%20luong%20hieu%20qua"),
-        ("search \"nâng cao chất lượng\"", "n%C3%A2ng%20cao%20ch%E1%BA%A5t%20l%C6%B0%E1%BB%A3ng"),
-    ];
-    for (name, q) in queries {
+    if want("single") {
+        println!("single connection, {} s per scenario:", seconds.div_ceil(2));
+        let single = seconds.div_ceil(2);
+        let queries = [
+            ("search \"đảng\"", "%C4%91%E1%BA%A3ng"),
+            ("search \"dang\"", "dang"),
+            ("search \"nghị quyết\"", "ngh%E1%BB%8B%20quy%E1%BA%BFt"),
+            ("search \"nghi quyet\"", "nghi%20quyet"),
+            ("search \"tuyên truyền\"", "tuy%C3%AAn%20truy%E1%BB%81n"),
+            ("search \"chat luong hieu qua\"", "chat%20luong%20hieu%20qua"),
+            ("search \"nâng cao chất lượng\"", "n%C3%A2ng%20cao%20ch%E1%BA%A5t%20l%C6%B0%E1%BB%A3ng"),
+        ];
+        for (name, q) in queries {
+            let t = tokens.clone();
+            let o = run(addr, 1, single, move |i| ("GET", format!("/api/v1/documents?q={q}"), Some(t[i % t.len()].0.clone()))).await;
+            report(name, &o, None);
+        }
         let t = tokens.clone();
-        let o = run(addr, 1, single, move |i| ("GET", format!("/api/v1/documents?q={q}"), Some(t[i % t.len()].0.clone()))).await;
-        report(name, &o, None);
+        let p = province.id;
+        let o =
+            run(addr, 1, single, move |i| ("GET", format!("/api/v1/org-units/{p}/leaderboard?limit=10"), Some(t[i % t.len()].0.clone())))
+                .await;
+        report("province leaderboard + own rank", &o, None);
+        let t = tokens.clone();
+        let o = run(addr, 1, single, move |i| ("GET", "/api/v1/me/notifications/unread-count".to_string(), Some(t[i % t.len()].0.clone())))
+            .await;
+        report("notifications unread count", &o, None);
     }
-    let t = tokens.clone();
-    let p = province.id;
-    let o =
-        run(addr, 1, single, move |i| ("GET", format!("/api/v1/org-units/{p}/leaderboard?limit=10"), Some(t[i % t.len()].0.clone()))).await;
-    report("province leaderboard + own rank", &o, None);
-    let t = tokens.clone();
-    let o =
-        run(addr, 1, single, move |i| ("GET", "/api/v1/me/notifications/unread-count".to_string(), Some(t[i % t.len()].0.clone()))).await;
-    report("notifications unread count", &o, None);
 
     // The province-wide roll-up of one month's meeting reports (every cell), as its administrator.
-    if let Some(token) = admin_token {
+    if let Some(token) = admin_token.filter(|_| want("rollup")) {
         let month = (membership::time::local_date(now) - chrono::Duration::days(62)).format("%Y-%m").to_string();
         let mut conn = Conn::open(addr).await;
         let mut times = Vec::new();
@@ -470,6 +488,28 @@ async fn main() {
         println!(
             "province meeting-report roll-up for {month}: {total} reports, {:.0} ms median of 5 ({:.0}–{:.0} ms)",
             times[2], times[0], times[4]
+        );
+        // Five administrators at once, three times each: the memory budget's worst case.
+        let path = format!("/api/v1/org-units/{}/meeting-reports?month={month}&include_subtree=true", province.id);
+        let t0 = Instant::now();
+        let mut burst = Vec::new();
+        for _ in 0..5 {
+            let (path, token) = (path.clone(), token.clone());
+            burst.push(tokio::spawn(async move {
+                let mut conn = Conn::open(addr).await;
+                for _ in 0..3 {
+                    assert_eq!(conn.request("GET", &path, Some(&token)).await, 200, "roll-up");
+                }
+            }));
+        }
+        for b in burst {
+            b.await.unwrap();
+        }
+        println!(
+            "five concurrent roll-ups, three each: {:.0} ms in all; server peak resident {}, resident now {}",
+            t0.elapsed().as_secs_f64() * 1000.0,
+            status_kb(pid, "VmHWM"),
+            status_kb(pid, "VmRSS")
         );
     }
     println!(

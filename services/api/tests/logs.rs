@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
+#[path = "suite/common/mod.rs"]
 mod common;
 
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,6 @@
 """Reads the Prometheus text exposition format on standard input with prometheus_client's parser
 (the reference implementation) and prints its samples as JSON: [[name, {labels}, value], ...].
-A document the parser refuses exits non-zero with its error. Used by tests/edge.rs."""
+A document the parser refuses exits non-zero with its error. Used by tests/suite/edge.rs."""
 import json
 import sys
 

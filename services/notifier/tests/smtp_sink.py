@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A real SMTP server for the notifier's tests (tests/channels.rs), on aiosmtpd==1.4.6.
+"""A real SMTP server for the notifier's tests (tests/suite/channels.rs), on aiosmtpd==1.4.6.
 
     python3 smtp_sink.py --port PORT --dir DIR [--reject ADDRESS]... [--tempfail ADDRESS]...
 

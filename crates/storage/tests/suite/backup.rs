@@ -3,8 +3,6 @@
 //! of its own on the server of `TEST_DATABASE_URL` (the dump tools work on whole databases, not
 //! on the per-test schemas of the other tests).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 

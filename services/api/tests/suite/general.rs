@@ -1,13 +1,9 @@
 //! API tests: every endpoint, every permission rule with its denial, bad input, all-or-nothing
 //! imports. Run on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod common;
-
+use crate::common::{ADMIN_PASSWORD, PASSWORD, TestApp, member_body};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{ADMIN_PASSWORD, PASSWORD, TestApp, member_body};
 use serde_json::json;
 
 // ---------------------------------------------------------------- system, docs, errors
@@ -136,7 +132,7 @@ async fn protected_endpoints_need_a_valid_token() {
 }
 
 /// A sign-in from `addr` (the connection's peer address, as the real server sees it).
-async fn login_from(t: &TestApp, addr: &str, username: &str, password: &str) -> common::Reply {
+async fn login_from(t: &TestApp, addr: &str, username: &str, password: &str) -> crate::common::Reply {
     let mut req = Request::post("/api/v1/auth/login")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(json!({"username": username, "password": password}).to_string()))
@@ -375,7 +371,8 @@ async fn units_create_read_children_and_denials() {
     t.get("/api/v1/org-units/not-a-uuid", &w.admin).await.expect_problem(StatusCode::BAD_REQUEST, "invalid_path");
 
     // Children are filtered: a member of A sees only A among C1's cells; the commune secretary both.
-    let names = |r: common::Reply| r.body.as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let names =
+        |r: crate::common::Reply| r.body.as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
     assert_eq!(names(t.get(&format!("/api/v1/org-units/{}/children", w.c1), &w.m1.1).await.expect(StatusCode::OK)), vec![w.a.clone()]);
     assert_eq!(names(t.get(&format!("/api/v1/org-units/{}/children", w.c1), &w.csec.1).await.expect(StatusCode::OK)).len(), 2);
     t.get(&format!("/api/v1/org-units/{}/children", w.c2), &w.m1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
@@ -906,8 +903,9 @@ async fn administrator_grants_are_scoped() {
         .await
         .expect(StatusCode::CREATED);
     // The new grant takes effect: x1 now reads X's full roster.
-    let view_of_padm =
-        |r: common::Reply| r.body["items"].as_array().unwrap().iter().find(|i| i["id"] == w.padm.0.as_str()).unwrap()["view"].clone();
+    let view_of_padm = |r: crate::common::Reply| {
+        r.body["items"].as_array().unwrap().iter().find(|i| i["id"] == w.padm.0.as_str()).unwrap()["view"].clone()
+    };
     let roster = t.get(&format!("/api/v1/org-units/{}/members", w.x), &w.x1.1).await.expect(StatusCode::OK);
     assert_eq!(view_of_padm(roster), "full");
     let listed = t.get(&format!("/api/v1/org-units/{}/admin-grants", w.x), &w.padm.1).await.expect(StatusCode::OK);
@@ -923,7 +921,7 @@ async fn administrator_grants_are_scoped() {
 
 // ---------------------------------------------------------------- import and audit
 
-async fn import(t: &TestApp, token: &str, cell: &str, csv: &str) -> common::Reply {
+async fn import(t: &TestApp, token: &str, cell: &str, csv: &str) -> crate::common::Reply {
     let req = Request::post(format!("/api/v1/org-units/{cell}/members/import"))
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")

@@ -1,14 +1,10 @@
 //! Meetings API tests: preparation, publication, attendance, opinions, minutes, votes, reports,
 //! with every denial. Run on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod common;
-
+use crate::common::{Reply, TestApp, World};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::{DateTime, Duration, Utc};
-use common::{Reply, TestApp, World};
 use serde_json::{Value, json};
 
 fn meeting_body(now: DateTime<Utc>, starts_in_minutes: i64, planned: u32) -> Value {
@@ -46,6 +42,38 @@ async fn opened(t: &TestApp, w: &World, starts_in: i64) -> String {
     act(t, &w.sec.1, &id, "publish").await.expect(StatusCode::OK);
     act(t, &w.sec.1, &id, "open").await.expect(StatusCode::OK);
     id
+}
+
+/// The list endpoint loads every agenda of its page at once (one statement) and filters drafts by
+/// each meeting's own unit: each meeting keeps its own items in order, a plain member never sees a
+/// draft, the commune's secretary sees the drafts of its cells.
+#[tokio::test]
+async fn a_subtree_list_carries_each_meetings_own_agenda_and_hides_drafts_from_members() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let draft = create(&t, &w, meeting_body(t.now(), 3 * 24 * 60, 90)).await.expect(StatusCode::CREATED).id();
+    let mut thematic = meeting_body(t.now(), 4 * 24 * 60, 120);
+    thematic["kind"] = json!("thematic");
+    thematic["use_template"] = json!(false);
+    thematic["agenda"] = json!([{"title": "Học tập chuyên đề"}, {"title": "Thảo luận"}]);
+    let published = create(&t, &w, thematic).await.expect(StatusCode::CREATED).id();
+    act(&t, &w.sec.1, &published, "publish").await.expect(StatusCode::OK);
+
+    let titles = |m: &Value| m["agenda"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let list = t.get(&format!("/api/v1/org-units/{}/meetings?include_subtree=true", w.c1), &w.csec.1).await.expect(StatusCode::OK);
+    let items = list.body.as_array().unwrap();
+    assert_eq!(items.iter().map(|m| m["id"].as_str().unwrap()).collect::<Vec<_>>(), [draft.as_str(), published.as_str()]);
+    assert_eq!(titles(&items[0]).len(), 3, "the draft's template agenda");
+    assert_eq!(titles(&items[1]), ["Học tập chuyên đề", "Thảo luận"]);
+
+    // A plain member of the cell: the published meeting only, with the same agenda.
+    let mine = t.get(&format!("/api/v1/org-units/{}/meetings", w.a), &w.m1.1).await.expect(StatusCode::OK);
+    let mine = mine.body.as_array().unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["id"], published.as_str());
+    assert_eq!(titles(&mine[0]), ["Học tập chuyên đề", "Thảo luận"]);
+    // A member of the sister cell may not list this cell's meetings at all.
+    t.get(&format!("/api/v1/org-units/{}/meetings", w.a), &w.b1.1).await.expect_problem(StatusCode::FORBIDDEN, "forbidden");
 }
 
 #[tokio::test]
@@ -507,7 +535,7 @@ async fn stored_regular(t: &TestApp, w: &World) -> Vec<(String, String, (i32, u3
 async fn in_parallel(t: &TestApp, requests: Vec<Request<Body>>) -> Vec<Reply> {
     let mut tasks = tokio::task::JoinSet::new();
     for req in requests {
-        tasks.spawn(common::send_to(t.app.clone(), req));
+        tasks.spawn(crate::common::send_to(t.app.clone(), req));
     }
     tasks.join_all().await
 }

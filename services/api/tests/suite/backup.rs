@@ -4,14 +4,11 @@
 //! refused. Runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set (each installation
 //! then gets a database of its own on that server: `pg_dump` and `pg_restore` work on databases).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use crate::common::{TestApp, send_to};
 use api::config::Config;
 use app::backup::{BackupError, Places};
 use app::clock::{Clock, FixedClock};
@@ -19,7 +16,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::Datelike;
-use common::{TestApp, send_to};
 use serde_json::{Value, json};
 use storage::testing::{ScratchDatabase, scratch_database};
 
@@ -100,7 +96,7 @@ async fn download(t: &TestApp, token: &str, id: &str) -> (StatusCode, Vec<u8>) {
 }
 
 /// What the test compares between the original and the restored installation.
-async fn answers(t: &TestApp, w: &common::World, doc: &str, attachment: &str) -> Vec<Value> {
+async fn answers(t: &TestApp, w: &crate::common::World, doc: &str, attachment: &str) -> Vec<Value> {
     let mut out = Vec::new();
     for (path, token) in [
         (format!("/api/v1/documents/{doc}"), &w.csec.1),

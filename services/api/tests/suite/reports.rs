@@ -6,18 +6,14 @@
 //! sheet), plus parallel requests and parallel claims. Run on SQLite, and on PostgreSQL when
 //! `TEST_DATABASE_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod common;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::common::{TestApp, World};
 use app::reports::Generator;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Datelike;
-use common::{TestApp, World};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -52,7 +48,7 @@ async fn download(t: &TestApp, id: &str, token: &str) -> (StatusCode, axum::http
     (status, headers, bytes)
 }
 
-async fn request(t: &TestApp, token: &str, unit: &str, body: Value) -> common::Reply {
+async fn request(t: &TestApp, token: &str, unit: &str, body: Value) -> crate::common::Reply {
     t.post(&format!("/api/v1/org-units/{unit}/reports"), token, body).await
 }
 

@@ -2,13 +2,9 @@
 //! scoring and idempotent awards (also under concurrent submits), windows and limits, versions,
 //! points, leaderboards with visibility, adjustments. Both databases.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod common;
-
+use crate::common::{Reply, TestApp, World};
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, NaiveDate};
-use common::{Reply, TestApp, World};
 use serde_json::{Value, json};
 
 /// A published C1 document with three questions; returns (document, [question ids]).

@@ -3,17 +3,13 @@
 //! their denials. Items and deliveries are written through the notifier's storage functions.
 //! Run on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use crate::common::{PASSWORD, Reply, TestApp, World};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::Duration;
-use common::{PASSWORD, Reply, TestApp, World};
 use http_body_util::BodyExt;
 use membership::MemberId;
 use notifications::Kind;
@@ -210,7 +206,7 @@ async fn reading_is_idempotent_private_and_read_all_marks_the_rest() {
 async fn in_parallel(t: &TestApp, requests: Vec<Request<Body>>) -> Vec<Reply> {
     let mut tasks = tokio::task::JoinSet::new();
     for req in requests {
-        tasks.spawn(common::send_to(t.app.clone(), req));
+        tasks.spawn(crate::common::send_to(t.app.clone(), req));
     }
     tasks.join_all().await
 }
@@ -487,6 +483,6 @@ async fn the_stream_sends_the_unread_count_then_new_items() {
 
     // Without a token: a problem, not a stream.
     let req = Request::get("/api/v1/me/notifications/stream").header(header::ACCEPT, "text/event-stream").body(Body::empty()).unwrap();
-    let r = common::send_to(app, req).await;
+    let r = crate::common::send_to(app, req).await;
     r.expect_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
 }

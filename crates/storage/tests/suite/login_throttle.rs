@@ -1,8 +1,6 @@
 //! The failed sign-in counters (`storage::accounts::count_failure` and friends) on a temporary
 //! SQLite file, or on PostgreSQL when `TEST_DATABASE_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use storage::accounts::{FailureWindow, clear_failures, count_failure, failure_windows, purge_failures};
 use storage::testing::fresh_database;
 

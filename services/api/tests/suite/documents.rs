@@ -2,13 +2,9 @@
 //! attachments, bookmarks, escalation. Run on SQLite, and on PostgreSQL when `TEST_DATABASE_URL`
 //! is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod common;
-
+use crate::common::{Reply, TestApp};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Reply, TestApp};
 use serde_json::{Value, json};
 
 fn doc(number: &str, title: &str, extra: Value) -> Value {
@@ -170,7 +166,7 @@ async fn roles_transfers_receipts_and_withdrawal() {
     )
     .await
     .expect(StatusCode::CREATED);
-    let b1 = t.token("bmem1", common::PASSWORD).await;
+    let b1 = t.token("bmem1", crate::common::PASSWORD).await;
     t.get(&format!("/api/v1/documents/{for_a}"), &b1).await.expect(StatusCode::OK);
     let stats = t.get(&format!("/api/v1/documents/{for_a}/read-stats?unit_id={}", w.a), &w.sec.1).await.expect(StatusCode::OK);
     assert_eq!((stats.body["audience"].clone(), stats.body["read"].clone()), (json!(6), json!(2)));

@@ -1,14 +1,10 @@
 //! Tasks API tests: the workflow with its denials, derived overdue, review at a meeting, figures,
 //! reminders. Run on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod common;
-
+use crate::common::{Reply, TestApp};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::Duration;
-use common::{Reply, TestApp};
 use serde_json::{Value, json};
 
 async fn patch(t: &TestApp, token: &str, id: &str, if_match: Option<&str>, body: Value) -> Reply {

@@ -5,15 +5,11 @@
 //! offers: each is accepted, and the first value past each bound is refused. Run on SQLite, and
 //! on PostgreSQL when `TEST_DATABASE_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::common::{TestApp, World};
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate};
-use common::{TestApp, World};
 use regex::Regex;
 use serde_json::{Value, json};
 

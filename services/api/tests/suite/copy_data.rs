@@ -2,9 +2,6 @@
 //! PostgreSQL schema when `TEST_DATABASE_URL` selects PostgreSQL, another SQLite file otherwise)
 //! answers the API the same; a non-empty destination is refused; a failed copy leaves nothing;
 //! a changed row is caught by the checksums.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::sync::Arc;
 
@@ -45,7 +42,7 @@ async fn rows(db: &storage::Database, table: &str) -> i64 {
     }
 }
 
-async fn call(app: &axum::Router, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> common::Reply {
+async fn call(app: &axum::Router, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> crate::common::Reply {
     let mut req = Request::builder().method(method).uri(path);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -54,7 +51,7 @@ async fn call(app: &axum::Router, method: Method, path: &str, token: Option<&str
         Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())),
         None => req.body(Body::empty()),
     };
-    common::send_to(app.clone(), req.unwrap()).await
+    crate::common::send_to(app.clone(), req.unwrap()).await
 }
 
 async fn token(app: &axum::Router, username: &str, password: &str) -> String {

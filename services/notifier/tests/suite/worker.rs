@@ -3,8 +3,6 @@
 //! cases write them; channels are recording transports (the SMTP and webhook adapters have their
 //! own tests against a real SMTP server and an HTTP receiver).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -28,8 +26,7 @@ use storage::testing::{Arg, Cell, Col, execute, fresh_database, query};
 use storage::units::UnitRecord;
 use uuid::Uuid;
 
-mod support;
-use support::{SmtpSink, free_port};
+use crate::support::{SmtpSink, free_port};
 
 /// 10:00 in Vietnam on Friday 4 December 2026: outside the default quiet hours.
 fn day_time() -> DateTime<Utc> {

@@ -1,8 +1,6 @@
 //! Storage tests. They run on a temporary SQLite file, or on PostgreSQL (a fresh schema per
 //! test) when `TEST_DATABASE_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use meetings::MeetingId;
 use meetings::lifecycle::{MeetingKind, MeetingStatus};

@@ -2,15 +2,11 @@
 //! headers, HSTS, `/metrics` (read with the reference Prometheus parser). Run on SQLite, and on PostgreSQL
 //! when `TEST_DATABASE_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod common;
-
 use std::io::Read;
 
+use crate::common::{ADMIN_PASSWORD, TestApp};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{ADMIN_PASSWORD, TestApp};
 use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;

@@ -2,8 +2,6 @@
 //! `tests/smtp_sink.py`; the tests fail, not skip, when it is not installed — CI installs it) and
 //! a local HTTP server that plays the push gateway and checks the signature.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -23,8 +21,7 @@ use notifier::webhook::{WebhookConfig, WebhookTransport};
 use serde_json::Value;
 use uuid::Uuid;
 
-mod support;
-use support::{SmtpSink, free_port};
+use crate::support::{SmtpSink, free_port};
 
 const FROM: &str = "Sổ tay đảng viên <no-reply@example.vn>";
 const PUBLIC_URL: &str = "https://sotay.example.vn";
