@@ -864,7 +864,7 @@ pub async fn decide_report<C: ConnectionTrait>(
 
 /// Reports of the cells in `unit`'s subtree (or of `unit` itself) for a month (`YYYY-MM`), or
 /// all months when `month` is `None`.
-pub async fn reports_in<C: ConnectionTrait>(
+pub async fn reports_in<C: ConnectionTrait + sea_orm::StreamTrait>(
     c: &C,
     unit: UnitId,
     include_subtree: bool,
@@ -882,8 +882,14 @@ pub async fn reports_in<C: ConnectionTrait>(
     if let Some(month) = month {
         select = select.filter(meeting_reports::Column::Month.eq(month));
     }
-    let rows = select.order_by_asc(meeting_reports::Column::SentAt).limit(limit).all(c).await?;
-    rows.into_iter().map(report_record).collect()
+    // Mapped as the rows arrive: a province's month holds thousands of reports, and its raw rows
+    // materialised first took more memory than the records.
+    let mut rows = std::pin::pin!(select.order_by_asc(meeting_reports::Column::SentAt).limit(limit).stream(c).await?);
+    let mut out = Vec::new();
+    while let Some(row) = futures_util::StreamExt::next(&mut rows).await {
+        out.push(report_record(row?)?);
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------- calendar feed

@@ -5,6 +5,12 @@
 //! The OpenAPI 3.1 document is generated from the handlers (`/api/v1/openapi.json`) and browsable
 //! offline at `/docs`.
 
+/// With the `mimalloc` feature the process allocates through mimalloc (docs/PERFORMANCE.md: how
+/// the allocators compare on the load benchmark's memory figures).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod auth;
 pub mod blobs;
 pub mod bootstrap;

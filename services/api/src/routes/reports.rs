@@ -14,7 +14,6 @@ use meetings::report::ReportStatus;
 use meetings::{MeetingId, ReportId};
 use membership::{MemberId, UnitId};
 use serde::{Deserialize, Serialize};
-use storage::meetings::ReportRecord;
 use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -214,17 +213,19 @@ pub async fn list(
     let reports = reports::list(&state.ctx(), &caller.actor, UnitId::from_uuid(unit), q.include_subtree.unwrap_or(false), month)
         .await
         .map_err(report_error)?;
-    let items: Vec<ReportView> = reports.iter().map(report_view).collect();
-    let rows: Vec<&ReportRecord> = reports.iter().map(|r| &r.report).collect();
-    let count = |s: ReportStatus| u32::try_from(rows.iter().filter(|r| r.status == s).count()).unwrap_or(0);
-    let total = u32::try_from(rows.len()).unwrap_or(0);
-    let late = u32::try_from(rows.iter().filter(|r| r.late).count()).unwrap_or(0);
+    let count = |s: ReportStatus| u32::try_from(reports.iter().filter(|r| r.report.status == s).count()).unwrap_or(0);
+    let (acknowledged, returned, submitted) =
+        (count(ReportStatus::Acknowledged), count(ReportStatus::Returned), count(ReportStatus::Submitted));
+    let total = u32::try_from(reports.len()).unwrap_or(0);
+    let late = u32::try_from(reports.iter().filter(|r| r.report.late).count()).unwrap_or(0);
+    // Each record is dropped once its view is built: a province's month is never held twice.
+    let items: Vec<ReportView> = reports.into_iter().map(|r| report_view(&r)).collect();
     Ok(axum::Json(ReportList {
         items,
         total,
-        acknowledged: count(ReportStatus::Acknowledged),
-        returned: count(ReportStatus::Returned),
-        submitted: count(ReportStatus::Submitted),
+        acknowledged,
+        returned,
+        submitted,
         late,
         on_time_rate: if total == 0 { 1.0 } else { f64::from(total - late) / f64::from(total) },
     }))
