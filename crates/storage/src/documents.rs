@@ -416,7 +416,8 @@ struct Postings {
 
 /// Top-k search by the threshold algorithm. Each query word's postings are read best first from
 /// `ix_document_terms_rank` in growing batches; every newly seen document is scored in full from
-/// its own term rows (with the domain's [`documents::search::score`]) and checked against
+/// its own term rows in SQL (the formula of the domain's [`documents::search::score`], as in
+/// [`feed_exhaustive`]; one row per matching candidate comes back) and checked against
 /// visibility and the filters — two statements per round, whatever the number of words. Reading stops when the k-th result outranks
 /// anything an unseen document could reach — the sum over words of the next posting's weight
 /// times the word's multiplier, tied only by a document published no later than the oldest
@@ -516,43 +517,63 @@ pub async fn search_top_k<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQu
     ))
 }
 
-/// Scores `ids` from their term rows for the query words and keeps those that have every word,
-/// are visible to the viewer and pass the filters: (score, publication key, id).
+/// Scores `ids` for the query words and keeps those that have every word, are visible to the
+/// viewer and pass the filters: (score, publication key, id). The score is computed in SQL, the
+/// same expression as [`feed_exhaustive`]'s (per word the best posting's weight, doubled by
+/// [`documents::search::EXACT_MULTIPLIER`] when the form with diacritics matches, summed), so one
+/// row per matching candidate leaves the database instead of every term row of every candidate.
 async fn score_candidates<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &FeedQuery, ids: &[Uuid]) -> StoreResult<Vec<(i64, i64, Uuid)>> {
     let backend = c.get_database_backend();
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        // The term rows of the candidates that are visible and pass the filters, in one
-        // statement. The candidates are read by primary key in a derived table (its LIMIT keeps
-        // both planners from merging it into the outer query), and visibility and filters test
-        // those rows only: without statistics SQLite would otherwise walk the status index over
-        // every published document.
+        // The candidates are read by primary key in a derived table (its LIMIT keeps both
+        // planners from merging it into the outer query), and visibility and filters test those
+        // rows only: without statistics SQLite would otherwise walk the status index over every
+        // published document.
         let mut sql = Sql {
-            text: String::from("SELECT document_id, term, exact, weight, published_key FROM document_terms WHERE term IN ("),
+            text: String::from(
+                "SELECT t.document_id AS document_id, SUM(t.best) AS score, MAX(t.pkey) AS pkey FROM \
+                 (SELECT document_id, term, MAX(published_key) AS pkey, MAX(weight * CASE",
+            ),
             values: Vec::new(),
         };
+        exact_cases(&mut sql, q);
+        sql.push(" ELSE 1 END) AS best FROM document_terms WHERE term IN (");
         sql.list(q.words.iter().map(|w| w.folded.clone()));
         sql.push(") AND document_id IN (SELECT d.id FROM (SELECT id, status, roles, issuer_unit_id, kind, issued_on, required FROM documents WHERE id IN (");
         sql.list(chunk.iter().copied());
         sql.push(&format!(") LIMIT {}) d WHERE ", chunk.len()));
         visibility(&mut sql, viewer, "d");
         filters(&mut sql, viewer, q);
-        sql.push(")");
+        sql.push(&format!(") GROUP BY document_id, term) t GROUP BY t.document_id HAVING COUNT(*) = {}", q.words.len()));
         let rows = c.query_all_raw(Statement::from_sql_and_values(backend, &sql.text, sql.values)).await?;
-        let mut terms: std::collections::HashMap<Uuid, (i64, Vec<Term>)> = std::collections::HashMap::new();
         for r in &rows {
-            let id: Uuid = r.try_get("", "document_id")?;
-            let entry = terms.entry(id).or_insert_with(|| (0, Vec::new()));
-            entry.0 = entry.0.max(r.try_get::<i64>("", "published_key")?);
-            entry.1.push(Term { folded: r.try_get("", "term")?, exact: r.try_get("", "exact")?, weight: r.try_get("", "weight")? });
-        }
-        for (id, (key, terms)) in terms {
-            if let Some(score) = documents::search::score(&q.words, &terms) {
-                out.push((i64::from(score), key, id));
-            }
+            let score: i64 = r.try_get::<i64>("", "score").or_else(|_| r.try_get::<i32>("", "score").map(i64::from))?;
+            out.push((score, r.try_get::<i64>("", "pkey")?, r.try_get::<Uuid>("", "document_id")?));
         }
     }
     Ok(out)
+}
+
+/// The `WHEN term = … AND exact = … THEN multiplier` arms of the scoring `CASE` (one per query
+/// word typed with diacritics; a never-true arm when there is none).
+fn exact_cases(sql: &mut Sql, q: &FeedQuery) {
+    let mut exact_any = false;
+    for w in &q.words {
+        if let Some(exact) = &w.exact {
+            sql.push(" WHEN term = ");
+            let a = sql.p(w.folded.clone());
+            sql.push(&a);
+            sql.push(" AND exact = ");
+            let b = sql.p(exact.clone());
+            sql.push(&b);
+            sql.push(&format!(" THEN {}", documents::search::EXACT_MULTIPLIER));
+            exact_any = true;
+        }
+    }
+    if !exact_any {
+        sql.push(" WHEN 1 = 0 THEN 1");
+    }
 }
 
 /// Filters of a feed query on documents aliased `d` (each condition prefixed with ` AND `).
@@ -603,22 +624,7 @@ pub async fn feed_exhaustive<C: ConnectionTrait>(c: &C, viewer: &Viewer, q: &Fee
         sql.push("SELECT d.id AS id, 0 AS score FROM documents d WHERE ");
     } else {
         sql.push("SELECT d.id AS id, s.score AS score FROM documents d JOIN (SELECT t.document_id, SUM(t.best) AS score, MAX(t.pkey) AS pkey FROM (SELECT document_id, term, MAX(published_key) AS pkey, MAX(weight * CASE");
-        let mut exact_any = false;
-        for w in &q.words {
-            if let Some(exact) = &w.exact {
-                sql.push(" WHEN term = ");
-                let a = sql.p(w.folded.clone());
-                sql.push(&a);
-                sql.push(" AND exact = ");
-                let b = sql.p(exact.clone());
-                sql.push(&b);
-                sql.push(&format!(" THEN {}", documents::search::EXACT_MULTIPLIER));
-                exact_any = true;
-            }
-        }
-        if !exact_any {
-            sql.push(" WHEN 1 = 0 THEN 1");
-        }
+        exact_cases(&mut sql, q);
         sql.push(" ELSE 1 END) AS best FROM document_terms WHERE term IN (");
         sql.list(q.words.iter().map(|w| w.folded.clone()));
         // Aggregate only the term rows of documents the caller may see.
