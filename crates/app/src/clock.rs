@@ -71,7 +71,7 @@ impl Clock for FixedClock {
 pub const TEST_NOW_VAR: &str = "HANDBOOK_TEST_NOW";
 
 /// The clock a test builds its server with: pinned at `HANDBOOK_TEST_NOW` when that is set (CI
-/// runs the API and end-to-end tests at 16:59:59, 17:00:00 and 23:59:59 UTC, where Vietnam's date
+/// runs the tests at 16:59:59, 17:00:00 (SQLite) and 23:59:59 UTC (PostgreSQL), where Vietnam's date
 /// and UTC's disagree or are about to), otherwise at the moment the test starts. Either way the
 /// clock then stands still unless the test moves it; the instant is printed (shown with a failing
 /// test's output) so that any failure can be replayed with the same `HANDBOOK_TEST_NOW`.
