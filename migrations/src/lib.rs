@@ -20,6 +20,7 @@ mod m20261130_000012_point_adjustments;
 mod m20261130_000013_readiness;
 mod m20261204_000014_notifications;
 mod m20261204_000015_reports;
+mod m20261206_000016_points_pending;
 mod util;
 
 /// All migrations, in order.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_readiness::Migration),
             Box::new(m20261204_000014_notifications::Migration),
             Box::new(m20261204_000015_reports::Migration),
+            Box::new(m20261206_000016_points_pending::Migration),
         ]
     }
 }

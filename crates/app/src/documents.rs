@@ -499,10 +499,12 @@ pub async fn read(ctx: &Ctx, actor: &Actor, id: DocumentId) -> Result<DocumentDe
         && storage::documents::has_read(ctx.db.conn(), d.id, member).await?.is_none()
     {
         let tx = ctx.db.begin().await?;
-        if storage::documents::mark_read(tx.conn(), d.id, member, now).await? {
-            crate::study::award_activity(&tx, member, Reason::DocumentRead, d.id.as_uuid(), now).await?;
-        }
+        let queued = storage::documents::mark_read(tx.conn(), d.id, member, now).await?
+            && crate::study::award_activity(&tx, member, Reason::DocumentRead, d.id.as_uuid(), now).await?;
         tx.commit().await?;
+        if queued {
+            ctx.points.queued();
+        }
     }
     Ok(detail(ctx, actor, d, roots).await?)
 }

@@ -57,6 +57,7 @@ pub mod meetings;
 pub mod members;
 pub mod notify;
 pub mod ops;
+pub mod points;
 pub mod positions;
 pub mod reports;
 pub mod study;
@@ -80,6 +81,9 @@ pub struct Ctx {
     /// The bound on password hashing, the throttle's limits: one per process, shared by every
     /// context of a server.
     pub passwords: std::sync::Arc<accounts::Passwords>,
+    /// Wakes the process's applier of queued point totals ([`points::run_applier`]) after a
+    /// commit that queued points; one per server, shared by every context of it.
+    pub points: std::sync::Arc<points::PointsQueue>,
 }
 
 impl Ctx {
@@ -87,12 +91,18 @@ impl Ctx {
     /// core, the default throttle): for jobs and tools. A server shares one [`accounts::Passwords`]
     /// between all its requests with [`Ctx::with_passwords`].
     pub fn new(db: storage::Database, clock: SharedClock) -> Self {
-        Self { db, clock, passwords: std::sync::Arc::default() }
+        Self { db, clock, passwords: std::sync::Arc::default(), points: std::sync::Arc::default() }
     }
 
     /// A context over `db`, `clock` and the process's `passwords`.
     pub fn with_passwords(db: storage::Database, clock: SharedClock, passwords: std::sync::Arc<accounts::Passwords>) -> Self {
-        Self { db, clock, passwords }
+        Self { db, clock, passwords, points: std::sync::Arc::default() }
+    }
+
+    /// This context with the server's applier wake-up `points`.
+    #[must_use]
+    pub fn with_points(self, points: std::sync::Arc<points::PointsQueue>) -> Self {
+        Self { points, ..self }
     }
 }
 

@@ -682,11 +682,13 @@ pub async fn check_in<E>(ctx: &Ctx, actor: &Actor, id: MeetingId) -> Result<Chec
         CheckIn::Recorded(r) => {
             let tx = ctx.db.begin().await?;
             let recorded = storage::meetings::record_check_in(tx.conn(), meeting.id, &r, now).await?;
-            if recorded {
-                crate::study::award_activity(&tx, member, study_points::ledger::Reason::MeetingAttendance, meeting.id.as_uuid(), now)
+            let queued = recorded
+                && crate::study::award_activity(&tx, member, study_points::ledger::Reason::MeetingAttendance, meeting.id.as_uuid(), now)
                     .await?;
-            }
             tx.commit().await?;
+            if queued {
+                ctx.points.queued();
+            }
             let row = storage::meetings::ledger_row(ctx.db.conn(), meeting.id, member).await?.ok_or(StoreError::NotFound)?;
             Ok(CheckedIn { row, recorded })
         }
@@ -737,10 +739,12 @@ pub async fn set_attendance<E>(
         serde_json::json!({"member_id": member.as_uuid(), "from": current.status.code(), "to": status.code(), "reason": reason}),
     )
     .await?;
-    if status.attended() {
-        crate::study::award_activity(&tx, member, study_points::ledger::Reason::MeetingAttendance, meeting.id.as_uuid(), now).await?;
-    }
+    let queued = status.attended()
+        && crate::study::award_activity(&tx, member, study_points::ledger::Reason::MeetingAttendance, meeting.id.as_uuid(), now).await?;
     tx.commit().await?;
+    if queued {
+        ctx.points.queued();
+    }
     let full_name = storage::members::get(ctx.db.conn(), member).await?.full_name.as_str().to_string();
     Ok(NamedRow { row, full_name })
 }

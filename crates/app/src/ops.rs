@@ -1,5 +1,5 @@
 //! What operators watch: the gauges that need a look at the database (pool, outbox backlog,
-//! SQLite's write-ahead log), gathered by [`snapshot`] and published through the `metrics`
+//! queued point totals, SQLite's write-ahead log), gathered by [`snapshot`] and published through the `metrics`
 //! facade by [`Snapshot::record`]. Each binary calls them when its `/metrics` is scraped; the
 //! counters (notifier deliveries, report jobs) are incremented where the work ends.
 
@@ -14,6 +14,12 @@ pub struct Snapshot {
     pub outbox_backlog: Option<u64>,
     /// Seconds since the oldest unprocessed outbox event was written (0 when there is none).
     pub outbox_oldest_age_seconds: Option<f64>,
+    /// Entries whose point totals are queued, not applied yet ([`crate::points`]); `None` when
+    /// the query failed.
+    pub points_pending: Option<u64>,
+    /// Seconds since the oldest queued entry was written (0 when there is none): how far
+    /// leaderboards lag.
+    pub points_pending_oldest_age_seconds: Option<f64>,
     /// Bytes in SQLite's write-ahead log; `None` on PostgreSQL.
     pub wal_bytes: Option<u64>,
 }
@@ -33,13 +39,33 @@ pub async fn snapshot(ctx: &Ctx) -> Snapshot {
         Some((count, oldest)) => (Some(count), Some(oldest.map_or(0.0, |at| (now - at).num_milliseconds().max(0) as f64 / 1000.0))),
         None => (None, None),
     };
-    Snapshot { pool: ctx.db.pool_stats(), outbox_backlog, outbox_oldest_age_seconds, wal_bytes: ctx.db.wal_bytes() }
+    let pending = match storage::study::pending_backlog(ctx.db.conn()).await {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: reading the queued point totals failed");
+            None
+        }
+    };
+    #[allow(clippy::cast_precision_loss)] // milliseconds: exact far beyond real values
+    let (points_pending, points_pending_oldest_age_seconds) = match pending {
+        Some((count, oldest)) => (Some(count), Some(oldest.map_or(0.0, |at| (now - at).num_milliseconds().max(0) as f64 / 1000.0))),
+        None => (None, None),
+    };
+    Snapshot {
+        pool: ctx.db.pool_stats(),
+        outbox_backlog,
+        outbox_oldest_age_seconds,
+        points_pending,
+        points_pending_oldest_age_seconds,
+        wal_bytes: ctx.db.wal_bytes(),
+    }
 }
 
 impl Snapshot {
     /// Sets the gauges `handbook_db_pool_connections{state="open"|"in_use"|"idle"|"max"}`,
-    /// `handbook_outbox_backlog`, `handbook_outbox_oldest_age_seconds` and
-    /// `handbook_sqlite_wal_bytes` (SQLite only) on the current recorder.
+    /// `handbook_outbox_backlog`, `handbook_outbox_oldest_age_seconds`, `handbook_points_pending`,
+    /// `handbook_points_pending_oldest_age_seconds` and `handbook_sqlite_wal_bytes` (SQLite only)
+    /// on the current recorder.
     #[allow(clippy::cast_precision_loss)] // counts and sizes far below 2^52
     pub fn record(&self) {
         for (state, value) in [("open", self.pool.size), ("in_use", self.pool.in_use), ("idle", self.pool.idle), ("max", self.pool.max)] {
@@ -50,6 +76,12 @@ impl Snapshot {
         }
         if let Some(age) = self.outbox_oldest_age_seconds {
             metrics::gauge!("handbook_outbox_oldest_age_seconds").set(age);
+        }
+        if let Some(n) = self.points_pending {
+            metrics::gauge!("handbook_points_pending").set(n as f64);
+        }
+        if let Some(age) = self.points_pending_oldest_age_seconds {
+            metrics::gauge!("handbook_points_pending_oldest_age_seconds").set(age);
         }
         if let Some(bytes) = self.wal_bytes {
             metrics::gauge!("handbook_sqlite_wal_bytes").set(bytes as f64);

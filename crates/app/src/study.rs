@@ -384,15 +384,22 @@ pub async fn adjustments(ctx: &Ctx, actor: &Actor, q: AdjustmentQuery) -> Result
 }
 
 /// Awards the points of a first read or an attendance (idempotent on the source), inside the
-/// transaction that records the read or the attendance. Other reasons award nothing here.
-pub async fn award_activity(tx: &storage::Tx, member: MemberId, reason: Reason, source: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
+/// transaction that records the read or the attendance: the ledger entry, with its totals queued
+/// for the applier ([`crate::points`]). Other reasons award nothing here. Returns whether points
+/// were queued: the caller then wakes the applier after its commit (`ctx.points.queued()`).
+pub async fn award_activity(
+    tx: &storage::Tx,
+    member: MemberId,
+    reason: Reason,
+    source: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let points = match reason {
         Reason::DocumentRead => ledger::DOCUMENT_READ_POINTS,
         Reason::MeetingAttendance => ledger::MEETING_ATTENDANCE_POINTS,
-        _ => return Ok(()),
+        _ => return Ok(false),
     };
-    storage::study::award(tx.conn(), &Entry { member, points, reason, source, at }, None, None).await?;
-    Ok(())
+    storage::study::award_deferred(tx.conn(), &Entry { member, points, reason, source, at }).await
 }
 
 // ---------------------------------------------------------------- question bank

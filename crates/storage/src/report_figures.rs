@@ -328,7 +328,8 @@ pub struct MemberPoints {
     pub full_name: String,
     /// Home cell.
     pub unit_id: UnitId,
-    /// Points in the year (`member_points`, the total the leaderboard and the study figures read).
+    /// Points in the year (`member_points` plus the member's entries still queued for it: the
+    /// member's own total as the API shows it).
     pub points: i64,
 }
 
@@ -336,9 +337,10 @@ pub struct MemberPoints {
 /// their study points of `year`, by name then id.
 pub async fn member_points<C: ConnectionTrait + StreamTrait>(c: &C, unit: UnitId, year: i32) -> StoreResult<Vec<MemberPoints>> {
     let sql = format!(
-        "SELECT m.id AS id, m.full_name AS full_name, m.unit_id AS unit_id, CAST(COALESCE(mp.total, 0) AS BIGINT) AS points \
+        "SELECT m.id AS id, m.full_name AS full_name, m.unit_id AS unit_id, CAST(COALESCE(mp.total, 0) + COALESCE(pp.points, 0) AS BIGINT) AS points \
          FROM members m JOIN org_unit_closure cl ON cl.descendant_id = m.unit_id \
-         LEFT JOIN member_points mp ON mp.member_id = m.id AND mp.year = $2 WHERE cl.ancestor_id = $1 AND {ACTIVE} ORDER BY m.full_name, m.id"
+         LEFT JOIN member_points mp ON mp.member_id = m.id AND mp.year = $2 \
+         LEFT JOIN (SELECT member_id, SUM(points) AS points FROM point_totals_pending WHERE year = $2 GROUP BY member_id) pp ON pp.member_id = m.id WHERE cl.ancestor_id = $1 AND {ACTIVE} ORDER BY m.full_name, m.id"
     );
 
     map_rows(c, stmt(c, &sql, vec![unit.as_uuid().into(), year.into()]), |r| {

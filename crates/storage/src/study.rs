@@ -1,9 +1,12 @@
 //! Study: the versioned question bank, quizzes, attempts, the append-only points ledger with its
 //! per-year totals, ranks and distributions computed in SQL.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use membership::{AccountId, MemberId, UnitId};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value};
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value};
 use study_points::ledger::{Entry, Reason};
 use study_points::question::{Kind, QuestionContent};
 use study_points::{AttemptId, QuestionId, QuestionVersionId, QuizId};
@@ -506,6 +509,138 @@ pub async fn award<C: ConnectionTrait>(c: &C, e: &Entry, note: Option<&str>, cre
     Ok(appended)
 }
 
+/// Appends a ledger entry unless (reason, source, member) was already awarded, and queues its
+/// totals in `point_totals_pending` instead of applying them: two rows, written in the caller's
+/// transaction, where [`award`] writes 20–30 (the member's two totals and one row per unit of
+/// their chain, with the count triggers). [`apply_pending`] applies the queue. The member's own
+/// [`total`] counts the queued points at once; leaderboards and ranks count them once applied.
+/// Returns whether the entry was appended.
+pub async fn award_deferred<C: ConnectionTrait>(c: &C, e: &Entry) -> StoreResult<bool> {
+    let id = Uuid::now_v7();
+    if !insert_ledger(c, id, e, None, None, None).await? {
+        return Ok(false);
+    }
+    c.execute_raw(stmt(
+        c,
+        "INSERT INTO point_totals_pending (ledger_id, member_id, year, points, queued_at) VALUES ($1, $2, $3, $4, $5)",
+        vec![id.into(), e.member.as_uuid().into(), e.year().into(), e.points.into(), e.at.into()],
+    ))
+    .await?;
+    Ok(true)
+}
+
+/// What one [`apply_pending`] call did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Pending rows taken off the queue (and applied).
+    pub entries: u64,
+    /// Distinct (member, year) sums they made.
+    pub sums: u64,
+}
+
+/// Applies up to `limit` queued entries ([`award_deferred`]) to the maintained totals, in the
+/// caller's transaction: deletes them from `point_totals_pending` (on PostgreSQL skipping rows
+/// another transaction has locked, so several appliers share the queue), sums the deleted points
+/// per member and year, and adds the sums to `member_points` (the year and all time) and to
+/// `unit_points` along each active member's current chain. A queued entry is applied exactly when
+/// its row is deleted: if the transaction does not commit, both stay as they were.
+pub async fn apply_pending<C: ConnectionTrait>(c: &C, limit: u64) -> StoreResult<Applied> {
+    let lock = if c.get_database_backend() == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            &format!(
+                "DELETE FROM point_totals_pending WHERE ledger_id IN \
+                 (SELECT ledger_id FROM point_totals_pending ORDER BY ledger_id LIMIT {limit}{lock}) RETURNING member_id, year, points"
+            ),
+            vec![],
+        ))
+        .await?;
+    let mut sums: BTreeMap<(Uuid, i32), i64> = BTreeMap::new();
+    for r in &rows {
+        let key = (r.try_get::<Uuid>("", "member_id")?, r.try_get::<i32>("", "year")?);
+        let points: i64 = r.try_get("", "points")?;
+        *sums.entry(key).or_default() += points;
+        *sums.entry((key.0, 0)).or_default() += points;
+    }
+    let applied = Applied { entries: rows.len() as u64, sums: sums.len() as u64 };
+    // Rows in key order: concurrent appliers lock shared rows in the same order.
+    let sums: Vec<((Uuid, i32), i64)> = sums.into_iter().collect();
+    for chunk in sums.chunks(2_000) {
+        let mut values = Vec::with_capacity(chunk.len() * 3);
+        let mut tuples = Vec::with_capacity(chunk.len());
+        for (i, ((member, year), points)) in chunk.iter().enumerate() {
+            tuples.push(format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+            values.extend([Value::from(*member), Value::from(*year), Value::from(*points)]);
+        }
+        let tuples = tuples.join(", ");
+        c.execute_raw(stmt(
+            c,
+            &format!(
+                "INSERT INTO member_points (member_id, year, total) VALUES {tuples} \
+                 ON CONFLICT (member_id, year) DO UPDATE SET total = member_points.total + excluded.total"
+            ),
+            values.clone(),
+        ))
+        .await?;
+        c.execute_raw(stmt(
+            c,
+            &format!(
+                "WITH v (member_id, year, total) AS (VALUES {tuples}) \
+                 INSERT INTO unit_points (ancestor_id, member_id, year, total) \
+                 SELECT c.ancestor_id, m.id, v.year, v.total FROM v JOIN members m ON m.id = v.member_id \
+                 JOIN org_unit_closure c ON c.descendant_id = m.unit_id WHERE {ACTIVE} ORDER BY c.ancestor_id, v.year, m.id \
+                 ON CONFLICT (ancestor_id, year, member_id) DO UPDATE SET total = unit_points.total + excluded.total"
+            ),
+            values,
+        ))
+        .await?;
+    }
+    Ok(applied)
+}
+
+/// The queue of [`award_deferred`] entries not applied yet: how many, and when the oldest was
+/// queued.
+pub async fn pending_backlog<C: ConnectionTrait>(c: &C) -> StoreResult<(u64, Option<DateTime<Utc>>)> {
+    let row = c.query_one_raw(stmt(c, "SELECT COUNT(*) AS n, MIN(queued_at) AS oldest FROM point_totals_pending", vec![])).await?;
+    let Some(row) = row else { return Ok((0, None)) };
+    let n: i64 = row.try_get("", "n")?;
+    let oldest: Option<DateTime<Utc>> = row.try_get("", "oldest")?;
+    Ok((u64::try_from(n).unwrap_or(0), oldest))
+}
+
+/// Inserts the ledger row `id` of `e` unless (reason, source, member) is already there; whether
+/// it was inserted.
+async fn insert_ledger<C: ConnectionTrait>(
+    c: &C,
+    id: Uuid,
+    e: &Entry,
+    note: Option<&str>,
+    created_by: Option<AccountId>,
+    unit: Option<UnitId>,
+) -> StoreResult<bool> {
+    let inserted = c
+        .execute_raw(stmt(
+            c,
+            "INSERT INTO points_ledger (id, member_id, points, reason, source_id, at, year, note, created_by, unit_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (reason, source_id, member_id) DO NOTHING",
+            vec![
+                id.into(),
+                e.member.as_uuid().into(),
+                e.points.into(),
+                e.reason.code().into(),
+                e.source.into(),
+                e.at.into(),
+                e.year().into(),
+                note.map(str::to_string).into(),
+                created_by.map(|a| a.as_uuid()).into(),
+                unit.map(|u| u.as_uuid()).into(),
+            ],
+        ))
+        .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
 /// The ledger row and the maintained totals of an entry (`unit`: the member's cell, recorded for
 /// adjustments).
 async fn append<C: ConnectionTrait>(
@@ -516,26 +651,7 @@ async fn append<C: ConnectionTrait>(
     unit: Option<UnitId>,
 ) -> StoreResult<bool> {
     let year = e.year();
-    let inserted = c
-        .execute_raw(stmt(
-            c,
-            "INSERT INTO points_ledger (id, member_id, points, reason, source_id, at, year, note, created_by, unit_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (reason, source_id, member_id) DO NOTHING",
-            vec![
-                Uuid::now_v7().into(),
-                e.member.as_uuid().into(),
-                e.points.into(),
-                e.reason.code().into(),
-                e.source.into(),
-                e.at.into(),
-                year.into(),
-                note.map(str::to_string).into(),
-                created_by.map(|a| a.as_uuid()).into(),
-                unit.map(|u| u.as_uuid()).into(),
-            ],
-        ))
-        .await?;
-    if inserted.rows_affected() != 1 {
+    if !insert_ledger(c, Uuid::now_v7(), e, note, created_by, unit).await? {
         return Ok(false);
     }
     for y in [year, 0] {
@@ -785,12 +901,18 @@ pub async fn ledger_sum<C: ConnectionTrait>(c: &C, member: MemberId, year: i32) 
     Ok(row.map(|r| r.try_get::<i64>("", "s")).transpose()?.unwrap_or(0))
 }
 
-/// A member's total for a year (0: all time), from the maintained totals.
+/// A member's total for a year (0: all time): the maintained total plus the member's entries
+/// still queued for it ([`award_deferred`]), read in one statement, so an entry is counted once
+/// whether or not the applier has taken it.
 pub async fn total<C: ConnectionTrait>(c: &C, member: MemberId, year: i32) -> StoreResult<i64> {
+    let pending_year = if year == 0 { "" } else { " AND year = $2" };
     let row = c
         .query_one_raw(stmt(
             c,
-            "SELECT total FROM member_points WHERE member_id = $1 AND year = $2",
+            &format!(
+                "SELECT CAST(COALESCE((SELECT total FROM member_points WHERE member_id = $1 AND year = $2), 0) \
+                 + COALESCE((SELECT SUM(points) FROM point_totals_pending WHERE member_id = $1{pending_year}), 0) AS BIGINT) AS total"
+            ),
             vec![member.as_uuid().into(), year.into()],
         ))
         .await?;

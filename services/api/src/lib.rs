@@ -266,18 +266,29 @@ pub async fn prepare_with_clock(db: storage::Database, config: Config, clock: Sh
     let hashing = ::app::accounts::PasswordHashing::new(config.password_hash_concurrency, config.password_hash_wait);
     let passwords = Arc::new(::app::accounts::Passwords::new(hashing, config.login.clone()));
     let blobs = Arc::new(blobs::LocalDir::new(config.attachments_dir.clone()));
-    Ok(AppState { db, config: Arc::new(config), passwords, blobs, auth_cache: Arc::default(), clock, metrics: telemetry::Metrics::new() })
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        passwords,
+        blobs,
+        auth_cache: Arc::default(),
+        clock,
+        metrics: telemetry::Metrics::new(),
+        points: Arc::default(),
+    })
 }
 
 /// How often expired sign-in throttle counters are deleted.
 const PURGE_LOGIN_FAILURES_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// Serves on `listener` until Ctrl-C / SIGTERM (and `GET /metrics` on `HANDBOOK_METRICS_BIND`
-/// when set). On SQLite a background task checkpoints the
+/// when set). A background task applies queued point totals (`app::points::run_applier`). On
+/// SQLite another checkpoints the
 /// write-ahead log every `wal_checkpoint_every` so that it stays bounded under write load;
 /// another deletes expired sign-in throttle counters every five minutes.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     state.metrics.spawn_upkeep();
+    tokio::spawn(::app::points::run_applier(state.ctx(), state.points.clone()));
     let ctx = state.ctx();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PURGE_LOGIN_FAILURES_EVERY);

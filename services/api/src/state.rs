@@ -25,11 +25,13 @@ pub struct AppState {
     /// This server's metrics (`GET /metrics`): one recorder per state, so that two servers in
     /// one process count separately.
     pub metrics: telemetry::Metrics,
+    /// Wakes this server's applier of queued point totals (`app::points`).
+    pub points: Arc<app::points::PointsQueue>,
 }
 
 impl AppState {
     /// The application layer's context (database, clock, password work) for use cases and jobs.
     pub fn ctx(&self) -> app::Ctx {
-        app::Ctx::with_passwords(self.db.clone(), self.clock.clone(), self.passwords.clone())
+        app::Ctx::with_passwords(self.db.clone(), self.clock.clone(), self.passwords.clone()).with_points(self.points.clone())
     }
 }

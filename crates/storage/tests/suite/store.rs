@@ -770,3 +770,114 @@ async fn the_adjustments_migration_backfills_totals_and_cells() {
     assert_eq!(adjust(&t.db, &adjustment(a.id, 11, now()), cell.id).await, storage::study::Adjusted::OverCap { used: 90 });
     assert_eq!(adjust(&t.db, &adjustment(a.id, -10, now()), cell.id).await, storage::study::Adjusted::Recorded { used: 100 });
 }
+
+/// Applies queued totals in batches of `limit` until a batch finds nothing; the entries applied.
+/// A failed batch (PostgreSQL may pick one of two appliers as a deadlock victim on the shared
+/// rank-count rows) rolls back and is retried, as the server's applier does.
+async fn apply_all(db: &Database, limit: u64) -> (u64, u32) {
+    let (mut applied, mut retries) = (0, 0);
+    loop {
+        let tx = db.begin().await.unwrap();
+        match storage::study::apply_pending(tx.conn(), limit).await {
+            Ok(a) => {
+                tx.commit().await.unwrap();
+                applied += a.entries;
+                if a.entries == 0 {
+                    return (applied, retries);
+                }
+            }
+            Err(e) => {
+                drop(tx);
+                retries += 1;
+                assert!(retries < 50, "applier keeps failing: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn queued_awards_count_at_once_for_the_member_and_exactly_once_in_the_totals_under_concurrent_appliers() {
+    use study_points::ledger::{Entry, Reason};
+    let t = fresh_database().await.unwrap();
+    let [root, province, _, commune, cell] = tree(&t.db).await;
+    let members: Vec<MemberRecord> = (0..6).map(|n| member(cell.id, 970 + n)).collect();
+    storage::members::insert_many(t.db.conn(), &members).await.unwrap();
+    let ids: std::sync::Arc<Vec<MemberId>> = std::sync::Arc::new(members.iter().map(|m| m.id).collect());
+    let entry = move |i: u64| {
+        // Every fifth entry repeats an earlier one: the ledger's key refuses it.
+        let i = if i % 5 == 4 { i - 4 } else { i };
+        let m = ids[usize::try_from(i % 6).unwrap()];
+        let reason = if i.is_multiple_of(2) { Reason::DocumentRead } else { Reason::MeetingAttendance };
+        let year = if (i / 6) % 3 == 0 { 2025 } else { 2026 };
+        let at = Utc.with_ymd_and_hms(year, 6, 1, 0, 0, 0).unwrap();
+        let source = Uuid::from_u128(u128::from(i));
+        Entry { member: m, points: i64::try_from(i % 7).unwrap() + 1, reason, source, at }
+    };
+    let queue = move |db: Database, range: std::ops::Range<u64>| {
+        let entry = entry.clone();
+        async move {
+            let mut appended = 0u64;
+            for i in range {
+                let tx = db.begin().await.unwrap();
+                appended += u64::from(storage::study::award_deferred(tx.conn(), &entry(i)).await.unwrap());
+                tx.commit().await.unwrap();
+            }
+            appended
+        }
+    };
+    let first = queue(t.db.clone(), 0..300).await;
+    assert!(first > 200 && first < 300, "repeats were refused ({first} appended)");
+    assert_eq!(storage::study::pending_backlog(t.db.conn()).await.unwrap().0, first);
+
+    // Before any applier ran: each member's own total counts their queued points, the
+    // leaderboard does not yet.
+    for m in &members {
+        for year in [0, 2025, 2026] {
+            let ledger = storage::study::ledger_sum(t.db.conn(), m.id, year).await.unwrap();
+            assert!(ledger > 0);
+            assert_eq!(storage::study::total(t.db.conn(), m.id, year).await.unwrap(), ledger, "own total, year {year}");
+        }
+    }
+    assert!(storage::study::top(t.db.conn(), cell.id, 0, 10).await.unwrap().is_empty(), "ranks wait for the applier");
+
+    // Four appliers and a writer still queueing, at once.
+    let writer = tokio::spawn(queue(t.db.clone(), 300..500));
+    let appliers: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::spawn({
+                let db = t.db.clone();
+                async move { apply_all(&db, 37).await }
+            })
+        })
+        .collect();
+    let second = writer.await.unwrap();
+    let mut applied = 0;
+    for a in appliers {
+        applied += a.await.unwrap().0;
+    }
+    applied += apply_all(&t.db, 500).await.0;
+    assert_eq!(applied, first + second, "every appended entry applied exactly once");
+    assert_eq!(storage::study::pending_backlog(t.db.conn()).await.unwrap(), (0, None));
+
+    // The maintained totals equal the ledger's sums; every unit of the chain ranks the same
+    // totals, in the domain's order.
+    let mut totals = Vec::new();
+    for m in &members {
+        for year in [0, 2025, 2026] {
+            let ledger = storage::study::ledger_sum(t.db.conn(), m.id, year).await.unwrap();
+            assert_eq!(storage::study::total(t.db.conn(), m.id, year).await.unwrap(), ledger, "year {year}");
+        }
+        totals.push((m.id, storage::study::ledger_sum(t.db.conn(), m.id, 0).await.unwrap()));
+    }
+    let want = study_points::ledger::ranks(&totals);
+    for u in [root.id, province.id, commune.id, cell.id] {
+        let top = storage::study::top(t.db.conn(), u, 0, 10).await.unwrap();
+        assert_eq!(top.len(), members.len());
+        for (m, _, _, total) in &top {
+            assert_eq!(Some(total), totals.iter().find(|(id, _)| id == m).map(|(_, t)| t));
+            let rank = storage::study::rank(t.db.conn(), u, 0, *total).await.unwrap();
+            assert_eq!(u32::try_from(rank).unwrap(), want[m]);
+        }
+    }
+}

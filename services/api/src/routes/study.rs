@@ -727,7 +727,10 @@ fn year_of(q: &YearQuery, caller: &Caller) -> ApiResult<i32> {
     }
 }
 
-/// The caller's points for a year, their target and their ranks along their chain.
+/// The caller's points for a year, their target and their ranks along their chain. The total
+/// counts every point the moment it is awarded (a first read or a check-in included); the ranks
+/// compare it with the other members' applied totals, which follow first reads and check-ins
+/// within about a second.
 #[utoipa::path(get, path = "/api/v1/me/points", tag = "study", security(("bearer" = [])), params(YearQuery),
     responses((status = 200, body = MyPoints), (status = 403, body = crate::error::Problem)))]
 pub async fn my_points(State(state): State<AppState>, caller: Caller, Query(q): Query<YearQuery>) -> ApiResult<axum::Json<MyPoints>> {
@@ -849,7 +852,9 @@ pub struct Leaderboard {
 }
 
 /// The leaderboard of a unit's subtree: units on the caller's own chain (cell, commune,
-/// province…), or units the caller leads or administers.
+/// province…), or units the caller leads or administers. The points of first reads and check-ins
+/// (điểm đọc tài liệu, điểm dự sinh hoạt) reach the leaderboard within about a second of the
+/// award (they are applied in batches off the request); quiz points and adjustments at once.
 #[utoipa::path(get, path = "/api/v1/org-units/{id}/leaderboard", tag = "study", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Unit id"), BoardQuery),
     responses((status = 200, body = Leaderboard), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 pub async fn leaderboard(

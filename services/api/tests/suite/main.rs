@@ -17,6 +17,7 @@ mod general;
 mod meetings;
 mod notifications;
 mod openapi;
+mod points;
 mod reports;
 mod study;
 mod tasks;

@@ -244,6 +244,8 @@ async fn windows_deadlines_points_boards_and_adjustments() {
         .await
         .expect_problem(StatusCode::FORBIDDEN, "acting_on_superior");
     t.post(&deputy, &w.csec.1, json!({"points": 81, "reason": "Cùng điểm với đồng chí Một"})).await.expect(StatusCode::CREATED);
+    // The leaderboard counts the first reads' points once the queue is applied.
+    t.settle().await;
     let board = t.get(&format!("/api/v1/org-units/{}/leaderboard", w.c1), &w.m1.1).await.expect(StatusCode::OK);
     assert_eq!(board.body["top"][0]["rank"], 1);
     assert_eq!(board.body["top"][1]["rank"], 1, "a tie shares the rank");

@@ -80,6 +80,12 @@ impl TestApp {
     }
 
     /// The server's "now".
+    /// Applies the queued point totals (what the server's applier does within a second), so
+    /// that leaderboards and ranks count every award made so far.
+    pub async fn settle(&self) {
+        app::points::drain(&self.state.ctx()).await.expect("apply queued point totals");
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
