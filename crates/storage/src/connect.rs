@@ -182,6 +182,9 @@ fn connect_error(url: &str, source: sea_orm::DbErr) -> ConnectError {
 #[derive(Debug, Clone)]
 pub struct Database {
     conn: DatabaseConnection,
+    /// SQLite: the process's writers queue here before `BEGIN
+    /// IMMEDIATE` (see [`Database::begin`]); `None` on PostgreSQL.
+    writer: Option<std::sync::Arc<futures_util::lock::Mutex<()>>>,
 }
 
 /// The state of a connection pool (see [`Database::pool_stats`]).
@@ -199,17 +202,22 @@ pub struct PoolStats {
 
 /// One transaction. Dropped without [`Tx::commit`], it rolls back.
 #[derive(Debug)]
-pub struct Tx(DatabaseTransaction);
+pub struct Tx {
+    tx: DatabaseTransaction,
+    /// The turn at the SQLite write gate, given back after the transaction ends (declared after
+    /// `tx`, so dropped after it).
+    _turn: Option<futures_util::lock::OwnedMutexGuard<()>>,
+}
 
 impl Tx {
     /// The connection to pass to repository functions.
     pub fn conn(&self) -> &DatabaseTransaction {
-        &self.0
+        &self.tx
     }
 
     /// Commits.
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.0.commit().await.map_err(StoreError::from)
+        self.tx.commit().await.map_err(StoreError::from)
     }
 }
 
@@ -262,7 +270,8 @@ impl Database {
         }
         let conn = sea_orm::Database::connect(opts).await.map_err(|source| connect_error(url, source))?;
         conn.ping().await.map_err(|source| connect_error(url, source))?;
-        Ok(Self { conn })
+        let writer = (conn.get_database_backend() == DbBackend::Sqlite).then(std::sync::Arc::default);
+        Ok(Self { conn, writer })
     }
 
     /// Opens a PostgreSQL database with `search_path` set to `schema` (used by tests to give each
@@ -271,7 +280,7 @@ impl Database {
         let mut opts = ConnectOptions::new(url.to_string());
         opts.max_connections(max_connections).set_schema_search_path(schema.to_string()).sqlx_logging(false);
         let conn = sea_orm::Database::connect(opts).await.map_err(|source| ConnectError::Unreachable { url: redact(url), source })?;
-        Ok(Self { conn })
+        Ok(Self { conn, writer: None })
     }
 
     /// Applies pending migrations.
@@ -358,18 +367,26 @@ impl Database {
     /// then writes must upgrade its read snapshot to the write lock, and when another connection
     /// has committed in between, SQLite refuses the upgrade at once (`SQLITE_BUSY_SNAPSHOT`, 517)
     /// without waiting — a crowd of members opening the same new document got 503s. Taking the
-    /// write lock first makes writers queue on the busy timeout instead. The wait is bounded
-    /// (the busy timeout, then `BEGIN_ATTEMPTS` tries in all); only then is it
-    /// [`StoreError::Unavailable`].
+    /// write lock first makes writers queue instead.
+    ///
+    /// The writers of this process queue first on an in-process async gate and take
+    /// the write lock one at a time: SQLite's own busy handler makes a waiting connection sleep
+    /// (1, 2, 5, 10 … 100 ms) and poll, so under a crowd of writers the lock was often free while
+    /// every waiter slept (first check-ins at 32 connections: docs/PERFORMANCE.md). Other
+    /// processes on the same file (notifier, report generator) still meet this one at the busy
+    /// timeout. The wait for the lock is bounded (the busy timeout, then `BEGIN_ATTEMPTS` tries in
+    /// all); only then is it [`StoreError::Unavailable`]. A turn at the gate lasts as long as the
+    /// transaction, so a task must not begin a second write transaction while it holds one.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        if self.conn.get_database_backend() != DbBackend::Sqlite {
-            return Ok(Tx(self.conn.begin().await?));
-        }
+        let Some(gate) = &self.writer else {
+            return Ok(Tx { tx: self.conn.begin().await?, _turn: None });
+        };
+        let turn = gate.clone().lock_owned().await;
         let options = TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
         let mut attempt = 1;
         loop {
             match self.conn.begin_with_options(options).await {
-                Ok(tx) => return Ok(Tx(tx)),
+                Ok(tx) => return Ok(Tx { tx, _turn: Some(turn) }),
                 // SQLite's busy handler has already waited the busy timeout: try again at once.
                 Err(e) if attempt < BEGIN_ATTEMPTS && is_busy(&e) => attempt += 1,
                 Err(e) => return Err(e.into()),
@@ -391,7 +408,7 @@ impl Database {
                 ..Default::default()
             }
         };
-        Ok(Tx(self.conn.begin_with_options(options).await?))
+        Ok(Tx { tx: self.conn.begin_with_options(options).await?, _turn: None })
     }
 
     /// Runs a raw statement (tests, schema administration).

@@ -6,7 +6,7 @@
 //!   DATABASE_URL=sqlite:///tmp/province/handbook.db cargo run --release -p api --example load
 //! Options: `LOAD_SECONDS` per scenario (default 10; not `SECONDS`, which bash rewrites),
 //! `CONNECTIONS` (default 32), `MEMBERS` logged in (default 2000), `LOAD_ONLY` a comma-separated
-//! subset of the scenarios after the baselines (`checkin`, `agenda`, `feed`, `search`,
+//! subset of the scenarios after the baselines (`checkin`, `firstcheckin`, `agenda`, `feed`, `search`,
 //! `leaderboard`, `subtree`, `single`, `rollup`; default all) — e.g. to profile one of them.
 //! `scripts/benchmarks` runs this together with every other benchmark of docs/PERFORMANCE.md.
 //!
@@ -19,7 +19,7 @@
 //! HTTP, without queueing behind other requests. Last, the province-wide meeting-report roll-up
 //! for a month is timed as an administrator of the province.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::map_entry)] // a benchmark program: failing loudly is right; the entry API does not fit the awaits
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::map_entry, clippy::needless_range_loop)] // a benchmark program: failing loudly is right; the entry API does not fit the awaits; the first check-ins pick the k-th meeting of each member's own cell
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -95,6 +95,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 struct Outcome {
     requests: usize,
     errors: usize,
+    /// Replies of 400 and above, by status.
+    statuses: std::collections::BTreeMap<u16, usize>,
     rps: f64,
     p50: f64,
     p95: f64,
@@ -116,7 +118,7 @@ where
         handles.push(tokio::spawn(async move {
             let mut conn = Conn::open(addr).await;
             let mut times = Vec::new();
-            let mut errors = 0;
+            let mut errors = Vec::new();
             while Instant::now() < deadline {
                 let i = counter.fetch_add(1, Ordering::Relaxed);
                 let (method, path, token) = make(i);
@@ -124,22 +126,25 @@ where
                 let status = conn.request(method, &path, token.as_deref()).await;
                 times.push(t0.elapsed().as_secs_f64() * 1000.0);
                 if status >= 400 {
-                    errors += 1;
+                    errors.push(status);
                 }
             }
             (times, errors)
         }));
     }
     let mut all = Vec::new();
-    let mut errors = 0;
+    let mut statuses = std::collections::BTreeMap::new();
     for h in handles {
         let (t, e) = h.await.unwrap();
         all.extend(t);
-        errors += e;
+        for status in e {
+            *statuses.entry(status).or_insert(0) += 1;
+        }
     }
+    let errors = statuses.values().sum();
     all.sort_by(f64::total_cmp);
     let pct = |p: f64| all.get(((all.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
-    Outcome { requests: all.len(), errors, rps: all.len() as f64 / seconds as f64, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) }
+    Outcome { requests: all.len(), errors, statuses, rps: all.len() as f64 / seconds as f64, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) }
 }
 
 /// Stores a two-hour session for `account` under `token` (argon2 is not what is measured) and
@@ -217,6 +222,39 @@ fn status_kb(pid: u32, field: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Inserts an open thematic meeting of `cell` starting ten minutes after `now` (check-in is open).
+async fn open_meeting(tx: &storage::Tx, cell: UnitId, now: chrono::DateTime<chrono::Utc>) -> meetings::MeetingId {
+    let id = meetings::MeetingId::from_uuid(uuid::Uuid::now_v7());
+    let meeting = MeetingRecord {
+        id,
+        unit_id: cell,
+        kind: MeetingKind::Thematic,
+        combined_thematic: false,
+        title: "Sinh hoạt chuyên đề (benchmark)".into(),
+        status: MeetingStatus::Open,
+        starts_at: now + chrono::Duration::minutes(10),
+        planned_minutes: 120,
+        location: None,
+        online_link: None,
+        notes: String::new(),
+        version: 1,
+        late_publication: false,
+        short_duration_confirmed: false,
+        published_at: Some(now),
+        opened_at: Some(now),
+        ended_at: None,
+        cancelled_at: None,
+        cancel_reason: None,
+        minutes: None,
+        minutes_approved_at: None,
+        created_by: None,
+        created_at: now,
+        updated_at: now,
+    };
+    storage::meetings::insert(tx.conn(), &meeting, &[]).await.unwrap();
+    id
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL of a generated dataset");
@@ -255,43 +293,16 @@ async fn main() {
         let token = session(&tx, &account, format!("bench-{run_id}-{}", m.id), now).await;
         let cell = m.state.home_unit;
         if !cell_meeting.contains_key(&cell) {
-            let id = meetings::MeetingId::from_uuid(uuid::Uuid::now_v7());
-            let meeting = MeetingRecord {
-                id,
-                unit_id: cell,
-                kind: MeetingKind::Thematic,
-                combined_thematic: false,
-                title: "Sinh hoạt chuyên đề (benchmark)".into(),
-                status: MeetingStatus::Open,
-                starts_at: now + chrono::Duration::minutes(10),
-                planned_minutes: 120,
-                location: None,
-                online_link: None,
-                notes: String::new(),
-                version: 1,
-                late_publication: false,
-                short_duration_confirmed: false,
-                published_at: Some(now),
-                opened_at: Some(now),
-                ended_at: None,
-                cancelled_at: None,
-                cancel_reason: None,
-                minutes: None,
-                minutes_approved_at: None,
-                created_by: None,
-                created_at: now,
-                updated_at: now,
-            };
-            storage::meetings::insert(tx.conn(), &meeting, &[]).await.unwrap();
+            let id = open_meeting(&tx, cell, now).await;
             cell_meeting.insert(cell, id);
         }
         tokens.push((token, cell_meeting[&cell], m.id));
     }
     // Ledger rows for the open meetings' rosters.
-    for (cell, meeting) in &cell_meeting {
-        let roster: Vec<LedgerRow> = members
+    let roster_of = |cell: UnitId| -> Vec<LedgerRow> {
+        members
             .iter()
-            .filter(|m| m.state.home_unit == *cell && m.state.is_obliged_to_attend())
+            .filter(|m| m.state.home_unit == cell && m.state.is_obliged_to_attend())
             .map(|m| LedgerRow {
                 member_id: m.id,
                 role: RosterRole::Obliged,
@@ -300,10 +311,36 @@ async fn main() {
                 checked_in_at: None,
                 reason: None,
             })
-            .collect();
-        storage::meetings::insert_ledger(tx.conn(), *meeting, &roster).await.unwrap();
+            .collect()
+    };
+    for (cell, meeting) in &cell_meeting {
+        storage::meetings::insert_ledger(tx.conn(), *meeting, &roster_of(*cell)).await.unwrap();
+    }
+    // First check-ins: `FIRST_CHECKIN_MEETINGS` more open meetings per cell (default 24), and the
+    // (member on the roster, meeting) pairs in an order where consecutive requests are different
+    // members, so that every request of the scenario is a first check-in until the pairs run out.
+    let mut first_pairs: Vec<(String, meetings::MeetingId)> = Vec::new();
+    if want("firstcheckin") {
+        let per_cell: usize = std::env::var("FIRST_CHECKIN_MEETINGS").ok().and_then(|v| v.parse().ok()).unwrap_or(24);
+        let on_roster: std::collections::HashSet<MemberId> =
+            members.iter().filter(|m| m.state.is_obliged_to_attend()).map(|m| m.id).collect();
+        let mut extra: std::collections::HashMap<UnitId, Vec<meetings::MeetingId>> = std::collections::HashMap::new();
+        for cell in cell_meeting.keys() {
+            for _ in 0..per_cell {
+                let id = open_meeting(&tx, *cell, now).await;
+                storage::meetings::insert_ledger(tx.conn(), id, &roster_of(*cell)).await.unwrap();
+                extra.entry(*cell).or_default().push(id);
+            }
+        }
+        let cell_of: std::collections::HashMap<MemberId, UnitId> = members.iter().map(|m| (m.id, m.state.home_unit)).collect();
+        for k in 0..per_cell {
+            for (token, _, member) in tokens.iter().filter(|(_, _, m)| on_roster.contains(m)) {
+                first_pairs.push((token.clone(), extra[&cell_of[member]][k]));
+            }
+        }
     }
     tx.commit().await.unwrap();
+    let first_pairs = Arc::new(first_pairs);
     let tokens = Arc::new(tokens);
     let session_for = |account: storage::accounts::AccountRecord, name: &str| {
         let token = format!("bench-{run_id}-{name}");
@@ -369,6 +406,9 @@ async fn main() {
             ratio,
             status_kb(pid, "VmRSS")
         );
+        if o.errors > 0 {
+            println!("    errors by status: {:?}", o.statuses);
+        }
     };
     let read = run(bare_addr, connections, seconds, |_| ("GET", "/bare/read".to_string(), None)).await;
     report("baseline: indexed single-row read", &read, None);
@@ -383,6 +423,18 @@ async fn main() {
         })
         .await;
         report("check-in (different members)", &o, Some(write.rps));
+    }
+    if want("firstcheckin") {
+        let pairs = first_pairs.clone();
+        let o = run(addr, connections, seconds, move |i| {
+            let (tok, meeting) = &pairs[i % pairs.len()];
+            ("POST", format!("/api/v1/meetings/{meeting}/check-in"), Some(tok.clone()))
+        })
+        .await;
+        report("first check-in (a new attendance)", &o, Some(write.rps));
+        if o.requests > first_pairs.len() {
+            println!("    ({} pairs: the last {} requests were repeats)", first_pairs.len(), o.requests - first_pairs.len());
+        }
     }
     if want("agenda") {
         let t = tokens.clone();
