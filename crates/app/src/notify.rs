@@ -726,7 +726,7 @@ pub async fn deliver(
                     // not send them again.
                     let result = tokio::select! {
                         r = &mut send => r,
-                        () = tokio::time::sleep(std::time::Duration::from_millis(100)), if !sent.is_empty() => {
+                        () = tokio::time::sleep(RECORD_SENT_AFTER), if !sent.is_empty() => {
                             mark_all_sent(ctx, settings, &mut sent).await?;
                             send.await
                         }
@@ -776,6 +776,11 @@ pub async fn deliver(
         }
     }
 }
+
+/// How long a send may be in flight before the batch's earlier successes are recorded (so that a
+/// pass abandoned in a send that never answers does not send them again). A shutdown's grace
+/// period must be longer than this for that record to be written.
+pub const RECORD_SENT_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Records `sent` as sent and empties it.
 async fn mark_all_sent(ctx: &Ctx, settings: &Settings, sent: &mut Vec<Uuid>) -> Result<(), StoreError> {

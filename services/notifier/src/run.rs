@@ -131,7 +131,8 @@ pub async fn once(ctx: &Ctx, settings: &Settings, transports: &Transports, poll:
 pub const SCAN_EVERY: Duration = Duration::from_secs(60);
 
 /// How long a shutdown waits for the pass in progress to reach a safe point (the send in flight
-/// and its record) before abandoning it.
+/// and its record) before abandoning it; longer than `app::notify::RECORD_SENT_AFTER`, so the
+/// batch's earlier successes are recorded before a send that never answers is abandoned.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Runs passes every `poll` (and at once when `wake` signals a new event: PostgreSQL's
