@@ -21,6 +21,7 @@ mod m20261130_000013_readiness;
 mod m20261204_000014_notifications;
 mod m20261204_000015_reports;
 mod m20261206_000016_points_pending;
+mod m20261206_000017_inbox_notify;
 mod util;
 
 /// All migrations, in order.
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000014_notifications::Migration),
             Box::new(m20261204_000015_reports::Migration),
             Box::new(m20261206_000016_points_pending::Migration),
+            Box::new(m20261206_000017_inbox_notify::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@
 //! delivery key: `Message-ID`, webhook `id`).
 
 pub mod inbox;
+pub mod live;
 pub mod transport;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -39,3 +39,78 @@ impl OutboxListener {
         self.0.recv().await.map(|_| ()).map_err(error)
     }
 }
+
+/// The channel the inbox triggers notify (migration 17): when a statement inserts notifications
+/// or updates them (read marks), the payload names the members whose inbox changed, comma
+/// separated, or is `*` when the statement touched more than [`INBOX_MEMBERS_MAX`] members (a
+/// broadcast). PostgreSQL delivers it when the writing transaction commits.
+pub const INBOX_CHANNEL: &str = "handbook_inbox";
+
+/// The most members a notification names one by one (their ids fill at most 3.7 kB of the
+/// 8 kB a payload may hold); a statement touching more sends `*`.
+pub const INBOX_MEMBERS_MAX: usize = 100;
+
+/// Whose inbox changed, as one notification tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboxChange {
+    /// These members' inboxes.
+    Members(Vec<uuid::Uuid>),
+    /// Possibly anyone's (a broadcast, or a payload that could not be read).
+    All,
+}
+
+impl InboxChange {
+    /// Reads a payload of [`INBOX_CHANNEL`]; anything but a list of ids is [`InboxChange::All`].
+    pub fn parse(payload: &str) -> Self {
+        let ids: Result<Vec<uuid::Uuid>, _> = payload.split(',').map(|s| uuid::Uuid::parse_str(s.trim())).collect();
+        match ids {
+            Ok(ids) if !ids.is_empty() => Self::Members(ids),
+            _ => Self::All,
+        }
+    }
+}
+
+/// A connection listening for inbox changes, so that an API node learns of items another
+/// process (a notifier, another node) wrote.
+#[derive(Debug)]
+pub struct InboxListener(PgListener);
+
+impl InboxListener {
+    /// On PostgreSQL, a connection from `db`'s settings listening on [`INBOX_CHANNEL`];
+    /// `Ok(None)` on SQLite (one process writes the file; its streams poll).
+    pub async fn connect(db: &crate::Database) -> Result<Option<Self>, StoreError> {
+        if db.backend_name() != "postgres" {
+            return Ok(None);
+        }
+        let pool = db.conn().get_postgres_connection_pool();
+        let mut listener = PgListener::connect_with(pool).await.map_err(error)?;
+        listener.listen(INBOX_CHANNEL).await.map_err(error)?;
+        Ok(Some(Self(listener)))
+    }
+
+    /// Waits for the next change. A dropped connection answers [`InboxChange::All`] (what was
+    /// notified meanwhile is lost, so every stream should look) and the next call re-establishes
+    /// it; an error means that failed.
+    pub async fn next(&mut self) -> Result<InboxChange, StoreError> {
+        match self.0.try_recv().await.map_err(error)? {
+            Some(n) => Ok(InboxChange::parse(n.payload())),
+            // The connection dropped and was re-established: anything may have been missed.
+            None => Ok(InboxChange::All),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InboxChange;
+
+    #[test]
+    fn inbox_payloads_name_members_or_everyone() {
+        let a = uuid::Uuid::from_u128(1);
+        let b = uuid::Uuid::from_u128(2);
+        assert_eq!(InboxChange::parse(&format!("{a},{b}")), InboxChange::Members(vec![a, b]));
+        assert_eq!(InboxChange::parse("*"), InboxChange::All);
+        assert_eq!(InboxChange::parse(""), InboxChange::All);
+        assert_eq!(InboxChange::parse(&format!("{a},nonsense")), InboxChange::All);
+    }
+}

@@ -24,6 +24,7 @@
 //! | `HANDBOOK_LOGIN_FAILURES_PER_ADDRESS` | `30` | failures from one address (any accounts) before it is refused |
 //! | `HANDBOOK_LOGIN_SLOW_ACCOUNT_AFTER` | `10` | failures on one account (any addresses) from which attempts on it are delayed (1 s, doubling, at most 8 s) |
 //! | `HANDBOOK_NOTIFICATION_STREAM_POLL_MS` | `2000` | how often a notification stream (`GET /api/v1/me/notifications/stream`) looks for new items |
+//! | `HANDBOOK_NOTIFICATION_STREAM_IDLE_SECS` | `30` | PostgreSQL, while the process listens for inbox changes: the longest a stream waits without a wake-up before it looks again (a lost notification, the session's end) |
 //! | `HANDBOOK_REQUEST_TIMEOUT_SECS` | `30` | longest time a request may take until its response starts; then 504 `request_timeout` (a streamed body — the notification stream, a download — is not cut once it has started; attachment uploads and member imports, which may arrive slowly, are not bounded by it) |
 //! | `HANDBOOK_CORS_ORIGINS` | none: no CORS headers | comma-separated origins (`https://sotay.example.vn`) whose browser pages may call the API |
 //! | `HANDBOOK_HSTS` | `false` | `true` when the server is reached over TLS (directly or through the proxy): every response carries `Strict-Transport-Security: max-age=31536000` |
@@ -138,6 +139,9 @@ pub struct Config {
     pub reports_dir: PathBuf,
     /// How often a notification stream (`GET /api/v1/me/notifications/stream`) looks for new items.
     pub notification_stream_poll: std::time::Duration,
+    /// PostgreSQL, while the inbox listener is connected: the longest a notification stream waits
+    /// for a wake-up before it looks again (streams are woken when their member's inbox changes).
+    pub notification_stream_idle: std::time::Duration,
     /// Longest time until a response starts (then 504 `request_timeout`).
     pub request_timeout: std::time::Duration,
     /// Origins allowed to call the API from a browser (CORS); empty: no CORS headers.
@@ -266,6 +270,9 @@ impl Config {
             notification_stream_poll: std::time::Duration::from_millis(u64::from(
                 number("HANDBOOK_NOTIFICATION_STREAM_POLL_MS", 2000)?.max(1),
             )),
+            notification_stream_idle: std::time::Duration::from_secs(u64::from(
+                number("HANDBOOK_NOTIFICATION_STREAM_IDLE_SECS", 30)?.max(1),
+            )),
             request_timeout: std::time::Duration::from_secs(u64::from(number("HANDBOOK_REQUEST_TIMEOUT_SECS", 30)?.max(1))),
             cors_origins: match get("HANDBOOK_CORS_ORIGINS") {
                 None => Vec::new(),
@@ -331,6 +338,7 @@ impl Config {
             ("HANDBOOK_LOGIN_FAILURES_PER_ADDRESS", self.login.per_address.to_string()),
             ("HANDBOOK_LOGIN_SLOW_ACCOUNT_AFTER", self.login.slow_account_after.to_string()),
             ("HANDBOOK_NOTIFICATION_STREAM_POLL_MS", millis(self.notification_stream_poll)),
+            ("HANDBOOK_NOTIFICATION_STREAM_IDLE_SECS", secs(self.notification_stream_idle)),
             ("HANDBOOK_REQUEST_TIMEOUT_SECS", secs(self.request_timeout)),
             ("HANDBOOK_CORS_ORIGINS", if self.cors_origins.is_empty() { "none".to_string() } else { self.cors_origins.join(", ") }),
             ("HANDBOOK_HSTS", self.hsts.to_string()),

@@ -275,6 +275,7 @@ pub async fn prepare_with_clock(db: storage::Database, config: Config, clock: Sh
         clock,
         metrics: telemetry::Metrics::new(),
         points: Arc::default(),
+        inbox: Arc::default(),
     })
 }
 
@@ -282,13 +283,15 @@ pub async fn prepare_with_clock(db: storage::Database, config: Config, clock: Sh
 const PURGE_LOGIN_FAILURES_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// Serves on `listener` until Ctrl-C / SIGTERM (and `GET /metrics` on `HANDBOOK_METRICS_BIND`
-/// when set). A background task applies queued point totals (`app::points::run_applier`). On
-/// SQLite another checkpoints the
+/// when set). A background task applies queued point totals (`app::points::run_applier`); on
+/// PostgreSQL another listens for inbox changes and wakes the notification streams concerned
+/// (`app::notify::live::listen`). On SQLite another checkpoints the
 /// write-ahead log every `wal_checkpoint_every` so that it stays bounded under write load;
 /// another deletes expired sign-in throttle counters every five minutes.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     state.metrics.spawn_upkeep();
     tokio::spawn(::app::points::run_applier(state.ctx(), state.points.clone()));
+    tokio::spawn(::app::notify::live::listen(state.db.clone(), state.inbox.clone()));
     let ctx = state.ctx();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PURGE_LOGIN_FAILURES_EVERY);

@@ -27,6 +27,8 @@ pub struct AppState {
     pub metrics: telemetry::Metrics,
     /// Wakes this server's applier of queued point totals (`app::points`).
     pub points: Arc<app::points::PointsQueue>,
+    /// This server's open notification streams, woken by the inbox listener (`app::notify::live`).
+    pub inbox: Arc<app::notify::live::InboxWakes>,
 }
 
 impl AppState {

@@ -193,6 +193,11 @@ struct Live {
     actor: Actor,
     lang: Lang,
     poll: Duration,
+    /// The longest wait between looks while the inbox listener is connected.
+    idle: Duration,
+    /// This stream's wake-ups.
+    watch: app::notify::live::InboxWatch,
+    wakes: std::sync::Arc<app::notify::live::InboxWakes>,
     last: Option<Uuid>,
     unread: i64,
     queue: VecDeque<Event>,
@@ -234,11 +239,12 @@ impl Live {
 }
 
 /// Server-sent events of the caller's inbox: an `unread` event (`{"unread": n}`) on connecting,
-/// then, checked every `HANDBOOK_NOTIFICATION_STREAM_POLL_MS` (default 2000), a `notification`
-/// event (the item, as in the list; its `id` is the SSE event id) for each new item and a fresh
-/// `unread` event when the count changes; keep-alive comments in between. The stream ends when
-/// the session does (sign-out, expiry). A client that reconnects with `Last-Event-ID` gets the
-/// items after that one.
+/// then a `notification` event (the item, as in the list; its `id` is the SSE event id) for each
+/// new item and a fresh `unread` event when the count changes; keep-alive comments in between.
+/// On PostgreSQL the server is told of inbox changes made by any process and sends them within
+/// moments; on SQLite it looks every `HANDBOOK_NOTIFICATION_STREAM_POLL_MS` (default 2000). The
+/// stream ends when the session does (sign-out, expiry). A client that reconnects with
+/// `Last-Event-ID` gets the items after that one.
 #[utoipa::path(get, path = "/api/v1/me/notifications/stream", tag = "notifications", security(("bearer" = [])),
     params(("Last-Event-ID" = Option<String>, Header, description = "The id of the last `notification` event received, to resume after it")),
     responses((status = 200, content_type = "text/event-stream", body = String,
@@ -251,6 +257,9 @@ pub async fn stream(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let ctx = state.ctx();
     let lang = Lang::from_headers(&headers);
+    // Subscribed before the first reads, so that no change after them goes unnoticed.
+    let member = caller.actor.member_id.ok_or(ApiError::Forbidden)?;
+    let watch = state.inbox.watch(member);
     let unread = app::notify::inbox::unread_count(&ctx, &caller.actor).await.map_err(inbox_error)?;
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| Uuid::parse_str(v.trim()).ok());
     let last = match resume {
@@ -264,6 +273,9 @@ pub async fn stream(
         actor: caller.actor,
         lang,
         poll: state.config.notification_stream_poll,
+        idle: state.config.notification_stream_idle,
+        watch,
+        wakes: state.inbox.clone(),
         last,
         unread,
         queue: VecDeque::from([unread_event(unread)]),
@@ -273,7 +285,10 @@ pub async fn stream(
             if let Some(event) = live.queue.pop_front() {
                 return Some((Ok(event), live));
             }
-            tokio::time::sleep(live.poll).await;
+            // Woken when the member's inbox changes (PostgreSQL's listener), or after the
+            // idle period; without a listener (SQLite, or while it reconnects) every poll.
+            let wait = if live.wakes.listening() { live.idle } else { live.poll };
+            live.watch.wait(wait).await;
             if !live.poll_once().await {
                 return None;
             }

@@ -431,6 +431,64 @@ async fn next_event(body: &mut Body, buffer: &mut String) -> (String, String) {
     }
 }
 
+/// PostgreSQL: an item another process writes (here straight through storage, as the notifier
+/// does) reaches an open stream through the inbox listener, and so does a read mark made
+/// elsewhere, although the stream's poll and idle periods are an hour long. SQLite has no
+/// listener: it returns at once and streams poll.
+#[tokio::test]
+async fn on_postgresql_a_stream_is_woken_by_inbox_changes_of_any_process() {
+    let t = TestApp::new().await;
+    let w = t.world().await;
+    let mut config = (*t.state.config).clone();
+    config.notification_stream_poll = StdDuration::from_secs(3600);
+    config.notification_stream_idle = StdDuration::from_secs(3600);
+    let state = api::state::AppState { config: Arc::new(config), ..t.state.clone() };
+    let listener = tokio::spawn(app::notify::live::listen(state.db.clone(), state.inbox.clone()));
+    if state.db.backend_name() != "postgres" {
+        tokio::time::timeout(StdDuration::from_secs(10), listener).await.expect("no listener on SQLite").unwrap();
+        assert!(!state.inbox.listening());
+        return;
+    }
+    for _ in 0..500 {
+        if state.inbox.listening() {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+    }
+    assert!(state.inbox.listening(), "the listener connected");
+    let app = api::app(state.clone());
+    let req = Request::get("/api/v1/me/notifications/stream")
+        .header(header::AUTHORIZATION, format!("Bearer {}", w.m1.1))
+        .header(header::ACCEPT, "text/event-stream")
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .body(Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app, req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let mut buffer = String::new();
+    assert_eq!(next_event(&mut body, &mut buffer).await, ("unread".to_string(), json!({"unread": 0}).to_string()));
+    assert_eq!(state.inbox.watched_members(), 1);
+
+    // Another member's item, then this member's: only the latter is sent (within next_event's
+    // 10 s, against an hour's poll).
+    seed(&t, &w.b1.0, 1).await;
+    let new = seed(&t, &w.m1.0, 1).await[0];
+    let (name, data) = next_event(&mut body, &mut buffer).await;
+    assert_eq!(name, "notification");
+    assert_eq!(serde_json::from_str::<Value>(&data).unwrap()["id"], new.to_string());
+    assert_eq!(next_event(&mut body, &mut buffer).await, ("unread".to_string(), json!({"unread": 1}).to_string()));
+
+    // Read on another node: the count follows.
+    storage::inbox::mark_all_read(t.state.db.conn(), member_id(&w.m1.0), t.now()).await.unwrap();
+    assert_eq!(next_event(&mut body, &mut buffer).await, ("unread".to_string(), json!({"unread": 0}).to_string()));
+
+    // The closed stream leaves the registry.
+    drop(body);
+    assert_eq!(state.inbox.watched_members(), 0);
+    listener.abort();
+}
+
 #[tokio::test]
 async fn the_stream_sends_the_unread_count_then_new_items() {
     let t = TestApp::new().await;
