@@ -184,7 +184,7 @@ pub struct Database {
     conn: DatabaseConnection,
     /// SQLite: the process's writers queue here before `BEGIN
     /// IMMEDIATE` (see [`Database::begin`]); `None` on PostgreSQL.
-    writer: Option<std::sync::Arc<futures_util::lock::Mutex<()>>>,
+    writer: Option<std::sync::Arc<async_lock::Mutex<()>>>,
 }
 
 /// The state of a connection pool (see [`Database::pool_stats`]).
@@ -206,7 +206,7 @@ pub struct Tx {
     tx: DatabaseTransaction,
     /// The turn at the SQLite write gate, given back after the transaction ends (declared after
     /// `tx`, so dropped after it).
-    _turn: Option<futures_util::lock::OwnedMutexGuard<()>>,
+    _turn: Option<async_lock::MutexGuardArc<()>>,
 }
 
 impl Tx {
@@ -370,7 +370,9 @@ impl Database {
     /// write lock first makes writers queue instead.
     ///
     /// The writers of this process queue first on an in-process async gate and take
-    /// the write lock one at a time: SQLite's own busy handler makes a waiting connection sleep
+    /// the write lock one at a time (`async_lock::Mutex`, which hands the gate to a waiter that
+    /// has waited over half a millisecond instead of letting newcomers overtake it — a plain
+    /// barging mutex left some first check-ins waiting for seconds): SQLite's own busy handler makes a waiting connection sleep
     /// (1, 2, 5, 10 … 100 ms) and poll, so under a crowd of writers the lock was often free while
     /// every waiter slept (first check-ins at 32 connections: docs/PERFORMANCE.md). Other
     /// processes on the same file (notifier, report generator) still meet this one at the busy
@@ -381,7 +383,7 @@ impl Database {
         let Some(gate) = &self.writer else {
             return Ok(Tx { tx: self.conn.begin().await?, _turn: None });
         };
-        let turn = gate.clone().lock_owned().await;
+        let turn = gate.lock_arc().await;
         let options = TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
         let mut attempt = 1;
         loop {
