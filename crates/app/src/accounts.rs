@@ -929,7 +929,8 @@ pub async fn audit_log(
     if !allowed(ctx, actor, Action::ViewAudit, &path) {
         return Err(AuditLogError::Forbidden);
     }
-    let mut rows = storage::audit::list_subtree(ctx.db.conn(), unit, before, limit + 1).await?;
+    // The audit listing may lag (a read replica, when configured).
+    let mut rows = storage::audit::list_subtree(ctx.db.reader(), unit, before, limit + 1).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok((rows, more))

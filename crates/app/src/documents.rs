@@ -553,8 +553,10 @@ pub struct FeedPage {
 /// documents they manage. Text without a searchable word finds nothing. `filter` carries the
 /// other criteria and the page (`limit`, `offset`); its `words` are ignored and taken from `text`.
 pub async fn feed(ctx: &Ctx, actor: &Actor, text: Option<&str>, filter: FeedQuery) -> Result<FeedPage, StoreError> {
-    let db = ctx.db.conn();
     let words = text.map(search::parse_query).unwrap_or_default();
+    // A search may lag (a read replica, when configured); the feed, and the caller's read marks
+    // in either, are read on the primary.
+    let db = if words.is_empty() { ctx.db.conn() } else { ctx.db.reader() };
     if text.is_some_and(|q| !q.trim().is_empty()) && words.is_empty() {
         return Ok(FeedPage::default());
     }
@@ -568,7 +570,7 @@ pub async fn feed(ctx: &Ctx, actor: &Actor, text: Option<&str>, filter: FeedQuer
     let unit_ids: Vec<UnitId> = docs.iter().map(|d| d.issuer_unit_id).collect::<HashSet<_>>().into_iter().collect();
     let issuers: HashMap<UnitId, UnitRecord> = storage::units::get_many(db, &unit_ids).await?.into_iter().map(|u| (u.id, u)).collect();
     let read: HashMap<DocumentId, DateTime<Utc>> = match actor.member_id {
-        Some(m) => storage::documents::read_times(db, m, &ids).await?,
+        Some(m) => storage::documents::read_times(ctx.db.conn(), m, &ids).await?,
         None => HashMap::new(),
     };
     let searching = !query.words.is_empty();

@@ -22,6 +22,8 @@ pub struct Snapshot {
     pub points_pending_oldest_age_seconds: Option<f64>,
     /// Bytes in SQLite's write-ahead log; `None` on PostgreSQL.
     pub wal_bytes: Option<u64>,
+    /// The read replica, when one is configured.
+    pub replica: Option<storage::ReplicaStatus>,
 }
 
 /// Reads the gauges now (one count and one indexed lookup on the outbox).
@@ -58,14 +60,42 @@ pub async fn snapshot(ctx: &Ctx) -> Snapshot {
         points_pending,
         points_pending_oldest_age_seconds,
         wal_bytes: ctx.db.wal_bytes(),
+        replica: ctx.db.replica_status(),
+    }
+}
+
+/// How often [`watch_replica`] measures the replica's lag.
+pub const REPLICA_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Measures the read replica's lag every [`REPLICA_CHECK_EVERY`] for as long as the process
+/// runs (returns at once without a replica): lag-tolerant reads go to the replica while it
+/// answers within its bound, to the primary otherwise. Changes are logged.
+pub async fn watch_replica(db: storage::Database) {
+    let mut was_usable = None;
+    loop {
+        let Some(result) = db.check_replica().await else {
+            return;
+        };
+        let usable = db.replica_status().is_some_and(|s| s.usable);
+        if was_usable != Some(usable) {
+            match &result {
+                Ok(lag) if usable => tracing::info!(lag_ms = lag.as_millis(), "read replica in use for lag-tolerant reads"),
+                Ok(lag) => tracing::warn!(lag_ms = lag.as_millis(), "read replica lags beyond its bound; reads go to the primary"),
+                Err(e) => tracing::warn!(error = %e, "read replica not answering; reads go to the primary"),
+            }
+            was_usable = Some(usable);
+        }
+        tokio::time::sleep(REPLICA_CHECK_EVERY).await;
     }
 }
 
 impl Snapshot {
     /// Sets the gauges `handbook_db_pool_connections{state="open"|"in_use"|"idle"|"max"}`,
     /// `handbook_outbox_backlog`, `handbook_outbox_oldest_age_seconds`, `handbook_points_pending`,
-    /// `handbook_points_pending_oldest_age_seconds` and `handbook_sqlite_wal_bytes` (SQLite only)
-    /// on the current recorder.
+    /// `handbook_points_pending_oldest_age_seconds`, `handbook_sqlite_wal_bytes` (SQLite only)
+    /// and, with a read replica, `handbook_db_replica_up`, `handbook_db_replica_lag_seconds` and
+    /// the counter `handbook_db_lag_tolerant_reads_total{target="replica"|"primary"}` on the
+    /// current recorder.
     #[allow(clippy::cast_precision_loss)] // counts and sizes far below 2^52
     pub fn record(&self) {
         for (state, value) in [("open", self.pool.size), ("in_use", self.pool.in_use), ("idle", self.pool.idle), ("max", self.pool.max)] {
@@ -85,6 +115,14 @@ impl Snapshot {
         }
         if let Some(bytes) = self.wal_bytes {
             metrics::gauge!("handbook_sqlite_wal_bytes").set(bytes as f64);
+        }
+        if let Some(r) = &self.replica {
+            metrics::gauge!("handbook_db_replica_up").set(if r.usable { 1.0 } else { 0.0 });
+            if let Some(lag) = r.lag_seconds {
+                metrics::gauge!("handbook_db_replica_lag_seconds").set(lag);
+            }
+            metrics::counter!("handbook_db_lag_tolerant_reads_total", "target" => "replica").absolute(r.reads_on_replica);
+            metrics::counter!("handbook_db_lag_tolerant_reads_total", "target" => "primary").absolute(r.reads_on_primary);
         }
     }
 }

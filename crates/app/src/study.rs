@@ -675,7 +675,10 @@ pub async fn leaderboard<E>(ctx: &Ctx, actor: &Actor, unit: UnitId, query: Resul
         return Err(BoardError::Forbidden);
     }
     let BoardQuery { year, limit, around_me } = query.map_err(BoardError::Request)?;
-    let rows = storage::study::top(ctx.db.conn(), unit, year, limit).await?;
+    // The board may lag (a read replica, when configured); the caller's own total is read on
+    // the primary, so that points just earned show at once.
+    let board = ctx.db.reader();
+    let rows = storage::study::top(board, unit, year, limit).await?;
     let mut top: Vec<BoardLine> = Vec::with_capacity(rows.len());
     for (i, (m, name, cell, points)) in rows.into_iter().enumerate() {
         let rank = match top.last() {
@@ -688,16 +691,16 @@ pub async fn leaderboard<E>(ctx: &Ctx, actor: &Actor, unit: UnitId, query: Resul
     let mine = match me {
         Some(m) => {
             let points = storage::study::total(ctx.db.conn(), m, year).await?;
-            Some((storage::study::rank(ctx.db.conn(), unit, year, points).await?, points))
+            Some((storage::study::rank(board, unit, year, points).await?, points))
         }
         None => None,
     };
     let around_me = match (around_me, me, mine) {
         (true, Some(m), Some((_, points))) => {
-            let rows = storage::study::neighbours(ctx.db.conn(), unit, year, m, points, limit).await?;
+            let rows = storage::study::neighbours(board, unit, year, m, points, limit).await?;
             let mut lines = Vec::with_capacity(rows.len());
             for (id, name, cell, p) in rows {
-                lines.push((storage::study::rank(ctx.db.conn(), unit, year, p).await?, id, name, cell, p));
+                lines.push((storage::study::rank(board, unit, year, p).await?, id, name, cell, p));
             }
             Some(lines)
         }

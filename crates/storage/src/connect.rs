@@ -181,10 +181,12 @@ fn connect_error(url: &str, source: sea_orm::DbErr) -> ConnectError {
 /// A pool of connections to the handbook database.
 #[derive(Debug, Clone)]
 pub struct Database {
-    conn: DatabaseConnection,
+    pub(crate) conn: DatabaseConnection,
     /// SQLite: the process's writers queue here before `BEGIN
     /// IMMEDIATE` (see [`Database::begin`]); `None` on PostgreSQL.
     writer: Option<std::sync::Arc<async_lock::Mutex<()>>>,
+    /// A streaming replica for lag-tolerant reads ([`Database::reader`]), when attached.
+    pub(crate) replica: Option<std::sync::Arc<crate::replica::Replica>>,
 }
 
 /// The state of a connection pool (see [`Database::pool_stats`]).
@@ -271,7 +273,27 @@ impl Database {
         let conn = sea_orm::Database::connect(opts).await.map_err(|source| connect_error(url, source))?;
         conn.ping().await.map_err(|source| connect_error(url, source))?;
         let writer = (conn.get_database_backend() == DbBackend::Sqlite).then(std::sync::Arc::default);
-        Ok(Self { conn, writer })
+        Ok(Self { conn, writer, replica: None })
+    }
+
+    /// Opens a read replica (a PostgreSQL standby) without connecting yet, so that a replica
+    /// that is down does not stop the start: connections are made when reads need them, each
+    /// within 2 s, and a statement on it is cancelled after 10 s. Attach it with
+    /// [`Database::with_replica`].
+    pub async fn connect_replica(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConnectError::UnknownScheme(redact(url)));
+        }
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.max_connections(max_connections)
+            .min_connections(0)
+            .connect_timeout(Duration::from_secs(2))
+            .acquire_timeout(Duration::from_secs(2))
+            .connect_lazy(true)
+            .sqlx_logging(false);
+        opts.map_sqlx_postgres_opts(|o| o.options([("statement_timeout", "10000")]));
+        let conn = sea_orm::Database::connect(opts).await.map_err(|source| connect_error(url, source))?;
+        Ok(Self { conn, writer: None, replica: None })
     }
 
     /// Opens a PostgreSQL database with `search_path` set to `schema` (used by tests to give each
@@ -280,7 +302,7 @@ impl Database {
         let mut opts = ConnectOptions::new(url.to_string());
         opts.max_connections(max_connections).set_schema_search_path(schema.to_string()).sqlx_logging(false);
         let conn = sea_orm::Database::connect(opts).await.map_err(|source| ConnectError::Unreachable { url: redact(url), source })?;
-        Ok(Self { conn, writer: None })
+        Ok(Self { conn, writer: None, replica: None })
     }
 
     /// Applies pending migrations.

@@ -11,6 +11,7 @@
 
 mod connect;
 mod entities;
+mod replica;
 
 pub mod accounts;
 pub mod audit;
@@ -32,6 +33,7 @@ pub mod testing;
 pub mod units;
 
 pub use connect::{ConnectError, Database, PoolStats, Tx};
+pub use replica::ReplicaStatus;
 
 /// The names of the migrations this release applies, oldest first.
 pub fn known_migrations() -> Vec<String> {

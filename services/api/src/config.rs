@@ -11,6 +11,8 @@
 //! | `HANDBOOK_ROOT_NAME` | `Đảng Cộng sản Việt Nam` | name of the root unit created on first start |
 //! | `HANDBOOK_TOKEN_TTL_HOURS` | `12` | lifetime of a login token |
 //! | `HANDBOOK_DB_MAX_CONNECTIONS` | `16` | pool size |
+//! | `HANDBOOK_DATABASE_REPLICA_URL` | none | PostgreSQL only: a streaming replica for lag-tolerant reads (leaderboards, search, audit listing, report roll-ups) |
+//! | `HANDBOOK_DATABASE_REPLICA_MAX_LAG_SECS` | `10` | the replica serves reads while at most this far behind; beyond it, or down, they go to the primary |
 //! | `HANDBOOK_WAL_CHECKPOINT_SECS` | `30` | SQLite only: how often the write-ahead log is checkpointed and truncated |
 //! | `HANDBOOK_ATTACHMENTS_DIR` | `$HANDBOOK_DATA_DIR/attachments` | where document attachments are stored |
 //! | `HANDBOOK_MAX_ATTACHMENT_MB` | `20` | largest accepted attachment |
@@ -102,6 +104,10 @@ pub fn unknown_variables(vars: &HashMap<String, String>) -> Vec<String> {
 pub struct Config {
     /// Database URL.
     pub database_url: String,
+    /// A streaming replica for lag-tolerant reads (PostgreSQL only).
+    pub replica_url: Option<String>,
+    /// The most the replica may lag and still serve reads.
+    pub replica_max_lag: std::time::Duration,
     /// Listen address.
     pub bind: SocketAddr,
     /// Data directory.
@@ -212,6 +218,22 @@ impl Config {
             }
             None => format!("sqlite://{}/handbook.db", data_dir.display()),
         };
+        let replica_url = match get("HANDBOOK_DATABASE_REPLICA_URL") {
+            None => None,
+            Some(url) if !database_url.starts_with("postgres") => {
+                return Err(ConfigError::Invalid {
+                    key: "HANDBOOK_DATABASE_REPLICA_URL",
+                    message: format!("{}: a read replica needs DATABASE_URL on PostgreSQL", storage::redacted_url(url)),
+                });
+            }
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Some(url.to_string()),
+            Some(url) => {
+                return Err(ConfigError::Invalid {
+                    key: "HANDBOOK_DATABASE_REPLICA_URL",
+                    message: format!("{}: expected postgres://USER@HOST/DB", storage::redacted_url(url)),
+                });
+            }
+        };
         let bind = get("HANDBOOK_BIND")
             .unwrap_or("127.0.0.1:8080")
             .parse()
@@ -251,6 +273,8 @@ impl Config {
         };
         Ok(Self {
             database_url,
+            replica_url,
+            replica_max_lag: std::time::Duration::from_secs(u64::from(number("HANDBOOK_DATABASE_REPLICA_MAX_LAG_SECS", 10)?)),
             bind,
             admin_username: get("HANDBOOK_ADMIN_USERNAME").unwrap_or("admin").to_string(),
             admin_password: get("HANDBOOK_ADMIN_PASSWORD").map(str::to_string),
@@ -318,6 +342,8 @@ impl Config {
             ("HANDBOOK_ROOT_NAME", self.root_name.clone()),
             ("HANDBOOK_TOKEN_TTL_HOURS", self.token_ttl.num_hours().to_string()),
             ("HANDBOOK_DB_MAX_CONNECTIONS", self.max_connections.to_string()),
+            ("HANDBOOK_DATABASE_REPLICA_URL", self.replica_url.as_deref().map_or_else(|| "none".to_string(), storage::redacted_url)),
+            ("HANDBOOK_DATABASE_REPLICA_MAX_LAG_SECS", secs(self.replica_max_lag)),
             ("HANDBOOK_WAL_CHECKPOINT_SECS", secs(self.wal_checkpoint_every)),
             ("HANDBOOK_ATTACHMENTS_DIR", self.attachments_dir.display().to_string()),
             ("HANDBOOK_MAX_ATTACHMENT_MB", (self.max_attachment_bytes / (1024 * 1024)).to_string()),

@@ -249,7 +249,11 @@ pub enum StartError {
 /// Connects, migrates, bootstraps an empty database and builds the shared state, on the wall
 /// clock.
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
-    let db = storage::Database::connect(&config.database_url, config.max_connections).await?;
+    let mut db = storage::Database::connect(&config.database_url, config.max_connections).await?;
+    if let Some(url) = &config.replica_url {
+        let replica = storage::Database::connect_replica(url, config.max_connections).await?;
+        db = db.with_replica(replica, config.replica_max_lag);
+    }
     prepare_with(db, config).await
 }
 
@@ -285,13 +289,15 @@ const PURGE_LOGIN_FAILURES_EVERY: std::time::Duration = std::time::Duration::fro
 /// Serves on `listener` until Ctrl-C / SIGTERM (and `GET /metrics` on `HANDBOOK_METRICS_BIND`
 /// when set). A background task applies queued point totals (`app::points::run_applier`); on
 /// PostgreSQL another listens for inbox changes and wakes the notification streams concerned
-/// (`app::notify::live::listen`). On SQLite another checkpoints the
+/// (`app::notify::live::listen`), and with a read replica another measures its lag every second
+/// (`app::ops::watch_replica`). On SQLite another checkpoints the
 /// write-ahead log every `wal_checkpoint_every` so that it stays bounded under write load;
 /// another deletes expired sign-in throttle counters every five minutes.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     state.metrics.spawn_upkeep();
     tokio::spawn(::app::points::run_applier(state.ctx(), state.points.clone()));
     tokio::spawn(::app::notify::live::listen(state.db.clone(), state.inbox.clone()));
+    tokio::spawn(::app::ops::watch_replica(state.db.clone()));
     let ctx = state.ctx();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PURGE_LOGIN_FAILURES_EVERY);

@@ -271,14 +271,15 @@ pub async fn list<E>(
         return Err(ReportError::Forbidden);
     }
     let month = month.map_err(ReportError::Request)?;
-    let rows = storage::meetings::reports_in(ctx.db.conn(), unit, include_subtree, month.as_deref(), 10_000).await?;
+    // The roll-up may lag (a read replica, when configured).
+    let rows = storage::meetings::reports_in(ctx.db.reader(), unit, include_subtree, month.as_deref(), 10_000).await?;
     // The reporting units in one query per thousand (a province month holds thousands of cells).
     let mut ids: Vec<UnitId> = rows.iter().map(|r| r.unit_id).collect();
     ids.sort();
     ids.dedup();
     let mut units = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(1000) {
-        units.extend(storage::units::get_many(ctx.db.conn(), chunk).await?.into_iter().map(|u| (u.id, u)));
+        units.extend(storage::units::get_many(ctx.db.reader(), chunk).await?.into_iter().map(|u| (u.id, u)));
     }
     rows.into_iter()
         .map(|report| {

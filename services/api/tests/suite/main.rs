@@ -18,6 +18,7 @@ mod meetings;
 mod notifications;
 mod openapi;
 mod points;
+mod replica;
 mod reports;
 mod study;
 mod tasks;

@@ -1,0 +1,141 @@
+//! A PostgreSQL streaming replica for lag-tolerant reads (leaderboards, search, audit listings,
+//! report roll-ups).
+//!
+//! [`Database::with_replica`] attaches it; [`Database::reader`] is the connection such reads use:
+//! the replica while the last [`Database::check_replica`] found it answering and at most
+//! `max_lag` behind the primary, the primary otherwise (read-your-writes paths keep
+//! [`Database::conn`]). The lag is measured from both sides: the primary's current WAL position
+//! is compared with what the replica has replayed; caught up (or a server that is not a standby
+//! at all) is no lag, behind is the time since the last transaction the replica replayed was
+//! committed (`pg_last_xact_replay_timestamp`). A replica that fails between two checks fails the
+//! reads sent to it in that window (`StoreError::Unavailable`, 503) until the next check moves
+//! them to the primary.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+use crate::{Database, StoreError};
+
+/// A replica and what the last check found.
+#[derive(Debug)]
+pub(crate) struct Replica {
+    pub(crate) conn: DatabaseConnection,
+    max_lag: Duration,
+    usable: AtomicBool,
+    /// Lag at the last successful check, in milliseconds; -1 before the first or after a failure.
+    lag_ms: AtomicI64,
+    reads_replica: AtomicU64,
+    reads_primary: AtomicU64,
+}
+
+/// The replica's state, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReplicaStatus {
+    /// Lag-tolerant reads go to the replica now.
+    pub usable: bool,
+    /// Seconds behind the primary at the last check; `None` when it failed.
+    pub lag_seconds: Option<f64>,
+    /// Lag-tolerant reads sent to the replica since the start.
+    pub reads_on_replica: u64,
+    /// Lag-tolerant reads sent to the primary (the replica down or lagging) since the start.
+    pub reads_on_primary: u64,
+}
+
+impl Database {
+    /// This database with `replica` for lag-tolerant reads, used while it is at most `max_lag`
+    /// behind. Reads stay on the primary until the first [`Database::check_replica`].
+    #[must_use]
+    pub fn with_replica(mut self, replica: Database, max_lag: Duration) -> Self {
+        self.replica = Some(Arc::new(Replica {
+            conn: replica.conn,
+            max_lag,
+            usable: AtomicBool::new(false),
+            lag_ms: AtomicI64::new(-1),
+            reads_replica: AtomicU64::new(0),
+            reads_primary: AtomicU64::new(0),
+        }));
+        self
+    }
+
+    /// The connection for a read that may lag (see the module documentation): the replica when
+    /// one is attached and usable, the primary otherwise.
+    pub fn reader(&self) -> &DatabaseConnection {
+        match &self.replica {
+            Some(r) if r.usable.load(Ordering::Relaxed) => {
+                r.reads_replica.fetch_add(1, Ordering::Relaxed);
+                &r.conn
+            }
+            Some(r) => {
+                r.reads_primary.fetch_add(1, Ordering::Relaxed);
+                &self.conn
+            }
+            None => &self.conn,
+        }
+    }
+
+    /// Measures the replica's lag and decides whether reads go there; `None` without a replica.
+    /// A failed measurement (the replica or the primary not answering) sends reads to the
+    /// primary and is returned as the error.
+    pub async fn check_replica(&self) -> Option<Result<Duration, StoreError>> {
+        let replica = self.replica.as_ref()?;
+        let lag = measure(&self.conn, &replica.conn).await;
+        match &lag {
+            Ok(lag) => {
+                replica.lag_ms.store(i64::try_from(lag.as_millis()).unwrap_or(i64::MAX), Ordering::Relaxed);
+                replica.usable.store(*lag <= replica.max_lag, Ordering::Relaxed);
+            }
+            Err(_) => {
+                replica.lag_ms.store(-1, Ordering::Relaxed);
+                replica.usable.store(false, Ordering::Relaxed);
+            }
+        }
+        Some(lag)
+    }
+
+    /// What the last check found; `None` without a replica.
+    pub fn replica_status(&self) -> Option<ReplicaStatus> {
+        let r = self.replica.as_ref()?;
+        let lag = r.lag_ms.load(Ordering::Relaxed);
+        #[allow(clippy::cast_precision_loss)] // milliseconds, far below 2^52
+        let lag_seconds = (lag >= 0).then(|| lag as f64 / 1000.0);
+        Some(ReplicaStatus {
+            usable: r.usable.load(Ordering::Relaxed),
+            lag_seconds,
+            reads_on_replica: r.reads_replica.load(Ordering::Relaxed),
+            reads_on_primary: r.reads_primary.load(Ordering::Relaxed),
+        })
+    }
+}
+
+async fn measure(primary: &DatabaseConnection, replica: &DatabaseConnection) -> Result<Duration, StoreError> {
+    if primary.get_database_backend() != DbBackend::Postgres || replica.get_database_backend() != DbBackend::Postgres {
+        return Err(StoreError::Unavailable(sea_orm::DbErr::Custom(
+            "a read replica is a PostgreSQL standby of a PostgreSQL primary".into(),
+        )));
+    }
+    let position = primary
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_current_wal_lsn()::text AS lsn"))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let lsn: String = position.try_get("", "lsn")?;
+    let row = replica
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_is_in_recovery() AS standby, \
+                    COALESCE(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)::float8 AS behind, \
+                    COALESCE(EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp())), 0)::float8 AS since",
+            [lsn.into()],
+        ))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let standby: bool = row.try_get("", "standby")?;
+    let behind: f64 = row.try_get("", "behind")?;
+    let since: f64 = row.try_get("", "since")?;
+    if !standby || behind <= 0.0 {
+        return Ok(Duration::ZERO);
+    }
+    Ok(Duration::try_from_secs_f64(since.max(0.0)).unwrap_or(Duration::MAX))
+}
