@@ -4,16 +4,17 @@
 //! [`Database::with_replica`] attaches it; [`Database::reader`] is the connection such reads use:
 //! the replica while the last [`Database::check_replica`] found it answering and at most
 //! `max_lag` behind the primary, the primary otherwise (read-your-writes paths keep
-//! [`Database::conn`]). The lag is measured from both sides: the primary's current WAL position
-//! is compared with what the replica has replayed; caught up (or a server that is not a standby
-//! at all) is no lag, behind is the time since the last transaction the replica replayed was
-//! committed (`pg_last_xact_replay_timestamp`). A replica that fails between two checks fails the
-//! reads sent to it in that window (`StoreError::Unavailable`, 503) until the next check moves
-//! them to the primary.
+//! [`Database::conn`]). The lag is measured from both sides at each check: the primary's current
+//! WAL position is noted with the time of the check, and the replica's replayed position is
+//! compared with the positions noted; the lag is the time since the earliest noted position the
+//! replica has not replayed yet (0 when it has replayed them all, or is not a standby at all), so
+//! it is exact to within the check period and does not grow on an idle primary. A replica that
+//! fails between two checks fails the reads sent to it in that window
+//! (`StoreError::Unavailable`, 503) until the next check moves them to the primary.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
@@ -29,6 +30,9 @@ pub(crate) struct Replica {
     lag_ms: AtomicI64,
     reads_replica: AtomicU64,
     reads_primary: AtomicU64,
+    /// The primary's WAL positions noted at checks that the replica had not replayed yet, oldest
+    /// first, with when they were noted.
+    unreplayed: std::sync::Mutex<std::collections::VecDeque<(u64, Instant)>>,
 }
 
 /// The replica's state, for metrics.
@@ -56,6 +60,7 @@ impl Database {
             lag_ms: AtomicI64::new(-1),
             reads_replica: AtomicU64::new(0),
             reads_primary: AtomicU64::new(0),
+            unreplayed: std::sync::Mutex::default(),
         }));
         self
     }
@@ -81,7 +86,7 @@ impl Database {
     /// primary and is returned as the error.
     pub async fn check_replica(&self) -> Option<Result<Duration, StoreError>> {
         let replica = self.replica.as_ref()?;
-        let lag = measure(&self.conn, &replica.conn).await;
+        let lag = measure(&self.conn, replica).await;
         match &lag {
             Ok(lag) => {
                 replica.lag_ms.store(i64::try_from(lag.as_millis()).unwrap_or(i64::MAX), Ordering::Relaxed);
@@ -110,32 +115,58 @@ impl Database {
     }
 }
 
-async fn measure(primary: &DatabaseConnection, replica: &DatabaseConnection) -> Result<Duration, StoreError> {
-    if primary.get_database_backend() != DbBackend::Postgres || replica.get_database_backend() != DbBackend::Postgres {
+async fn measure(primary: &DatabaseConnection, replica: &Replica) -> Result<Duration, StoreError> {
+    if primary.get_database_backend() != DbBackend::Postgres || replica.conn.get_database_backend() != DbBackend::Postgres {
         return Err(StoreError::Unavailable(sea_orm::DbErr::Custom(
             "a read replica is a PostgreSQL standby of a PostgreSQL primary".into(),
         )));
     }
+    let noted_at = Instant::now();
     let position = primary
         .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_current_wal_lsn()::text AS lsn"))
         .await?
         .ok_or(StoreError::NotFound)?;
-    let lsn: String = position.try_get("", "lsn")?;
+    let written = lsn(&position.try_get::<String>("", "lsn")?)?;
     let row = replica
-        .query_one_raw(Statement::from_sql_and_values(
+        .conn
+        .query_one_raw(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT pg_is_in_recovery() AS standby, \
-                    COALESCE(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)::float8 AS behind, \
-                    COALESCE(EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp())), 0)::float8 AS since",
-            [lsn.into()],
+            "SELECT pg_is_in_recovery() AS standby, COALESCE(pg_last_wal_replay_lsn()::text, '0/0') AS replayed",
         ))
         .await?
         .ok_or(StoreError::NotFound)?;
     let standby: bool = row.try_get("", "standby")?;
-    let behind: f64 = row.try_get("", "behind")?;
-    let since: f64 = row.try_get("", "since")?;
-    if !standby || behind <= 0.0 {
+    let replayed = lsn(&row.try_get::<String>("", "replayed")?)?;
+    let mut unreplayed = replica.unreplayed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !standby {
+        unreplayed.clear();
         return Ok(Duration::ZERO);
     }
-    Ok(Duration::try_from_secs_f64(since.max(0.0)).unwrap_or(Duration::MAX))
+    if unreplayed.back().is_none_or(|(l, _)| *l < written) {
+        unreplayed.push_back((written, noted_at));
+    }
+    while unreplayed.front().is_some_and(|(l, _)| *l <= replayed) {
+        unreplayed.pop_front();
+    }
+    Ok(unreplayed.front().map_or(Duration::ZERO, |(_, at)| at.elapsed()))
+}
+
+/// A WAL position (`X/Y`, two hexadecimal halves) as a number.
+fn lsn(text: &str) -> Result<u64, StoreError> {
+    let bad = || StoreError::Corrupt(format!("not a WAL position: {text}"));
+    let (hi, lo) = text.split_once('/').ok_or_else(bad)?;
+    let hi = u64::from_str_radix(hi, 16).map_err(|_| bad())?;
+    let lo = u64::from_str_radix(lo, 16).map_err(|_| bad())?;
+    Ok((hi << 32) | lo)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wal_positions_read_as_numbers_in_order() {
+        assert_eq!(super::lsn("0/0").unwrap(), 0);
+        assert_eq!(super::lsn("16/B374D848").unwrap(), (0x16 << 32) | 0xB374_D848);
+        assert!(super::lsn("1/FFFFFFFF").unwrap() < super::lsn("2/0").unwrap());
+        assert!(super::lsn("nonsense").is_err());
+    }
 }

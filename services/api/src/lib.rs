@@ -249,12 +249,19 @@ pub enum StartError {
 /// Connects, migrates, bootstraps an empty database and builds the shared state, on the wall
 /// clock.
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
-    let mut db = storage::Database::connect(&config.database_url, config.max_connections).await?;
-    if let Some(url) = &config.replica_url {
-        let replica = storage::Database::connect_replica(url, config.max_connections).await?;
-        db = db.with_replica(replica, config.replica_max_lag);
-    }
+    let db = open_database(&config).await?;
     prepare_with(db, config).await
+}
+
+/// The server's database: `DATABASE_URL` with its pool, and the read replica of
+/// `HANDBOOK_DATABASE_REPLICA_URL` attached when set (connected lazily: a replica that is down
+/// does not stop the start).
+pub async fn open_database(config: &Config) -> Result<storage::Database, StartError> {
+    let db = storage::Database::connect(&config.database_url, config.max_connections).await?;
+    Ok(match &config.replica_url {
+        Some(url) => db.with_replica(storage::Database::connect_replica(url, config.max_connections).await?, config.replica_max_lag),
+        None => db,
+    })
 }
 
 /// Like [`prepare`] on an already opened database, on the wall clock.

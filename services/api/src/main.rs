@@ -215,7 +215,7 @@ async fn serve(config: Config, clock: SharedClock, demo: bool) -> Result<(), Str
     let started = std::time::Instant::now();
     // The port first: a busy port is reported before any migration runs.
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    let db = storage::Database::connect(&config.database_url, config.max_connections).await.map_err(|e| e.to_string())?;
+    let db = api::open_database(&config).await.map_err(|e| e.to_string())?;
     let state = api::prepare_with_clock(db, config, clock).await.map_err(|e| e.to_string())?;
     if demo {
         let report = api::demo::seed(&state.db, api::demo::DEFAULT_SEED, state.clock.now()).await.map_err(|e| e.to_string())?;
