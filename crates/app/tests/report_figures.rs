@@ -688,3 +688,27 @@ async fn province_timings() {
         assert!(secs < budget, "{} {period}: {secs:.2} s over the {budget} s budget", kind.code());
     }
 }
+
+/// With a read replica attached (on PostgreSQL a second handle on the test's database, which is
+/// not a standby and so counts as caught up), the figures are read on the replica and are the
+/// figures the primary gives; on SQLite the replica's check fails and the figures are read on the
+/// primary.
+#[tokio::test]
+async fn report_figures_are_read_on_a_replica_when_one_is_in_use() {
+    let w = world().await;
+    let subject = Subject { kind: ReportKind::Activity, unit: w.province, period: Period::parse("2026-10").unwrap(), member: None };
+    let on_primary = build(&w.ctx, &subject, &|_| {}).await.expect("report on the primary");
+    let db = w.ctx.db.clone().with_replica(w.ctx.db.clone(), std::time::Duration::from_secs(10));
+    let checked = db.check_replica().await.expect("a replica is attached");
+    let ctx = Ctx { db: db.clone(), ..w.ctx.clone() };
+    let on_replica = build(&ctx, &subject, &|_| {}).await.expect("report with a replica attached");
+    assert_eq!(on_replica.sections, on_primary.sections);
+    let status = db.replica_status().unwrap();
+    if db.backend_name() == "postgres" {
+        assert!(checked.is_ok(), "{checked:?}");
+        assert!(status.usable && status.reads_on_replica > 0 && status.reads_on_primary == 0, "{status:?}");
+    } else {
+        assert!(checked.is_err());
+        assert!(!status.usable && status.reads_on_replica == 0 && status.reads_on_primary > 0, "{status:?}");
+    }
+}

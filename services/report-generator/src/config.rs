@@ -10,6 +10,11 @@ use reports::schedule::Rule;
 pub struct Config {
     /// The database (as for the API).
     pub database_url: String,
+    /// `HANDBOOK_DATABASE_REPLICA_URL` (PostgreSQL): a streaming replica the report figures are
+    /// read from while it lags at most `replica_max_lag` (as for the API).
+    pub replica_url: Option<String>,
+    /// `HANDBOOK_DATABASE_REPLICA_MAX_LAG_SECS` (default 10).
+    pub replica_max_lag: Duration,
     /// Where report files are written (shared with the API, which serves them).
     pub reports_dir: PathBuf,
     /// How often `serve` looks for requested reports.
@@ -51,6 +56,16 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let data_dir = PathBuf::from(lookup("HANDBOOK_DATA_DIR").unwrap_or_else(|| "./data".to_string()));
         let database_url = lookup("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/handbook.db", data_dir.display()));
+        let replica_url = lookup("HANDBOOK_DATABASE_REPLICA_URL").filter(|u| !u.trim().is_empty());
+        if let Some(url) = &replica_url
+            && !(database_url.starts_with("postgres") && (url.starts_with("postgres://") || url.starts_with("postgresql://")))
+        {
+            return Err(ConfigError {
+                var: "HANDBOOK_DATABASE_REPLICA_URL",
+                message: "a read replica is a postgres:// standby of DATABASE_URL on PostgreSQL".into(),
+            });
+        }
+        let replica_max_lag = Duration::from_secs(number(&lookup, "HANDBOOK_DATABASE_REPLICA_MAX_LAG_SECS", 10, 0, 86_400)?);
         let reports_dir = lookup("HANDBOOK_REPORTS_DIR").map_or_else(|| data_dir.join("reports"), PathBuf::from);
         let poll_ms = number(&lookup, "HANDBOOK_REPORTS_POLL_MS", 2000, 50, 3_600_000)?;
         let lease_s = number(&lookup, "HANDBOOK_REPORTS_LEASE_SECONDS", 120, 10, 86_400)?;
@@ -77,6 +92,8 @@ impl Config {
         Ok(Self {
             metrics_bind,
             database_url,
+            replica_url,
+            replica_max_lag,
             reports_dir,
             poll: Duration::from_millis(poll_ms),
             lease: chrono::Duration::seconds(i64::try_from(lease_s).unwrap_or(120)),
@@ -125,5 +142,20 @@ mod tests {
             Some("0.0.0.0:9466".parse().unwrap())
         );
         assert_eq!(config(&[("HANDBOOK_REPORTS_SCHEDULE", "activity:pdf:6:07:00:province")]).unwrap_err().var, "HANDBOOK_REPORTS_SCHEDULE");
+    }
+
+    #[test]
+    fn a_replica_is_a_postgres_standby_of_a_postgres_primary() {
+        let pg = ("DATABASE_URL", "postgres://postgres@10.0.0.1/handbook");
+        let c = config(&[pg, ("HANDBOOK_DATABASE_REPLICA_URL", "postgres://postgres@10.0.0.2/handbook")]).unwrap();
+        assert_eq!((c.replica_url.as_deref(), c.replica_max_lag), (Some("postgres://postgres@10.0.0.2/handbook"), Duration::from_secs(10)));
+        assert_eq!(config(&[pg]).unwrap().replica_url, None);
+        let on_sqlite = config(&[("HANDBOOK_DATABASE_REPLICA_URL", "postgres://postgres@10.0.0.2/handbook")]).unwrap_err();
+        assert_eq!(on_sqlite.var, "HANDBOOK_DATABASE_REPLICA_URL");
+        assert_eq!(config(&[pg, ("HANDBOOK_DATABASE_REPLICA_URL", "mysql://x")]).unwrap_err().var, "HANDBOOK_DATABASE_REPLICA_URL");
+        assert_eq!(
+            config(&[pg, ("HANDBOOK_DATABASE_REPLICA_MAX_LAG_SECS", "soon")]).unwrap_err().var,
+            "HANDBOOK_DATABASE_REPLICA_MAX_LAG_SECS"
+        );
     }
 }

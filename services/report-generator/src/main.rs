@@ -10,7 +10,8 @@
 //! `due` queues the reports the schedule says are due and not yet generated, then generates
 //! everything queued (idempotent: for cron, a systemd timer or a Kubernetes CronJob); `serve`
 //! keeps doing both until SIGINT/SIGTERM. Configuration by environment (the README's table):
-//! `DATABASE_URL`, `HANDBOOK_DATA_DIR`, `HANDBOOK_REPORTS_*`.
+//! `DATABASE_URL`, `HANDBOOK_DATABASE_REPLICA_URL` / `_MAX_LAG_SECS` (the figures read on a
+//! streaming replica), `HANDBOOK_DATA_DIR`, `HANDBOOK_REPORTS_*`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -77,8 +78,20 @@ async fn run() -> Result<(), String> {
     }
     let config = Config::from_lookup(|name| std::env::var(name).ok()).map_err(|e| e.to_string())?;
     let clock = clock(get("now"))?;
-    let db = storage::Database::connect_worker(&config.database_url, 4).await.map_err(|e| e.to_string())?;
+    let mut db = storage::Database::connect_worker(&config.database_url, 4).await.map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
+    if let Some(url) = &config.replica_url {
+        let replica = storage::Database::connect_replica(url, 4).await.map_err(|e| e.to_string())?;
+        db = db.with_replica(replica, config.replica_max_lag);
+        // The figures of a one-off run go to the replica only if this first check finds it in
+        // bounds; a long-running generator keeps checking.
+        if let Some(Err(e)) = db.check_replica().await {
+            tracing::warn!(error = %e, "read replica not answering; report figures are read on the primary");
+        }
+        if command == "serve" {
+            tokio::spawn(app::ops::watch_replica(db.clone()));
+        }
+    }
     let ctx = app::Ctx::new(db, clock);
     let generator = config.generator();
     match command.as_str() {

@@ -64,12 +64,12 @@ pub async fn build(ctx: &Ctx, subject: &Subject, progress: &(dyn Fn(u8) + Sync))
     if !subject.kind.accepts(subject.period) || (subject.member.is_some() && subject.kind != ReportKind::MemberYear) {
         return Err(BuildError::NotApplicable);
     }
-    let unit = storage::units::get(ctx.db.conn(), subject.unit).await?;
+    let unit = storage::units::get(ctx.db.reader(), subject.unit).await?;
     if subject.kind.needs_cell() && unit.kind != UnitKind::Cell {
         return Err(BuildError::NotApplicable);
     }
     let superior_name = match unit.parent_id {
-        Some(p) => Some(storage::units::get(ctx.db.conn(), p).await?.name),
+        Some(p) => Some(storage::units::get(ctx.db.reader(), p).await?.name),
         None => None,
     };
     progress(5);
@@ -135,14 +135,14 @@ impl At {
 
 /// "T/M CHI ỦY — BÍ THƯ" with the name of the cell's secretary on `on`, if any.
 async fn secretary_signature(ctx: &Ctx, cell: UnitId, on: NaiveDate) -> Result<Signature, StoreError> {
-    let holder = storage::positions::for_unit(ctx.db.conn(), cell)
+    let holder = storage::positions::for_unit(ctx.db.reader(), cell)
         .await?
         .into_iter()
         .filter(|p| p.role == Role::Secretary && p.is_active_on(on))
         .max_by_key(|p| p.from)
         .map(|p| p.member_id);
     let name = match holder {
-        Some(m) => Some(storage::members::get(ctx.db.conn(), m).await?.full_name.as_str().to_string()),
+        Some(m) => Some(storage::members::get(ctx.db.reader(), m).await?.full_name.as_str().to_string()),
         None => None,
     };
     Ok(Signature { on_behalf: "T/M CHI ỦY".into(), title: "BÍ THƯ".into(), name })
@@ -162,7 +162,7 @@ struct Tree {
 
 impl Tree {
     async fn load(ctx: &Ctx, root: UnitId) -> Result<Tree, StoreError> {
-        let units = storage::report_figures::subtree_units(ctx.db.conn(), root).await?;
+        let units = storage::report_figures::subtree_units(ctx.db.reader(), root).await?;
         let mut cell_of = HashMap::new();
         let mut child_of = HashMap::new();
         let mut parent_of = HashMap::new();

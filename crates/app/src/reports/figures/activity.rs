@@ -150,7 +150,7 @@ pub(super) struct Rollup {
 }
 
 pub(super) async fn rollup(ctx: &Ctx, at: &At, root: UnitId, progress: &(dyn Fn(u8) + Sync)) -> Result<Rollup, StoreError> {
-    let db = ctx.db.conn();
+    let db = ctx.db.reader();
     let period = at.period;
     let tree = Tree::load(ctx, root).await?;
     let meetings: Vec<q::MeetingRow> =

@@ -21,7 +21,7 @@ use crate::Ctx;
 
 pub(super) async fn fill(ctx: &Ctx, at: &At, cell: UnitId, report: &mut Report, progress: &(dyn Fn(u8) + Sync)) -> Result<(), StoreError> {
     use ColumnKind::*;
-    let db = ctx.db.conn();
+    let db = ctx.db.reader();
     let period = at.period;
     let meetings: Vec<_> = storage::meetings::list(
         db,

@@ -22,7 +22,7 @@ pub(super) async fn fill(
     progress: &(dyn Fn(u8) + Sync),
 ) -> Result<(), StoreError> {
     use ColumnKind::*;
-    let db = ctx.db.conn();
+    let db = ctx.db.reader();
     let period = at.period;
     let tree = Tree::load(ctx, root).await?;
     let attendance: HashMap<MemberId, (u64, u64)> =

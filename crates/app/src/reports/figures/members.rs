@@ -135,7 +135,7 @@ pub(super) struct Changes {
 
 pub(super) async fn changes(ctx: &Ctx, at: &At, root: UnitId) -> Result<Changes, StoreError> {
     let tree = Tree::load(ctx, root).await?;
-    let (members, events) = q::membership_facts(ctx.db.conn(), root).await?;
+    let (members, events) = q::membership_facts(ctx.db.reader(), root).await?;
     let (start, end) = (at.period.start(), at.period.end_exclusive());
     let mut by_member: HashMap<MemberId, Vec<&EventFacts>> = HashMap::new();
     for e in &events {
