@@ -1,9 +1,12 @@
-//! PostgreSQL only: a statement that inserts notifications or updates them (read marks) runs
-//! `pg_notify('handbook_inbox', …)` naming the members whose inbox changed — their ids, comma
-//! separated, when the statement touched at most 100 members, `*` otherwise (a broadcast). An
-//! API node listens on the channel and wakes only those members' notification streams, so a
-//! stream learns of an item the notifier or another node wrote within a round trip, and idle
-//! streams no longer poll the database every few seconds. SQLite: nothing (one process).
+//! PostgreSQL only: a statement that inserts notifications runs `pg_notify('handbook_inbox', …)`
+//! naming the members whose inbox it wrote — their ids, comma separated, at most 200 per
+//! notification (a fan-out chunk of 2,000 members sends ten), or one `*` when it wrote for more
+//! than 20,000 members. An API node listens on the channel and wakes only those members' streams,
+//! so a stream learns of an item the notifier or another node wrote within a round trip, and idle
+//! streams no longer poll the database every few seconds. Read marks send nothing: a `NOTIFY`
+//! serialises the commits of the transactions that send one, and read marks are frequent; the node
+//! that takes a read mark wakes its own streams of the member, other nodes' streams see it at
+//! their next look. SQLite: nothing (one process).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
@@ -16,15 +19,21 @@ DECLARE
     touched integer;
     payload text;
 BEGIN
-    SELECT count(*) INTO touched FROM (SELECT DISTINCT member_id FROM changed LIMIT 101) s;
+    SELECT count(DISTINCT member_id) INTO touched FROM changed;
     IF touched = 0 THEN
         RETURN NULL;
-    ELSIF touched > 100 THEN
-        payload := '*';
-    ELSE
-        SELECT string_agg(DISTINCT member_id::text, ',') INTO payload FROM changed;
+    ELSIF touched > 20000 THEN
+        PERFORM pg_notify('handbook_inbox', '*');
+        RETURN NULL;
     END IF;
-    PERFORM pg_notify('handbook_inbox', payload);
+    FOR payload IN
+        SELECT string_agg(member_id::text, ',')
+        FROM (SELECT member_id, (row_number() OVER (ORDER BY member_id) - 1) / 200 AS grp
+              FROM (SELECT DISTINCT member_id FROM changed) d) g
+        GROUP BY grp
+    LOOP
+        PERFORM pg_notify('handbook_inbox', payload);
+    END LOOP;
     RETURN NULL;
 END $$";
 
@@ -36,14 +45,8 @@ impl MigrationTrait for Migration {
         }
         let db = manager.get_connection();
         db.execute_unprepared(FUNCTION).await?;
-        // A trigger with a transition table has one event, hence two triggers.
         db.execute_unprepared(
             "CREATE TRIGGER notifications_inserted_notify AFTER INSERT ON notifications \
-             REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION handbook_inbox_notify()",
-        )
-        .await?;
-        db.execute_unprepared(
-            "CREATE TRIGGER notifications_updated_notify AFTER UPDATE ON notifications \
              REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION handbook_inbox_notify()",
         )
         .await?;
@@ -56,7 +59,6 @@ impl MigrationTrait for Migration {
         }
         let db = manager.get_connection();
         db.execute_unprepared("DROP TRIGGER IF EXISTS notifications_inserted_notify ON notifications").await?;
-        db.execute_unprepared("DROP TRIGGER IF EXISTS notifications_updated_notify ON notifications").await?;
         db.execute_unprepared("DROP FUNCTION IF EXISTS handbook_inbox_notify()").await?;
         Ok(())
     }

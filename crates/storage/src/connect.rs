@@ -278,9 +278,10 @@ impl Database {
 
     /// Opens a read replica (a PostgreSQL standby) without connecting yet, so that a replica
     /// that is down does not stop the start: connections are made when reads need them, each
-    /// within 2 s, and a statement on it is cancelled after 10 s. Attach it with
+    /// within 2 s, and a statement on it is cancelled after `statement_timeout` (the server
+    /// cancels it: a replica that stalls does not hold a request). Attach it with
     /// [`Database::with_replica`].
-    pub async fn connect_replica(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
+    pub async fn connect_replica(url: &str, max_connections: u32, statement_timeout: Duration) -> Result<Self, ConnectError> {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(ConnectError::UnknownScheme(redact(url)));
         }
@@ -291,7 +292,8 @@ impl Database {
             .acquire_timeout(Duration::from_secs(2))
             .connect_lazy(true)
             .sqlx_logging(false);
-        opts.map_sqlx_postgres_opts(|o| o.options([("statement_timeout", "10000")]));
+        let timeout_ms = statement_timeout.as_millis().to_string();
+        opts.map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", timeout_ms.as_str())]));
         let conn = sea_orm::Database::connect(opts).await.map_err(|source| connect_error(url, source))?;
         Ok(Self { conn, writer: None, replica: None })
     }

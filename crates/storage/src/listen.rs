@@ -40,15 +40,14 @@ impl OutboxListener {
     }
 }
 
-/// The channel the inbox triggers notify (migration 17): when a statement inserts notifications
-/// or updates them (read marks), the payload names the members whose inbox changed, comma
-/// separated, or is `*` when the statement touched more than [`INBOX_MEMBERS_MAX`] members (a
-/// broadcast). PostgreSQL delivers it when the writing transaction commits.
+/// The channel the inbox trigger notifies (migration 17): when a statement inserts
+/// notifications, each payload names up to [`INBOX_IDS_PER_NOTIFICATION`] members whose inbox it
+/// wrote, comma separated (several notifications for more), or is `*` when the statement wrote
+/// for more than 20,000 members. PostgreSQL delivers them when the writing transaction commits.
 pub const INBOX_CHANNEL: &str = "handbook_inbox";
 
-/// The most members a notification names one by one (their ids fill at most 3.7 kB of the
-/// 8 kB a payload may hold); a statement touching more sends `*`.
-pub const INBOX_MEMBERS_MAX: usize = 100;
+/// The most member ids one notification carries (7.4 kB of the 8 kB a payload may hold).
+pub const INBOX_IDS_PER_NOTIFICATION: usize = 200;
 
 /// Whose inbox changed, as one notification tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]

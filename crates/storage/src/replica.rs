@@ -7,10 +7,15 @@
 //! [`Database::conn`]). The lag is measured from both sides at each check: the primary's current
 //! WAL position is noted with the time of the check, and the replica's replayed position is
 //! compared with the positions noted; the lag is the time since the earliest noted position the
-//! replica has not replayed yet (0 when it has replayed them all, or is not a standby at all), so
-//! it is exact to within the check period and does not grow on an idle primary. A replica that
-//! fails between two checks fails the reads sent to it in that window
-//! (`StoreError::Unavailable`, 503) until the next check moves them to the primary.
+//! replica has not replayed yet (0 when it has replayed them all), so it is exact to within the
+//! check period and does not grow on an idle primary. Reads go to the replica only once it has
+//! been seen to replay a position noted here (a standby hours behind looks current at the first
+//! check), only while the last successful check is under [`STALE_AFTER`] old (a check that hangs
+//! does not keep them there), and never when it belongs to another cluster (its
+//! `system_identifier` differs: a promoted, diverged former standby). The primary's own URL, not
+//! in recovery and of the same cluster, counts as current. A replica that fails between two checks
+//! fails the reads sent to it in that window (`StoreError::Unavailable`, 503) until the next check
+//! moves them to the primary.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -33,7 +38,19 @@ pub(crate) struct Replica {
     /// The primary's WAL positions noted at checks that the replica had not replayed yet, oldest
     /// first, with when they were noted.
     unreplayed: std::sync::Mutex<std::collections::VecDeque<(u64, Instant)>>,
+    /// Whether the replica has been seen to replay a position noted here: until then its lag is
+    /// unknown (a standby hours behind looks current at the first check), and reads stay on the
+    /// primary.
+    confirmed: AtomicBool,
+    /// When the replica was attached, and the last successful check (milliseconds after that):
+    /// a check that hangs does not leave reads on the replica past [`STALE_AFTER`].
+    attached: Instant,
+    last_ok_ms: AtomicU64,
 }
+
+/// How long after the last successful check the replica still serves reads (the checks run every
+/// second; one that hangs or fails longer than this moves reads to the primary).
+pub const STALE_AFTER: Duration = Duration::from_secs(3);
 
 /// The replica's state, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -61,6 +78,9 @@ impl Database {
             reads_replica: AtomicU64::new(0),
             reads_primary: AtomicU64::new(0),
             unreplayed: std::sync::Mutex::default(),
+            confirmed: AtomicBool::new(false),
+            attached: Instant::now(),
+            last_ok_ms: AtomicU64::new(0),
         }));
         self
     }
@@ -69,7 +89,7 @@ impl Database {
     /// one is attached and usable, the primary otherwise.
     pub fn reader(&self) -> &DatabaseConnection {
         match &self.replica {
-            Some(r) if r.usable.load(Ordering::Relaxed) => {
+            Some(r) if r.usable.load(Ordering::Relaxed) && r.fresh() => {
                 r.reads_replica.fetch_add(1, Ordering::Relaxed);
                 &r.conn
             }
@@ -90,7 +110,8 @@ impl Database {
         match &lag {
             Ok(lag) => {
                 replica.lag_ms.store(i64::try_from(lag.as_millis()).unwrap_or(i64::MAX), Ordering::Relaxed);
-                replica.usable.store(*lag <= replica.max_lag, Ordering::Relaxed);
+                replica.last_ok_ms.store(u64::try_from(replica.attached.elapsed().as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
+                replica.usable.store(replica.confirmed.load(Ordering::Relaxed) && *lag <= replica.max_lag, Ordering::Relaxed);
             }
             Err(_) => {
                 replica.lag_ms.store(-1, Ordering::Relaxed);
@@ -107,7 +128,7 @@ impl Database {
         #[allow(clippy::cast_precision_loss)] // milliseconds, far below 2^52
         let lag_seconds = (lag >= 0).then(|| lag as f64 / 1000.0);
         Some(ReplicaStatus {
-            usable: r.usable.load(Ordering::Relaxed),
+            usable: r.usable.load(Ordering::Relaxed) && r.fresh(),
             lag_seconds,
             reads_on_replica: r.reads_replica.load(Ordering::Relaxed),
             reads_on_primary: r.reads_primary.load(Ordering::Relaxed),
@@ -123,32 +144,63 @@ async fn measure(primary: &DatabaseConnection, replica: &Replica) -> Result<Dura
     }
     let noted_at = Instant::now();
     let position = primary
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_current_wal_lsn()::text AS lsn"))
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_current_wal_lsn()::text AS lsn, (SELECT system_identifier::text FROM pg_control_system()) AS cluster",
+        ))
         .await?
         .ok_or(StoreError::NotFound)?;
     let written = lsn(&position.try_get::<String>("", "lsn")?)?;
+    let cluster: String = position.try_get("", "cluster")?;
     let row = replica
         .conn
         .query_one_raw(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT pg_is_in_recovery() AS standby, COALESCE(pg_last_wal_replay_lsn()::text, '0/0') AS replayed",
+            "SELECT pg_is_in_recovery() AS standby, COALESCE(pg_last_wal_replay_lsn()::text, '0/0') AS replayed, \
+                    (SELECT system_identifier::text FROM pg_control_system()) AS cluster",
         ))
         .await?
         .ok_or(StoreError::NotFound)?;
     let standby: bool = row.try_get("", "standby")?;
     let replayed = lsn(&row.try_get::<String>("", "replayed")?)?;
+    let replica_cluster: String = row.try_get("", "cluster")?;
     let mut unreplayed = replica.unreplayed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !standby {
+    if replica_cluster != cluster {
+        // Another cluster (a promoted former standby that diverged, a wrong URL): never read there.
         unreplayed.clear();
+        replica.confirmed.store(false, Ordering::Relaxed);
+        return Err(StoreError::Unavailable(sea_orm::DbErr::Custom(
+            "the read replica is not a standby of this primary (another cluster)".into(),
+        )));
+    }
+    if !standby {
+        // The primary itself (same cluster, not in recovery): always current.
+        unreplayed.clear();
+        replica.confirmed.store(true, Ordering::Relaxed);
         return Ok(Duration::ZERO);
+    }
+    if unreplayed.back().is_some_and(|(l, _)| *l > written) {
+        // The primary's position went back (a restored or rebuilt cluster): start over.
+        unreplayed.clear();
+        replica.confirmed.store(false, Ordering::Relaxed);
     }
     if unreplayed.back().is_none_or(|(l, _)| *l < written) {
         unreplayed.push_back((written, noted_at));
     }
     while unreplayed.front().is_some_and(|(l, _)| *l <= replayed) {
         unreplayed.pop_front();
+        replica.confirmed.store(true, Ordering::Relaxed);
     }
     Ok(unreplayed.front().map_or(Duration::ZERO, |(_, at)| at.elapsed()))
+}
+
+impl Replica {
+    /// Whether the last successful check is recent enough to trust.
+    fn fresh(&self) -> bool {
+        let now_ms = u64::try_from(self.attached.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let last = self.last_ok_ms.load(Ordering::Relaxed);
+        last > 0 && now_ms.saturating_sub(last) <= u64::try_from(STALE_AFTER.as_millis()).unwrap_or(u64::MAX)
+    }
 }
 
 /// A WAL position (`X/Y`, two hexadecimal halves) as a number.

@@ -259,7 +259,11 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
 pub async fn open_database(config: &Config) -> Result<storage::Database, StartError> {
     let db = storage::Database::connect(&config.database_url, config.max_connections).await?;
     Ok(match &config.replica_url {
-        Some(url) => db.with_replica(storage::Database::connect_replica(url, config.max_connections).await?, config.replica_max_lag),
+        // A lag-tolerant read of a request is cut at the request's own timeout.
+        Some(url) => db.with_replica(
+            storage::Database::connect_replica(url, config.max_connections, config.request_timeout).await?,
+            config.replica_max_lag,
+        ),
         None => db,
     })
 }

@@ -81,16 +81,12 @@ async fn run() -> Result<(), String> {
     let mut db = storage::Database::connect_worker(&config.database_url, 4).await.map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     if let Some(url) = &config.replica_url {
-        let replica = storage::Database::connect_replica(url, 4).await.map_err(|e| e.to_string())?;
+        // A report's figures over a whole country may take minutes: statements are cut at 30.
+        let replica = storage::Database::connect_replica(url, 4, std::time::Duration::from_secs(1800)).await.map_err(|e| e.to_string())?;
         db = db.with_replica(replica, config.replica_max_lag);
-        // The figures of a one-off run go to the replica only if this first check finds it in
-        // bounds; a long-running generator keeps checking.
-        if let Some(Err(e)) = db.check_replica().await {
-            tracing::warn!(error = %e, "read replica not answering; report figures are read on the primary");
-        }
-        if command == "serve" {
-            tokio::spawn(app::ops::watch_replica(db.clone()));
-        }
+        // Checked every second for as long as the process runs; the figures are read on the
+        // primary until the replica has been seen to replay what the primary wrote.
+        tokio::spawn(app::ops::watch_replica(db.clone()));
     }
     let ctx = app::Ctx::new(db, clock);
     let generator = config.generator();

@@ -271,15 +271,17 @@ pub async fn list<E>(
         return Err(ReportError::Forbidden);
     }
     let month = month.map_err(ReportError::Request)?;
-    // The roll-up may lag (a read replica, when configured).
-    let rows = storage::meetings::reports_in(ctx.db.reader(), unit, include_subtree, month.as_deref(), 10_000).await?;
+    // The subtree roll-up may lag (a read replica, when configured); the unit's own list, where
+    // a secretary sees the reports they just sent, acknowledged or returned, reads the primary.
+    let db = if include_subtree { ctx.db.reader() } else { ctx.db.conn() };
+    let rows = storage::meetings::reports_in(db, unit, include_subtree, month.as_deref(), 10_000).await?;
     // The reporting units in one query per thousand (a province month holds thousands of cells).
     let mut ids: Vec<UnitId> = rows.iter().map(|r| r.unit_id).collect();
     ids.sort();
     ids.dedup();
     let mut units = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(1000) {
-        units.extend(storage::units::get_many(ctx.db.reader(), chunk).await?.into_iter().map(|u| (u.id, u)));
+        units.extend(storage::units::get_many(db, chunk).await?.into_iter().map(|u| (u.id, u)));
     }
     rows.into_iter()
         .map(|report| {

@@ -168,6 +168,11 @@ pub async fn unread_count(State(state): State<AppState>, caller: Caller) -> ApiR
 pub async fn read(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<Uuid>) -> ApiResult<impl IntoResponse> {
     let lang = Lang::from_headers(&headers);
     let item = app::notify::inbox::read(&state.ctx(), &caller.actor, id).await.map_err(inbox_error)?;
+    // This node's streams of the member show the new count at once (read marks notify no other
+    // node: their streams see it at their next look).
+    if let Some(member) = caller.actor.member_id {
+        state.inbox.wake(&[member]);
+    }
     Ok(localized(lang, axum::Json(view(&item, lang))))
 }
 
@@ -177,6 +182,9 @@ pub async fn read(State(state): State<AppState>, caller: Caller, headers: Header
         (status = 403, body = crate::error::Problem, content_type = "application/problem+json", description = "`forbidden`: the account belongs to no member")))]
 pub async fn read_all(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<Marked>> {
     let marked = app::notify::inbox::read_all(&state.ctx(), &caller.actor).await.map_err(inbox_error)?;
+    if let Some(member) = caller.actor.member_id {
+        state.inbox.wake(&[member]);
+    }
     Ok(axum::Json(Marked { marked }))
 }
 
@@ -185,6 +193,11 @@ pub async fn read_all(State(state): State<AppState>, caller: Caller) -> ApiResul
 
 /// Items sent per poll at most (more follow at the next poll).
 const STREAM_BATCH: u64 = 100;
+
+/// The shortest time between two looks of one stream, however often it is woken (a broadcast's
+/// fan-out wakes a member once per chunk of their cell's statement, and the notifications of
+/// other members' chunks can arrive back to back).
+const LOOK_GAP: Duration = Duration::from_millis(500);
 
 struct Live {
     ctx: app::Ctx,
@@ -198,6 +211,8 @@ struct Live {
     /// This stream's wake-ups.
     watch: app::notify::live::InboxWatch,
     wakes: std::sync::Arc<app::notify::live::InboxWakes>,
+    /// When the stream last looked at the database (a timer for [`LOOK_GAP`], not the clock).
+    looked: std::time::Instant,
     last: Option<Uuid>,
     unread: i64,
     queue: VecDeque<Event>,
@@ -276,6 +291,7 @@ pub async fn stream(
         idle: state.config.notification_stream_idle,
         watch,
         wakes: state.inbox.clone(),
+        looked: std::time::Instant::now(),
         last,
         unread,
         queue: VecDeque::from([unread_event(unread)]),
@@ -289,6 +305,11 @@ pub async fn stream(
             // idle period; without a listener (SQLite, or while it reconnects) every poll.
             let wait = if live.wakes.listening() { live.idle } else { live.poll };
             live.watch.wait(wait).await;
+            let since = live.looked.elapsed();
+            if since < LOOK_GAP {
+                tokio::time::sleep(LOOK_GAP - since).await;
+            }
+            live.looked = std::time::Instant::now();
             if !live.poll_once().await {
                 return None;
             }

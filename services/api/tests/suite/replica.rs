@@ -62,7 +62,7 @@ async fn lag_tolerant_reads_go_to_a_replica_within_its_bound_and_to_the_primary_
     assert_eq!(db.replica_status().unwrap().reads_on_replica, 4);
 
     // A replica that does not answer: reads go to the primary and still succeed.
-    let down = storage::Database::connect_replica("postgres://postgres@127.0.0.1:1/handbook", 2).await.unwrap();
+    let down = storage::Database::connect_replica("postgres://postgres@127.0.0.1:1/handbook", 2, Duration::from_secs(10)).await.unwrap();
     let db = t.state.db.clone().with_replica(down, Duration::from_secs(10));
     assert!(db.check_replica().await.unwrap().is_err());
     let app = api::app(api::state::AppState { db: db.clone(), ..t.state.clone() });
