@@ -389,6 +389,16 @@ impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
     }
 }
 
+/// `ctx` whose figures, when read on a replica, include every write committed before now: the
+/// replica serves them only once it has replayed the primary's present position (a report asked
+/// for right after a write is built with it, and stamped with a cut-off it really has).
+async fn with_writes_so_far(ctx: &Ctx) -> Result<Ctx, StoreError> {
+    Ok(match ctx.db.write_position().await? {
+        Some(position) => Ctx { db: ctx.db.reading_after(position), ..ctx.clone() },
+        None => ctx.clone(),
+    })
+}
+
 /// Builds a report's figures and writes it to `out` (the command line's `run`: no row, no event).
 /// `progress` hears the share done (0–100).
 pub async fn generate_to(
@@ -398,6 +408,7 @@ pub async fn generate_to(
     out: &Path,
     progress: &(dyn Fn(u8) + Sync),
 ) -> Result<(String, u64), GenerateError> {
+    let ctx = &with_writes_so_far(ctx).await?;
     let report = figures::build(ctx, subject, progress).await?;
     let out = out.to_path_buf();
     let written = tokio::task::spawn_blocking(move || write_atomically(&report, format, &out))
@@ -484,7 +495,7 @@ async fn generate_held(
     subject: &Subject,
     note: &(dyn Fn(u8) + Sync),
 ) -> Result<Generated, GenerateError> {
-    let report = figures::build(ctx, subject, note).await?;
+    let report = figures::build(&with_writes_so_far(ctx).await?, subject, note).await?;
     let key = content_key(&report, format);
     let unchanged = row.content_key.as_deref() == Some(key.as_str())
         && row.checksum.is_some()

@@ -187,6 +187,9 @@ pub struct Database {
     writer: Option<std::sync::Arc<async_lock::Mutex<()>>>,
     /// A streaming replica for lag-tolerant reads ([`Database::reader`]), when attached.
     pub(crate) replica: Option<std::sync::Arc<crate::replica::Replica>>,
+    /// The WAL position the replica must have replayed before lag-tolerant reads go there
+    /// ([`Database::reading_after`]; 0: any).
+    pub(crate) min_replayed: u64,
 }
 
 /// The state of a connection pool (see [`Database::pool_stats`]).
@@ -273,7 +276,7 @@ impl Database {
         let conn = sea_orm::Database::connect(opts).await.map_err(|source| connect_error(url, source))?;
         conn.ping().await.map_err(|source| connect_error(url, source))?;
         let writer = (conn.get_database_backend() == DbBackend::Sqlite).then(std::sync::Arc::default);
-        Ok(Self { conn, writer, replica: None })
+        Ok(Self { conn, writer, replica: None, min_replayed: 0 })
     }
 
     /// Opens a read replica (a PostgreSQL standby) without connecting yet, so that a replica
@@ -295,7 +298,7 @@ impl Database {
         let timeout_ms = statement_timeout.as_millis().to_string();
         opts.map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", timeout_ms.as_str())]));
         let conn = sea_orm::Database::connect(opts).await.map_err(|source| connect_error(url, source))?;
-        Ok(Self { conn, writer: None, replica: None })
+        Ok(Self { conn, writer: None, replica: None, min_replayed: 0 })
     }
 
     /// Opens a PostgreSQL database with `search_path` set to `schema` (used by tests to give each
@@ -304,7 +307,7 @@ impl Database {
         let mut opts = ConnectOptions::new(url.to_string());
         opts.max_connections(max_connections).set_schema_search_path(schema.to_string()).sqlx_logging(false);
         let conn = sea_orm::Database::connect(opts).await.map_err(|source| ConnectError::Unreachable { url: redact(url), source })?;
-        Ok(Self { conn, writer: None, replica: None })
+        Ok(Self { conn, writer: None, replica: None, min_replayed: 0 })
     }
 
     /// Applies pending migrations.

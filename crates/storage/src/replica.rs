@@ -46,6 +46,9 @@ pub(crate) struct Replica {
     /// a check that hangs does not leave reads on the replica past [`STALE_AFTER`].
     attached: Instant,
     last_ok_ms: AtomicU64,
+    /// The WAL position the replica had replayed at the last check (`u64::MAX` for the primary
+    /// itself), for reads that must see what was committed before a point ([`Database::reading_after`]).
+    replayed: AtomicU64,
 }
 
 /// How long after the last successful check the replica still serves reads (the checks run every
@@ -81,6 +84,7 @@ impl Database {
             confirmed: AtomicBool::new(false),
             attached: Instant::now(),
             last_ok_ms: AtomicU64::new(0),
+            replayed: AtomicU64::new(0),
         }));
         self
     }
@@ -89,7 +93,7 @@ impl Database {
     /// one is attached and usable, the primary otherwise.
     pub fn reader(&self) -> &DatabaseConnection {
         match &self.replica {
-            Some(r) if r.usable.load(Ordering::Relaxed) && r.fresh() => {
+            Some(r) if r.usable.load(Ordering::Relaxed) && r.fresh() && r.replayed.load(Ordering::Relaxed) >= self.min_replayed => {
                 r.reads_replica.fetch_add(1, Ordering::Relaxed);
                 &r.conn
             }
@@ -99,6 +103,30 @@ impl Database {
             }
             None => &self.conn,
         }
+    }
+
+    /// The primary's current WAL position when a replica is attached (`None` without one): pass
+    /// it to [`Database::reading_after`] before reads that must see every write committed so far.
+    pub async fn write_position(&self) -> Result<Option<u64>, StoreError> {
+        if self.replica.is_none() {
+            return Ok(None);
+        }
+        let row = self
+            .conn
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_current_wal_lsn()::text AS lsn"))
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(Some(lsn(&row.try_get::<String>("", "lsn")?)?))
+    }
+
+    /// This database, whose lag-tolerant reads go to the replica only once it is known (at a
+    /// check) to have replayed `position`: a report asked for right after a write is built with
+    /// that write, from the primary until the replica has it.
+    #[must_use]
+    pub fn reading_after(&self, position: u64) -> Self {
+        let mut db = self.clone();
+        db.min_replayed = position;
+        db
     }
 
     /// Measures the replica's lag and decides whether reads go there; `None` without a replica.
@@ -177,8 +205,10 @@ async fn measure(primary: &DatabaseConnection, replica: &Replica) -> Result<Dura
         // The primary itself (same cluster, not in recovery): always current.
         unreplayed.clear();
         replica.confirmed.store(true, Ordering::Relaxed);
+        replica.replayed.store(u64::MAX, Ordering::Relaxed);
         return Ok(Duration::ZERO);
     }
+    replica.replayed.store(replayed, Ordering::Relaxed);
     if unreplayed.back().is_some_and(|(l, _)| *l > written) {
         // The primary's position went back (a restored or rebuilt cluster): start over.
         unreplayed.clear();
@@ -214,6 +244,25 @@ fn lsn(text: &str) -> Result<u64, StoreError> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_after_a_position_wait_for_the_replica_to_have_replayed_it() {
+        let primary = Database::connect("sqlite::memory:", 1).await.unwrap();
+        let db = primary.clone().with_replica(primary.clone(), Duration::from_secs(10));
+        let r = db.replica.as_ref().unwrap();
+        // As a check that found the replica current, having replayed position 100, would leave it.
+        r.usable.store(true, Ordering::Relaxed);
+        r.last_ok_ms.store(u64::try_from(r.attached.elapsed().as_millis()).unwrap().max(1), Ordering::Relaxed);
+        r.replayed.store(100, Ordering::Relaxed);
+        let _ = db.reader();
+        let _ = db.reading_after(100).reader();
+        assert_eq!(db.replica_status().unwrap().reads_on_replica, 2, "replayed at or past the position: the replica");
+        let _ = db.reading_after(101).reader();
+        let status = db.replica_status().unwrap();
+        assert_eq!((status.reads_on_replica, status.reads_on_primary), (2, 1), "not replayed yet: the primary");
+    }
+
     #[test]
     fn wal_positions_read_as_numbers_in_order() {
         assert_eq!(super::lsn("0/0").unwrap(), 0);
